@@ -1,0 +1,1 @@
+"""The `digispine` command line (typer). Each command is a composition root."""

@@ -1,0 +1,134 @@
+"""All DigiSpine settings, read from the environment (``DIGISPINE_*`` and ``NEO4J_*``).
+
+This is the only module that reads the environment. Build one :class:`Settings` in the
+composition root (CLI command, FastAPI lifespan) and pass it down.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+#: Neo4j 5 refuses passwords shorter than this.
+MIN_NEO4J_PASSWORD_LENGTH = 8
+#: The development default. Documented, and refused when a remote Neo4j is configured.
+DEFAULT_LOCAL_PASSWORD = "digispine-local"
+NEO4J_VERSION = "5.26.19"
+
+
+def _env(name: str) -> AliasChoices:
+    return AliasChoices(name)
+
+
+class Settings(BaseSettings):
+    """Process settings. Field aliases are the environment variable names."""
+
+    model_config = SettingsConfigDict(
+        env_file=None, extra="ignore", populate_by_name=True, frozen=True
+    )
+
+    neo4j_uri: str | None = Field(
+        default=None,
+        validation_alias=_env("NEO4J_URI"),
+        description="Bolt/neo4j URI of an external Neo4j. Unset: the local Neo4j is used.",
+    )
+    neo4j_user: str = Field(default="neo4j", validation_alias=_env("NEO4J_USER"))
+    neo4j_password: SecretStr = Field(
+        default=SecretStr(DEFAULT_LOCAL_PASSWORD), validation_alias=_env("NEO4J_PASSWORD")
+    )
+    neo4j_database: str = Field(default="neo4j", validation_alias=_env("NEO4J_DATABASE"))
+
+    data_dir: Path = Field(default=Path(".digispine"), validation_alias=_env("DIGISPINE_DATA_DIR"))
+    cache_dir: Path = Field(
+        default=Path.home() / ".cache" / "digispine",
+        validation_alias=_env("DIGISPINE_CACHE_DIR"),
+        description="Where the Neo4j jars resolved by Maven are kept (shared by data dirs).",
+    )
+    neo4j_bolt_port: int = Field(
+        default=7687, ge=1, le=65535, validation_alias=_env("DIGISPINE_NEO4J_BOLT_PORT")
+    )
+    neo4j_version: str = Field(
+        default=NEO4J_VERSION, validation_alias=_env("DIGISPINE_NEO4J_VERSION")
+    )
+    neo4j_heap: str = Field(default="1g", validation_alias=_env("DIGISPINE_NEO4J_HEAP"))
+    neo4j_pagecache: str = Field(
+        default="512m", validation_alias=_env("DIGISPINE_NEO4J_PAGECACHE")
+    )
+    neo4j_start_timeout: float = Field(
+        default=120.0, gt=0, validation_alias=_env("DIGISPINE_NEO4J_START_TIMEOUT")
+    )
+    http_host: str = Field(default="127.0.0.1", validation_alias=_env("DIGISPINE_HTTP_HOST"))
+    http_port: int = Field(
+        default=8000, ge=1, le=65535, validation_alias=_env("DIGISPINE_HTTP_PORT")
+    )
+    ontology_dir: Path = Field(
+        default=Path("ontology"), validation_alias=_env("DIGISPINE_ONTOLOGY_DIR")
+    )
+    shapes_dir: Path = Field(default=Path("shapes"), validation_alias=_env("DIGISPINE_SHAPES_DIR"))
+    log_level: str = Field(default="INFO", validation_alias=_env("DIGISPINE_LOG_LEVEL"))
+
+    @field_validator("neo4j_uri")
+    @classmethod
+    def _check_uri(cls, value: str | None) -> str | None:
+        if value is None or value.strip() == "":
+            return None
+        schemes = ("bolt://", "bolt+s://", "bolt+ssc://", "neo4j://", "neo4j+s://", "neo4j+ssc://")
+        if not value.startswith(schemes):
+            raise ValueError(
+                f"NEO4J_URI must start with one of {', '.join(schemes)}; got {value!r}"
+            )
+        return value
+
+    @field_validator("neo4j_password")
+    @classmethod
+    def _check_password(cls, value: SecretStr) -> SecretStr:
+        if len(value.get_secret_value()) < MIN_NEO4J_PASSWORD_LENGTH:
+            raise ValueError(
+                f"NEO4J_PASSWORD must have at least {MIN_NEO4J_PASSWORD_LENGTH} characters "
+                "(Neo4j 5 refuses shorter ones)"
+            )
+        return value
+
+    @field_validator("neo4j_heap", "neo4j_pagecache")
+    @classmethod
+    def _check_memory_size(cls, value: str) -> str:
+        if not re.fullmatch(r"[0-9]+[kKmMgG]?", value.strip()):
+            raise ValueError(f"memory size must look like 512m or 2g; got {value!r}")
+        return value.strip().lower()
+
+    @field_validator("log_level")
+    @classmethod
+    def _check_log_level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError(f"DIGISPINE_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR; got {value!r}")
+        return level
+
+    @model_validator(mode="after")
+    def _refuse_default_secret_remotely(self) -> Settings:
+        uri = self.neo4j_uri or ""
+        remote = uri and not any(h in uri for h in ("127.0.0.1", "localhost", "[::1]"))
+        if remote and self.neo4j_password.get_secret_value() == DEFAULT_LOCAL_PASSWORD:
+            raise ValueError(
+                "NEO4J_PASSWORD is the local development default but NEO4J_URI points at a "
+                f"remote server ({uri}); set NEO4J_PASSWORD to that server's password"
+            )
+        return self
+
+    @property
+    def external_neo4j(self) -> bool:
+        """True when NEO4J_URI names a Neo4j that DigiSpine does not manage."""
+        return self.neo4j_uri is not None
+
+    @property
+    def bolt_uri(self) -> str:
+        """The URI every command connects to."""
+        return self.neo4j_uri or f"bolt://127.0.0.1:{self.neo4j_bolt_port}"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings from the environment, with explicit overrides (CLI options, tests)."""
+    return Settings(**overrides)  # type: ignore[arg-type]

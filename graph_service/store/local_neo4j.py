@@ -1,0 +1,364 @@
+"""The local Neo4j Community server that DigiSpine installs, starts and stops by itself.
+
+Route: Maven resolves the official ``org.neo4j:neo4j`` artifact (the whole community server)
+from Maven Central into a cache directory, and we launch the server's own
+``org.neo4j.server.CommunityEntryPoint`` with those jars on the class path. That needs no Java
+source of ours, no tarball and no launcher script: the smallest route that runs the real server.
+The initial password is set with the server's own ``AdminTool`` before the first start.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from neo4j import GraphDatabase
+from neo4j.exceptions import AuthError, Neo4jError, ServiceUnavailable
+
+from graph_service.errors import LocalNeo4jError
+from graph_service.settings import Settings
+
+log = logging.getLogger(__name__)
+
+ENTRY_POINT = "org.neo4j.server.CommunityEntryPoint"
+ADMIN_TOOL = "org.neo4j.cli.AdminTool"
+JVM_OPTIONS = (
+    "-XX:+UseG1GC",
+    "-XX:-OmitStackTraceInFastThrow",
+    "-XX:+ExitOnOutOfMemoryError",
+    "-Djdk.nio.maxCachedBufferSize=1024",
+    "-Dio.netty.tryReflectionSetAccessible=true",
+    "-Dlog4j2.disable.jmx=true",
+    "--add-opens=java.base/java.nio=ALL-UNNAMED",
+    "--add-opens=java.base/java.io=ALL-UNNAMED",
+    "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED",
+    "--add-opens=java.base/java.lang=ALL-UNNAMED",
+)
+
+
+@dataclass(frozen=True)
+class LocalStatus:
+    """What `digispine neo4j status` prints."""
+
+    running: bool
+    pid: int | None
+    version: str | None
+    port: int
+    home: Path
+    answering: bool
+
+
+class LocalNeo4j:
+    """A Neo4j server living under ``<DIGISPINE_DATA_DIR>/neo4j`` (conf, data, logs, run)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.home = settings.data_dir.resolve() / "neo4j"
+        self.lib_dir = settings.cache_dir.expanduser().resolve() / f"neo4j-{settings.neo4j_version}"
+        self.port = settings.neo4j_bolt_port
+
+    # -- paths ---------------------------------------------------------------------------------
+    @property
+    def conf_dir(self) -> Path:
+        return self.home / "conf"
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.home / "logs"
+
+    @property
+    def pid_file(self) -> Path:
+        return self.home / "run" / "neo4j.pid"
+
+    @property
+    def console_log(self) -> Path:
+        return self.logs_dir / "console.log"
+
+    @property
+    def neo4j_log(self) -> Path:
+        return self.logs_dir / "neo4j.log"
+
+    # -- install -------------------------------------------------------------------------------
+    def installed(self) -> bool:
+        return (self.lib_dir / ".complete").exists()
+
+    def install(self, echo: Callable[[str], None] = log.info) -> Path:
+        """Resolve the Neo4j jars with Maven into the cache, once. Idempotent."""
+        if self.installed():
+            return self.lib_dir
+        _require_tool("mvn", "Maven is needed once to fetch Neo4j from Maven Central")
+        _require_java()
+        echo(f"Fetching Neo4j {self.settings.neo4j_version} from Maven Central into {self.lib_dir} …")
+        self.lib_dir.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix="neo4j-lib-", dir=self.lib_dir.parent))
+        pom = resources.files("graph_service.store.runtime").joinpath("pom.xml")
+        with resources.as_file(pom) as pom_path:
+            cmd = [
+                "mvn", "-q", "-B", "-f", str(pom_path),
+                "dependency:copy-dependencies",
+                f"-DoutputDirectory={staging}",
+                f"-Dneo4j.version={self.settings.neo4j_version}",
+                "-DincludeScope=runtime",
+            ]
+            done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise LocalNeo4jError(
+                f"Maven could not fetch org.neo4j:neo4j:{self.settings.neo4j_version} "
+                f"(exit {done.returncode}):\n{_tail_text(done.stdout + done.stderr, 30)}"
+            )
+        if self.lib_dir.exists():
+            shutil.rmtree(self.lib_dir)
+        staging.rename(self.lib_dir)
+        (self.lib_dir / ".complete").write_text(self.settings.neo4j_version)
+        echo(f"Neo4j {self.settings.neo4j_version}: {len(list(self.lib_dir.glob('*.jar')))} jars cached")
+        return self.lib_dir
+
+    # -- configuration -------------------------------------------------------------------------
+    def write_config(self) -> Path:
+        """(Re)write neo4j.conf from the settings; data and logs stay under the home."""
+        for sub in ("conf", "data", "logs", "run", "import", "plugins"):
+            (self.home / sub).mkdir(parents=True, exist_ok=True)
+        conf = self.conf_dir / "neo4j.conf"
+        lines = [
+            "# Written by `digispine neo4j start` from DIGISPINE_* settings; edits are overwritten.",
+            f"server.bolt.listen_address=127.0.0.1:{self.port}",
+            f"server.bolt.advertised_address=127.0.0.1:{self.port}",
+            "server.default_listen_address=127.0.0.1",
+            "server.http.enabled=false",
+            "server.https.enabled=false",
+            f"server.directories.data={self.home / 'data'}",
+            f"server.directories.logs={self.logs_dir}",
+            f"server.directories.run={self.home / 'run'}",
+            f"server.directories.import={self.home / 'import'}",
+            f"server.directories.plugins={self.home / 'plugins'}",
+            f"server.memory.heap.initial_size={self.settings.neo4j_heap}",
+            f"server.memory.heap.max_size={self.settings.neo4j_heap}",
+            f"server.memory.pagecache.size={self.settings.neo4j_pagecache}",
+            # Transaction state off-heap keeps large UNWIND batches from pressuring the heap.
+            "db.tx_state.memory_allocation=OFF_HEAP",
+            "dbms.usage_report.enabled=false",
+        ]
+        conf.write_text("\n".join(lines) + "\n")
+        return conf
+
+    def _java(self, main: str, *args: str, heap: str | None = None) -> list[str]:
+        java = _require_java()
+        cmd = [java]
+        if heap:
+            cmd += [f"-Xms{heap}", f"-Xmx{heap}"]
+        cmd += [*JVM_OPTIONS, "-cp", f"{self.lib_dir}/*", main, *args]
+        return cmd
+
+    def _env(self) -> dict[str, str]:
+        return {**os.environ, "NEO4J_HOME": str(self.home), "NEO4J_CONF": str(self.conf_dir)}
+
+    def _ensure_password(self) -> None:
+        if (self.home / "data" / "dbms" / "auth.ini").exists():
+            return
+        password = self.settings.neo4j_password.get_secret_value()
+        done = subprocess.run(
+            self._java(ADMIN_TOOL, "dbms", "set-initial-password", password),
+            env=self._env(), capture_output=True, text=True, check=False,
+        )
+        if done.returncode != 0:
+            raise LocalNeo4jError(
+                "could not set the initial Neo4j password (neo4j-admin dbms set-initial-password, "
+                f"exit {done.returncode}):\n{_tail_text(done.stdout + done.stderr, 20)}"
+            )
+
+    # -- lifecycle -----------------------------------------------------------------------------
+    def pid(self) -> int | None:
+        """The server's pid when it runs, else None (stale pid files are removed)."""
+        try:
+            pid = int(self.pid_file.read_text().strip())
+        except (FileNotFoundError, ValueError):
+            return None
+        if _alive(pid) and _is_neo4j(pid):
+            return pid
+        self.pid_file.unlink(missing_ok=True)
+        return None
+
+    def start(self, echo: Callable[[str], None] = log.info) -> LocalStatus:
+        """Start the server and return once Bolt answers; idempotent when already running."""
+        if self.pid() is not None:
+            self.wait_for_bolt(self.settings.neo4j_start_timeout)
+            return self.status()
+        self.install(echo)
+        self.write_config()
+        self._ensure_password()
+        if _port_in_use(self.port):
+            raise LocalNeo4jError(
+                f"port 127.0.0.1:{self.port} is already in use by another process; stop it or "
+                "set DIGISPINE_NEO4J_BOLT_PORT"
+            )
+        echo(f"Starting Neo4j {self.settings.neo4j_version} on bolt://127.0.0.1:{self.port} "
+             f"(home {self.home}) …")
+        with open(self.console_log, "ab") as out:
+            proc = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
+                self._java(ENTRY_POINT, f"--home-dir={self.home}", f"--config-dir={self.conf_dir}",
+                           heap=self.settings.neo4j_heap),
+                env=self._env(), stdout=out, stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL, start_new_session=True, cwd=self.home,
+            )
+        self.pid_file.write_text(str(proc.pid))
+        try:
+            self.wait_for_bolt(self.settings.neo4j_start_timeout, proc=proc)
+        except LocalNeo4jError:
+            self._kill(proc.pid)
+            raise
+        return self.status()
+
+    def wait_for_bolt(self, timeout: float, proc: subprocess.Popen[bytes] | None = None) -> str:
+        """Poll Bolt until the server answers a query; return its version."""
+        deadline = time.monotonic() + timeout
+        last = "no answer yet"
+        while time.monotonic() < deadline:
+            if proc is not None and proc.poll() is not None:
+                raise LocalNeo4jError(
+                    f"Neo4j exited with code {proc.returncode} during start-up.\n"
+                    f"Last lines of its logs:\n{self.log_tail(40)}"
+                )
+            try:
+                return self._query_version()
+            except AuthError as exc:
+                raise LocalNeo4jError(
+                    f"Neo4j at bolt://127.0.0.1:{self.port} refused NEO4J_PASSWORD: the data dir "
+                    f"{self.home} was initialised with another password. Use that one, or a new "
+                    "DIGISPINE_DATA_DIR."
+                ) from exc
+            except (ServiceUnavailable, OSError, Neo4jError) as exc:
+                last = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            time.sleep(0.5)
+        raise LocalNeo4jError(
+            f"Neo4j did not answer on bolt://127.0.0.1:{self.port} within {timeout:.0f} s "
+            f"(last error: {last}).\nLast lines of its logs:\n{self.log_tail(40)}"
+        )
+
+    def _query_version(self) -> str:
+        auth = (self.settings.neo4j_user, self.settings.neo4j_password.get_secret_value())
+        with GraphDatabase.driver(
+            f"bolt://127.0.0.1:{self.port}", auth=auth, connection_timeout=2.0
+        ) as driver:
+            with driver.session(database="system") as session:
+                record = session.run(
+                    "CALL dbms.components() YIELD versions RETURN versions[0] AS v"
+                ).single(strict=True)
+                return str(record["v"])
+
+    def stop(self, timeout: float = 90.0, echo: Callable[[str], None] = log.info) -> bool:
+        """Stop gracefully (SIGTERM, then SIGKILL after ``timeout``). False if it was not running."""
+        pid = self.pid()
+        if pid is None:
+            return False
+        echo(f"Stopping Neo4j (pid {pid}) …")
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not _alive(pid):
+                break
+            time.sleep(0.2)
+        else:
+            echo(f"Neo4j did not stop within {timeout:.0f} s; killing it")
+            self._kill(pid)
+        self.pid_file.unlink(missing_ok=True)
+        return True
+
+    def _kill(self, pid: int) -> None:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            return
+        for _ in range(50):
+            if not _alive(pid):
+                break
+            time.sleep(0.1)
+        self.pid_file.unlink(missing_ok=True)
+
+    def status(self) -> LocalStatus:
+        pid = self.pid()
+        version = None
+        if pid is not None:
+            try:
+                version = self._query_version()
+            except (ServiceUnavailable, OSError, Neo4jError, AuthError):
+                version = None
+        return LocalStatus(
+            running=pid is not None, pid=pid, version=version, port=self.port, home=self.home,
+            answering=version is not None,
+        )
+
+    def log_tail(self, lines: int = 40) -> str:
+        """The last lines of neo4j.log (or the console log when neo4j.log is not there yet)."""
+        parts = []
+        for path in (self.neo4j_log, self.console_log):
+            if path.exists() and path.stat().st_size:
+                parts.append(f"==> {path} <==\n{_tail_file(path, lines)}")
+        return "\n".join(parts) or f"(no log yet under {self.logs_dir})"
+
+
+def _require_tool(name: str, why: str) -> str:
+    path = shutil.which(name)
+    if path is None:
+        raise LocalNeo4jError(f"`{name}` is not on PATH. {why}; install it, or set NEO4J_URI.")
+    return path
+
+
+def _require_java() -> str:
+    java_home = os.environ.get("JAVA_HOME")
+    if java_home and (Path(java_home) / "bin" / "java").exists():
+        return str(Path(java_home) / "bin" / "java")
+    return _require_tool("java", "Java 17 runs the local Neo4j")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie child (we started it in this process) counts as gone.
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return True
+
+
+def _is_neo4j(pid: int) -> bool:
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return True  # not Linux /proc: trust the pid file
+    return ENTRY_POINT.encode() in cmdline
+
+
+def _port_in_use(port: int) -> bool:
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _tail_file(path: Path, lines: int) -> str:
+    with open(path, "rb") as fh:
+        fh.seek(0, os.SEEK_END)
+        size = fh.tell()
+        fh.seek(max(0, size - 64 * 1024))
+        data = fh.read().decode("utf-8", errors="replace")
+    return _tail_text(data, lines)
+
+
+def _tail_text(text: str, lines: int) -> str:
+    return "\n".join(text.rstrip().splitlines()[-lines:])

@@ -1,0 +1,132 @@
+"""The one Neo4j driver of a process, with health checks, retries and clear errors."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import neo4j
+from neo4j import GraphDatabase
+from neo4j.exceptions import (
+    AuthError,
+    ServiceUnavailable,
+    SessionExpired,
+    TransientError,
+)
+
+from graph_service.errors import StoreAuthError, StoreUnavailable
+from graph_service.settings import Settings
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+#: Errors worth another try: the server is restarting, a leader moved, a lock timed out.
+RETRYABLE = (ServiceUnavailable, SessionExpired, TransientError)
+
+
+@dataclass(frozen=True)
+class ServerInfo:
+    """What `CALL dbms.components()` says about the server."""
+
+    version: str
+    edition: str
+    uri: str
+    database: str
+
+
+class Neo4jStore:
+    """Owns the driver. Build one per process in the composition root and pass it down."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        connection_timeout: float = 10.0,
+        max_attempts: int = 4,
+        base_delay: float = 0.25,
+    ) -> None:
+        self.uri = settings.bolt_uri
+        self.user = settings.neo4j_user
+        self.database = settings.neo4j_database
+        self.max_attempts = max_attempts
+        self.base_delay = base_delay
+        self._driver = GraphDatabase.driver(
+            self.uri,
+            auth=(settings.neo4j_user, settings.neo4j_password.get_secret_value()),
+            connection_timeout=connection_timeout,
+            connection_acquisition_timeout=connection_timeout * 2,
+        )
+
+    @property
+    def driver(self) -> neo4j.Driver:
+        return self._driver
+
+    def close(self) -> None:
+        self._driver.close()
+
+    def __enter__(self) -> Neo4jStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def call(self, work: Callable[[], T]) -> T:
+        """Run ``work``, retrying transient failures with exponential backoff.
+
+        Unreachable servers and refused credentials become :class:`StoreUnavailable` and
+        :class:`StoreAuthError`, which name the URI and never the password.
+        """
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return work()
+            except AuthError as exc:
+                raise StoreAuthError(self.uri, self.user) from exc
+            except RETRYABLE as exc:
+                if attempt >= self.max_attempts:
+                    raise StoreUnavailable(self.uri, _reason(exc)) from exc
+                delay = self.base_delay * (2 ** (attempt - 1))
+                log.warning(
+                    "neo4j transient failure, retrying",
+                    extra={"uri": self.uri, "attempt": attempt, "delay": delay},
+                )
+                time.sleep(delay)
+            except OSError as exc:  # DNS failures and refused sockets before Bolt starts
+                raise StoreUnavailable(self.uri, _reason(exc)) from exc
+
+    def read(self, cypher: str, parameters: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Run a read query (routed to readers in a cluster); return the records as dicts."""
+        return self.call(lambda: self._run(cypher, parameters, neo4j.READ_ACCESS)[0])
+
+    def write(self, cypher: str, parameters: Mapping[str, Any] | None = None) -> neo4j.SummaryCounters:
+        """Run an idempotent write query; return its counters."""
+        return self.call(lambda: self._run(cypher, parameters, neo4j.WRITE_ACCESS)[1].counters)
+
+    def _run(
+        self, cypher: str, parameters: Mapping[str, Any] | None, mode: str
+    ) -> tuple[list[dict[str, Any]], neo4j.ResultSummary]:
+        # One auto-commit transaction; retries are ours (``call``), so there is one retry policy.
+        with self._driver.session(database=self.database, default_access_mode=mode) as session:
+            result = session.run(cypher, dict(parameters or {}))
+            records = [record.data() for record in result]
+            return records, result.consume()
+
+    def health(self) -> ServerInfo:
+        """Version and edition of the server; raises StoreUnavailable when it does not answer."""
+        rows = self.read("CALL dbms.components() YIELD name, versions, edition RETURN *")
+        kernel = next((r for r in rows if r["name"] == "Neo4j Kernel"), rows[0])
+        return ServerInfo(
+            version=kernel["versions"][0],
+            edition=kernel["edition"],
+            uri=self.uri,
+            database=self.database,
+        )
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0]

@@ -1,0 +1,1 @@
+"""Maven descriptor that resolves the Neo4j Community server artifacts (no jar is committed)."""

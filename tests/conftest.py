@@ -1,0 +1,79 @@
+"""Shared fixtures: a real Neo4j for the whole session, and a clean database per test.
+
+The server is the project's own local Neo4j (started on a free port with a temporary data
+directory and stopped at the end), or the one named by NEO4J_URI when that is set.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from graph_service.settings import Settings, load_settings
+from graph_service.store import Neo4jStore
+from graph_service.store.local_neo4j import LocalNeo4j
+
+TEST_PASSWORD = "digispine-test-pw"
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "integration" in Path(str(item.fspath)).parts:
+            item.add_marker(pytest.mark.integration)
+
+
+@pytest.fixture(scope="session")
+def neo4j_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+    """Settings pointing at a real, running Neo4j."""
+    if os.environ.get("NEO4J_URI"):
+        yield load_settings()
+        return
+    settings = load_settings(
+        data_dir=tmp_path_factory.mktemp("neo4j-session"),
+        neo4j_bolt_port=free_port(),
+        neo4j_password=TEST_PASSWORD,
+        neo4j_uri=None,
+    )
+    local = LocalNeo4j(settings)
+    local.start()
+    try:
+        yield load_settings(
+            data_dir=settings.data_dir,
+            neo4j_bolt_port=settings.neo4j_bolt_port,
+            neo4j_password=TEST_PASSWORD,
+            neo4j_uri=f"bolt://127.0.0.1:{settings.neo4j_bolt_port}",
+        )
+    finally:
+        local.stop()
+
+
+@pytest.fixture(scope="session")
+def session_store(neo4j_settings: Settings) -> Iterator[Neo4jStore]:
+    with Neo4jStore(neo4j_settings) as store:
+        yield store
+
+
+def reset_database(store: Neo4jStore) -> None:
+    """Empty the database: nodes, relationships, constraints and our indexes."""
+    for row in store.read("SHOW CONSTRAINTS YIELD name RETURN name"):
+        store.write(f"DROP CONSTRAINT `{row['name']}` IF EXISTS")
+    for row in store.read("SHOW INDEXES YIELD name, type WHERE type <> 'LOOKUP' RETURN name"):
+        store.write(f"DROP INDEX `{row['name']}` IF EXISTS")
+    store.write("MATCH (n) CALL { WITH n DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS")
+
+
+@pytest.fixture()
+def store(session_store: Neo4jStore) -> Neo4jStore:
+    """The session's store, on an empty database."""
+    reset_database(session_store)
+    return session_store
