@@ -60,6 +60,17 @@ class Settings(BaseSettings):
     neo4j_start_timeout: float = Field(
         default=120.0, gt=0, validation_alias=_env("DIGISPINE_NEO4J_START_TIMEOUT")
     )
+    kafka_bootstrap: str | None = Field(
+        default=None,
+        validation_alias=_env("DIGISPINE_KAFKA_BOOTSTRAP"),
+        description="host:port of an external Kafka. Unset: the local broker is used.",
+    )
+    kafka_port: int = Field(default=9092, ge=1, le=65535, validation_alias=_env("DIGISPINE_KAFKA_PORT"))
+    kafka_controller_port: int = Field(
+        default=9093, ge=1, le=65535, validation_alias=_env("DIGISPINE_KAFKA_CONTROLLER_PORT")
+    )
+    kafka_version: str = Field(default="4.1.1", validation_alias=_env("DIGISPINE_KAFKA_VERSION"))
+    kafka_heap: str = Field(default="512m", validation_alias=_env("DIGISPINE_KAFKA_HEAP"))
     http_host: str = Field(default="127.0.0.1", validation_alias=_env("DIGISPINE_HTTP_HOST"))
     http_port: int = Field(
         default=8000, ge=1, le=65535, validation_alias=_env("DIGISPINE_HTTP_PORT")
@@ -92,7 +103,7 @@ class Settings(BaseSettings):
             )
         return value
 
-    @field_validator("neo4j_heap", "neo4j_pagecache")
+    @field_validator("neo4j_heap", "neo4j_pagecache", "kafka_heap")
     @classmethod
     def _check_memory_size(cls, value: str) -> str:
         if not re.fullmatch(r"[0-9]+[kKmMgG]?", value.strip()):
@@ -122,6 +133,16 @@ class Settings(BaseSettings):
     def external_neo4j(self) -> bool:
         """True when NEO4J_URI names a Neo4j that DigiSpine does not manage."""
         return self.neo4j_uri is not None
+
+    @property
+    def external_kafka(self) -> bool:
+        """True when DIGISPINE_KAFKA_BOOTSTRAP names a broker DigiSpine does not manage."""
+        return bool(self.kafka_bootstrap)
+
+    @property
+    def kafka_bootstrap_servers(self) -> str:
+        """The bootstrap address every Kafka client uses."""
+        return self.kafka_bootstrap or f"127.0.0.1:{self.kafka_port}"
 
     @property
     def bolt_uri(self) -> str:

@@ -77,3 +77,7 @@ def store(session_store: Neo4jStore) -> Neo4jStore:
     """The session's store, on an empty database."""
     reset_database(session_store)
     return session_store
+
+
+# A real Kafka broker for the tests that stream (started once, on first use).
+from tests.integration.kafka_fixtures import kafka_settings  # noqa: E402,F401

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from graph_service.cli import neo4j_cmd
+from graph_service.cli import kafka_cmd, neo4j_cmd
 from graph_service.cli.common import console, echo, settings_or_exit, user_errors
 from graph_service.settings import Settings
 
@@ -14,6 +14,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(neo4j_cmd.app, name="neo4j")
+app.add_typer(kafka_cmd.app, name="kafka")
 
 
 def _serve(settings: Settings, host: str, port: int) -> None:

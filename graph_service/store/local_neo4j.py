@@ -24,6 +24,7 @@ from pathlib import Path
 from neo4j import GraphDatabase
 from neo4j.exceptions import AuthError, Neo4jError, ServiceUnavailable
 
+from graph_service import processes
 from graph_service.errors import LocalNeo4jError
 from graph_service.settings import Settings
 
@@ -114,7 +115,7 @@ class LocalNeo4j:
             shutil.rmtree(staging, ignore_errors=True)
             raise LocalNeo4jError(
                 f"Maven could not fetch org.neo4j:neo4j:{self.settings.neo4j_version} "
-                f"(exit {done.returncode}):\n{_tail_text(done.stdout + done.stderr, 30)}"
+                f"(exit {done.returncode}):\n{processes.tail_text(done.stdout + done.stderr, 30)}"
             )
         if self.lib_dir.exists():
             shutil.rmtree(self.lib_dir)
@@ -173,7 +174,7 @@ class LocalNeo4j:
         if done.returncode != 0:
             raise LocalNeo4jError(
                 "could not set the initial Neo4j password (neo4j-admin dbms set-initial-password, "
-                f"exit {done.returncode}):\n{_tail_text(done.stdout + done.stderr, 20)}"
+                f"exit {done.returncode}):\n{processes.tail_text(done.stdout + done.stderr, 20)}"
             )
 
     # -- lifecycle -----------------------------------------------------------------------------
@@ -183,7 +184,7 @@ class LocalNeo4j:
             pid = int(self.pid_file.read_text().strip())
         except (FileNotFoundError, ValueError):
             return None
-        if _alive(pid) and _is_neo4j(pid):
+        if processes.alive(pid) and _is_neo4j(pid):
             return pid
         self.pid_file.unlink(missing_ok=True)
         return None
@@ -196,7 +197,7 @@ class LocalNeo4j:
         self.install(echo)
         self.write_config()
         self._ensure_password()
-        if _port_in_use(self.port):
+        if processes.port_in_use(self.port):
             raise LocalNeo4jError(
                 f"port 127.0.0.1:{self.port} is already in use by another process; stop it or "
                 "set DIGISPINE_NEO4J_BOLT_PORT"
@@ -248,12 +249,11 @@ class LocalNeo4j:
         auth = (self.settings.neo4j_user, self.settings.neo4j_password.get_secret_value())
         with GraphDatabase.driver(
             f"bolt://127.0.0.1:{self.port}", auth=auth, connection_timeout=2.0
-        ) as driver:
-            with driver.session(database="system") as session:
-                record = session.run(
-                    "CALL dbms.components() YIELD versions RETURN versions[0] AS v"
-                ).single(strict=True)
-                return str(record["v"])
+        ) as driver, driver.session(database="system") as session:
+            record = session.run(
+                "CALL dbms.components() YIELD versions RETURN versions[0] AS v"
+            ).single(strict=True)
+            return str(record["v"])
 
     def stop(self, timeout: float = 90.0, echo: Callable[[str], None] = log.info) -> bool:
         """Stop gracefully (SIGTERM, then SIGKILL after ``timeout``). False if it was not running."""
@@ -264,7 +264,7 @@ class LocalNeo4j:
         os.kill(pid, signal.SIGTERM)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if not _alive(pid):
+            if not processes.alive(pid):
                 break
             time.sleep(0.2)
         else:
@@ -279,7 +279,7 @@ class LocalNeo4j:
         except ProcessLookupError:
             return
         for _ in range(50):
-            if not _alive(pid):
+            if not processes.alive(pid):
                 break
             time.sleep(0.1)
         self.pid_file.unlink(missing_ok=True)
@@ -302,63 +302,20 @@ class LocalNeo4j:
         parts = []
         for path in (self.neo4j_log, self.console_log):
             if path.exists() and path.stat().st_size:
-                parts.append(f"==> {path} <==\n{_tail_file(path, lines)}")
+                parts.append(f"==> {path} <==\n{processes.tail_file(path, lines)}")
         return "\n".join(parts) or f"(no log yet under {self.logs_dir})"
 
 
 def _require_tool(name: str, why: str) -> str:
-    path = shutil.which(name)
+    path = processes.which(name)
     if path is None:
         raise LocalNeo4jError(f"`{name}` is not on PATH. {why}; install it, or set NEO4J_URI.")
     return path
 
 
 def _require_java() -> str:
-    java_home = os.environ.get("JAVA_HOME")
-    if java_home and (Path(java_home) / "bin" / "java").exists():
-        return str(Path(java_home) / "bin" / "java")
-    return _require_tool("java", "Java 17 runs the local Neo4j")
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    # A zombie child (we started it in this process) counts as gone.
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            return fh.read().split(")")[-1].split()[0] != "Z"
-    except OSError:
-        return True
+    return processes.java_executable() or _require_tool("java", "Java 17 runs the local server")
 
 
 def _is_neo4j(pid: int) -> bool:
-    try:
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        return True  # not Linux /proc: trust the pid file
-    return ENTRY_POINT.encode() in cmdline
-
-
-def _port_in_use(port: int) -> bool:
-    import socket
-
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.settimeout(0.5)
-        return sock.connect_ex(("127.0.0.1", port)) == 0
-
-
-def _tail_file(path: Path, lines: int) -> str:
-    with open(path, "rb") as fh:
-        fh.seek(0, os.SEEK_END)
-        size = fh.tell()
-        fh.seek(max(0, size - 64 * 1024))
-        data = fh.read().decode("utf-8", errors="replace")
-    return _tail_text(data, lines)
-
-
-def _tail_text(text: str, lines: int) -> str:
-    return "\n".join(text.rstrip().splitlines()[-lines:])
+    return processes.cmdline_has(pid, ENTRY_POINT)

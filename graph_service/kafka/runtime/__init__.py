@@ -1,0 +1,1 @@
+"""Maven descriptor that resolves the Apache Kafka broker artifacts (no jar is committed)."""
