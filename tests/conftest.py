@@ -69,7 +69,7 @@ def reset_database(store: Neo4jStore) -> None:
         store.write(f"DROP CONSTRAINT `{row['name']}` IF EXISTS")
     for row in store.read("SHOW INDEXES YIELD name, type WHERE type <> 'LOOKUP' RETURN name"):
         store.write(f"DROP INDEX `{row['name']}` IF EXISTS")
-    store.write("MATCH (n) CALL { WITH n DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS")
+    store.write("MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS")
 
 
 @pytest.fixture()

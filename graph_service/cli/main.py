@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from graph_service.cli import kafka_cmd, neo4j_cmd
+from graph_service.cli import data_cmd, kafka_cmd, neo4j_cmd, ontology
 from graph_service.cli.common import console, echo, settings_or_exit, user_errors
 from graph_service.settings import Settings
 
@@ -15,6 +15,8 @@ app = typer.Typer(
 )
 app.add_typer(neo4j_cmd.app, name="neo4j")
 app.add_typer(kafka_cmd.app, name="kafka")
+app.add_typer(ontology.app, name="ontology")
+app.add_typer(data_cmd.schema_app, name="schema")
 
 
 def _serve(settings: Settings, host: str, port: int) -> None:
@@ -50,6 +52,14 @@ def demo(
         with user_errors():
             status = LocalNeo4j(settings).start(echo)
         echo(f"Neo4j {status.version} running on bolt://127.0.0.1:{status.port}")
+    with user_errors():
+        from graph_service.ontology.compiler import load_model
+        from graph_service.store import Neo4jStore
+        from graph_service.store.schema import apply_schema
+
+        with Neo4jStore(settings) as store:
+            changes = apply_schema(store, load_model(settings.ontology_dir))
+    echo(f"Schema: {len(changes.created)} created, {len(changes.unchanged)} unchanged")
     if serve_api:
         _serve(settings, settings.http_host, settings.http_port)
 

@@ -27,9 +27,11 @@ def test_reads_and_writes_round_trip(store: Neo4jStore) -> None:
 def test_unreachable_server_error_names_the_uri_and_hides_the_password() -> None:
     uri = f"bolt://127.0.0.1:{free_port()}"
     settings = load_settings(neo4j_uri=uri, neo4j_password="hidden-password-123")
-    with Neo4jStore(settings, connection_timeout=1.0, max_attempts=2, base_delay=0.01) as store:
-        with pytest.raises(StoreUnavailable) as info:
-            store.health()
+    with (
+        Neo4jStore(settings, connection_timeout=1.0, max_attempts=2, base_delay=0.01) as store,
+        pytest.raises(StoreUnavailable) as info,
+    ):
+        store.health()
     message = str(info.value)
     assert uri in message
     assert "digispine neo4j start" in message
@@ -37,9 +39,7 @@ def test_unreachable_server_error_names_the_uri_and_hides_the_password() -> None
 
 
 def test_wrong_password_is_reported_as_an_auth_error(neo4j_settings: Settings) -> None:
-    settings = load_settings(
-        neo4j_uri=neo4j_settings.bolt_uri, neo4j_password="definitely-wrong-pw"
-    )
+    settings = load_settings(neo4j_uri=neo4j_settings.bolt_uri, neo4j_password="definitely-wrong-pw")
     with Neo4jStore(settings) as store, pytest.raises(StoreAuthError) as info:
         store.health()
     assert "NEO4J_PASSWORD" in str(info.value)

@@ -1,0 +1,60 @@
+"""`digispine simulate` and `digispine schema apply`: data to play with, and the schema it needs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from graph_service.cli.common import console, echo, settings_or_exit, user_errors
+from graph_service.ontology.compiler import load_model
+from graph_service.store import Neo4jStore
+from graph_service.store.schema import apply_schema, plan_schema
+
+schema_app = typer.Typer(help="The Neo4j schema (constraints, indexes) implied by the ontology.")
+
+
+@schema_app.command("apply")
+def schema_apply(
+    dry_run: bool = typer.Option(False, "--dry-run", help="Print the Cypher, change nothing."),
+    prune: bool = typer.Option(
+        False, "--prune", help="Drop ds_ constraints/indexes the model no longer implies."
+    ),
+) -> None:
+    """Create the uniqueness constraints (owl:hasKey) and indexes the model implies; idempotent."""
+    settings = settings_or_exit()
+    with user_errors():
+        model = load_model(settings.ontology_dir)
+        with Neo4jStore(settings) as store:
+            changes = apply_schema(store, model, dry_run=dry_run, prune=prune)
+    verb = "would create" if dry_run else "created"
+    for item in changes.created:
+        console.print(
+            f"{verb}: {item.kind} {item.name} on :{item.label}({', '.join(item.properties)})"
+            f"  [dim]{item.reason}[/]"
+        )
+        if dry_run:
+            console.print(f"  {item.cypher};", highlight=False)
+    for item in changes.replaced:
+        console.print(f"{'would replace' if dry_run else 'replaced'}: {item.kind} {item.name}")
+    for name in changes.obsolete:
+        dropped = name in changes.dropped
+        console.print(
+            f"{'dropped' if dropped and not dry_run else 'obsolete'}: {name}"
+            + ("" if dropped else "  (keep, or run with --prune)")
+        )
+    echo(
+        f"{len(changes.created)} created, {len(changes.replaced)} replaced, "
+        f"{len(changes.unchanged)} unchanged"
+        + (" (dry run)" if dry_run else "")
+    )
+
+
+@schema_app.command("show")
+def schema_show() -> None:
+    """Print the Cypher of every constraint and index the model implies (no Neo4j needed)."""
+    settings = settings_or_exit()
+    with user_errors():
+        model = load_model(settings.ontology_dir)
+    for item in plan_schema(model):
+        console.print(f"{item.cypher};", highlight=False)

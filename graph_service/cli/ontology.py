@@ -1,0 +1,165 @@
+"""`digispine ontology check|diff|docs`: feedback on the ontology for the people who edit it."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from graph_service.cli.common import settings_or_exit, user_errors
+from graph_service.ontology.check import CheckReport, check_ontology
+from graph_service.ontology.compiler import compile_ontology
+from graph_service.ontology.diff import diff_models
+from graph_service.ontology.diff_text import format_diff
+from graph_service.ontology.docs import write_docs
+from graph_service.ontology.errors import OntologyError
+from graph_service.ontology.model import DomainModel
+from graph_service.ontology.revisions import ontology_dir
+
+app = typer.Typer(
+    help="Check, compare and document the ontology (the Turtle modules in ontology/).",
+    no_args_is_help=True,
+)
+
+#: Exit codes: 0 fine, 1 errors in the ontology (or a usage problem), 2 breaking changes (diff).
+EXIT_ERRORS = 1
+EXIT_BREAKING = 2
+
+
+class OutputFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+DirectoryArg = Annotated[
+    Path | None,
+    typer.Argument(
+        help="Ontology directory (default: DIGISPINE_ONTOLOGY_DIR, i.e. ontology/)",
+        show_default=False,
+    ),
+]
+
+
+@app.command()
+def check(
+    directory: DirectoryArg = None,
+    shapes: Annotated[
+        Path | None,
+        typer.Option(help="Lint shapes directory (default: DIGISPINE_SHAPES_DIR/ontology)"),
+    ] = None,
+    reason: Annotated[
+        bool,
+        typer.Option("--reason/--no-reason", help="Run the OWL reasoner (consistency, unsatisfiable)."),
+    ] = True,
+    output: Annotated[
+        OutputFormat, typer.Option("--format", help="Output format: text or json.")
+    ] = OutputFormat.text,
+) -> None:
+    """Syntax, lint (SHACL shapes), name clashes and logical consistency. Exit 1 on errors."""
+    settings = settings_or_exit()
+    directory = directory or settings.ontology_dir
+    with user_errors():
+        report = check_ontology(
+            directory, lint_shapes=shapes or settings.shapes_dir / "ontology", reason=reason
+        )
+    if output is OutputFormat.json:
+        typer.echo(json.dumps(_check_json(report), indent=2, ensure_ascii=False))
+    else:
+        _print_check(report)
+    if not report.ok:
+        raise typer.Exit(EXIT_ERRORS)
+
+
+def _print_check(report: CheckReport) -> None:
+    for problem in report.problems:
+        color = typer.colors.RED if problem.is_error else typer.colors.YELLOW
+        typer.echo(typer.style(str(problem), fg=color))
+    seconds = sum(report.durations.values())
+    sizes = ""
+    if report.model is not None:
+        model = report.model
+        sizes = (
+            f" ({len(model.classes)} classes, {len(model.datatype_properties)} datatype "
+            f"properties, {len(model.relations)} relations)"
+        )
+    verdict = "check passed" if report.ok else "check failed"
+    typer.echo(
+        f"{verdict}: {len(report.errors)} error(s), {len(report.warnings)} warning(s) in "
+        f"{len(report.files)} file(s){sizes} in {seconds:.1f} s"
+    )
+
+
+def _check_json(report: CheckReport) -> dict[str, Any]:
+    return {
+        "ok": report.ok,
+        "errors": len(report.errors),
+        "warnings": len(report.warnings),
+        "files": list(report.files),
+        "problems": [p.as_dict() for p in report.problems],
+        "durations": {k: round(v, 3) for k, v in sorted(report.durations.items())},
+    }
+
+
+@app.command()
+def diff(
+    old: Annotated[str, typer.Argument(help="Old ontology: a directory or a git revision (main, HEAD~1).")],
+    new: Annotated[str, typer.Argument(help="New ontology: a directory or a git revision.")],
+    path: Annotated[
+        Path | None,
+        typer.Option(help="Ontology folder inside git revisions (default: ontology)"),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """Added, removed and changed terms, each breaking or compatible. Exit 2 when breaking."""
+    settings = settings_or_exit()
+    folder = path or settings.ontology_dir
+    with user_errors(), tempfile.TemporaryDirectory(prefix="digispine-diff-") as scratch:
+        old_model = _model_for(old, folder, Path(scratch) / "old")
+        new_model = _model_for(new, folder, Path(scratch) / "new")
+    result = diff_models(old_model, new_model)
+    if as_json:
+        typer.echo(json.dumps(result.as_dict(), indent=2, ensure_ascii=False))
+    else:
+        typer.echo(format_diff(result, old_name=old, new_name=new), nl=False)
+    if result.is_breaking:
+        raise typer.Exit(EXIT_BREAKING)
+
+
+def _model_for(argument: str, folder: Path, scratch: Path) -> DomainModel:
+    directory = ontology_dir(argument, path=folder, repo=Path.cwd(), scratch=scratch)
+    result = compile_ontology(directory)
+    if result.model is None:
+        raise OntologyError(f"{argument}: the ontology does not parse", result.errors)
+    if result.errors:
+        typer.echo(
+            f"warning: {argument} has {len(result.errors)} ontology error(s); the diff covers "
+            "the terms that compiled (run `digispine ontology check`)",
+            err=True,
+        )
+    return result.model
+
+
+@app.command()
+def docs(
+    directory: DirectoryArg = None,
+    out: Annotated[Path, typer.Option(help="Output directory.")] = Path("site/ontology"),
+) -> None:
+    """Static HTML glossary: bounded contexts, classes with labels, keys, properties, diagrams."""
+    settings = settings_or_exit()
+    directory = directory or settings.ontology_dir
+    with user_errors():
+        result = compile_ontology(directory)
+        if result.model is None:
+            raise OntologyError("the ontology does not parse", result.errors)
+        written = write_docs(result.model, out)
+    if result.errors:
+        typer.echo(
+            f"warning: {len(result.errors)} ontology error(s); terms that did not compile are "
+            "missing (run `digispine ontology check`)",
+            err=True,
+        )
+    typer.echo(f"wrote {len(written)} page(s) to {out}; open {out / 'index.html'}")

@@ -1,0 +1,277 @@
+"""What changed between two DomainModels, and whether each change breaks existing users.
+
+Breaking: something existing clients, loaders or stored data rely on goes away or changes meaning
+(removed terms, changed types/ranges/keys, narrowed cardinality, moved domains, a class becoming
+abstract, personal data no longer marked). Compatible: additions, wording, widened cardinality,
+a property moved up to a superclass.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from graph_service.ontology.model import AnyTerm, DomainModel
+
+Impact = Literal["breaking", "compatible"]
+TermKind = Literal["class", "datatype property", "relation"]
+ChangeKind = Literal["added", "removed", "changed"]
+BREAKING: Impact = "breaking"
+COMPATIBLE: Impact = "compatible"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Change:
+    """One difference. ``aspect`` (e.g. ``"key"``) with ``old``/``new`` values for changes."""
+
+    term_kind: TermKind
+    name: str
+    change: ChangeKind
+    impact: Impact
+    reason: str
+    aspect: str | None = None
+    old: str | None = None
+    new: str | None = None
+    label_en: str = ""
+    label_de: str = ""
+    hint: str = ""  # e.g. a probable rename of a removed term
+
+    @property
+    def breaking(self) -> bool:
+        return self.impact == BREAKING
+
+    def as_dict(self) -> dict[str, str | None]:
+        return {
+            "term_kind": self.term_kind,
+            "name": self.name,
+            "change": self.change,
+            "impact": self.impact,
+            "aspect": self.aspect,
+            "old": self.old,
+            "new": self.new,
+            "reason": self.reason,
+            "label_en": self.label_en,
+            "label_de": self.label_de,
+            "hint": self.hint or None,
+        }
+
+
+@dataclass(frozen=True)
+class ModelDiff:
+    old_version: str
+    new_version: str
+    changes: tuple[Change, ...]
+
+    @property
+    def breaking(self) -> tuple[Change, ...]:
+        return tuple(c for c in self.changes if c.breaking)
+
+    @property
+    def compatible(self) -> tuple[Change, ...]:
+        return tuple(c for c in self.changes if not c.breaking)
+
+    @property
+    def is_breaking(self) -> bool:
+        return any(c.breaking for c in self.changes)
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.changes
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "old_version": self.old_version,
+            "new_version": self.new_version,
+            "breaking": self.is_breaking,
+            "summary": {"breaking": len(self.breaking), "compatible": len(self.compatible)},
+            "changes": [c.as_dict() for c in self.changes],
+        }
+
+
+# An aspect: how to show it, and how to judge a change of it (old, new, models) → impact, reason.
+Judge = Callable[[Any, Any, DomainModel, DomainModel], tuple[Impact, str]]
+
+
+@dataclass(frozen=True)
+class _Aspect:
+    name: str
+    read: Callable[[Any], Any]
+    judge: Judge
+
+
+def diff_models(old: DomainModel, new: DomainModel) -> ModelDiff:
+    """Every added, removed and changed class, datatype property and relation, sorted."""
+    changes = [
+        *_diff_table("class", old.classes, new.classes, _CLASS_ASPECTS, old, new),
+        *_diff_table(
+            "datatype property",
+            old.datatype_properties,
+            new.datatype_properties,
+            _PROPERTY_ASPECTS,
+            old,
+            new,
+        ),
+        *_diff_table("relation", old.relations, new.relations, _RELATION_ASPECTS, old, new),
+    ]
+    order = {"class": 0, "datatype property": 1, "relation": 2}
+    changes.sort(key=lambda c: (order[c.term_kind], c.name, c.change, c.aspect or ""))
+    return ModelDiff(old.version, new.version, tuple(changes))
+
+
+def _diff_table(
+    kind: TermKind,
+    old_terms: Mapping[str, AnyTerm],
+    new_terms: Mapping[str, AnyTerm],
+    aspects: tuple[_Aspect, ...],
+    old: DomainModel,
+    new: DomainModel,
+) -> Iterator[Change]:
+    removed = sorted(set(old_terms) - set(new_terms))
+    added = sorted(set(new_terms) - set(old_terms))
+    for name in removed:
+        term = old_terms[name]
+        hint = _renamed_hint(term, [new_terms[a] for a in added])
+        yield _change(kind, term, "removed", BREAKING, f"{_users(kind)} using it break", hint=hint)
+    for name in added:
+        yield _change(kind, new_terms[name], "added", COMPATIBLE, "new; nothing existing changes")
+    for name in sorted(set(old_terms) & set(new_terms)):
+        before, after = old_terms[name], new_terms[name]
+        for aspect in aspects:
+            was, now = aspect.read(before), aspect.read(after)
+            if was != now:
+                impact, reason = aspect.judge(was, now, old, new)
+                yield _change(
+                    kind,
+                    after,
+                    "changed",
+                    impact,
+                    reason,
+                    aspect=aspect.name,
+                    old=_show(was),
+                    new=_show(now),
+                )
+
+
+def _change(
+    kind: TermKind, term: AnyTerm, change: ChangeKind, impact: Impact, reason: str, **details: Any
+) -> Change:
+    return Change(
+        term_kind=kind,
+        name=term.name,
+        change=change,
+        impact=impact,
+        reason=reason,
+        label_en=term.labels.get("en", ""),
+        label_de=term.labels.get("de", ""),
+        **details,
+    )
+
+
+def _users(kind: TermKind) -> str:
+    if kind == "class":
+        return "loaders, stored nodes, queries and GraphQL clients"
+    return "loaders, stored data, queries and GraphQL clients"
+
+
+def _renamed_hint(term: AnyTerm, added: list[AnyTerm]) -> str:
+    label = term.labels.get("en")
+    same = [a.name for a in added if label and a.labels.get("en") == label]
+    return f"renamed to {same[0]}?" if same else ""
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, Mapping):
+        return "; ".join(f"{k or '-'}: {_show(v)}" for k, v in sorted(value.items())) or "(none)"
+    if isinstance(value, tuple | frozenset | set):
+        items = sorted(value) if not isinstance(value, tuple) else value
+        return ", ".join(_show(v) for v in items) or "(none)"
+    return "(none)" if value is None else str(value)
+
+
+# -- judges -------------------------------------------------------------------------------------
+
+
+def _wording(*_: Any) -> tuple[Impact, str]:
+    return COMPATIBLE, "wording only; names, types and data stay the same"
+
+
+def _always_breaking(reason: str) -> Judge:
+    return lambda *_: (BREAKING, reason)
+
+
+def _key(*_: Any) -> tuple[Impact, str]:
+    return BREAKING, "the business key decides identity (MERGE key, uniqueness constraint)"
+
+
+def _cardinality(was: Any, now: Any, *_: Any) -> tuple[Impact, str]:
+    if now == "many":
+        return COMPATIBLE, "widened to many values; existing data stays valid"
+    return BREAKING, "narrowed to one value; data with several values no longer fits"
+
+
+def _personal_data(was: Any, now: Any, *_: Any) -> tuple[Impact, str]:
+    if now:
+        return COMPATIBLE, "now personal data: masked for roles without personal-data access"
+    return BREAKING, "no longer masked as personal data; needs a privacy review before rollout"
+
+
+def _abstract(was: Any, now: Any, *_: Any) -> tuple[Impact, str]:
+    if now:
+        return BREAKING, "abstract classes are never written; loaders writing it break"
+    return COMPATIBLE, "may now be written directly"
+
+
+def _ancestors(was: Any, now: Any, *_: Any) -> tuple[Impact, str]:
+    lost = set(was) - set(now)
+    if lost:
+        gone = ", ".join(sorted(lost))
+        return BREAKING, f"no longer a {gone}: loses those labels and inherited fields"
+    return COMPATIBLE, "gains superclasses; keeps every label and field it had"
+
+
+def _domain(was: Any, now: Any, old: DomainModel, new: DomainModel) -> tuple[Impact, str]:
+    widened = was in new.classes and now in new.cls(was).ancestors
+    if widened:
+        return COMPATIBLE, f"moved up to the superclass {now}; still available on {was}"
+    return BREAKING, f"no longer available on {was}"
+
+
+_TEXT_ASPECTS = (
+    _Aspect("labels", lambda t: t.labels, _wording),
+    _Aspect("definitions", lambda t: t.definitions, _wording),
+    _Aspect("bounded context", lambda t: t.bounded_context, _wording),
+    _Aspect("alignments", lambda t: frozenset(f"{p} {i}" for p, i in t.alignments), _wording),
+)
+
+_CLASS_ASPECTS: tuple[_Aspect, ...] = (
+    *_TEXT_ASPECTS,
+    _Aspect("alternative labels", lambda c: c.alt_labels, _wording),
+    _Aspect("superclasses", lambda c: c.ancestors, _ancestors),
+    _Aspect("key", lambda c: c.key, _key),
+    _Aspect("abstract", lambda c: c.abstract, _abstract),
+    _Aspect("affects", lambda c: c.affects, _wording),
+    _Aspect("emitted by", lambda c: c.emitted_by, _wording),
+)
+
+_PROPERTY_ASPECTS: tuple[_Aspect, ...] = (
+    *_TEXT_ASPECTS,
+    _Aspect("domain", lambda p: p.domain, _domain),
+    _Aspect("type", lambda p: p.xsd, _always_breaking("stored values and GraphQL type change")),
+    _Aspect("cardinality", lambda p: "one" if p.functional else "many", _cardinality),
+    _Aspect("personal data", lambda p: p.personal_data, _personal_data),
+)
+
+_RELATION_ASPECTS: tuple[_Aspect, ...] = (
+    *_TEXT_ASPECTS,
+    _Aspect("domain", lambda r: r.domain, _domain),
+    _Aspect("range", lambda r: r.range, _always_breaking("relation now points at another class")),
+    _Aspect("cardinality", lambda r: "many" if r.to_many else "one", _cardinality),
+    _Aspect(
+        "reverse of",
+        lambda r: r.inverse_of,
+        _always_breaking("reads another stored relation (or becomes stored itself)"),
+    ),
+)

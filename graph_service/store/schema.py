@@ -1,0 +1,151 @@
+"""The Neo4j schema the ontology implies: uniqueness constraints from ``owl:hasKey`` and indexes.
+
+``plan_schema`` is pure (model → desired items); ``apply_schema`` compares with what the
+server has and creates only what is missing, so a second run changes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from graph_service.ontology.model import DomainModel
+from graph_service.store.neo4j_store import Neo4jStore
+
+PREFIX = "ds_"
+#: Properties every event is looked up or ordered by.
+EVENT_INDEXED = ("eventTime", "eventType")
+
+
+@dataclass(frozen=True)
+class SchemaItem:
+    """One constraint or index DigiSpine wants."""
+
+    name: str
+    kind: str  # "constraint" or "index"
+    label: str
+    properties: tuple[str, ...]
+    reason: str
+
+    @property
+    def cypher(self) -> str:
+        props = ", ".join(f"n.`{p}`" for p in self.properties)
+        if self.kind == "constraint":
+            target = f"({props})" if len(self.properties) > 1 else props
+            return (
+                f"CREATE CONSTRAINT `{self.name}` IF NOT EXISTS "
+                f"FOR (n:`{self.label}`) REQUIRE {target} IS UNIQUE"
+            )
+        return f"CREATE INDEX `{self.name}` IF NOT EXISTS FOR (n:`{self.label}`) ON ({props})"
+
+    def matches(self, label: str, properties: tuple[str, ...]) -> bool:
+        return self.label == label and self.properties == properties
+
+
+@dataclass
+class SchemaChanges:
+    """What ``apply_schema`` did (or would do with ``dry_run``)."""
+
+    created: list[SchemaItem] = field(default_factory=list)
+    replaced: list[SchemaItem] = field(default_factory=list)
+    unchanged: list[SchemaItem] = field(default_factory=list)
+    obsolete: list[str] = field(default_factory=list)
+    dropped: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.created or self.replaced or self.dropped)
+
+
+def plan_schema(model: DomainModel) -> list[SchemaItem]:
+    """Constraints and indexes implied by the model, in a stable order."""
+    items: list[SchemaItem] = []
+    for cls in sorted(model.classes.values(), key=lambda c: c.name):
+        if cls.abstract or not cls.key or (cls.is_event and not cls.key_declared):
+            continue  # events are found through :DomainEvent(eventId), never their subclass label
+        if cls.key_declared:
+            items.append(
+                SchemaItem(
+                    name=f"{PREFIX}key_{cls.neo4j_label}",
+                    kind="constraint",
+                    label=cls.neo4j_label,
+                    properties=tuple(cls.key),
+                    reason=f"owl:hasKey of ds:{cls.name}",
+                )
+            )
+        else:
+            # The key is inherited: the constraint lives on the keyed ancestor's label; an index
+            # on this label keeps lookups through the subclass (GraphQL, loaders) fast.
+            items.append(
+                SchemaItem(
+                    name=f"{PREFIX}idx_{cls.neo4j_label}_{'_'.join(cls.key)}",
+                    kind="index",
+                    label=cls.neo4j_label,
+                    properties=tuple(cls.key),
+                    reason=f"key of ds:{cls.name} inherited from a superclass",
+                )
+            )
+    for cls in sorted(model.classes.values(), key=lambda c: c.name):
+        if cls.is_event and cls.key_declared:
+            for prop in EVENT_INDEXED:
+                if any(p.name == prop for p in model.properties_of(cls.name)):
+                    items.append(
+                        SchemaItem(
+                            name=f"{PREFIX}idx_{cls.neo4j_label}_{prop}",
+                            kind="index",
+                            label=cls.neo4j_label,
+                            properties=(prop,),
+                            reason="events are filtered and ordered by time and type",
+                        )
+                    )
+    return items
+
+
+def apply_schema(
+    store: Neo4jStore, model: DomainModel, *, dry_run: bool = False, prune: bool = False
+) -> SchemaChanges:
+    """Create what is missing; report (and with ``prune`` drop) ``ds_`` items no longer wanted."""
+    wanted = plan_schema(model)
+    existing = _existing(store)
+    changes = SchemaChanges()
+    for item in wanted:
+        have = existing.get(item.name)
+        if have is None:
+            changes.created.append(item)
+            if not dry_run:
+                store.write(item.cypher)
+        elif have[0] != item.kind or not item.matches(have[1], have[2]):
+            changes.replaced.append(item)
+            if not dry_run:
+                _drop(store, item.name, have[0])
+                store.write(item.cypher)
+        else:
+            changes.unchanged.append(item)
+    wanted_names = {item.name for item in wanted}
+    for name, (kind, _, _) in sorted(existing.items()):
+        if name.startswith(PREFIX) and name not in wanted_names:
+            changes.obsolete.append(name)
+            if prune:
+                changes.dropped.append(name)
+                if not dry_run:
+                    _drop(store, name, kind)
+    return changes
+
+
+def _existing(store: Neo4jStore) -> dict[str, tuple[str, str, tuple[str, ...]]]:
+    found: dict[str, tuple[str, str, tuple[str, ...]]] = {}
+    for row in store.read(
+        "SHOW CONSTRAINTS YIELD name, labelsOrTypes, properties RETURN name, labelsOrTypes, properties"
+    ):
+        found[row["name"]] = ("constraint", row["labelsOrTypes"][0], tuple(row["properties"]))
+    for row in store.read(
+        "SHOW INDEXES YIELD name, labelsOrTypes, properties, owningConstraint, type "
+        "WHERE owningConstraint IS NULL AND type <> 'LOOKUP' "
+        "RETURN name, labelsOrTypes, properties"
+    ):
+        found[row["name"]] = ("index", row["labelsOrTypes"][0], tuple(row["properties"]))
+    return found
+
+
+def _drop(store: Neo4jStore, name: str, kind: str) -> None:
+    keyword = "CONSTRAINT" if kind == "constraint" else "INDEX"
+    store.write(f"DROP {keyword} `{name}` IF EXISTS")

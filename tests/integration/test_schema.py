@@ -1,0 +1,76 @@
+"""`schema apply` on the real Neo4j: one uniqueness constraint per keyed class, idempotent."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from graph_service.cli.main import app
+from graph_service.ontology.compiler import load_model
+from graph_service.ontology.model import DomainModel
+from graph_service.settings import Settings
+from graph_service.store import Neo4jStore
+from graph_service.store.schema import apply_schema
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def model() -> DomainModel:
+    return load_model(REPO / "ontology")
+
+
+def _constraints(store: Neo4jStore) -> dict[str, tuple[str, list[str]]]:
+    rows = store.read(
+        "SHOW CONSTRAINTS YIELD name, type, labelsOrTypes, properties "
+        "RETURN name, type, labelsOrTypes, properties"
+    )
+    return {r["name"]: (r["labelsOrTypes"][0], r["properties"]) for r in rows if r["type"] == "UNIQUENESS"}
+
+
+def test_schema_apply_creates_one_uniqueness_constraint_per_keyed_class(
+    store: Neo4jStore, model: DomainModel
+) -> None:
+    changes = apply_schema(store, model)
+    keyed = [c for c in model.keyed_classes() if not c.abstract]
+    constraints = _constraints(store)
+    assert len(constraints) == len(keyed)
+    for cls in keyed:
+        assert (cls.neo4j_label, list(cls.key)) in constraints.values(), cls.name
+    assert len([c for c in changes.created if c.kind == "constraint"]) == len(keyed)
+
+
+def test_a_second_apply_changes_nothing(store: Neo4jStore, model: DomainModel) -> None:
+    apply_schema(store, model)
+    before = store.read("SHOW INDEXES YIELD name RETURN name ORDER BY name")
+    again = apply_schema(store, model)
+    assert not again.changed
+    assert again.created == [] and again.replaced == []
+    assert store.read("SHOW INDEXES YIELD name RETURN name ORDER BY name") == before
+
+
+def test_the_constraints_refuse_a_duplicate_business_key(store: Neo4jStore, model: DomainModel) -> None:
+    from neo4j.exceptions import ConstraintError
+
+    apply_schema(store, model)
+    store.write("CREATE (:Lot {lotNumber: 'L-1'})")
+    with pytest.raises(ConstraintError):
+        store.write("CREATE (:Lot {lotNumber: 'L-1'})")
+
+
+def test_dry_run_prints_cypher_and_creates_nothing(store: Neo4jStore, neo4j_settings: Settings) -> None:
+    env = {
+        "NEO4J_URI": neo4j_settings.bolt_uri,
+        "NEO4J_PASSWORD": neo4j_settings.neo4j_password.get_secret_value(),
+        "DIGISPINE_ONTOLOGY_DIR": str(REPO / "ontology"),
+    }
+    result = CliRunner().invoke(app, ["schema", "apply", "--dry-run"], env=env)
+    assert result.exit_code == 0, result.output
+    assert "CREATE CONSTRAINT `ds_key_SalesOrder` IF NOT EXISTS" in result.output
+    assert _constraints(store) == {}
+    applied = CliRunner().invoke(app, ["schema", "apply"], env=env)
+    assert "created: constraint ds_key_SalesOrder" in applied.output
+    second = CliRunner().invoke(app, ["schema", "apply"], env=env)
+    assert "0 created, 0 replaced" in second.output
