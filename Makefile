@@ -5,10 +5,11 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.digispine-installed
 
-.PHONY: install demo test test-unit lint bench clean-data
+.PHONY: install demo test test-unit lint bench-ingest clean-data
 
 install: $(STAMP)
 	@$(BIN)/digispine neo4j install
+	@$(BIN)/digispine kafka install
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python >= 3.11 is required, found " + sys.version.split()[0]'
@@ -32,3 +33,6 @@ lint: install
 clean-data:
 	@$(BIN)/digispine neo4j stop || true
 	rm -rf .digispine
+
+bench-ingest: install
+	$(BIN)/python -m bench.ingest

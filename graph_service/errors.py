@@ -30,8 +30,7 @@ class StoreAuthError(DigiSpineError):
         self.uri = uri
         self.user = user
         super().__init__(
-            f"Neo4j at {uri} refused the credentials of user {user!r}: check NEO4J_USER and "
-            "NEO4J_PASSWORD."
+            f"Neo4j at {uri} refused the credentials of user {user!r}: check NEO4J_USER and NEO4J_PASSWORD."
         )
 
 

@@ -26,9 +26,7 @@ def _env(name: str) -> AliasChoices:
 class Settings(BaseSettings):
     """Process settings. Field aliases are the environment variable names."""
 
-    model_config = SettingsConfigDict(
-        env_file=None, extra="ignore", populate_by_name=True, frozen=True
-    )
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", populate_by_name=True, frozen=True)
 
     neo4j_uri: str | None = Field(
         default=None,
@@ -50,13 +48,9 @@ class Settings(BaseSettings):
     neo4j_bolt_port: int = Field(
         default=7687, ge=1, le=65535, validation_alias=_env("DIGISPINE_NEO4J_BOLT_PORT")
     )
-    neo4j_version: str = Field(
-        default=NEO4J_VERSION, validation_alias=_env("DIGISPINE_NEO4J_VERSION")
-    )
+    neo4j_version: str = Field(default=NEO4J_VERSION, validation_alias=_env("DIGISPINE_NEO4J_VERSION"))
     neo4j_heap: str = Field(default="1g", validation_alias=_env("DIGISPINE_NEO4J_HEAP"))
-    neo4j_pagecache: str = Field(
-        default="512m", validation_alias=_env("DIGISPINE_NEO4J_PAGECACHE")
-    )
+    neo4j_pagecache: str = Field(default="512m", validation_alias=_env("DIGISPINE_NEO4J_PAGECACHE"))
     neo4j_start_timeout: float = Field(
         default=120.0, gt=0, validation_alias=_env("DIGISPINE_NEO4J_START_TIMEOUT")
     )
@@ -72,12 +66,8 @@ class Settings(BaseSettings):
     kafka_version: str = Field(default="4.1.1", validation_alias=_env("DIGISPINE_KAFKA_VERSION"))
     kafka_heap: str = Field(default="512m", validation_alias=_env("DIGISPINE_KAFKA_HEAP"))
     http_host: str = Field(default="127.0.0.1", validation_alias=_env("DIGISPINE_HTTP_HOST"))
-    http_port: int = Field(
-        default=8000, ge=1, le=65535, validation_alias=_env("DIGISPINE_HTTP_PORT")
-    )
-    ontology_dir: Path = Field(
-        default=Path("ontology"), validation_alias=_env("DIGISPINE_ONTOLOGY_DIR")
-    )
+    http_port: int = Field(default=8000, ge=1, le=65535, validation_alias=_env("DIGISPINE_HTTP_PORT"))
+    ontology_dir: Path = Field(default=Path("ontology"), validation_alias=_env("DIGISPINE_ONTOLOGY_DIR"))
     shapes_dir: Path = Field(default=Path("shapes"), validation_alias=_env("DIGISPINE_SHAPES_DIR"))
     log_level: str = Field(default="INFO", validation_alias=_env("DIGISPINE_LOG_LEVEL"))
 
@@ -88,9 +78,7 @@ class Settings(BaseSettings):
             return None
         schemes = ("bolt://", "bolt+s://", "bolt+ssc://", "neo4j://", "neo4j+s://", "neo4j+ssc://")
         if not value.startswith(schemes):
-            raise ValueError(
-                f"NEO4J_URI must start with one of {', '.join(schemes)}; got {value!r}"
-            )
+            raise ValueError(f"NEO4J_URI must start with one of {', '.join(schemes)}; got {value!r}")
         return value
 
     @field_validator("neo4j_password")

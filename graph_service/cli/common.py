@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+
 import typer
 from pydantic import ValidationError
 from rich.console import Console
@@ -26,9 +27,7 @@ def settings_or_exit(**overrides: object) -> Settings:
             where = ".".join(str(p) for p in error["loc"]) or "settings"
             err_console.print(f"  {where}: {error['msg']}")
         raise typer.Exit(2) from None
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("neo4j").setLevel(logging.ERROR)
     return settings
 

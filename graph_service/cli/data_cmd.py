@@ -14,6 +14,38 @@ from graph_service.store.schema import apply_schema, plan_schema
 schema_app = typer.Typer(help="The Neo4j schema (constraints, indexes) implied by the ontology.")
 
 
+def simulate(
+    out: Path = typer.Option(..., "--out", "-o", help="JSON Lines file to write."),
+    seed: int = typer.Option(1, "--seed", help="Same seed, same history."),
+    days: int = typer.Option(3, "--days", min=1, help="Days of plant history."),
+    orders_per_day: float = typer.Option(
+        2.0, "--orders-per-day", min=0.1, help="Average sales orders per day."
+    ),
+    faults: float = typer.Option(
+        0.0,
+        "--faults",
+        min=0.0,
+        max=1.0,
+        help="Share of events made faulty (malformed, unknown type, bad payload, duplicate, out of order).",
+    ),
+) -> None:
+    """Write a referentially consistent event history of a simulated plant."""
+    from loaders.simulation import simulate as run_simulation
+    from loaders.simulation.faults import inject_faults, to_lines
+
+    events = run_simulation(seed, days, orders_per_day=orders_per_day)
+    if faults > 0:
+        lines, log = inject_faults(events, faults, seed)
+    else:
+        lines, log = to_lines(events), None
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(b"\n".join(lines) + b"\n")
+    console.print(f"wrote {len(lines)} events ({days} days, seed {seed}) to {out}")
+    if log is not None:
+        injected = ", ".join(f"{k}={v}" for k, v in sorted(log.injected.items()))
+        console.print(f"faults injected: {injected or 'none'}")
+
+
 @schema_app.command("apply")
 def schema_apply(
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the Cypher, change nothing."),
@@ -45,8 +77,7 @@ def schema_apply(
         )
     echo(
         f"{len(changes.created)} created, {len(changes.replaced)} replaced, "
-        f"{len(changes.unchanged)} unchanged"
-        + (" (dry run)" if dry_run else "")
+        f"{len(changes.unchanged)} unchanged" + (" (dry run)" if dry_run else "")
     )
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import typer
 
-from graph_service.cli import data_cmd, kafka_cmd, neo4j_cmd, ontology
-from graph_service.cli.common import console, echo, settings_or_exit, user_errors
+from graph_service.cli import data_cmd, demo_cmd, kafka_cmd, load_cmd, neo4j_cmd, ontology
+from graph_service.cli.common import console, settings_or_exit
 from graph_service.settings import Settings
 
 app = typer.Typer(
@@ -17,9 +17,14 @@ app.add_typer(neo4j_cmd.app, name="neo4j")
 app.add_typer(kafka_cmd.app, name="kafka")
 app.add_typer(ontology.app, name="ontology")
 app.add_typer(data_cmd.schema_app, name="schema")
+app.command("simulate")(data_cmd.simulate)
+app.add_typer(load_cmd.deadletters_app, name="deadletters")
+app.command("load")(load_cmd.load)
+app.command("demo")(demo_cmd.demo)
 
 
-def _serve(settings: Settings, host: str, port: int) -> None:
+def serve_app(settings: Settings, host: str, port: int) -> None:
+    """Run the API with uvicorn (blocks until stopped)."""
     import uvicorn
 
     from graph_service.api.app import create_app
@@ -35,33 +40,7 @@ def serve(
 ) -> None:
     """Serve the HTTP API (health, readiness) with uvicorn."""
     settings = settings_or_exit()
-    _serve(settings, host or settings.http_host, port or settings.http_port)
-
-
-@app.command()
-def demo(
-    serve_api: bool = typer.Option(True, "--serve/--no-serve", help="Serve the API at the end."),
-) -> None:
-    """The front door: local Neo4j up, then the API served."""
-    settings = settings_or_exit()
-    if settings.external_neo4j:
-        echo(f"Using the external Neo4j at {settings.neo4j_uri}")
-    else:
-        from graph_service.store.local_neo4j import LocalNeo4j
-
-        with user_errors():
-            status = LocalNeo4j(settings).start(echo)
-        echo(f"Neo4j {status.version} running on bolt://127.0.0.1:{status.port}")
-    with user_errors():
-        from graph_service.ontology.compiler import load_model
-        from graph_service.store import Neo4jStore
-        from graph_service.store.schema import apply_schema
-
-        with Neo4jStore(settings) as store:
-            changes = apply_schema(store, load_model(settings.ontology_dir))
-    echo(f"Schema: {len(changes.created)} created, {len(changes.unchanged)} unchanged")
-    if serve_api:
-        _serve(settings, settings.http_host, settings.http_port)
+    serve_app(settings, host or settings.http_host, port or settings.http_port)
 
 
 if __name__ == "__main__":

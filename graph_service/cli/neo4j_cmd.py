@@ -15,10 +15,7 @@ app = typer.Typer(help="Manage the local Neo4j server (does nothing when NEO4J_U
 
 def _local_or_none(settings: Settings) -> LocalNeo4j | None:
     if settings.external_neo4j:
-        console.print(
-            f"An external Neo4j is in use (NEO4J_URI={settings.neo4j_uri}); "
-            "nothing to do locally."
-        )
+        console.print(f"An external Neo4j is in use (NEO4J_URI={settings.neo4j_uri}); nothing to do locally.")
         return None
     return LocalNeo4j(settings)
 

@@ -380,7 +380,10 @@ class LocalKafka:
         if pid is not None:
             version = _read_or_none(self.version_file)
             try:
-                answering = processes.port_in_use(self.port) and _broker_count(self.bootstrap_servers, timeout=3.0) > 0
+                answering = (
+                    processes.port_in_use(self.port)
+                    and _broker_count(self.bootstrap_servers, timeout=3.0) > 0
+                )
             except KafkaException:
                 answering = False
         return LocalStatus(
@@ -503,11 +506,6 @@ def _log4j2_properties(server_log: Path) -> str:
     )
 
 
-
-
-
-
-
 def _read_or_none(path: Path) -> str | None:
     try:
         return path.read_text().strip() or None
@@ -518,7 +516,9 @@ def _read_or_none(path: Path) -> str | None:
 def _require_tool(name: str, why: str) -> str:
     path = processes.which(name)
     if path is None:
-        raise LocalKafkaError(f"`{name}` is not on PATH. {why}; install it, or set DIGISPINE_KAFKA_BOOTSTRAP.")
+        raise LocalKafkaError(
+            f"`{name}` is not on PATH. {why}; install it, or set DIGISPINE_KAFKA_BOOTSTRAP."
+        )
     return path
 
 

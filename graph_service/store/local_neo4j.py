@@ -104,7 +104,11 @@ class LocalNeo4j:
         pom = resources.files("graph_service.store.runtime").joinpath("pom.xml")
         with resources.as_file(pom) as pom_path:
             cmd = [
-                "mvn", "-q", "-B", "-f", str(pom_path),
+                "mvn",
+                "-q",
+                "-B",
+                "-f",
+                str(pom_path),
                 "dependency:copy-dependencies",
                 f"-DoutputDirectory={staging}",
                 f"-Dneo4j.version={self.settings.neo4j_version}",
@@ -169,7 +173,10 @@ class LocalNeo4j:
         password = self.settings.neo4j_password.get_secret_value()
         done = subprocess.run(
             self._java(ADMIN_TOOL, "dbms", "set-initial-password", password),
-            env=self._env(), capture_output=True, text=True, check=False,
+            env=self._env(),
+            capture_output=True,
+            text=True,
+            check=False,
         )
         if done.returncode != 0:
             raise LocalNeo4jError(
@@ -202,14 +209,24 @@ class LocalNeo4j:
                 f"port 127.0.0.1:{self.port} is already in use by another process; stop it or "
                 "set DIGISPINE_NEO4J_BOLT_PORT"
             )
-        echo(f"Starting Neo4j {self.settings.neo4j_version} on bolt://127.0.0.1:{self.port} "
-             f"(home {self.home}) …")
+        echo(
+            f"Starting Neo4j {self.settings.neo4j_version} on bolt://127.0.0.1:{self.port} "
+            f"(home {self.home}) …"
+        )
         with open(self.console_log, "ab") as out:
             proc = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
-                self._java(ENTRY_POINT, f"--home-dir={self.home}", f"--config-dir={self.conf_dir}",
-                           heap=self.settings.neo4j_heap),
-                env=self._env(), stdout=out, stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL, start_new_session=True, cwd=self.home,
+                self._java(
+                    ENTRY_POINT,
+                    f"--home-dir={self.home}",
+                    f"--config-dir={self.conf_dir}",
+                    heap=self.settings.neo4j_heap,
+                ),
+                env=self._env(),
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+                cwd=self.home,
             )
         self.pid_file.write_text(str(proc.pid))
         try:
@@ -247,12 +264,15 @@ class LocalNeo4j:
 
     def _query_version(self) -> str:
         auth = (self.settings.neo4j_user, self.settings.neo4j_password.get_secret_value())
-        with GraphDatabase.driver(
-            f"bolt://127.0.0.1:{self.port}", auth=auth, connection_timeout=2.0
-        ) as driver, driver.session(database="system") as session:
-            record = session.run(
-                "CALL dbms.components() YIELD versions RETURN versions[0] AS v"
-            ).single(strict=True)
+        with (
+            GraphDatabase.driver(
+                f"bolt://127.0.0.1:{self.port}", auth=auth, connection_timeout=2.0
+            ) as driver,
+            driver.session(database="system") as session,
+        ):
+            record = session.run("CALL dbms.components() YIELD versions RETURN versions[0] AS v").single(
+                strict=True
+            )
             return str(record["v"])
 
     def stop(self, timeout: float = 90.0, echo: Callable[[str], None] = log.info) -> bool:
@@ -293,7 +313,11 @@ class LocalNeo4j:
             except (ServiceUnavailable, OSError, Neo4jError, AuthError):
                 version = None
         return LocalStatus(
-            running=pid is not None, pid=pid, version=version, port=self.port, home=self.home,
+            running=pid is not None,
+            pid=pid,
+            version=version,
+            port=self.port,
+            home=self.home,
             answering=version is not None,
         )
 

@@ -40,8 +40,10 @@ def test_start_status_stop_and_restart_keeps_the_data(tmp_path: Path) -> None:
         assert str(tmp_path) in status.output
 
         settings = load_settings(
-            data_dir=tmp_path, neo4j_bolt_port=int(env["DIGISPINE_NEO4J_BOLT_PORT"]),
-            neo4j_password=TEST_PASSWORD, neo4j_uri=None,
+            data_dir=tmp_path,
+            neo4j_bolt_port=int(env["DIGISPINE_NEO4J_BOLT_PORT"]),
+            neo4j_password=TEST_PASSWORD,
+            neo4j_uri=None,
         )
         with Neo4jStore(settings) as store:
             store.write("CREATE (:Marker {name: 'kept across restarts'})")
@@ -74,8 +76,11 @@ def test_logs_command_tails_the_neo4j_log(tmp_path: Path) -> None:
 
 def test_a_server_that_cannot_start_reports_the_log_tail(tmp_path: Path) -> None:
     settings = load_settings(
-        data_dir=tmp_path, neo4j_bolt_port=free_port(), neo4j_password=TEST_PASSWORD,
-        neo4j_uri=None, neo4j_start_timeout=60,
+        data_dir=tmp_path,
+        neo4j_bolt_port=free_port(),
+        neo4j_password=TEST_PASSWORD,
+        neo4j_uri=None,
+        neo4j_start_timeout=60,
     )
     local = LocalNeo4j(settings)
     local.write_config()

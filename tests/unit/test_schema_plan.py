@@ -26,8 +26,7 @@ def test_subclasses_with_an_inherited_key_get_an_index_not_a_constraint() -> Non
     index = plan["ds_idx_WorkCenter_equipmentId"]
     assert index.kind == "index"
     assert (
-        index.cypher
-        == "CREATE INDEX `ds_idx_WorkCenter_equipmentId` IF NOT EXISTS "
+        index.cypher == "CREATE INDEX `ds_idx_WorkCenter_equipmentId` IF NOT EXISTS "
         "FOR (n:`WorkCenter`) ON (n.`equipmentId`)"
     )
 

@@ -1,0 +1,54 @@
+"""Builds a ready pipeline from settings: model, mappings, shapes, writer, dead letters.
+
+Used by the composition roots (CLI commands, the demo, tests); it holds no state of its own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from graph_service.ontology.compiler import load_model
+from graph_service.ontology.model import DomainModel
+from graph_service.settings import Settings
+from graph_service.store import Neo4jStore
+from loaders.deadletters import DeadLetterStore
+from loaders.errors import ShapeError
+from loaders.mapping import Mapper, load_mappings
+from loaders.pipeline import Pipeline
+from loaders.validation import PayloadValidator
+from loaders.writer import GraphWriter
+
+MAPPINGS_DIR = Path(__file__).parent / "mappings"
+
+
+@dataclass(frozen=True)
+class LoaderParts:
+    model: DomainModel
+    mapper: Mapper
+    validator: PayloadValidator
+    deadletters: DeadLetterStore
+
+
+def load_parts(settings: Settings, mappings_dir: Path | None = None) -> LoaderParts:
+    """Compile everything the loaders need and check it fits together (start-up errors)."""
+    model = load_model(settings.ontology_dir)
+    mapper = load_mappings(mappings_dir or MAPPINGS_DIR, model)
+    validator = PayloadValidator.from_directory(settings.shapes_dir / "events")
+    missing = sorted(
+        {m.event_class for m in mapper.by_type.values() if not validator.has_shape(m.event_class)}
+    )
+    if missing:
+        raise ShapeError(
+            f"no payload shape in {settings.shapes_dir / 'events'} for event class(es): {', '.join(missing)}"
+        )
+    return LoaderParts(model, mapper, validator, deadletter_store(settings))
+
+
+def deadletter_store(settings: Settings) -> DeadLetterStore:
+    return DeadLetterStore(settings.data_dir / "deadletters")
+
+
+def build_pipeline(parts: LoaderParts, store: Neo4jStore, *, batch_size: int = 1000) -> Pipeline:
+    writer = GraphWriter(store.driver, store.database, parts.model, parts.mapper)
+    return Pipeline(parts.mapper, parts.validator, writer, parts.deadletters, batch_size=batch_size)

@@ -1,0 +1,101 @@
+"""The dead-letter store: one JSON Lines record per rejected event, under the data dir."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    """A rejected event: the original text, why, and the SHACL report when there is one."""
+
+    id: str
+    at: str
+    reason: str
+    message: str
+    event_id: str | None
+    event_type: str | None
+    origin: str | None
+    original: str
+    report: str | None = None
+    retried: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+class DeadLetterStore:
+    """Append-only JSON Lines file; retries are recorded as ``retried`` markers, never deletions."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.path = directory / "deadletters.jsonl"
+        self._lock = threading.Lock()
+
+    def add(
+        self,
+        *,
+        reason: str,
+        message: str,
+        original: str,
+        event_id: str | None = None,
+        event_type: str | None = None,
+        origin: str | None = None,
+        report: str | None = None,
+    ) -> DeadLetter:
+        letter = DeadLetter(
+            id=uuid.uuid4().hex[:12],
+            at=datetime.now(UTC).isoformat(),
+            reason=reason,
+            message=message,
+            event_id=event_id,
+            event_type=event_type,
+            origin=origin,
+            original=original,
+            report=report,
+        )
+        self._append(letter.to_json())
+        return letter
+
+    def mark_retried(self, letter_ids: list[str]) -> None:
+        for letter_id in letter_ids:
+            self._append({"retried": letter_id, "at": datetime.now(UTC).isoformat()})
+
+    def _append(self, record: dict[str, Any]) -> None:
+        with self._lock:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            with open(self.path, "ab") as fh:
+                fh.write(orjson.dumps(record) + b"\n")
+
+    def all(self, *, include_retried: bool = False) -> list[DeadLetter]:
+        letters: dict[str, DeadLetter] = {}
+        retried: set[str] = set()
+        for record in self._records():
+            if "retried" in record and "reason" not in record:
+                retried.add(record["retried"])
+            else:
+                letters[record["id"]] = DeadLetter(**record)
+        return [
+            DeadLetter(**{**letter.__dict__, "retried": letter.id in retried})
+            for letter in letters.values()
+            if include_retried or letter.id not in retried
+        ]
+
+    def get(self, letter_id: str) -> DeadLetter | None:
+        return next((d for d in self.all(include_retried=True) if d.id == letter_id), None)
+
+    def _records(self) -> Iterator[dict[str, Any]]:
+        if not self.path.exists():
+            return
+        with open(self.path, "rb") as fh:
+            for line in fh:
+                if line.strip():
+                    yield orjson.loads(line)

@@ -1,0 +1,297 @@
+"""parse → map → validate → write, in batches, with preparation pipelined off the write path.
+
+A feeder thread parses, maps and validates records and hands full batches to the writer (the
+calling thread) through a small bounded queue, so Python work overlaps with Neo4j's. A rejected
+event goes to the dead-letter store with its reason; the rest of its batch still loads. The
+source's position is committed (``on_commit``) only after the batch's transaction commits.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from neo4j.exceptions import Neo4jError
+
+from loaders.deadletters import DeadLetterStore
+from loaders.envelope import Envelope, parse_line
+from loaders.errors import EventRejected
+from loaders.mapping import MappedEvent, Mapper
+from loaders.validation import PayloadValidator
+from loaders.writer import GraphWriter, WriteResult
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Record:
+    """One raw event from a source, with where it came from and the position to commit after it."""
+
+    raw: str | bytes
+    origin: str
+    position: Any = None
+
+
+@dataclass
+class Rejection:
+    reason: str
+    message: str
+    record: Record
+    envelope: Envelope | None = None
+    report: str | None = None
+
+
+@dataclass
+class LoadStats:
+    read: int = 0
+    loaded: int = 0
+    duplicates: int = 0
+    rejected: Counter[str] = field(default_factory=Counter)
+    batches: int = 0
+    seconds: float = 0.0
+
+    @property
+    def rejected_total(self) -> int:
+        return sum(self.rejected.values())
+
+    @property
+    def events_per_second(self) -> float:
+        return self.read / self.seconds if self.seconds > 0 else 0.0
+
+    def summary(self) -> str:
+        reasons = ", ".join(f"{k}={v}" for k, v in sorted(self.rejected.items())) or "none"
+        return (
+            f"read {self.read}, loaded {self.loaded}, duplicates {self.duplicates}, "
+            f"rejected {self.rejected_total} ({reasons}) in {self.seconds:.1f} s "
+            f"= {self.events_per_second:,.0f} events/s"
+        )
+
+
+@dataclass
+class _Batch:
+    events: list[tuple[MappedEvent, Record]] = field(default_factory=list)
+    rejections: list[Rejection] = field(default_factory=list)
+    positions: list[Any] = field(default_factory=list)
+    read: int = 0
+
+
+_END = object()
+
+
+class Pipeline:
+    """Prepares and writes events. Build once (composition root); ``run`` per source."""
+
+    def __init__(
+        self,
+        mapper: Mapper,
+        validator: PayloadValidator,
+        writer: GraphWriter,
+        deadletters: DeadLetterStore,
+        *,
+        batch_size: int = 1000,
+        max_wait: float = 2.0,
+    ) -> None:
+        self.mapper = mapper
+        self.validator = validator
+        self.writer = writer
+        self.deadletters = deadletters
+        self.batch_size = batch_size
+        self.max_wait = max_wait
+
+    # -- one event ---------------------------------------------------------------------------------
+    def prepare(self, record: Record) -> MappedEvent | Rejection:
+        """Parse, map and validate one record; never raises for bad input."""
+        envelope: Envelope | None = None
+        try:
+            envelope = parse_line(record.raw)
+            mapping = self.mapper.mapping_for(envelope)
+            violations = self.validator.validate(mapping.event_class, envelope.id, envelope.data)
+            if violations:
+                report = "\n".join(str(v) for v in violations)
+                return Rejection(
+                    "shacl",
+                    f"payload violates the shape of {mapping.event_class} ({len(violations)} violation(s))",
+                    record,
+                    envelope,
+                    report,
+                )
+            return self.mapper.map(envelope, mapping)
+        except EventRejected as exc:
+            return Rejection(exc.reason, str(exc), record, envelope, exc.report)
+        except RecursionError:
+            return Rejection("malformed-json", "JSON nested too deeply", record, envelope)
+
+    # -- a stream ----------------------------------------------------------------------------------
+    def run(
+        self,
+        records: Iterable[Record | None],
+        *,
+        on_commit: Callable[[list[Any]], None] | None = None,
+        on_progress: Callable[[LoadStats], None] | None = None,
+        stop: threading.Event | None = None,
+    ) -> LoadStats:
+        stats = LoadStats()
+        started = time.perf_counter()
+        batches: queue.Queue[Any] = queue.Queue(maxsize=3)
+        failure: list[BaseException] = []
+        stop = stop or threading.Event()
+        feeder = threading.Thread(
+            target=self._feed, args=(records, batches, stop, failure), name="digispine-feeder", daemon=True
+        )
+        feeder.start()
+        try:
+            while True:
+                batch = batches.get()
+                if batch is _END:
+                    break
+                self._write(batch, stats)
+                if on_commit is not None and batch.positions:
+                    on_commit(batch.positions)
+                if on_progress is not None:
+                    on_progress(stats)
+        finally:
+            stop.set()
+            while feeder.is_alive():  # unblock a feeder waiting on a full queue
+                try:
+                    batches.get_nowait()
+                except queue.Empty:
+                    feeder.join(0.05)
+            stats.seconds = time.perf_counter() - started
+        if failure:
+            raise failure[0]
+        return stats
+
+    def _feed(
+        self,
+        records: Iterable[Record | None],
+        out: queue.Queue[Any],
+        stop: threading.Event,
+        failure: list[BaseException],
+    ) -> None:
+        try:
+            for batch in self._batches(records, stop):
+                while not stop.is_set():
+                    try:
+                        out.put(batch, timeout=0.2)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    break
+        except BaseException as exc:  # a source failure (I/O, Kafka) ends the run with that error
+            failure.append(exc)
+        self._finish(out, stop)
+
+    @staticmethod
+    def _finish(out: queue.Queue[Any], stop: threading.Event) -> None:
+        while True:
+            try:
+                out.put(_END, timeout=0.2)
+                return
+            except queue.Full:
+                if stop.is_set():
+                    return
+
+    def _batches(self, records: Iterable[Record | None], stop: threading.Event) -> Iterator[_Batch]:
+        """Full batches; a partial one too once it is ``max_wait`` old or the source is idle.
+
+        A source yields ``None`` while it has nothing to read (a Kafka poll timing out), so what
+        was read is written and committed without waiting for the batch to fill.
+        """
+        batch = _Batch()
+        started = time.monotonic()
+        for record in records:
+            if record is None:
+                if batch.read:
+                    yield batch
+                    batch = _Batch()
+                if stop.is_set():
+                    break
+                continue
+            if not batch.read:
+                started = time.monotonic()
+            batch.read += 1
+            batch.positions.append(record.position)
+            prepared = self.prepare(record)
+            if isinstance(prepared, Rejection):
+                batch.rejections.append(prepared)
+            else:
+                batch.events.append((prepared, record))
+            if batch.read >= self.batch_size or time.monotonic() - started > self.max_wait:
+                yield batch
+                batch = _Batch()
+            if stop.is_set():
+                break
+        if batch.read:
+            yield batch
+
+    def _write(self, batch: _Batch, stats: LoadStats) -> None:
+        stats.read += batch.read
+        stats.batches += 1
+        rejections = list(batch.rejections)
+        if batch.events:
+            try:
+                result = self.writer.write([e for e, _ in batch.events])
+                self._count(result, stats)
+            except Neo4jError as exc:
+                log.warning("batch write failed (%s); isolating the failing events", exc.code)
+                rejections += self._write_one_by_one(batch.events, stats)
+        for rejection in rejections:
+            stats.rejected[rejection.reason] += 1
+            self._dead_letter(rejection)
+
+    def _write_one_by_one(
+        self, events: list[tuple[MappedEvent, Record]], stats: LoadStats
+    ) -> list[Rejection]:
+        failed = []
+        for event, record in events:
+            try:
+                self._count(self.writer.write([event]), stats)
+            except Neo4jError as exc:
+                failed.append(
+                    Rejection(
+                        "write", f"Neo4j refused the write: {exc.code}: {exc.message}", record, event.envelope
+                    )
+                )
+        return failed
+
+    @staticmethod
+    def _count(result: WriteResult, stats: LoadStats) -> None:
+        stats.loaded += len(result.loaded)
+        stats.duplicates += len(result.duplicates)
+
+    def _dead_letter(self, rejection: Rejection) -> None:
+        raw = rejection.record.raw
+        env = rejection.envelope
+        event_id, event_type = (env.id, env.type) if env else _peek(raw)
+        self.deadletters.add(
+            reason=rejection.reason,
+            message=rejection.message,
+            original=raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else raw,
+            event_id=event_id,
+            event_type=event_type,
+            origin=rejection.record.origin,
+            report=rejection.report,
+        )
+
+
+def _peek(raw: str | bytes) -> tuple[str | None, str | None]:
+    """Id and type of an event whose envelope was refused, when the JSON says them."""
+    try:
+        doc = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None, None
+    if not isinstance(doc, dict):
+        return None, None
+    event_id, event_type = doc.get("id"), doc.get("type")
+    return (
+        event_id if isinstance(event_id, str) else None,
+        event_type if isinstance(event_type, str) else None,
+    )
