@@ -1,1 +1,1 @@
-"""The HTTP API: FastAPI app (health, readiness; GraphQL comes with the semantic layer)."""
+"""The HTTP API: the FastAPI app (health, readiness) and the GraphQL API generated from the ontology."""

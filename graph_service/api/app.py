@@ -1,36 +1,86 @@
-"""FastAPI application factory. The lifespan is the composition root of the service."""
+"""FastAPI application factory. The lifespan is the composition root of the service: it builds the
+store, the DomainModel, the data products and the GraphQL schema, and mounts ``/graphql``."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
+from starlette.routing import BaseRoute
+from strawberry.fastapi import GraphQLRouter
 
 from graph_service import __version__
+from graph_service.api.graphql import Limits, default_extensions, make_schema
 from graph_service.errors import DigiSpineError
+from graph_service.ontology.compiler import load_model
+from graph_service.ontology.model import DomainModel
 from graph_service.settings import Settings
 from graph_service.store import Neo4jStore
 
+if TYPE_CHECKING:
+    from graph_service.products import DataProducts
+
 log = logging.getLogger(__name__)
 
+GRAPHQL_PATH = "/graphql"
+#: Seconds between validations of every data product (until it is a setting).
+PRODUCT_VALIDATION_INTERVAL_S = 300.0
 
-def create_app(settings: Settings, store: Neo4jStore | None = None) -> FastAPI:
-    """Build the app. Pass ``store`` to share a driver (tests); else the lifespan owns one."""
+
+def create_app(
+    settings: Settings,
+    store: Neo4jStore | None = None,
+    *,
+    model: DomainModel | None = None,
+    data_products: bool = True,
+    product_validation_interval_s: float | None = PRODUCT_VALIDATION_INTERVAL_S,
+    limits: Limits | None = None,
+) -> FastAPI:
+    """Build the app. Pass ``store`` to share a driver and ``model`` to skip compiling the ontology
+    (tests); else the lifespan owns them. ``data_products=False`` serves only the generated
+    schema; ``product_validation_interval_s=None`` validates products only on demand."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = store is None
-        app.state.store = store or Neo4jStore(settings, connection_timeout=3.0, max_attempts=2)
+        current = store or Neo4jStore(settings, connection_timeout=3.0, max_attempts=2)
+        app.state.store = current
         app.state.settings = settings
+        added: list[BaseRoute] = []
+        products: DataProducts | None = None
         try:
+            domain = model or load_model(settings.ontology_dir)
+            products = _data_products(settings, domain, current) if data_products else None
+            schema = make_schema(
+                domain,
+                current,
+                extensions=[
+                    *default_extensions(limits or Limits()),
+                    *([products.extension] if products else []),
+                ],
+                extra_types=[products.query_type] if products else [],
+                limits=limits,
+            )
+            app.state.schema = schema
+            before = list(app.router.routes)
+            app.include_router(GraphQLRouter(schema, graphql_ide="graphiql"), prefix=GRAPHQL_PATH)
+            if products is not None:
+                app.include_router(products.router)
+                if product_validation_interval_s is not None:
+                    products.start_scheduler(product_validation_interval_s)
+            added = [route for route in app.router.routes if route not in before]
             yield
         finally:
+            if products is not None:
+                await products.stop_scheduler()
+            app.router.routes[:] = [route for route in app.router.routes if route not in added]
             if owned:
-                app.state.store.close()
+                current.close()
 
     app = FastAPI(
         title="DigiSpine",
@@ -65,3 +115,10 @@ def create_app(settings: Settings, store: Neo4jStore | None = None) -> FastAPI:
         )
 
     return app
+
+
+def _data_products(settings: Settings, model: DomainModel, store: Neo4jStore) -> DataProducts:
+    # Imported here: a service without data products never loads their modules.
+    from graph_service.products import build_data_products
+
+    return build_data_products(settings, model, store, graphql_path=GRAPHQL_PATH)

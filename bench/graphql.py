@@ -1,0 +1,383 @@
+"""GraphQL benchmark: the generated API against hand-written Cypher for the same reads.
+
+Run: ``.venv/bin/python -m bench.graphql [--nodes 1000000]`` (see docs/graphql.md). On one Neo4j,
+in one run, it loads a simulated plant of at least ``--nodes`` nodes through the loaders'
+pipeline, serves the app with uvicorn and prints, for a key lookup, a filtered page with a
+two-level nested selection and a data product (or a third entity query when the data products
+are not installed):
+
+- p50/p99 latency and requests/s of the GraphQL request (HTTP, sequential), the p50 of the same
+  GraphQL query executed in-process (``schema.execute``, no HTTP), and of the same read as
+  hand-written Cypher through the driver, and the ratios;
+- the db hits (PROFILE) of the generated statement and of the hand-written one;
+- the latency of a 1,000-row page, both ways.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import math
+import random
+import socket
+import statistics
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import neo4j
+import orjson
+import uvicorn
+
+from bench.common import neo4j_for_bench, timed
+from bench.ingest import bare_statements, run_bare
+from graph_service.api.app import create_app
+from graph_service.ontology.compiler import load_model
+from graph_service.settings import Settings
+from graph_service.store import Neo4jStore
+from graph_service.store.schema import apply_schema
+from loaders.assembly import build_pipeline, load_parts
+from loaders.envelope import parse_line
+from loaders.pipeline import Record
+from loaders.simulation import simulate
+
+SEED = 17
+#: Events per write batch of the bare load.
+BATCH = 5000
+#: Nodes per simulated event, measured on the simulated plant (entities plus the event node).
+NODES_PER_EVENT = 2.0
+
+
+# -- a recording store: which statements the API sent ---------------------------------------------
+
+
+class RecordingStore:
+    """The real store, remembering the last statement the GraphQL executor ran through it."""
+
+    def __init__(self, store: Neo4jStore) -> None:
+        self._store = store
+        self.last: tuple[str, dict[str, Any]] | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+    @property
+    def driver(self) -> Any:
+        return _RecordingDriver(self._store.driver, self)
+
+
+class _RecordingDriver:
+    def __init__(self, driver: neo4j.Driver, owner: RecordingStore) -> None:
+        self._driver, self._owner = driver, owner
+
+    def session(self, **config: Any) -> Any:
+        return _RecordingSession(self._driver.session(**config), self._owner)
+
+
+class _RecordingSession:
+    def __init__(self, session: neo4j.Session, owner: RecordingStore) -> None:
+        self._session, self._owner = session, owner
+
+    def __enter__(self) -> _RecordingSession:
+        self._session.__enter__()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._session.__exit__(*exc)
+
+    def run(self, query: Any, parameters: dict[str, Any]) -> Any:
+        self._owner.last = (getattr(query, "text", query), dict(parameters))
+        return self._session.run(query, parameters)
+
+
+# -- loading --------------------------------------------------------------------------------------
+
+
+def load_plant(settings: Settings, store: Neo4jStore, nodes: int, orders_per_day: float, loader: str) -> int:
+    """Simulate enough days for ``nodes`` nodes and load them: through the loaders' pipeline, or
+    (``bare``, the default: about three times faster) as the plain ``UNWIND … MERGE`` statements
+    of the mapping, as ``bench/ingest.py`` writes them (no versions and no lineage properties)."""
+    parts = load_parts(settings)
+    apply_schema(store, parts.model)
+    probe = simulate(SEED, 10, orders_per_day=orders_per_day)
+    days = max(1, math.ceil(nodes / (NODES_PER_EVENT * len(probe) / 10) * 1.05))
+    events, seconds = timed(lambda: simulate(SEED, days, orders_per_day=orders_per_day))
+    print(f"simulated {days} days: {len(events):,} events in {seconds:.0f} s")
+    started = time.perf_counter()
+    if loader == "pipeline":
+        stats = build_pipeline(parts, store, batch_size=5000).run(
+            Record(orjson.dumps(e), f"bench:{i}") for i, e in enumerate(events)
+        )
+        print(f"loaded: {stats.summary()}")
+    else:
+        for i in range(0, len(events), BATCH):
+            mapped = [parts.mapper.map(parse_line(orjson.dumps(e))) for e in events[i : i + BATCH]]
+            run_bare(store, [bare_statements(mapped)])
+    del events
+    total = store.read("MATCH (n) RETURN count(n) AS n")[0]["n"]
+    rels = store.read("MATCH ()-[r]->() RETURN count(r) AS n")[0]["n"]
+    seconds = time.perf_counter() - started
+    print(f"graph: {total:,} nodes, {rels:,} relationships ({loader} load, {seconds:.0f} s)")
+    return int(total)
+
+
+# -- serving --------------------------------------------------------------------------------------
+
+
+@contextmanager
+def serve(app: Any) -> Iterator[str]:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+# -- measuring ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Timing:
+    p50_ms: float
+    p99_ms: float
+    per_s: float
+
+
+def measure(call: Callable[[int], Any], rounds: int, warmup: int = 10) -> Timing:
+    for i in range(warmup):
+        call(i)
+    samples = []
+    started = time.perf_counter()
+    for i in range(rounds):
+        t0 = time.perf_counter()
+        call(i)
+        samples.append((time.perf_counter() - t0) * 1000)
+    elapsed = time.perf_counter() - started
+    samples.sort()
+    p99 = samples[min(len(samples) - 1, math.ceil(0.99 * len(samples)) - 1)]
+    return Timing(statistics.median(samples), p99, rounds / elapsed)
+
+
+def db_hits(store: Neo4jStore, cypher: str, params: dict[str, Any]) -> int:
+    with store.driver.session(database=store.database) as session:
+        result = session.run("PROFILE " + cypher, params)
+        list(result)  # the profile is complete once every row is read
+        summary = result.consume()
+    return _sum_hits(summary.profile or {})
+
+
+def _sum_hits(plan: dict[str, Any]) -> int:
+    return int(plan.get("dbHits", 0)) + sum(_sum_hits(child) for child in plan.get("children", []))
+
+
+@dataclass
+class Case:
+    name: str
+    graphql: str
+    variables: Callable[[int], dict[str, Any]]
+    cypher: str
+    params: Callable[[int], dict[str, Any]]
+    check: Callable[[dict[str, Any]], int]  # rows in a GraphQL answer (sanity: not empty)
+
+
+def run_case(
+    case: Case, client: httpx.Client, spy: RecordingStore, store: Neo4jStore, schema: Any, rounds: int
+) -> None:
+    loop = asyncio.new_event_loop()
+
+    def in_process(i: int) -> Any:
+        result = loop.run_until_complete(schema.execute(case.graphql, variable_values=case.variables(i)))
+        if result.errors:
+            raise RuntimeError(f"{case.name}: {result.errors}")
+        return result.data
+
+    def graphql(i: int) -> dict[str, Any]:
+        response = client.post("/graphql", json={"query": case.graphql, "variables": case.variables(i)})
+        body = response.json()
+        if response.status_code != 200 or body.get("errors"):
+            raise RuntimeError(f"{case.name}: {response.status_code} {str(body)[:500]}")
+        return body["data"]
+
+    def cypher(i: int) -> list[dict[str, Any]]:
+        return store.read(case.cypher, case.params(i))
+
+    spy.last = None
+    rows = case.check(graphql(0))
+    # A data product runs its own hand-written query (not through the generated executor).
+    generated, generated_params = spy.last or (case.cypher, case.params(0))
+    g = measure(graphql, rounds)
+    p = measure(in_process, rounds)
+    h = measure(cypher, rounds)
+    loop.close()
+    hits_g = db_hits(store, generated, generated_params)
+    hits_h = db_hits(store, case.cypher, case.params(0))
+    print(
+        f"{case.name:34s} {g.p50_ms:7.2f} {g.p99_ms:7.2f} {g.per_s:6.0f}   {p.p50_ms:7.2f}   "
+        f"{h.p50_ms:7.2f} {h.p99_ms:7.2f} {h.per_s:6.0f}   "
+        f"{g.p50_ms / h.p50_ms:5.2f} {p.p50_ms / h.p50_ms:5.2f}   "
+        f"{hits_g:>9,} {hits_h:>9,} {hits_g / max(hits_h, 1):5.2f}   ({rows} rows)"
+    )
+
+
+# -- the cases --------------------------------------------------------------------------------------
+
+
+def cases(store: Neo4jStore, settings: Settings, products: bool) -> list[Case]:
+    orders = [r["n"] for r in store.read("MATCH (o:SalesOrder) RETURN o.salesOrderNumber AS n ORDER BY n")]
+    rng = random.Random(SEED)
+    picks = [rng.choice(orders) for _ in range(10_000)]
+    starts = [r["s"] for r in store.read("MATCH (p:ProductionOrder) RETURN p.plannedStart AS s ORDER BY s")]
+    cut = starts[len(starts) // 2].iso_format()
+    found: list[Case] = [
+        Case(
+            "key lookup (sales order + customer)",
+            "query($n: String!) { salesOrder(salesOrderNumber: $n) { salesOrderNumber orderDate status "
+            "totalNetAmount currency orderedBy { customerNumber name } } }",
+            lambda i: {"n": picks[i]},
+            "MATCH (o:SalesOrder {salesOrderNumber: $n}) RETURN o {.salesOrderNumber, .orderDate, .status, "
+            ".totalNetAmount, .currency, "
+            "orderedBy: head([(o)-[:ORDERED_BY]->(c) | c {.customerNumber, .name}])} AS o",
+            lambda i: {"n": picks[i]},
+            lambda d: int(d["salesOrder"] is not None),
+        ),
+        Case(
+            "filtered page, 2-level nesting",
+            'query($from: DateTime!) { productionOrders(first: 50, where: {status: {eq: "COMPLETED"}, '
+            "plannedStart: {gte: $from}}, orderBy: [{field: plannedStart, direction: DESC}]) { totalCount "
+            "nodes { productionOrderNumber plannedStart goodQuantity hasOperation { operationId sequence "
+            "performedOn { equipmentId } } lotsViaProducedBy { lotNumber lotQuantity } } } }",
+            lambda i: {"from": cut},
+            "CALL () { MATCH (p:ProductionOrder) WHERE p.status = 'COMPLETED' "
+            "AND p.plannedStart >= datetime($from) RETURN count(p) AS total } "
+            "MATCH (p:ProductionOrder) WHERE p.status = 'COMPLETED' AND p.plannedStart >= datetime($from) "
+            "WITH total, p ORDER BY p.plannedStart DESC, p.productionOrderNumber LIMIT 51 "
+            "RETURN total, p {.productionOrderNumber, .plannedStart, .goodQuantity, "
+            "hasOperation: [(p)<-[:OPERATION_OF]-(op) | op {.operationId, .sequence, "
+            "performedOn: head([(op)-[:PERFORMED_ON]->(e) | e {.equipmentId}])}], "
+            "lotsViaProducedBy: [(p)<-[:PRODUCED_BY]-(l) | l {.lotNumber, .lotQuantity}]} AS p",
+            lambda i: {"from": cut},
+            lambda d: len(d["productionOrders"]["nodes"]),
+        ),
+    ]
+    if products:
+        found.append(_product_case(store, settings, rng))
+    else:
+        found.append(_entity_case(rng, picks))
+    return found
+
+
+def _product_case(store: Neo4jStore, settings: Settings, rng: random.Random) -> Case:
+    from graph_service.products.registry import ProductRegistry
+    from graph_service.products.service import ProductPaths
+
+    paths = ProductPaths.from_settings(settings)
+    registry = ProductRegistry.load(paths.queries_dirs, paths.shapes_dirs, load_model(settings.ontology_dir))
+    query = registry.latest("lotGenealogy").query
+    lots = [
+        r["n"]
+        for r in store.read("MATCH (l:Lot)<-[:SHIPS_LOT]-() RETURN DISTINCT l.lotNumber AS n LIMIT 500")
+    ]
+    picks = [rng.choice(lots) for _ in range(10_000)]
+    return Case(
+        "data product lotGenealogy",
+        "query($lot: String!) { lotGenealogy(lotNumber: $lot) { lotNumber direction depth materialNumber "
+        "shipments { shipmentNumber customerNumber quantity } } }",
+        lambda i: {"lot": picks[i]},
+        query,
+        lambda i: {"lotNumber": picks[i], "maxDepth": 10},
+        lambda d: len(d["lotGenealogy"]),
+    )
+
+
+def _entity_case(rng: random.Random, orders: list[str]) -> Case:
+    return Case(
+        "customer with its recent orders",
+        "query($n: String!) { salesOrder(salesOrderNumber: $n) { orderedBy { customerNumber "
+        "salesOrdersViaOrderedBy(first: 10, orderBy: [{field: orderDate, direction: DESC}]) "
+        "{ salesOrderNumber orderDate } } } }",
+        lambda i: {"n": orders[i]},
+        "MATCH (:SalesOrder {salesOrderNumber: $n})-[:ORDERED_BY]->(c) "
+        "RETURN c {.customerNumber, orders: COLLECT { MATCH (c)<-[:ORDERED_BY]-(o) WITH o "
+        "ORDER BY o.orderDate DESC LIMIT 10 RETURN o {.salesOrderNumber, .orderDate} }} AS c",
+        lambda i: {"n": orders[i]},
+        lambda d: int(d["salesOrder"] is not None),
+    )
+
+
+PAGE_1000 = (
+    "{ salesOrders(first: 1000) { nodes { salesOrderNumber orderDate requestedDeliveryDate status "
+    "currency totalNetAmount } } }"
+)
+PAGE_1000_CYPHER = (
+    "MATCH (o:SalesOrder) WITH o ORDER BY o.salesOrderNumber LIMIT 1001 RETURN o {.salesOrderNumber, "
+    ".orderDate, .requestedDeliveryDate, .status, .currency, .totalNetAmount} AS o"
+)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--nodes", type=int, default=1_000_000, help="at least this many nodes (default 1M)")
+    parser.add_argument("--orders-per-day", type=float, default=8.0)
+    parser.add_argument(
+        "--loader", choices=["bare", "pipeline"], default="bare", help="how to load the plant"
+    )
+    parser.add_argument("--rounds", type=int, default=300, help="timed requests per query and way")
+    parser.add_argument("--page-rounds", type=int, default=30, help="timed 1,000-row pages per way")
+    args = parser.parse_args()
+    started = time.perf_counter()
+    with neo4j_for_bench() as settings, Neo4jStore(settings) as store:
+        load_plant(settings, store, args.nodes, args.orders_per_day, args.loader)
+        products = _products_available()
+        spy = RecordingStore(store)
+        app = create_app(settings, spy, data_products=products, product_validation_interval_s=None)  # type: ignore[arg-type]
+        with serve(app) as url, httpx.Client(base_url=url, timeout=60) as client:
+            print()
+            print(f"sequential requests, {args.rounds} per query and way (after 10 warm-up requests)")
+            print(
+                f"{'':34s} {'GraphQL over HTTP':>22s}   {'in-proc':>7s}   {'hand-written Cypher':>22s}   "
+                f"{'p50 ratio':>11s}   {'db hits':>25s}"
+            )
+            print(
+                f"{'query':34s} {'p50 ms':>7s} {'p99 ms':>7s} {'req/s':>6s}   {'p50 ms':>7s}   "
+                f"{'p50 ms':>7s} {'p99 ms':>7s} {'req/s':>6s}   {'http':>5s} {'proc':>5s}   "
+                f"{'generated':>9s} {'hand':>9s} {'ratio':>5s}"
+            )
+            schema = app.state.schema
+            for case in cases(store, settings, products):
+                run_case(case, client, spy, store, schema, args.rounds)
+            page = Case(
+                "1,000-row page",
+                PAGE_1000,
+                lambda i: {},
+                PAGE_1000_CYPHER,
+                lambda i: {},
+                lambda d: len(d["salesOrders"]["nodes"]),
+            )
+            run_case(page, client, spy, store, schema, args.page_rounds)
+    print(f"\nwhole run: {time.perf_counter() - started:.0f} s")
+
+
+def _products_available() -> bool:
+    try:
+        import graph_service.products  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,232 @@
+"""Renders a plan as one Cypher statement and its parameters.
+
+Labels, relationship types and property names come from the model and are checked to be plain
+identifiers, then back-quoted; every value the client gave is a ``$p<n>`` parameter. Nested
+relation fields become ``COLLECT { … }`` subqueries (ordered, limited) or, for to-one fields,
+pattern comprehensions, inside map projections, so a whole selection is one statement.
+"""
+
+from __future__ import annotations
+
+import decimal
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from graph_service.api.graphql.plan import (
+    AllOf,
+    AnyOf,
+    Compare,
+    Filter,
+    Hop,
+    KeyLookup,
+    Negate,
+    PageQuery,
+    Plan,
+    Projection,
+    RelationMatch,
+    RelationRead,
+    SortKey,
+)
+
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+#: Result columns.
+NODE = "node"
+NODES = "nodes"
+TOTAL = "total"
+#: Key of a node's labels in result maps (never a GraphQL field name: those cannot start with __).
+LABELS = "__labels"
+
+_OPERATORS = {
+    "eq": "{x} = {v}",
+    "ne": "{x} <> {v}",
+    "in": "{x} IN {v}",
+    "notIn": "NOT {x} IN {v}",
+    "lt": "{x} < {v}",
+    "lte": "{x} <= {v}",
+    "gt": "{x} > {v}",
+    "gte": "{x} >= {v}",
+    "contains": "{x} CONTAINS {v}",
+    "startsWith": "{x} STARTS WITH {v}",
+    "endsWith": "{x} ENDS WITH {v}",
+    "includes": "{v} IN {x}",
+}
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One Cypher statement: text and parameters."""
+
+    text: str
+    params: dict[str, Any]
+
+
+def identifier(name: str) -> str:
+    """A model name back-quoted; anything that is not a plain identifier is refused."""
+    if not _IDENTIFIER.match(name):
+        raise ValueError(f"{name!r} is not a valid label, relationship type or property name")
+    return f"`{name}`"
+
+
+def build(plan: Plan) -> Statement:
+    """The statement of a key lookup (column ``node``) or a page (columns ``nodes``, ``total``)."""
+    writer = _Writer()
+    text = writer.key_lookup(plan) if isinstance(plan, KeyLookup) else writer.page(plan)
+    return Statement(text, writer.params)
+
+
+@dataclass
+class _Writer:
+    params: dict[str, Any] = field(default_factory=dict)
+    _variables: Iterator[int] = field(default_factory=lambda: iter(range(1_000_000)))
+
+    def param(self, value: Any) -> str:
+        name = f"p{len(self.params)}"
+        self.params[name] = _driver_value(value)
+        return f"${name}"
+
+    def variable(self) -> str:
+        return f"n{next(self._variables)}"
+
+    # -- statements -----------------------------------------------------------------------------
+
+    def key_lookup(self, plan: KeyLookup) -> str:
+        n = self.variable()
+        match = ", ".join(f"{identifier(prop)}: {self.param(value)}" for prop, value in plan.key)
+        return "\n".join(
+            [
+                f"MATCH ({n}:{identifier(plan.label)} {{{match}}})",
+                f"WITH {n} LIMIT 1",
+                f"RETURN {self.projection(n, plan.projection, '')} AS {NODE}",
+            ]
+        )
+
+    def page(self, plan: PageQuery) -> str:
+        lines: list[str] = []
+        if plan.count_total:
+            n = self.variable()
+            lines += [
+                "CALL () {",
+                *self._indent(self._match(n, plan)),
+                f"  RETURN count({n}) AS {TOTAL}",
+                "}",
+            ]
+        if plan.projection is not None:
+            n = self.variable()
+            body = [
+                *self._match(n, plan),
+                f"WITH {n}",
+                f"ORDER BY {self.order(n, plan.order)}",
+                f"SKIP {self.param(plan.skip)} LIMIT {self.param(plan.limit)}",
+                f"RETURN collect({self.projection(n, plan.projection, '  ')}) AS {NODES}",
+            ]
+            lines += ["CALL () {", *self._indent(body), "}"]
+        columns = [c for c, wanted in ((TOTAL, plan.count_total), (NODES, plan.projection)) if wanted]
+        return "\n".join([*lines, f"RETURN {', '.join(columns)}"])
+
+    def _match(self, n: str, plan: PageQuery) -> list[str]:
+        lines = [f"MATCH ({n}:{identifier(plan.label)})"]
+        if plan.where is not None:
+            lines.append(f"WHERE {self.condition(n, plan.where)}")
+        return lines
+
+    @staticmethod
+    def _indent(lines: list[str]) -> list[str]:
+        return ["  " + line for line in lines]
+
+    # -- projections ----------------------------------------------------------------------------
+
+    def projection(self, n: str, projection: Projection, indent: str) -> str:
+        entries = [
+            f".{identifier(prop)}" if key == prop else f"{identifier(key)}: {n}.{identifier(prop)}"
+            for key, prop in projection.properties
+        ]
+        if projection.with_labels:
+            entries.append(f"{LABELS}: labels({n})")
+        entries += [self.relation(n, read, indent + "  ") for read in projection.relations]
+        if not projection.relations:
+            return f"{n} {{{', '.join(entries)}}}"
+        inner = f",\n{indent}  ".join(entries)
+        return f"{n} {{\n{indent}  {inner}\n{indent}}}"
+
+    def relation(self, n: str, read: RelationRead, indent: str) -> str:
+        m = self.variable()
+        pattern = self.pattern(n, read.hop, m)
+        if not read.to_many:
+            where = f" WHERE {self.condition(m, read.where)}" if read.where is not None else ""
+            value = self.projection(m, read.projection, indent)
+            return f"{identifier(read.column)}: head([{pattern}{where} | {value}])"
+        lines = [f"MATCH {pattern}"]
+        if read.where is not None:
+            lines.append(f"WHERE {self.condition(m, read.where)}")
+        lines.append(f"WITH {m} ORDER BY {self.order(m, read.order)}")
+        if read.limit is not None:
+            lines[-1] += f" LIMIT {self.param(read.limit)}"
+        lines.append(f"RETURN {self.projection(m, read.projection, indent + '  ')}")
+        body = f"\n{indent}  ".join(lines)
+        return f"{identifier(read.column)}: COLLECT {{\n{indent}  {body}\n{indent}}}"
+
+    @staticmethod
+    def pattern(n: str, hop: Hop, m: str) -> str:
+        rel = f"[:{identifier(hop.rel_type)}]"
+        return f"({n})-{rel}->({m})" if hop.direction == "out" else f"({n})<-{rel}-({m})"
+
+    def order(self, n: str, keys: tuple[SortKey, ...]) -> str:
+        if not keys:
+            return f"elementId({n})"
+        return ", ".join(
+            (f"{n}.{identifier(k.prop)}" if k.prop is not None else f"elementId({n})")
+            + (" DESC" if k.descending else "")
+            for k in keys
+        )
+
+    # -- filters --------------------------------------------------------------------------------
+
+    def condition(self, n: str, where: Filter) -> str:
+        if isinstance(where, Compare):
+            return self.compare(n, where)
+        if isinstance(where, AllOf):
+            return self.junction(n, where.parts, " AND ", "true")
+        if isinstance(where, AnyOf):
+            return self.junction(n, where.parts, " OR ", "false")
+        if isinstance(where, Negate):
+            return f"NOT ({self.condition(n, where.part)})"
+        return self.relation_match(n, where)
+
+    def compare(self, n: str, where: Compare) -> str:
+        target = f"{n}.{identifier(where.prop)}"
+        if where.op == "isNull":
+            return f"{target} IS NULL" if where.value else f"{target} IS NOT NULL"
+        template = _OPERATORS.get(where.op)
+        if template is None:
+            raise ValueError(f"unknown comparison {where.op!r}")
+        return template.format(x=target, v=self.param(where.value))
+
+    def junction(self, n: str, parts: tuple[Filter, ...], glue: str, empty: str) -> str:
+        if not parts:
+            return empty
+        if len(parts) == 1:
+            return self.condition(n, parts[0])
+        return "(" + glue.join(self.condition(n, part) for part in parts) + ")"
+
+    def relation_match(self, n: str, where: RelationMatch) -> str:
+        m = self.variable()
+        pattern = self.pattern(n, where.hop, m)
+        if where.quantifier == "every":
+            if where.where is None:
+                return "true"
+            return f"NOT EXISTS {{ MATCH {pattern} WHERE NOT ({self.condition(m, where.where)}) }}"
+        inner = f" WHERE {self.condition(m, where.where)}" if where.where is not None else ""
+        exists = f"EXISTS {{ MATCH {pattern}{inner} }}"
+        return exists if where.quantifier == "some" else f"NOT {exists}"
+
+
+def _driver_value(value: Any) -> Any:
+    """Decimals as floats (Neo4j stores xsd:decimal as FLOAT); lists and tuples element-wise."""
+    if isinstance(value, decimal.Decimal):
+        return float(value)
+    if isinstance(value, list | tuple):
+        return [_driver_value(v) for v in value]
+    return value

@@ -1,0 +1,129 @@
+"""Runs a root field's one statement on Neo4j and hands back plain dicts.
+
+Each statement is one read transaction with a timeout; driver failures become GraphQL errors with
+a code (``QUERY_TIMEOUT``, ``GRAPH_UNAVAILABLE``, ``GRAPH_QUERY_FAILED``) and never leak the
+statement or credentials to the client (they are logged).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any, Protocol
+
+import neo4j
+from graphql import GraphQLError
+from neo4j.exceptions import ClientError, Neo4jError
+
+from graph_service.api.graphql.cypher_builder import Statement
+from graph_service.api.graphql.errors import (
+    GRAPH_QUERY_FAILED,
+    GRAPH_UNAVAILABLE,
+    QUERY_TIMEOUT,
+    client_error,
+)
+from graph_service.api.graphql.plan import Projection
+from graph_service.errors import DigiSpineError
+
+log = logging.getLogger(__name__)
+
+#: Prefix of the keys that hold aliased relation fields in result dicts (see :func:`read_relation`).
+ALIAS = "@"
+
+
+class Store(Protocol):
+    """What the executor needs of :class:`graph_service.store.Neo4jStore`."""
+
+    database: str
+
+    @property
+    def driver(self) -> neo4j.Driver: ...
+
+    def call(self, work: Any) -> Any: ...
+
+
+class GraphExecutor:
+    """Runs statements through the store's driver: each one auto-commit read transaction with a
+    timeout; transient failures are retried by the store."""
+
+    def __init__(self, store: Store, timeout_s: float) -> None:
+        self._store = store
+        self._timeout_s = timeout_s
+
+    def run(self, statement: Statement) -> dict[str, Any] | None:
+        """The single record of ``statement`` as a dict (None when it returned no record)."""
+        query = neo4j.Query(statement.text, timeout=self._timeout_s)  # type: ignore[arg-type]
+
+        def work() -> list[neo4j.Record]:
+            with self._store.driver.session(
+                database=self._store.database,
+                default_access_mode=neo4j.READ_ACCESS,
+                # a selected property that no node has yet is normal here, not worth a warning
+                notifications_min_severity=neo4j.NotificationMinimumSeverity.OFF,
+            ) as session:
+                return list(session.run(query, statement.params))
+
+        try:
+            records = self._store.call(work)
+        except ClientError as exc:
+            if "TransactionTimedOut" in (exc.code or "") or "timed out" in (exc.message or ""):
+                raise client_error(
+                    f"the query ran longer than {self._timeout_s:g} s and was stopped; "
+                    "ask for fewer rows, a narrower filter or a shallower selection",
+                    QUERY_TIMEOUT,
+                ) from exc
+            raise _failed(exc, statement) from exc
+        except Neo4jError as exc:
+            raise _failed(exc, statement) from exc
+        except DigiSpineError as exc:  # StoreUnavailable, StoreAuthError
+            log.error("neo4j unavailable for a GraphQL query: %s", exc)
+            raise client_error(str(exc), GRAPH_UNAVAILABLE) from exc
+        if not records:
+            return None
+        return dict(records[0].items())
+
+    async def run_async(self, statement: Statement) -> dict[str, Any] | None:
+        """:meth:`run` in a worker thread, so the event loop keeps serving."""
+        return await asyncio.to_thread(self.run, statement)
+
+
+def _failed(exc: Neo4jError, statement: Statement) -> GraphQLError:
+    log.error(
+        "generated Cypher failed: %s",
+        exc,
+        extra={"cypher": statement.text, "neo4j_code": exc.code},
+    )
+    return client_error("the graph query failed; the error is logged on the server", GRAPH_QUERY_FAILED)
+
+
+def rename_aliased(rows: list[dict[str, Any]], projection: Projection) -> None:
+    """Move aliased relation fields from their Cypher column to ``@<alias>``, in place."""
+    if not _has_aliases(projection):
+        return
+    for row in rows:
+        _rename(row, projection)
+
+
+def _rename(row: dict[str, Any] | None, projection: Projection) -> None:
+    if row is None:
+        return
+    moved = {}
+    for read in projection.relations:
+        value = row[read.column]
+        if _has_aliases(read.projection):
+            for item in value if read.to_many else [value]:
+                _rename(item, read.projection)
+        if read.column != read.key:
+            moved[ALIAS + read.key] = row.pop(read.column)
+    row.update(moved)
+
+
+def _has_aliases(projection: Projection) -> bool:
+    return any(r.column != r.key or _has_aliases(r.projection) for r in projection.relations)
+
+
+def read_relation(source: Any, info: Any, **_arguments: Any) -> Any:
+    """Resolver of relation fields: the value under the field's name, or ``@<alias>`` if aliased.
+    (Arguments were read when the statement was planned; the data is already in ``source``.)"""
+    key = info.path.key
+    return source[key] if key == info.field_name else source[ALIAS + key]

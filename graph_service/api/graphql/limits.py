@@ -1,0 +1,27 @@
+"""Limits of the generated GraphQL API, in one place until they move into the settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+#: Rows per page when a list field is asked without ``first``.
+DEFAULT_PAGE_SIZE = 20
+#: The most rows one page may ask for (``first``); more is a GraphQL error, not a silent cut.
+MAX_PAGE_SIZE = 1000
+#: Items per nested to-many relation field when it is asked without ``first``.
+DEFAULT_NESTED_LIMIT = 100
+#: Seconds one root field's Cypher statement may run before Neo4j stops it.
+QUERY_TIMEOUT_S = 10.0
+#: Deepest selection a query may have (root field = 1).
+MAX_QUERY_DEPTH = 12
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one schema allows. Built in the composition root; defaults are the constants above."""
+
+    default_page_size: int = DEFAULT_PAGE_SIZE
+    max_page_size: int = MAX_PAGE_SIZE
+    default_nested_limit: int = DEFAULT_NESTED_LIMIT
+    query_timeout_s: float = QUERY_TIMEOUT_S
+    max_query_depth: int = MAX_QUERY_DEPTH

@@ -1,0 +1,143 @@
+"""From a root field's GraphQL selection to its plan (:mod:`plan`): which nodes, which filter,
+order and page, and which properties and relations to read at every level of the selection."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from graphql import FieldNode
+
+from graph_service.api.graphql import cursors, naming
+from graph_service.api.graphql.errors import bad_input
+from graph_service.api.graphql.fields import ClassFields, PropertyField, RelationField, TypeIndex
+from graph_service.api.graphql.limits import Limits
+from graph_service.api.graphql.plan import Hop, KeyLookup, PageQuery, Projection, RelationRead
+from graph_service.api.graphql.selection import OperationContext, SelectedField
+from graph_service.api.graphql.where import FilterReader, sort_keys
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    """A page plan and what the connection's selection needs besides the nodes."""
+
+    plan: PageQuery
+    first: int
+    offset: int
+    wants_edges: bool
+
+
+class Planner:
+    """Plans root fields of the generated schema."""
+
+    def __init__(self, fields: Mapping[str, ClassFields], types: TypeIndex, limits: Limits) -> None:
+        self._fields = fields
+        self._type_classes = types.type_classes
+        self._node_types = types.node_types
+        self._interfaces = types.interfaces
+        self._limits = limits
+        self._filters = FilterReader(fields)
+
+    def key_lookup(self, info: Any, class_name: str, arguments: Mapping[str, Any]) -> KeyLookup:
+        """One node by business key; ``arguments`` are the root field's (one per key property)."""
+        ctx = OperationContext.of(info)
+        fields = self._fields[class_name]
+        key = tuple((p.name, arguments[p.name]) for p in fields.key_fields)
+        projection = self.projection(ctx, class_name, list(info.field_nodes))
+        return KeyLookup(fields.cls.neo4j_label, key, projection)
+
+    def page(self, info: Any, class_name: str, arguments: Mapping[str, Any]) -> PageRequest:
+        """A page of a connection field: ``first``, ``after``, ``where``, ``orderBy``."""
+        ctx = OperationContext.of(info)
+        fields = self._fields[class_name]
+        first = self._first(arguments.get("first"), self._limits.default_page_size, "first")
+        offset = cursors.decode(arguments["after"]) + 1 if arguments.get("after") else 0
+        type_name = self._node_types[class_name]
+        selected = _flat(ctx.subfields(info.field_nodes, naming.connection_type(type_name)))
+        names = {f.name for f in selected}
+        node_nodes = [f.node for f in selected if f.name == "nodes"]
+        edges = [f.node for f in selected if f.name == "edges"]
+        node_nodes += [
+            f.node for f in _flat(ctx.subfields(edges, naming.edge_type(type_name))) if f.name == "node"
+        ]
+        needs_rows = bool(names & {"nodes", "edges", "pageInfo"})
+        plan = PageQuery(
+            label=fields.cls.neo4j_label,
+            where=self._filters.where(class_name, arguments.get("where")),
+            order=sort_keys(fields, arguments.get("orderBy")),
+            skip=offset,
+            limit=first + 1,  # one more tells whether a next page exists
+            projection=self.projection(ctx, class_name, node_nodes) if needs_rows else None,
+            count_total="totalCount" in names,
+        )
+        return PageRequest(plan, first, offset, wants_edges="edges" in names)
+
+    # -- projections ----------------------------------------------------------------------------
+
+    def projection(self, ctx: OperationContext, class_name: str, nodes: list[FieldNode]) -> Projection:
+        """What to read of nodes of ``class_name`` for the selection sets of ``nodes``."""
+        properties: dict[str, str] = {}
+        relations: list[RelationRead] = []
+        columns: dict[str, int] = {}
+        for key, occurrences in ctx.subfields(nodes, self._node_types[class_name]).items():
+            first = occurrences[0]
+            if first.name.startswith("__"):
+                continue
+            fields = self._fields[self._type_classes[first.owner]]
+            if first.name in fields.properties:
+                prop: PropertyField = fields.properties[first.name]
+                properties[prop.key] = prop.name
+                continue
+            rel = fields.relations[first.name]
+            aliased = columns.get(rel.name, 0) + (key != rel.name)
+            columns[rel.name] = aliased
+            column = rel.name if key == rel.name else f"{rel.name}__{aliased}"
+            relations.append(self._relation(ctx, key, column, rel, occurrences))
+        return Projection(
+            properties=tuple(properties.items()),
+            relations=tuple(relations),
+            with_labels=class_name in self._interfaces,
+        )
+
+    def _relation(
+        self,
+        ctx: OperationContext,
+        key: str,
+        column: str,
+        rel: RelationField,
+        occurrences: list[SelectedField],
+    ) -> RelationRead:
+        arguments = ctx.arguments(occurrences[0])
+        for other in occurrences[1:]:
+            if ctx.arguments(other) != arguments:
+                raise bad_input(
+                    f"`{key}` is selected with different arguments in different fragments; "
+                    "give each an alias of its own"
+                )
+        target = self._fields[rel.target]
+        projection = self.projection(ctx, rel.target, [o.node for o in occurrences])
+        if not rel.to_many:
+            return RelationRead(key, column, Hop(rel.rel_type, rel.direction), False, projection)
+        limit = self._first(arguments.get("first"), self._limits.default_nested_limit, f"{key}(first)")
+        return RelationRead(
+            key=key,
+            column=column,
+            hop=Hop(rel.rel_type, rel.direction),
+            to_many=True,
+            projection=projection,
+            where=self._filters.where(rel.target, arguments.get("where")),
+            order=sort_keys(target, arguments.get("orderBy")),
+            limit=limit,
+        )
+
+    def _first(self, value: int | None, default: int, what: str) -> int:
+        if value is None:
+            return default
+        if value < 0 or value > self._limits.max_page_size:
+            raise bad_input(f"`{what}` must be between 0 and {self._limits.max_page_size}; got {value}")
+        return value
+
+
+def _flat(found: dict[str, list[SelectedField]]) -> list[SelectedField]:
+    return [f for group in found.values() for f in group]

@@ -1,0 +1,220 @@
+"""``make_schema``: the GraphQL schema generated from the DomainModel at start-up.
+
+One object type (or interface) per class, input types for ``where``/``orderBy``, and root fields
+per class (by business key, and a Relay connection), plus ``ontology``. Root and relation fields
+are served by plain graphql-core resolvers (see :mod:`resolvers`, :func:`executor.read_relation`):
+a root field runs one Cypher statement, and nested fields only read the dicts it returned.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Optional
+
+import strawberry
+from strawberry.extensions import (
+    AddValidationRules,
+    MaxAliasesLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    SchemaExtension,
+    ValidationCache,
+)
+from strawberry.schema.config import StrawberryConfig
+from strawberry.schema.name_converter import NameConverter
+from strawberry.types.arguments import StrawberryArgument
+from strawberry.types.base import has_object_definition
+
+from graph_service.api.graphql import naming
+from graph_service.api.graphql.errors import SchemaBuildError
+from graph_service.api.graphql.executor import GraphExecutor, Store, read_relation
+from graph_service.api.graphql.fields import ClassFields, TypeIndex, all_class_fields
+from graph_service.api.graphql.filters import InputTypes
+from graph_service.api.graphql.limits import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Limits
+from graph_service.api.graphql.object_types import OutputTypes, argument
+from graph_service.api.graphql.ontology_field import OntologyView
+from graph_service.api.graphql.planner import Planner
+from graph_service.api.graphql.resolvers import Resolver, RootResolvers
+from graph_service.api.graphql.scalars import PYTHON_TYPES, scalar_overrides
+from graph_service.ontology.model import DomainModel
+
+log = logging.getLogger(__name__)
+
+QUERY_TYPE = "Query"
+ONTOLOGY_FIELD = "ontology"
+#: Most aliases one query may use (each one can add a subquery to the statement).
+MAX_ALIASES = 64
+#: Parsed and validated documents kept per process.
+DOCUMENT_CACHE_SIZE = 512
+
+#: A strawberry schema extension: its class, or a factory that makes one per request.
+Extension = type[SchemaExtension] | Callable[[], SchemaExtension]
+
+
+def default_extensions(limits: Limits) -> list[Extension]:
+    """Depth and alias limits (a selection compiles to one statement, so they bound its size),
+    and caches of parsed and validated documents (clients repeat the same queries)."""
+    # The rule classes are made once: the validation cache is keyed by them, so rules made per
+    # request (as a per-request QueryDepthLimiter does) would never hit it.
+    rules = [
+        *QueryDepthLimiter(max_depth=limits.max_query_depth).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules,
+    ]
+    return [
+        lambda: AddValidationRules(rules),
+        lambda: ParserCache(maxsize=DOCUMENT_CACHE_SIZE),
+        lambda: ValidationCache(maxsize=DOCUMENT_CACHE_SIZE),
+    ]
+
+
+def make_schema(
+    model: DomainModel,
+    store: Store,
+    *,
+    extensions: Sequence[Extension] | None = None,
+    extra_types: Sequence[type] = (),
+    limits: Limits | None = None,
+) -> strawberry.Schema:
+    """The GraphQL schema of ``model``, reading from ``store``.
+
+    ``extensions``: strawberry schema extensions (default: :func:`default_extensions`).
+    ``extra_types``: strawberry types whose fields join the root ``Query`` (the data products'
+    ``DataProductsQuery``); where a name is taken by both, theirs wins and the generated field
+    is left out (logged as a warning).
+    """
+    limits = limits or Limits()
+    fields = all_class_fields(model)
+    types = TypeIndex.of(model)
+    inputs = InputTypes(fields)
+    outputs = OutputTypes(model, fields, inputs)
+    roots = RootResolvers(Planner(fields, types, limits), GraphExecutor(store, limits.query_timeout_s))
+    namespace, resolvers = _root_fields(fields, types, outputs, inputs, roots)
+    _drop_taken(namespace, resolvers, extra_types)
+    namespace[ONTOLOGY_FIELD] = strawberry.field(
+        resolver=OntologyView(model, fields).resolver(),
+        name=ONTOLOGY_FIELD,
+        description="The domain's classes, properties and relations with labels and definitions.",
+    )
+    generated = strawberry.type(type("GeneratedQuery", (), namespace), name="GeneratedQuery")
+    query = strawberry.type(type(QUERY_TYPE, (*extra_types, generated), {}), name=QUERY_TYPE)
+    schema = strawberry.Schema(
+        query=query,
+        types=outputs.object_types(),
+        extensions=list(default_extensions(limits) if extensions is None else extensions),
+        scalar_overrides=scalar_overrides(),  # type: ignore[arg-type]
+        config=StrawberryConfig(default_resolver=read_attribute),
+    )
+    _route(schema, resolvers, fields, types)
+    return schema
+
+
+def read_attribute(source: Any, name: str) -> Any:
+    """Default resolver: generated types are result dicts; other types (data products) objects."""
+    if type(source) is dict:
+        return source[name]
+    return getattr(source, name)
+
+
+# -- root fields --------------------------------------------------------------------------------
+
+
+def _root_fields(
+    fields: Mapping[str, ClassFields],
+    types: TypeIndex,
+    outputs: OutputTypes,
+    inputs: InputTypes,
+    roots: RootResolvers,
+) -> tuple[dict[str, Any], dict[str, Resolver]]:
+    namespace: dict[str, Any] = {"__annotations__": {}}
+    resolvers: dict[str, Resolver] = {}
+
+    def add(name: str, annotation: Any, field: Any, resolver: Resolver, what: str) -> None:
+        if name in resolvers or name == ONTOLOGY_FIELD:
+            raise SchemaBuildError(f"two root fields would be called {name!r} ({what}); rename a class")
+        namespace["__annotations__"][name] = annotation
+        namespace[name] = field
+        resolvers[name] = resolver
+
+    for class_name in sorted(types.node_types):
+        class_fields = fields[class_name]
+        cls = class_fields.cls
+        node = outputs.of(class_name)
+        if class_fields.key_fields:
+            key_name = naming.key_field(cls.graphql_name)
+            field = strawberry.field(
+                name=key_name, description=f"The {cls.graphql_name} with this business key."
+            )
+            field.arguments = [
+                argument(p.name, PYTHON_TYPES[p.prop.graphql_type], f"{p.name} (business key)")
+                for p in class_fields.key_fields
+            ]
+            add(key_name, Optional[node], field, roots.key_lookup(class_name), f"{cls.name} by key")  # noqa: UP045
+        list_name = naming.list_field(cls.graphql_name, is_event=cls.is_event)
+        field = strawberry.field(name=list_name, description=_list_doc(class_fields, types))
+        field.arguments = _page_arguments(inputs, class_name)
+        add(list_name, outputs.connection[class_name], field, roots.page(class_name), f"{cls.name} list")
+    return namespace, resolvers
+
+
+def _page_arguments(inputs: InputTypes, class_name: str) -> list[StrawberryArgument]:
+    return [
+        argument(
+            "first",
+            Optional[int],  # noqa: UP045
+            f"Page size (default {DEFAULT_PAGE_SIZE}, at most {MAX_PAGE_SIZE}).",
+        ),
+        argument("after", Optional[str], "The `endCursor` of the previous page."),  # noqa: UP045
+        argument("where", Optional[inputs.where[class_name]], "Only nodes matching this."),  # noqa: UP045
+        argument(
+            "orderBy",
+            Optional[list[inputs.order[class_name]]],  # type: ignore[name-defined]  # noqa: UP045
+            "Sort keys; the business key breaks ties (and is the order when none is given).",
+        ),
+    ]
+
+
+def _list_doc(class_fields: ClassFields, types: TypeIndex) -> str:
+    cls = class_fields.cls
+    text = f"A page of {cls.graphql_name} nodes: filter with `where`, sort with `orderBy`."
+    if class_fields.cls.name in types.interfaces:
+        text += " Includes the instances of its subclasses (ask `__typename`)."
+    return text
+
+
+def _drop_taken(
+    namespace: dict[str, Any], resolvers: dict[str, Resolver], extra_types: Sequence[type]
+) -> None:
+    names = NameConverter()
+    for extra in extra_types:
+        if not has_object_definition(extra):
+            raise SchemaBuildError(f"{extra!r} is not a strawberry type; decorate it with @strawberry.type")
+        definition = extra.__strawberry_definition__
+        for field in definition.fields:
+            name = names.get_graphql_name(field)
+            if name in resolvers:
+                log.warning("root field %s of %s replaces the generated one", name, definition.name)
+                namespace["__annotations__"].pop(name, None)
+                namespace.pop(name, None)
+                resolvers.pop(name, None)
+
+
+# -- wiring -------------------------------------------------------------------------------------
+
+
+def _route(
+    schema: strawberry.Schema,
+    resolvers: Mapping[str, Callable[..., Any]],
+    fields: Mapping[str, ClassFields],
+    types: TypeIndex,
+) -> None:
+    """Serve root fields by their resolvers and relation fields from the result dicts."""
+    core = schema._schema  # the graphql-core schema strawberry built
+    query = core.query_type
+    assert query is not None
+    for name, resolver in resolvers.items():
+        query.fields[name].resolve = resolver
+    for type_name, class_name in types.type_classes.items():
+        graphql_type = core.get_type(type_name)
+        for relation in fields[class_name].relations:
+            graphql_type.fields[relation].resolve = read_relation  # type: ignore[union-attr]

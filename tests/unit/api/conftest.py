@@ -1,0 +1,17 @@
+"""The compiled model of the repository's ontology, shared by the API unit tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from graph_service.ontology.compiler import load_model
+from graph_service.ontology.model import DomainModel
+
+REPO = Path(__file__).resolve().parents[3]
+
+
+@pytest.fixture(scope="session")
+def model() -> DomainModel:
+    return load_model(REPO / "ontology")

@@ -1,0 +1,67 @@
+"""Scalars (exact decimals, ISO dates) and page cursors."""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+
+import neo4j.time
+import pytest
+from graphql import GraphQLError
+
+from graph_service.api.graphql import cursors
+from graph_service.api.graphql.scalars import (
+    parse_datetime,
+    parse_decimal,
+    serialize_date,
+    serialize_datetime,
+    serialize_decimal,
+)
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (12.3, "12.3"),
+        (0.1 + 0.2, "0.30000000000000004"),  # a different float from 0.3, so different digits
+        (21000.0, "21000.0"),
+        (1e16, "10000000000000000"),
+        (1e-7, "0.0000001"),
+        (7, "7"),
+        (decimal.Decimal("12.50"), "12.50"),
+    ],
+)
+def test_decimals_serialise_with_the_shortest_exact_digits(value: object, text: str) -> None:
+    assert serialize_decimal(value) == text
+    assert float(text) == float(value)  # type: ignore[arg-type]
+
+
+def test_non_numbers_are_not_decimals() -> None:
+    for value in (True, "x", float("nan"), float("inf")):
+        with pytest.raises(TypeError):
+            serialize_decimal(value)
+    with pytest.raises(ValueError):
+        parse_decimal("twelve")
+    assert parse_decimal(" 1.10 ") == decimal.Decimal("1.10")
+
+
+def test_temporal_values_from_neo4j_and_python_serialise_as_iso_8601() -> None:
+    assert serialize_date(neo4j.time.Date(2026, 1, 5)) == "2026-01-05"
+    assert serialize_date(dt.date(2026, 1, 5)) == "2026-01-05"
+    stamp = neo4j.time.DateTime(2026, 1, 5, 9, 46, 15, tzinfo=dt.UTC)
+    assert serialize_datetime(stamp) == "2026-01-05T09:46:15+00:00"
+    assert serialize_datetime(dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.UTC)) == "2026-01-05T09:00:00+00:00"
+
+
+def test_datetimes_without_offset_are_taken_as_utc() -> None:
+    assert parse_datetime("2026-01-05T09:00:00") == dt.datetime(2026, 1, 5, 9, tzinfo=dt.UTC)
+    assert parse_datetime("2026-01-05T09:00:00Z").utcoffset() == dt.timedelta(0)
+    with pytest.raises(ValueError):
+        parse_datetime("yesterday")
+
+
+def test_cursors_round_trip_and_foreign_ones_are_refused() -> None:
+    assert cursors.decode(cursors.encode(41)) == 41
+    for bad in ("", "!!!", "b2Zmc2V0Oi0x", "' OR 1=1 //", cursors.encode(1)[:-2]):
+        with pytest.raises(GraphQLError):
+            cursors.decode(bad)
