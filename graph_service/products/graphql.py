@@ -1,0 +1,290 @@
+"""The GraphQL face of the data products: one field per product version, and the catalog.
+
+``build_query_type`` returns a strawberry type (``DataProductsQuery``) to merge into the root
+query: ``orderFulfillmentV1``/``orderFulfillmentV2`` per major version (deprecated versions carry
+their deprecation reason), ``orderFulfillment`` for the latest one, and ``dataProducts``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import inspect
+import logging
+from collections.abc import Callable
+from typing import Annotated, Any, Optional, Protocol
+
+import strawberry
+from graphql import GraphQLError
+
+from graph_service.products import naming
+from graph_service.products.errors import ParameterError, ProductRefused
+from graph_service.products.extension import add_notice
+from graph_service.products.graphql_types import GeneratedType, generate_type
+from graph_service.products.parameters import PARAMETER_TYPES
+from graph_service.products.registry import DataProduct, ProductRegistry
+from graph_service.products.runner import Row
+from graph_service.products.validation import ValidationResult, Violation
+
+log = logging.getLogger(__name__)
+
+QUERY_TYPE_NAME = "DataProductsQuery"
+CATALOG_FIELD = "dataProducts"
+
+
+class ProductAccess(Protocol):
+    """What the resolvers need: the registry, running a product, its latest validation."""
+
+    registry: ProductRegistry
+
+    def run(self, product: DataProduct, values: dict[str, Any]) -> list[Row]: ...
+
+    def latest_result(self, product: DataProduct) -> ValidationResult | None: ...
+
+
+# -- catalog types ------------------------------------------------------------------------------
+
+
+@strawberry.type(name="DataProductParameter", description="A parameter of a data product field.")
+class ParameterEntry:
+    name: str
+    type: str
+    required: bool
+    default: str | None
+    description: str
+
+
+@strawberry.type(name="DataProductViolation", description="One violation of a product's output shape.")
+class ViolationEntry:
+    row: int | None = strawberry.field(description="Index of the offending row in the validated output.")
+    row_key: str = strawberry.field(description="The row's first field and value, to find it.")
+    field: str = strawberry.field(description="The field, with the path inside nested objects.")
+    constraint: str = strawberry.field(description="The SHACL constraint, e.g. MaxInclusive.")
+    message: str
+    value: str | None
+
+
+@strawberry.type(name="DataProductValidation", description="The latest validation of a product's output.")
+class ValidationEntry:
+    conforms: bool
+    checked_at: dt.datetime
+    violation_count: int
+    sample_violations: list[ViolationEntry]
+    row_count: int
+    parameter_sets: int = strawberry.field(description="How many sample parameter sets were run.")
+    error: str | None = strawberry.field(description="Why the validation could not run, if it could not.")
+
+
+@strawberry.type(name="DataProductEntry", description="A data product version in the catalog.")
+class DataProductEntry:
+    name: str
+    version: str
+    title: str
+    domain: str = strawberry.field(description="The bounded context of the ontology it belongs to.")
+    owner: str
+    description: str
+    status: str = strawberry.field(description="active or deprecated.")
+    deprecation_reason: str | None
+    freshness_sla: str = strawberry.field(description="ISO 8601 duration: the data is at most this old.")
+    access_roles: list[str]
+    tags: list[str]
+    output_shape: str = strawberry.field(description="IRI of the SHACL shape of one output row.")
+    on_violation: str = strawberry.field(description="report (serve with violations) or refuse.")
+    graphql_field: str
+    latest: bool = strawberry.field(description="Served under the unversioned field name too.")
+    parameters: list[ParameterEntry]
+    validation: ValidationEntry | None = strawberry.field(description="Null until first validated.")
+
+
+def catalog_entry(product: DataProduct, latest: bool, result: ValidationResult | None) -> DataProductEntry:
+    d = product.descriptor
+    return DataProductEntry(
+        name=d.name,
+        version=d.version,
+        title=d.title,
+        domain=d.domain,
+        owner=d.owner,
+        description=d.description,
+        status=d.status,
+        deprecation_reason=d.deprecation_reason,
+        freshness_sla=d.freshness_sla,
+        access_roles=list(d.access_roles),
+        tags=list(d.tags),
+        output_shape=d.output_shape,
+        on_violation=d.on_violation,
+        graphql_field=product.field_name,
+        latest=latest,
+        parameters=[
+            ParameterEntry(
+                name=p.name,
+                type=p.type,
+                required=p.required,
+                default=_text(p.default),
+                description=p.description,
+            )
+            for p in d.parameters
+        ],
+        validation=_validation_entry(result) if result else None,
+    )
+
+
+def _validation_entry(result: ValidationResult) -> ValidationEntry:
+    return ValidationEntry(
+        conforms=result.conforms,
+        checked_at=result.checked_at,
+        violation_count=result.violation_count,
+        sample_violations=[_violation_entry(v) for v in result.sample_violations],
+        row_count=result.row_count,
+        parameter_sets=result.parameter_sets,
+        error=result.error,
+    )
+
+
+def _violation_entry(v: Violation) -> ViolationEntry:
+    return ViolationEntry(
+        row=v.row, row_key=v.row_key, field=v.field, constraint=v.constraint, message=v.message, value=v.value
+    )
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+# -- the query type -------------------------------------------------------------------------------
+
+
+def build_query_type(access: ProductAccess, name: str = QUERY_TYPE_NAME) -> type:
+    """A strawberry type with every product field and ``dataProducts``."""
+    registry = access.registry
+    namespace: dict[str, Any] = {"__annotations__": {}}
+    generated = {
+        p.key: generate_type(p.shape.row, naming.row_type_name(p.name, p.version), _row_description(p))
+        for p in registry
+    }
+    fields = []
+    for product_name in registry.names():
+        latest = registry.latest(product_name)
+        fields.append((product_name, latest, latest.descriptor.deprecation_reason))
+        fields += [
+            (p.field_name, p, p.descriptor.deprecation_reason) for p in registry.versions(product_name)
+        ]
+    for field_name, product, deprecation in fields:
+        namespace[field_name] = strawberry.field(
+            resolver=_product_resolver(access, product, generated[product.key], field_name),
+            name=field_name,
+            description=_field_description(product, alias=field_name == product.name),
+            deprecation_reason=deprecation,
+        )
+    namespace["data_products"] = strawberry.field(
+        resolver=_catalog_resolver(access),
+        name=CATALOG_FIELD,
+        description="The data product catalog: every version with its descriptor and latest validation.",
+    )
+    return strawberry.type(type(name, (), namespace), name=name)
+
+
+def _row_description(product: DataProduct) -> str:
+    shape = product.shape.row
+    text = shape.description or shape.label or product.descriptor.title
+    return f"{text} (row of data product {product.name} {product.version})"
+
+
+def _field_description(product: DataProduct, *, alias: bool) -> str:
+    d = product.descriptor
+    which = f"latest version, same as {product.field_name}" if alias else f"version {d.version}"
+    return (
+        f"{d.title} — data product {d.name} ({which}); owner {d.owner}; domain {d.domain}; "
+        f"freshness {d.freshness_sla}; output shape {d.output_shape}.\n\n{d.description}"
+    )
+
+
+def _product_resolver(
+    access: ProductAccess, product: DataProduct, generated: GeneratedType, field_name: str
+) -> Callable[..., Any]:
+    parameters = product.descriptor.parameters
+
+    async def resolve(**arguments: Any) -> list[Any]:
+        _check_trust(access, product, field_name)
+        values = {p.name: arguments.get(naming.python_name(p.name)) for p in parameters}
+        try:
+            rows = await asyncio.to_thread(access.run, product, values)
+        except ParameterError as exc:
+            raise GraphQLError(
+                str(exc), extensions={"code": "BAD_USER_INPUT", "product": product.key}
+            ) from exc
+        return [generated.build(row) for row in rows]
+
+    signature: list[inspect.Parameter] = []
+    for p in parameters:
+        python_type: Any = PARAMETER_TYPES[p.type]
+        annotation = python_type if p.required else Optional[python_type]  # noqa: UP045 - runtime type
+        argument = strawberry.argument(name=p.name, description=p.description or None)
+        signature.append(
+            inspect.Parameter(
+                naming.python_name(p.name),
+                inspect.Parameter.KEYWORD_ONLY,
+                annotation=Annotated[annotation, argument],
+                default=inspect.Parameter.empty if p.required else p.default,
+            )
+        )
+    resolve.__signature__ = inspect.Signature(signature, return_annotation=list[generated.type])  # type: ignore[attr-defined]
+    resolve.__annotations__ = {
+        **{p.name: p.annotation for p in signature},
+        "return": list[generated.type],
+    }
+    resolve.__name__ = f"resolve_{field_name}"
+    return resolve
+
+
+def _check_trust(access: ProductAccess, product: DataProduct, field_name: str) -> None:
+    """Refuse, or note the violations of, a product whose latest validation did not conform."""
+    result = access.latest_result(product)
+    if result is None or result.conforms:
+        return
+    if product.descriptor.on_violation == "refuse" and result.violation_count > 0:
+        refused = ProductRefused(
+            product.name, product.version, result.violation_count, result.checked_at.isoformat()
+        )
+        raise GraphQLError(
+            str(refused),
+            extensions={
+                "code": "DATA_PRODUCT_NONCONFORMING",
+                "product": product.name,
+                "version": product.version,
+                "violationCount": result.violation_count,
+            },
+        )
+    notice = {"field": field_name, **result.as_dict()}
+    if not add_notice(notice):
+        log.warning(
+            "data product served with violations, but ProductViolationsExtension is not installed",
+            extra={"product": product.key},
+        )
+
+
+def _catalog_resolver(access: ProductAccess) -> Callable[..., list[DataProductEntry]]:
+    def data_products(
+        name: Annotated[Optional[str], strawberry.argument(description="Only this product.")] = None,  # noqa: UP045
+        domain: Annotated[Optional[str], strawberry.argument(description="Only this domain.")] = None,  # noqa: UP045
+        include_deprecated: bool = True,
+    ) -> list[DataProductEntry]:
+        registry = access.registry
+        entries = []
+        for product in registry:
+            if name is not None and product.name != name:
+                continue
+            if domain is not None and product.descriptor.domain != domain:
+                continue
+            if product.descriptor.deprecated and not include_deprecated:
+                continue
+            latest = registry.latest(product.name) is product
+            entries.append(catalog_entry(product, latest, access.latest_result(product)))
+        return entries
+
+    return data_products

@@ -1,0 +1,77 @@
+"""Runs a product's Cypher with typed parameters and returns plain Python rows."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+import neo4j.time
+
+from graph_service.products.errors import ParameterError
+from graph_service.products.parameters import coerce
+from graph_service.products.registry import DataProduct
+from graph_service.store import Neo4jStore
+
+log = logging.getLogger(__name__)
+
+Row = dict[str, Any]
+
+
+def bind_parameters(product: DataProduct, values: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Every declared parameter with its value: given, else its default, else null.
+
+    Unknown names, missing required values and values of the wrong type are a
+    :class:`ParameterError` naming the product and the parameter.
+    """
+    values = dict(values or {})
+    declared = {p.name: p for p in product.descriptor.parameters}
+    unknown = sorted(set(values) - set(declared))
+    if unknown:
+        raise ParameterError(
+            product.key,
+            f"unknown parameter(s) {', '.join(unknown)}; it takes {', '.join(declared) or 'none'}",
+        )
+    bound: dict[str, Any] = {}
+    for name, parameter in declared.items():
+        value = values.get(name)
+        if value is None:
+            value = parameter.default
+        if value is None and parameter.required:
+            raise ParameterError(product.key, f"parameter {name!r} ({parameter.type}) is required")
+        try:
+            bound[name] = coerce(parameter.type, value)
+        except ValueError as exc:
+            raise ParameterError(product.key, f"parameter {name!r}: {exc}") from None
+    return bound
+
+
+def to_native(value: Any) -> Any:
+    """Neo4j temporal values as ``datetime``/``date``/``time``; durations as ISO 8601 text."""
+    if isinstance(value, neo4j.time.DateTime | neo4j.time.Date | neo4j.time.Time):
+        return value.to_native()
+    if isinstance(value, neo4j.time.Duration):
+        return value.iso_format()
+    if isinstance(value, list):
+        return [to_native(item) for item in value]
+    if isinstance(value, dict):
+        return {key: to_native(item) for key, item in value.items()}
+    return value
+
+
+class ProductRunner:
+    """Executes products against Neo4j (read transactions, the store's retry policy)."""
+
+    def __init__(self, store: Neo4jStore) -> None:
+        self.store = store
+
+    def run(self, product: DataProduct, values: Mapping[str, Any] | None = None) -> list[Row]:
+        parameters = bind_parameters(product, values)
+        log.debug("running data product", extra={"product": product.key, "parameters": parameters})
+        return [to_native(row) for row in self.store.read(product.query, parameters)]
+
+    def sample_parameters(self, product: DataProduct) -> list[dict[str, Any]]:
+        """Parameter sets to validate with: the rows of ``validation.cypher``, else the defaults."""
+        if product.validation_query is None:
+            return [{}]
+        return [to_native(row) for row in self.store.read(product.validation_query)]
