@@ -50,5 +50,5 @@ def deadletter_store(settings: Settings) -> DeadLetterStore:
 
 
 def build_pipeline(parts: LoaderParts, store: Neo4jStore, *, batch_size: int = 1000) -> Pipeline:
-    writer = GraphWriter(store.driver, store.database, parts.model, parts.mapper)
+    writer = GraphWriter(store.driver, store.database, parts.model)
     return Pipeline(parts.mapper, parts.validator, writer, parts.deadletters, batch_size=batch_size)

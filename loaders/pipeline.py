@@ -26,7 +26,7 @@ from loaders.envelope import Envelope, parse_line
 from loaders.errors import EventRejected
 from loaders.mapping import MappedEvent, Mapper
 from loaders.validation import PayloadValidator
-from loaders.writer import GraphWriter, WriteResult
+from loaders.writer import GraphWriter, WritePlan, WriteResult
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +81,7 @@ class _Batch:
     rejections: list[Rejection] = field(default_factory=list)
     positions: list[Any] = field(default_factory=list)
     read: int = 0
+    plan: WritePlan | None = None
 
 
 _END = object()
@@ -216,7 +217,7 @@ class Pipeline:
         for record in records:
             if record is None:
                 if batch.read:
-                    yield batch
+                    yield self._planned(batch)
                     batch = _Batch()
                 if stop.is_set():
                     break
@@ -231,12 +232,16 @@ class Pipeline:
             else:
                 batch.events.append((prepared, record))
             if batch.read >= self.batch_size or time.monotonic() - started > self.max_wait:
-                yield batch
+                yield self._planned(batch)
                 batch = _Batch()
             if stop.is_set():
                 break
         if batch.read:
-            yield batch
+            yield self._planned(batch)
+
+    def _planned(self, batch: _Batch) -> _Batch:
+        batch.plan = self.writer.plan([e for e, _ in batch.events]) if batch.events else None
+        return batch
 
     def _write(self, batch: _Batch, stats: LoadStats) -> None:
         stats.read += batch.read
@@ -244,7 +249,7 @@ class Pipeline:
         rejections = list(batch.rejections)
         if batch.events:
             try:
-                result = self.writer.write([e for e, _ in batch.events])
+                result = self.writer.write([e for e, _ in batch.events], batch.plan)
                 self._count(result, stats)
             except Neo4jError as exc:
                 log.warning("batch write failed (%s); isolating the failing events", exc.code)

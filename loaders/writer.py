@@ -3,7 +3,8 @@
 One transaction per batch. Within it:
 
 1. events already stored (by ``eventId``) and repeats inside the batch are dropped: replaying a
-   stream changes nothing;
+   stream changes nothing (the batch is planned without the database, see :meth:`GraphWriter.plan`,
+   and planned again only when the graph already holds some of its events);
 2. updates to the same node are collapsed in Python (one row per node and batch), then written
    with one ``UNWIND … MERGE`` statement per label and property set;
 3. each property carries a version token (``_v_<property>``: UTC event time, then event id); an
@@ -29,7 +30,7 @@ from typing import Any
 import neo4j
 
 from graph_service.ontology.model import DomainModel
-from loaders.mapping import EntityRef, MappedEvent, Mapper
+from loaders.mapping import EntityRef, MappedEvent
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +64,15 @@ class _NodeAcc:
             self.values[prop] = (version, value)
 
 
+@dataclass(frozen=True)
+class WritePlan:
+    """A batch ready to send: its first occurrence of each event id, the repeats, the statements."""
+
+    unique: list[MappedEvent]
+    repeats: list[str]
+    statements: list[tuple[str, list[dict[str, Any]]]]
+
+
 @dataclass
 class WriteResult:
     loaded: list[str] = field(default_factory=list)
@@ -73,19 +83,8 @@ class WriteResult:
 class GraphWriter:
     """Writes batches of :class:`MappedEvent` in one transaction each."""
 
-    def __init__(
-        self, driver: neo4j.Driver, database: str, model: DomainModel, mapper: Mapper | None = None
-    ) -> None:
+    def __init__(self, driver: neo4j.Driver, database: str, model: DomainModel) -> None:
         self.driver = driver
-        # Properties written per merge label, fixed at start-up: each statement text is then the
-        # same from batch to batch, and Neo4j plans it once.
-        self.props_by_label: dict[str, tuple[str, ...]] = {}
-        if mapper is not None:
-            found: dict[str, set[str]] = defaultdict(set)
-            for mapping in mapper.by_type.values():
-                for spec in mapping.entities:
-                    found[spec.merge_label].update(p for p, _ in spec.properties)
-            self.props_by_label = {label: tuple(sorted(props)) for label, props in found.items()}
         self.database = database
         affected = model.relations.get("affected")
         reported = model.relations.get("reportedBy")
@@ -101,49 +100,57 @@ class GraphWriter:
         self.source_key = source_cls.key[0]
         self.source_labels = model.labels_for(SOURCE_CLASS)
 
-    def write(self, events: Sequence[MappedEvent]) -> WriteResult:
+    def plan(self, events: Sequence[MappedEvent]) -> WritePlan:
+        """Everything about a batch that needs no database: repeats inside it dropped, updates
+        collapsed, the statements and their rows built. The pipeline plans batch N+1 on its feeder
+        thread while batch N is in Neo4j, so the write path only sends."""
+        seen: set[str] = set()
+        unique: list[MappedEvent] = []
+        repeats: list[str] = []
+        for event in events:
+            if event.envelope.id in seen:
+                repeats.append(event.envelope.id)
+            else:
+                seen.add(event.envelope.id)
+                unique.append(event)
+        return WritePlan(unique, repeats, self._statements(unique))
+
+    def write(self, events: Sequence[MappedEvent], plan: WritePlan | None = None) -> WriteResult:
+        """Write one batch in one transaction; ``plan`` is :meth:`plan` of the same events."""
+        plan = plan or self.plan(events)
         with self.driver.session(database=self.database) as session:
-            return session.execute_write(self._write_tx, events)
+            return session.execute_write(self._write_tx, plan)
 
     # -- the transaction ---------------------------------------------------------------------------
-    def _write_tx(self, tx: neo4j.ManagedTransaction, events: Sequence[MappedEvent]) -> WriteResult:
-        result = WriteResult()
-        fresh = self._fresh(tx, events, result)
-        if not fresh:
-            return result
-        nodes = self._collapse(fresh)
-        for cypher, rows in self._node_statements(nodes):
-            tx.run(cypher, rows=rows).consume()
-            result.statements += 1
-        for cypher, rows in self._relation_statements(fresh):
-            tx.run(cypher, rows=rows).consume()
-            result.statements += 1
-        for cypher, rows in self._event_statements(fresh):
+    def _write_tx(self, tx: neo4j.ManagedTransaction, plan: WritePlan) -> WriteResult:
+        result = WriteResult(duplicates=list(plan.repeats))
+        stored = {
+            record["id"]
+            for record in tx.run(
+                f"MATCH (e:{_q(EVENT_LABEL)}) WHERE e.eventId IN $ids RETURN e.eventId AS id",
+                ids=[e.envelope.id for e in plan.unique],
+            )
+        }
+        statements = plan.statements
+        fresh = plan.unique
+        if stored:  # a replay: plan again without what is already in the graph
+            result.duplicates.extend(e.envelope.id for e in plan.unique if e.envelope.id in stored)
+            fresh = [e for e in plan.unique if e.envelope.id not in stored]
+            statements = self._statements(fresh)
+        for cypher, rows in statements:
             tx.run(cypher, rows=rows).consume()
             result.statements += 1
         result.loaded = [e.envelope.id for e in fresh]
         return result
 
-    def _fresh(
-        self, tx: neo4j.ManagedTransaction, events: Sequence[MappedEvent], result: WriteResult
-    ) -> list[MappedEvent]:
-        seen: set[str] = set()
-        unique: list[MappedEvent] = []
-        for event in events:
-            if event.envelope.id in seen:
-                result.duplicates.append(event.envelope.id)
-            else:
-                seen.add(event.envelope.id)
-                unique.append(event)
-        stored = {
-            record["id"]
-            for record in tx.run(
-                f"MATCH (e:{_q(EVENT_LABEL)}) WHERE e.eventId IN $ids RETURN e.eventId AS id",
-                ids=[e.envelope.id for e in unique],
-            )
-        }
-        result.duplicates.extend(e.envelope.id for e in unique if e.envelope.id in stored)
-        return [e for e in unique if e.envelope.id not in stored]
+    def _statements(self, events: Sequence[MappedEvent]) -> list[tuple[str, list[dict[str, Any]]]]:
+        if not events:
+            return []
+        return [
+            *self._node_statements(self._collapse(events)),
+            *self._relation_statements(events),
+            *self._event_statements(events),
+        ]
 
     def _collapse(self, events: Iterable[MappedEvent]) -> dict[EntityRef, _NodeAcc]:
         nodes: dict[EntityRef, _NodeAcc] = {}
@@ -166,9 +173,7 @@ class GraphWriter:
 
     def _node_statements(self, nodes: dict[EntityRef, _NodeAcc]) -> list[tuple[str, list[dict[str, Any]]]]:
         groups: dict[tuple[Any, ...], list[dict[str, Any]]] = defaultdict(list)
-        props_seen: dict[str, set[str]] = defaultdict(set)
         for acc in nodes.values():
-            props_seen[acc.ref.label].update(acc.values)
             groups[(acc.ref.label, acc.ref.key_props, acc.affected)].append(
                 {
                     "k": list(acc.ref.key),
@@ -181,13 +186,10 @@ class GraphWriter:
                     "src": sorted(acc.sources),
                 }
             )
-        statements = []
-        for (label, key_props, affected), rows in sorted(groups.items()):
-            known = self.props_by_label.get(label, ())
-            extra = props_seen[label] - set(known)
-            props = tuple(sorted(extra)) + known if affected else ()
-            statements.append((_node_cypher(label, key_props, props, affected), rows))
-        return statements
+        return [
+            (_node_cypher(label, key_props, affected), rows)
+            for (label, key_props, affected), rows in sorted(groups.items())
+        ]
 
     def _relation_statements(self, events: Sequence[MappedEvent]) -> list[tuple[str, list[dict[str, Any]]]]:
         to_many: dict[tuple[Any, ...], set[tuple[tuple[Any, ...], tuple[Any, ...]]]] = defaultdict(set)
@@ -252,31 +254,27 @@ def _key_map(key_props: tuple[str, ...], var: str) -> str:
     return "{" + ", ".join(f"{_q(p)}: {var}[{i}]" for i, p in enumerate(key_props)) + "}"
 
 
-def _node_cypher(label: str, key_props: tuple[str, ...], props: tuple[str, ...], affected: bool) -> str:
+def _node_cypher(label: str, key_props: tuple[str, ...], affected: bool) -> str:
     # Labels are the model's (validated names), passed as data: one statement text per label.
     merge = f"UNWIND $rows AS r MERGE (n:{_q(label)} {_key_map(key_props, 'r.k')})"
     if not affected:  # a reference by key: the node exists, nothing else changes
         return f"{merge}\nSET n:$(r.labels)"
-    # A new node takes the batch's values as they are (the common case when loading history);
-    # only an existing one needs the per-property version comparison.
-    on_create = (
-        "ON CREATE SET n += r.p, n += r.vp, n.firstEventTime = r.tmin, n.lastEventTime = r.tmax, "
-        "n.sourceSystems = r.src"
-    )
-    sets = [
-        "n.firstEventTime = CASE WHEN n.firstEventTime <= r.tmin THEN n.firstEventTime ELSE r.tmin END",
-        "n.lastEventTime = CASE WHEN n.lastEventTime >= r.tmax THEN n.lastEventTime ELSE r.tmax END",
-    ]
-    for prop in props:
-        p, v = _q(prop), _q("_v_" + prop)
-        keep = f"r.v.{p} IS NULL OR n.{v} >= r.v.{p}"
-        sets.append(f"n.{p} = CASE WHEN {keep} THEN n.{p} ELSE r.p.{p} END")
-        sets.append(f"n.{v} = CASE WHEN {keep} THEN n.{v} ELSE r.v.{p} END")
+    # A new node takes the batch's values as they are (the common case when loading history).
+    # On an existing one, only what changes is written: each property whose stored version token
+    # is older (or missing), and the event-time bounds when they widen. Writing unchanged values
+    # costs Neo4j as much as writing new ones, so nothing is SET unconditionally.
     return "\n".join(
         [
             merge,
-            on_create,
-            "ON MATCH SET " + ",\n    ".join(sets),
+            "ON CREATE SET n += r.p, n += r.vp, n.firstEventTime = r.tmin, n.lastEventTime = r.tmax, "
+            "n.sourceSystems = r.src",
+            "WITH n, r",
+            "FOREACH (p IN [p IN keys(r.v) WHERE coalesce(n['_v_' + p] < r.v[p], true)] |\n"
+            "  SET n[p] = r.p[p], n['_v_' + p] = r.v[p])",
+            "FOREACH (_ IN CASE WHEN coalesce(n.firstEventTime > r.tmin, true) THEN [1] ELSE [] END |\n"
+            "  SET n.firstEventTime = r.tmin)",
+            "FOREACH (_ IN CASE WHEN coalesce(n.lastEventTime < r.tmax, true) THEN [1] ELSE [] END |\n"
+            "  SET n.lastEventTime = r.tmax)",
             "SET n:$(r.labels)",
             "WITH n, r WHERE n.sourceSystems IS NULL OR any(s IN r.src WHERE NOT s IN n.sourceSystems)\n"
             "CALL (n, r) { UNWIND coalesce(n.sourceSystems, []) + r.src AS s "
@@ -302,13 +300,17 @@ def _relation_cypher(
     if to_many:
         return f"{head}\nMERGE (a)-[:{_q(rel_type)}]->(b)"
     t = _q(rel_type)
+    # The newest event decides a to-one relation: links to other targets that are older go, a newer
+    # one blocks this row. The link to ``b`` is created only when missing and its version token
+    # written only when it grows.
     return (
-        f"{head}\nOPTIONAL MATCH (a)-[o:{t}]->(x) WHERE x <> b\n"
-        "WITH a, b, r, collect(o) AS others\n"
-        "WHERE all(o IN others WHERE o._v < r.v)\n"
-        "FOREACH (o IN others | DELETE o)\n"
-        f"MERGE (a)-[e:{t}]->(b)\n"
-        "SET e._v = CASE WHEN e._v >= r.v THEN e._v ELSE r.v END"
+        f"{head}\nOPTIONAL MATCH (a)-[o:{t}]->()\n"
+        "WITH a, b, r, collect(o) AS held\n"
+        "WHERE all(o IN held WHERE endNode(o) = b OR o._v < r.v)\n"
+        "FOREACH (o IN [o IN held WHERE endNode(o) <> b] | DELETE o)\n"
+        "FOREACH (o IN [o IN held WHERE endNode(o) = b AND o._v < r.v] | SET o._v = r.v)\n"
+        f"FOREACH (_ IN CASE WHEN any(o IN held WHERE endNode(o) = b) THEN [] ELSE [1] END |\n"
+        f"  CREATE (a)-[:{t} {{_v: r.v}}]->(b))"
     )
 
 
