@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import neo4j
-from neo4j import GraphDatabase
+from neo4j import GraphDatabase, NotificationDisabledClassification
 from neo4j.exceptions import (
     AuthError,
     ServiceUnavailable,
@@ -58,6 +58,10 @@ class Neo4jStore:
             auth=(settings.neo4j_user, settings.neo4j_password.get_secret_value()),
             connection_timeout=connection_timeout,
             connection_acquisition_timeout=connection_timeout * 2,
+            # The generated API and the products query labels and properties that a partly loaded
+            # graph may not hold yet; Neo4j's "unknown label/property" notifications for them are
+            # routine, not warnings. Performance and deprecation notifications still come through.
+            notifications_disabled_classifications=[NotificationDisabledClassification.UNRECOGNIZED],
         )
 
     @property
