@@ -32,10 +32,12 @@ import httpx
 import neo4j
 import orjson
 import uvicorn
+from pydantic import SecretStr
 
 from bench.common import neo4j_for_bench, timed
 from bench.ingest import bare_statements, run_bare
 from graph_service.api.app import create_app
+from graph_service.api.auth import hash_key, new_key
 from graph_service.ontology.compiler import load_model
 from graph_service.settings import Settings
 from graph_service.store import Neo4jStore
@@ -343,8 +345,12 @@ def main() -> None:
         load_plant(settings, store, args.nodes, args.orders_per_day, args.loader)
         products = _products_available()
         spy = RecordingStore(store)
-        app = create_app(settings, spy, data_products=products, product_validation_interval_s=None)  # type: ignore[arg-type]
-        with serve(app) as url, httpx.Client(base_url=url, timeout=60) as client:
+        # Requests carry an API key, as production ones do: authentication is part of the cost.
+        key = new_key()
+        keyed = settings.model_copy(update={"api_keys": SecretStr(f"bench:{hash_key(key)}:admin")})
+        app = create_app(keyed, spy, data_products=products, product_validation_interval_s=None)  # type: ignore[arg-type]
+        headers = {"Authorization": f"Bearer {key}"}
+        with serve(app) as url, httpx.Client(base_url=url, timeout=60, headers=headers) as client:
             print()
             print(f"sequential requests, {args.rounds} per query and way (after 10 warm-up requests)")
             print(

@@ -70,6 +70,28 @@ class Settings(BaseSettings):
     ontology_dir: Path = Field(default=Path("ontology"), validation_alias=_env("DIGISPINE_ONTOLOGY_DIR"))
     shapes_dir: Path = Field(default=Path("shapes"), validation_alias=_env("DIGISPINE_SHAPES_DIR"))
     log_level: str = Field(default="INFO", validation_alias=_env("DIGISPINE_LOG_LEVEL"))
+    api_keys: SecretStr | None = Field(
+        default=None,
+        validation_alias=_env("DIGISPINE_API_KEYS"),
+        description="API keys as name:sha256:role,role entries separated by ';'.",
+    )
+    api_keys_file: Path | None = Field(default=None, validation_alias=_env("DIGISPINE_API_KEYS_FILE"))
+    anonymous_roles: str = Field(
+        default="",
+        validation_alias=_env("DIGISPINE_ANONYMOUS_ROLES"),
+        description="Comma-separated roles of requests without a key; empty: a key is required.",
+    )
+    graphql_default_page_size: int = Field(
+        default=20, ge=1, validation_alias=_env("DIGISPINE_GRAPHQL_DEFAULT_PAGE_SIZE")
+    )
+    graphql_max_page_size: int = Field(
+        default=1000, ge=1, validation_alias=_env("DIGISPINE_GRAPHQL_MAX_PAGE_SIZE")
+    )
+    graphql_max_depth: int = Field(default=12, ge=2, validation_alias=_env("DIGISPINE_GRAPHQL_MAX_DEPTH"))
+    graphql_max_cost: int = Field(
+        default=1_000_000, ge=1, validation_alias=_env("DIGISPINE_GRAPHQL_MAX_COST")
+    )
+    graphql_timeout_s: float = Field(default=10.0, gt=0, validation_alias=_env("DIGISPINE_GRAPHQL_TIMEOUT_S"))
 
     @field_validator("neo4j_uri")
     @classmethod
@@ -105,6 +127,15 @@ class Settings(BaseSettings):
         if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
             raise ValueError(f"DIGISPINE_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR; got {value!r}")
         return level
+
+    @model_validator(mode="after")
+    def _check_page_sizes(self) -> Settings:
+        if self.graphql_default_page_size > self.graphql_max_page_size:
+            raise ValueError(
+                f"DIGISPINE_GRAPHQL_DEFAULT_PAGE_SIZE ({self.graphql_default_page_size}) is larger than "
+                f"DIGISPINE_GRAPHQL_MAX_PAGE_SIZE ({self.graphql_max_page_size})"
+            )
+        return self
 
     @model_validator(mode="after")
     def _refuse_default_secret_remotely(self) -> Settings:

@@ -12,12 +12,34 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 
+from graph_service.api.auth import hash_key
 from graph_service.settings import Settings, load_settings
 from graph_service.store import Neo4jStore
 from graph_service.store.local_neo4j import LocalNeo4j
 
 TEST_PASSWORD = "digispine-test-pw"
+
+#: API keys of the tests: name -> (key, roles). Only their SHA-256 goes into the settings.
+TEST_KEYS: dict[str, tuple[str, str]] = {
+    "admin": ("dsk_test-admin-key", "admin"),
+    "reader": ("dsk_test-reader-key", "reader"),
+    "analyst": ("dsk_test-analyst-key", "analyst"),
+    "hr": ("dsk_test-hr-key", "reader,personal-data"),
+    "sales": ("dsk_test-sales-key", "sales"),
+}
+
+
+def keyed(settings: Settings, **updates: object) -> Settings:
+    """``settings`` with the test API keys configured (and any other ``updates``)."""
+    entries = ";".join(f"{name}:{hash_key(key)}:{roles}" for name, (key, roles) in TEST_KEYS.items())
+    return settings.model_copy(update={"api_keys": SecretStr(entries), **updates})
+
+
+def auth(name: str) -> dict[str, str]:
+    """Headers that present the test key ``name``."""
+    return {"Authorization": f"Bearer {TEST_KEYS[name][0]}"}
 
 
 def free_port() -> int:

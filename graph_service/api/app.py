@@ -15,6 +15,7 @@ from starlette.routing import BaseRoute
 from strawberry.fastapi import GraphQLRouter
 
 from graph_service import __version__
+from graph_service.api.auth import AuthMiddleware, KeyRing
 from graph_service.api.graphql import Limits, default_extensions, make_schema
 from graph_service.errors import DigiSpineError
 from graph_service.ontology.compiler import load_model
@@ -45,6 +46,14 @@ def create_app(
     (tests); else the lifespan owns them. ``data_products=False`` serves only the generated
     schema; ``product_validation_interval_s=None`` validates products only on demand."""
 
+    limits = limits or Limits.from_settings(settings)
+    keyring = KeyRing.from_settings(settings)  # a bad key entry stops the start, naming the entry
+    if not keyring.keys and not keyring.anonymous_roles:
+        log.warning(
+            "no API keys (DIGISPINE_API_KEYS) and no DIGISPINE_ANONYMOUS_ROLES are configured: every "
+            "request but /healthz and /readyz will be refused; create a key with `digispine apikey create`"
+        )
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = store is None
@@ -60,7 +69,7 @@ def create_app(
                 domain,
                 current,
                 extensions=[
-                    *default_extensions(limits or Limits()),
+                    *default_extensions(limits),
                     *([products.extension] if products else []),
                 ],
                 extra_types=[products.query_type] if products else [],
@@ -68,7 +77,9 @@ def create_app(
             )
             app.state.schema = schema
             before = list(app.router.routes)
-            app.include_router(GraphQLRouter(schema, graphql_ide="graphiql"), prefix=GRAPHQL_PATH)
+            # Queries only by POST: GET /graphql serves GraphiQL, open to load, its requests keyed.
+            graphql = GraphQLRouter(schema, graphql_ide="graphiql", allow_queries_via_get=False)
+            app.include_router(graphql, prefix=GRAPHQL_PATH)
             if products is not None:
                 app.include_router(products.router)
                 if product_validation_interval_s is not None:
@@ -88,6 +99,7 @@ def create_app(
         description="Knowledge graph and semantic layer for manufacturing.",
         lifespan=lifespan,
     )
+    app.add_middleware(AuthMiddleware, keyring=keyring, open_paths=is_open_path)
 
     @app.get("/healthz", tags=["operations"])
     async def healthz() -> dict[str, str]:
@@ -115,6 +127,15 @@ def create_app(
         )
 
     return app
+
+
+#: Paths served without an API key: health, the API's docs, and pages whose requests carry the key.
+OPEN_PATHS = frozenset({"/healthz", "/readyz", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"})
+OPEN_PAGES = frozenset({GRAPHQL_PATH, GRAPHQL_PATH + "/", "/explore", "/explore/"})
+
+
+def is_open_path(method: str, path: str) -> bool:
+    return path in OPEN_PATHS or (method in ("GET", "HEAD") and path in OPEN_PAGES)
 
 
 def _data_products(settings: Settings, model: DomainModel, store: Neo4jStore) -> DataProducts:

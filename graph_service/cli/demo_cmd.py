@@ -22,7 +22,31 @@ def demo(
     if serve_api:
         from graph_service.cli.main import serve_app
 
-        serve_app(settings, settings.http_host, settings.http_port)
+        serve_app(_demo_access(settings), settings.http_host, settings.http_port)
+
+
+def _demo_access(settings: Settings) -> Settings:
+    """Unless keys are configured: anonymous callers get `analyst` (everything but personal
+    data, which stays masked), and a fresh admin key, printed once, shows the rest."""
+    if settings.api_keys or settings.api_keys_file or settings.anonymous_roles:
+        return settings
+    from pydantic import SecretStr
+
+    from graph_service.api.auth import hash_key, new_key
+
+    key = new_key()
+    host = "localhost" if settings.http_host in ("127.0.0.1", "0.0.0.0") else settings.http_host
+    console.print(
+        f"\n[bold]Explore the plant:[/] http://{host}:{settings.http_port}/graphql  (GraphiQL)\n"
+        "  try: { salesOrders(first: 5) { totalCount nodes { salesOrderNumber orderedBy { name } } } }\n"
+        "  and: { orderFulfillment { salesOrderNumber deliveryStatus shippedQuantity } }\n"
+        "Without a key you have the role `analyst`: personal data (names, e-mails) is masked.\n"
+        "To see it, put this in GraphiQL's Headers tab (a demo admin key, valid for this run only):\n"
+        f'  {{"Authorization": "Bearer {key}"}}\n'
+    )
+    return settings.model_copy(
+        update={"anonymous_roles": "analyst", "api_keys": SecretStr(f"demo-admin:{hash_key(key)}:admin")}
+    )
 
 
 def _neo4j(settings: Settings) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from graph_service.cli import data_cmd, demo_cmd, kafka_cmd, load_cmd, neo4j_cmd, ontology
+from graph_service.cli import apikey_cmd, data_cmd, demo_cmd, kafka_cmd, load_cmd, neo4j_cmd, ontology
 from graph_service.cli.common import console, settings_or_exit
 from graph_service.settings import Settings
 
@@ -21,6 +21,7 @@ app.command("simulate")(data_cmd.simulate)
 app.add_typer(load_cmd.deadletters_app, name="deadletters")
 app.command("load")(load_cmd.load)
 app.command("demo")(demo_cmd.demo)
+app.add_typer(apikey_cmd.app, name="apikey")
 
 
 def serve_app(settings: Settings, host: str, port: int) -> None:
@@ -29,7 +30,10 @@ def serve_app(settings: Settings, host: str, port: int) -> None:
 
     from graph_service.api.app import create_app
 
-    console.print(f"Serving DigiSpine on http://{host}:{port}  (readiness: /readyz)")
+    console.print(
+        f"Serving DigiSpine on http://{host}:{port}  (GraphiQL: /graphql, catalog: /catalog.jsonld, "
+        "readiness: /readyz)"
+    )
     uvicorn.run(create_app(settings), host=host, port=port, log_level=settings.log_level.lower())
 
 
@@ -38,7 +42,7 @@ def serve(
     host: str = typer.Option(None, help="Bind address [default: DIGISPINE_HTTP_HOST]"),
     port: int = typer.Option(None, help="Port [default: DIGISPINE_HTTP_PORT]"),
 ) -> None:
-    """Serve the HTTP API (health, readiness) with uvicorn."""
+    """Serve the HTTP API (GraphQL with GraphiQL, data products, health) with uvicorn."""
     settings = settings_or_exit()
     serve_app(settings, host or settings.http_host, port or settings.http_port)
 

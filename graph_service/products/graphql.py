@@ -17,6 +17,7 @@ from typing import Annotated, Any, Optional, Protocol
 import strawberry
 from graphql import GraphQLError
 
+from graph_service.api.auth import current_principal
 from graph_service.products import naming
 from graph_service.products.errors import ParameterError, ProductRefused
 from graph_service.products.extension import add_notice
@@ -210,6 +211,7 @@ def _product_resolver(
     parameters = product.descriptor.parameters
 
     async def resolve(**arguments: Any) -> list[Any]:
+        check_access(product)
         _check_trust(access, product, field_name)
         values = {p.name: arguments.get(naming.python_name(p.name)) for p in parameters}
         try:
@@ -233,13 +235,24 @@ def _product_resolver(
                 default=inspect.Parameter.empty if p.required else p.default,
             )
         )
-    resolve.__signature__ = inspect.Signature(signature, return_annotation=list[generated.type])  # type: ignore[attr-defined]
-    resolve.__annotations__ = {
-        **{p.name: p.annotation for p in signature},
-        "return": list[generated.type],
-    }
+    # Nullable, so a refused or failing product nulls its own field, not the whole response.
+    returns = Optional[list[generated.type]]  # type: ignore[name-defined]  # noqa: UP045 - runtime type
+    resolve.__signature__ = inspect.Signature(signature, return_annotation=returns)  # type: ignore[attr-defined]
+    resolve.__annotations__ = {**{p.name: p.annotation for p in signature}, "return": returns}
     resolve.__name__ = f"resolve_{field_name}"
     return resolve
+
+
+def check_access(product: DataProduct) -> None:
+    """Refuse a caller without one of the product's access roles: an error naming the product."""
+    principal = current_principal()
+    roles = product.descriptor.access_roles
+    if not principal.has_any(roles):
+        raise GraphQLError(
+            f"access to data product {product.name} {product.version} is denied: {principal.name} "
+            f"needs one of the roles {', '.join(roles)}",
+            extensions={"code": "FORBIDDEN", "product": product.name, "version": product.version},
+        )
 
 
 def _check_trust(access: ProductAccess, product: DataProduct, field_name: str) -> None:

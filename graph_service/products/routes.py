@@ -8,6 +8,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
+from graph_service.api.auth import current_principal
 from graph_service.products.errors import UnknownProduct
 
 if TYPE_CHECKING:
@@ -48,6 +49,14 @@ def make_products_router(products: DataProducts) -> APIRouter:
 
 def _product(products: DataProducts, name: str, version: str) -> Any:
     try:
-        return products.registry.get(name, version)
+        product = products.registry.get(name, version)
     except UnknownProduct as exc:
         raise HTTPException(404, str(exc)) from exc
+    principal = current_principal()
+    if not principal.has_any(product.descriptor.access_roles):
+        raise HTTPException(
+            403,
+            f"access to data product {product.name} {product.version} is denied: {principal.name} needs "
+            f"one of the roles {', '.join(product.descriptor.access_roles)}",
+        )
+    return product

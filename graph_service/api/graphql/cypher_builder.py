@@ -143,6 +143,7 @@ class _Writer:
             f".{identifier(prop)}" if key == prop else f"{identifier(key)}: {n}.{identifier(prop)}"
             for key, prop in projection.properties
         ]
+        entries += [f"{identifier(key)}: null" for key in projection.masked]
         if projection.with_labels:
             entries.append(f"{LABELS}: labels({n})")
         entries += [self.relation(n, read, indent + "  ") for read in projection.relations]

@@ -1,8 +1,13 @@
-"""Limits of the generated GraphQL API, in one place until they move into the settings."""
+"""Limits of the generated GraphQL API. The defaults here are the settings' defaults
+(``DIGISPINE_GRAPHQL_*``); :meth:`Limits.from_settings` builds the ones a server uses."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from graph_service.settings import Settings
 
 #: Rows per page when a list field is asked without ``first``.
 DEFAULT_PAGE_SIZE = 20
@@ -14,6 +19,8 @@ DEFAULT_NESTED_LIMIT = 100
 QUERY_TIMEOUT_S = 10.0
 #: Deepest selection a query may have (root field = 1).
 MAX_QUERY_DEPTH = 12
+#: The most nodes one operation may ask for, estimated from page sizes before it runs.
+MAX_COST = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -25,3 +32,14 @@ class Limits:
     default_nested_limit: int = DEFAULT_NESTED_LIMIT
     query_timeout_s: float = QUERY_TIMEOUT_S
     max_query_depth: int = MAX_QUERY_DEPTH
+    max_cost: int = MAX_COST
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Limits:
+        return cls(
+            default_page_size=settings.graphql_default_page_size,
+            max_page_size=settings.graphql_max_page_size,
+            query_timeout_s=settings.graphql_timeout_s,
+            max_query_depth=settings.graphql_max_depth,
+            max_cost=settings.graphql_max_cost,
+        )

@@ -98,6 +98,8 @@ class Projection:
     properties: tuple[tuple[str, str], ...] = ()
     relations: tuple[RelationRead, ...] = ()
     with_labels: bool = False
+    #: Result keys returned as null: personal data the caller may not see (never read).
+    masked: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

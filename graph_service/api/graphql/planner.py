@@ -9,10 +9,12 @@ from typing import Any
 
 from graphql import FieldNode
 
+from graph_service.api.auth import READER, current_principal
 from graph_service.api.graphql import cursors, naming
-from graph_service.api.graphql.errors import bad_input
+from graph_service.api.graphql.errors import COST_LIMIT, FORBIDDEN, bad_input, client_error
 from graph_service.api.graphql.fields import ClassFields, PropertyField, RelationField, TypeIndex
 from graph_service.api.graphql.limits import Limits
+from graph_service.api.graphql.operation import operation_state
 from graph_service.api.graphql.plan import Hop, KeyLookup, PageQuery, Projection, RelationRead
 from graph_service.api.graphql.selection import OperationContext, SelectedField
 from graph_service.api.graphql.where import FilterReader, sort_keys
@@ -43,14 +45,18 @@ class Planner:
         """One node by business key; ``arguments`` are the root field's (one per key property)."""
         ctx = OperationContext.of(info)
         fields = self._fields[class_name]
+        self._check_reader(fields)
         key = tuple((p.name, arguments[p.name]) for p in fields.key_fields)
         projection = self.projection(ctx, class_name, list(info.field_nodes))
+        self._spend(info, cost(projection, 1))
         return KeyLookup(fields.cls.neo4j_label, key, projection)
 
     def page(self, info: Any, class_name: str, arguments: Mapping[str, Any]) -> PageRequest:
         """A page of a connection field: ``first``, ``after``, ``where``, ``orderBy``."""
         ctx = OperationContext.of(info)
         fields = self._fields[class_name]
+        self._check_reader(fields)
+        personal = current_principal().may_see_personal_data
         first = self._first(arguments.get("first"), self._limits.default_page_size, "first")
         offset = cursors.decode(arguments["after"]) + 1 if arguments.get("after") else 0
         type_name = self._node_types[class_name]
@@ -64,22 +70,49 @@ class Planner:
         needs_rows = bool(names & {"nodes", "edges", "pageInfo"})
         plan = PageQuery(
             label=fields.cls.neo4j_label,
-            where=self._filters.where(class_name, arguments.get("where")),
-            order=sort_keys(fields, arguments.get("orderBy")),
+            where=self._filters.where(class_name, arguments.get("where"), personal=personal),
+            order=sort_keys(fields, arguments.get("orderBy"), personal=personal),
             skip=offset,
             limit=first + 1,  # one more tells whether a next page exists
             projection=self.projection(ctx, class_name, node_nodes) if needs_rows else None,
             count_total="totalCount" in names,
         )
+        self._spend(info, first + (cost(plan.projection, first) if plan.projection else 0))
         return PageRequest(plan, first, offset, wants_edges="edges" in names)
+
+    # -- access and cost ------------------------------------------------------------------------
+
+    @staticmethod
+    def _check_reader(fields: ClassFields) -> None:
+        principal = current_principal()
+        if not principal.has_role(READER):
+            raise client_error(
+                f"{principal.name} may not read {fields.cls.graphql_name}: the role `{READER}` is needed",
+                FORBIDDEN,
+            )
+
+    def _spend(self, info: Any, amount: int) -> None:
+        state = operation_state()
+        state.cost += amount
+        if state.cost > self._limits.max_cost:
+            raise client_error(
+                f"this query could read about {state.cost:,} nodes (at `{info.field_name}`), more than "
+                f"the limit of {self._limits.max_cost:,}; ask for smaller pages (`first`) on the root "
+                "field or on nested lists",
+                COST_LIMIT,
+                cost=state.cost,
+                limit=self._limits.max_cost,
+            )
 
     # -- projections ----------------------------------------------------------------------------
 
     def projection(self, ctx: OperationContext, class_name: str, nodes: list[FieldNode]) -> Projection:
         """What to read of nodes of ``class_name`` for the selection sets of ``nodes``."""
         properties: dict[str, str] = {}
+        masked: list[str] = []
         relations: list[RelationRead] = []
         columns: dict[str, int] = {}
+        personal = current_principal().may_see_personal_data
         for key, occurrences in ctx.subfields(nodes, self._node_types[class_name]).items():
             first = occurrences[0]
             if first.name.startswith("__"):
@@ -87,7 +120,11 @@ class Planner:
             fields = self._fields[self._type_classes[first.owner]]
             if first.name in fields.properties:
                 prop: PropertyField = fields.properties[first.name]
-                properties[prop.key] = prop.name
+                if prop.prop.personal_data and not personal:
+                    masked.append(prop.key)
+                    operation_state().masked.add(f"{first.owner}.{prop.name}")
+                else:
+                    properties[prop.key] = prop.name
                 continue
             rel = fields.relations[first.name]
             aliased = columns.get(rel.name, 0) + (key != rel.name)
@@ -98,6 +135,7 @@ class Planner:
             properties=tuple(properties.items()),
             relations=tuple(relations),
             with_labels=class_name in self._interfaces,
+            masked=tuple(k for k in dict.fromkeys(masked) if k not in properties),
         )
 
     def _relation(
@@ -126,8 +164,12 @@ class Planner:
             hop=Hop(rel.rel_type, rel.direction),
             to_many=True,
             projection=projection,
-            where=self._filters.where(rel.target, arguments.get("where")),
-            order=sort_keys(target, arguments.get("orderBy")),
+            where=self._filters.where(
+                rel.target, arguments.get("where"), personal=current_principal().may_see_personal_data
+            ),
+            order=sort_keys(
+                target, arguments.get("orderBy"), personal=current_principal().may_see_personal_data
+            ),
             limit=limit,
         )
 
@@ -137,6 +179,16 @@ class Planner:
         if value < 0 or value > self._limits.max_page_size:
             raise bad_input(f"`{what}` must be between 0 and {self._limits.max_page_size}; got {value}")
         return value
+
+
+def cost(projection: Projection, rows: int) -> int:
+    """Nodes a projection reads below ``rows`` parent rows: each relation read reads its target
+    (a to-many one up to its limit) and whatever it projects in turn."""
+    total = 0
+    for read in projection.relations:
+        per_row = read.limit if read.to_many and read.limit is not None else 1
+        total += rows * per_row + cost(read.projection, rows * per_row)
+    return total
 
 
 def _flat(found: dict[str, list[SelectedField]]) -> list[SelectedField]:

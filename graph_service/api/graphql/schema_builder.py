@@ -31,9 +31,10 @@ from graph_service.api.graphql.errors import SchemaBuildError
 from graph_service.api.graphql.executor import GraphExecutor, Store, read_relation
 from graph_service.api.graphql.fields import ClassFields, TypeIndex, all_class_fields
 from graph_service.api.graphql.filters import InputTypes
-from graph_service.api.graphql.limits import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Limits
+from graph_service.api.graphql.limits import Limits
 from graph_service.api.graphql.object_types import OutputTypes, argument
 from graph_service.api.graphql.ontology_field import OntologyView
+from graph_service.api.graphql.operation import OperationStateExtension
 from graph_service.api.graphql.planner import Planner
 from graph_service.api.graphql.resolvers import Resolver, RootResolvers
 from graph_service.api.graphql.scalars import PYTHON_TYPES, scalar_overrides
@@ -62,6 +63,7 @@ def default_extensions(limits: Limits) -> list[Extension]:
         *MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules,
     ]
     return [
+        OperationStateExtension,
         lambda: AddValidationRules(rules),
         lambda: ParserCache(maxsize=DOCUMENT_CACHE_SIZE),
         lambda: ValidationCache(maxsize=DOCUMENT_CACHE_SIZE),
@@ -89,7 +91,7 @@ def make_schema(
     inputs = InputTypes(fields)
     outputs = OutputTypes(model, fields, inputs)
     roots = RootResolvers(Planner(fields, types, limits), GraphExecutor(store, limits.query_timeout_s))
-    namespace, resolvers = _root_fields(fields, types, outputs, inputs, roots)
+    namespace, resolvers = _root_fields(fields, types, outputs, inputs, roots, limits)
     _drop_taken(namespace, resolvers, extra_types)
     namespace[ONTOLOGY_FIELD] = strawberry.field(
         resolver=OntologyView(model, fields).resolver(),
@@ -125,6 +127,7 @@ def _root_fields(
     outputs: OutputTypes,
     inputs: InputTypes,
     roots: RootResolvers,
+    limits: Limits,
 ) -> tuple[dict[str, Any], dict[str, Resolver]]:
     namespace: dict[str, Any] = {"__annotations__": {}}
     resolvers: dict[str, Resolver] = {}
@@ -152,17 +155,17 @@ def _root_fields(
             add(key_name, Optional[node], field, roots.key_lookup(class_name), f"{cls.name} by key")  # noqa: UP045
         list_name = naming.list_field(cls.graphql_name, is_event=cls.is_event)
         field = strawberry.field(name=list_name, description=_list_doc(class_fields, types))
-        field.arguments = _page_arguments(inputs, class_name)
+        field.arguments = _page_arguments(inputs, class_name, limits)
         add(list_name, outputs.connection[class_name], field, roots.page(class_name), f"{cls.name} list")
     return namespace, resolvers
 
 
-def _page_arguments(inputs: InputTypes, class_name: str) -> list[StrawberryArgument]:
+def _page_arguments(inputs: InputTypes, class_name: str, limits: Limits) -> list[StrawberryArgument]:
     return [
         argument(
             "first",
             Optional[int],  # noqa: UP045
-            f"Page size (default {DEFAULT_PAGE_SIZE}, at most {MAX_PAGE_SIZE}).",
+            f"Page size (default {limits.default_page_size}, at most {limits.max_page_size}).",
         ),
         argument("after", Optional[str], "The `endCursor` of the previous page."),  # noqa: UP045
         argument("where", Optional[inputs.where[class_name]], "Only nodes matching this."),  # noqa: UP045

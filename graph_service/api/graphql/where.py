@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from graph_service.api.graphql.errors import bad_input
+from graph_service.api.graphql.errors import FORBIDDEN, bad_input, client_error
 from graph_service.api.graphql.fields import ClassFields
 from graph_service.api.graphql.plan import (
     COMPARISONS,
@@ -29,8 +29,11 @@ class FilterReader:
     def __init__(self, fields: Mapping[str, ClassFields]) -> None:
         self._fields = fields
 
-    def where(self, class_name: str, value: Mapping[str, Any] | None, depth: int = 0) -> Filter | None:
-        """The filter of one ``<Class>Where`` value; None when it sets no condition."""
+    def where(
+        self, class_name: str, value: Mapping[str, Any] | None, depth: int = 0, *, personal: bool = True
+    ) -> Filter | None:
+        """The filter of one ``<Class>Where`` value; None when it sets no condition.
+        ``personal=False`` refuses conditions on personal-data properties (they would reveal them)."""
         if value is None:
             return None
         if depth > MAX_FILTER_DEPTH:
@@ -41,7 +44,7 @@ class FilterReader:
             if given is None:
                 continue
             if name in ("AND", "OR"):
-                subs = [self.where(class_name, item, depth + 1) for item in given]
+                subs = [self.where(class_name, item, depth + 1, personal=personal) for item in given]
                 kept = tuple(s for s in subs if s is not None)
                 if name == "AND":
                     parts.extend(kept)
@@ -49,12 +52,15 @@ class FilterReader:
                     # an empty member of OR holds for every node
                     parts.append(AnyOf(kept) if len(kept) == len(subs) else AllOf(()))
             elif name == "NOT":
-                sub = self.where(class_name, given, depth + 1)
+                sub = self.where(class_name, given, depth + 1, personal=personal)
                 parts.append(Negate(sub if sub is not None else AllOf(())))
             elif name in fields.properties:
-                parts.extend(self._comparisons(fields.properties[name].name, given))
+                prop = fields.properties[name]
+                if prop.prop.personal_data and not personal:
+                    raise _personal_refused(class_name, name, "filter on")
+                parts.extend(self._comparisons(prop.name, given))
             elif name in fields.relations:
-                parts.extend(self._relation(fields, name, given, depth))
+                parts.extend(self._relation(fields, name, given, depth, personal))
             else:  # GraphQL validation makes this unreachable; never let an unknown name through
                 raise bad_input(f"{class_name} has no field {name!r} to filter on")
         if not parts:
@@ -74,18 +80,22 @@ class FilterReader:
             found.append(Compare(prop, op, operand))
         return found
 
-    def _relation(self, fields: ClassFields, name: str, given: Mapping[str, Any], depth: int) -> list[Filter]:
+    def _relation(
+        self, fields: ClassFields, name: str, given: Mapping[str, Any], depth: int, personal: bool
+    ) -> list[Filter]:
         rel = fields.relations[name]
         hop = Hop(rel.rel_type, rel.direction)
         found: list[Filter] = []
         for quantifier in ("some", "none", "every"):
             if quantifier in given and given[quantifier] is not None:
-                inner = self.where(rel.target, given[quantifier], depth + 1)
+                inner = self.where(rel.target, given[quantifier], depth + 1, personal=personal)
                 found.append(RelationMatch(hop, quantifier, inner))  # type: ignore[arg-type]
         return found
 
 
-def sort_keys(fields: ClassFields, order_by: list[Mapping[str, Any]] | None) -> tuple[SortKey, ...]:
+def sort_keys(
+    fields: ClassFields, order_by: list[Mapping[str, Any]] | None, *, personal: bool = True
+) -> tuple[SortKey, ...]:
     """The requested sort keys, then the business key (or the element id) as tie-breakers."""
     keys: list[SortKey] = []
     for item in order_by or ():
@@ -94,7 +104,17 @@ def sort_keys(fields: ClassFields, order_by: list[Mapping[str, Any]] | None) -> 
         prop = fields.properties.get(name)
         if prop is None or prop.is_list:
             raise bad_input(f"{fields.cls.graphql_name} cannot be ordered by {name!r}")
+        if prop.prop.personal_data and not personal:
+            raise _personal_refused(fields.cls.graphql_name, name, "order by")
         keys.append(SortKey(prop.name, direction == "DESC"))
     chosen = {k.prop for k in keys}
     tie_breakers = [SortKey(p.name) for p in fields.key_fields if p.name not in chosen]
     return (*keys, *tie_breakers) if fields.key_fields else (*keys, SortKey(None))
+
+
+def _personal_refused(class_name: str, name: str, what: str) -> Exception:
+    return client_error(
+        f"{class_name}.{name} is personal data: the role `personal-data` is needed to {what} it",
+        FORBIDDEN,
+        field=f"{class_name}.{name}",
+    )

@@ -19,7 +19,7 @@ from graph_service.store.schema import apply_schema
 from loaders.assembly import build_pipeline, load_parts
 from loaders.pipeline import Record
 from loaders.simulation import simulate
-from tests.conftest import reset_database
+from tests.conftest import auth, keyed, reset_database
 from tests.integration.api.spy import CountingStore
 
 REPO = Path(__file__).resolve().parents[3]
@@ -61,8 +61,8 @@ def spy(session_store: Neo4jStore) -> CountingStore:
 def client(
     plant: list[dict[str, Any]], spy: CountingStore, model: DomainModel, neo4j_settings: Settings
 ) -> Iterator[TestClient]:
-    app = create_app(neo4j_settings, spy, model=model, data_products=False)  # type: ignore[arg-type]
-    with TestClient(app) as test_client:
+    app = create_app(keyed(neo4j_settings), spy, model=model, data_products=False)  # type: ignore[arg-type]
+    with TestClient(app, headers=auth("admin")) as test_client:
         yield test_client
 
 

@@ -10,7 +10,7 @@ from graph_service.api.app import create_app
 from graph_service.ontology.model import DomainModel
 from graph_service.settings import Settings, load_settings
 from graph_service.store import Neo4jStore
-from tests.conftest import TEST_PASSWORD, free_port
+from tests.conftest import TEST_PASSWORD, auth, free_port, keyed
 from tests.integration.api.conftest import data, post
 
 
@@ -42,8 +42,8 @@ def test_client_mistakes_are_graphql_errors_not_server_errors(client: TestClient
 def test_with_data_products_their_fields_join_the_schema(
     neo4j_settings: Settings, session_store: Neo4jStore, model: DomainModel, plant: list[dict[str, Any]]
 ) -> None:
-    app = create_app(neo4j_settings, session_store, model=model, product_validation_interval_s=None)
-    with TestClient(app) as client:
+    app = create_app(keyed(neo4j_settings), session_store, model=model, product_validation_interval_s=None)
+    with TestClient(app, headers=auth("admin")) as client:
         catalog = data(client, "{ dataProducts { name version } }")["dataProducts"]
         assert {"orderFulfillment", "lotGenealogy"} <= {p["name"] for p in catalog}
         result = data(
@@ -56,7 +56,8 @@ def test_with_data_products_their_fields_join_the_schema(
 def test_an_unreachable_neo4j_is_a_graphql_error_naming_the_server(model: DomainModel) -> None:
     uri = f"bolt://127.0.0.1:{free_port()}"
     settings = load_settings(neo4j_uri=uri, neo4j_password=TEST_PASSWORD)
-    with TestClient(create_app(settings, model=model, data_products=False)) as client:
+    app = create_app(keyed(settings), model=model, data_products=False)
+    with TestClient(app, headers=auth("admin")) as client:
         body = post(client, '{ lot(lotNumber: "L-1") { lotNumber } }')
         assert client.get("/healthz").status_code == 200
     error = body["errors"][0]

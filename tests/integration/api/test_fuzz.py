@@ -16,7 +16,7 @@ hypothesis_graphql = pytest.importorskip("hypothesis_graphql")
 nodes = hypothesis_graphql.nodes
 
 #: Codes our resolvers give to errors the client can fix or the server reports on purpose.
-EXPECTED_CODES = {"BAD_USER_INPUT", "QUERY_TIMEOUT"}
+EXPECTED_CODES = {"BAD_USER_INPUT", "QUERY_TIMEOUT", "COST_LIMIT_EXCEEDED", "FORBIDDEN"}
 ROOT_FIELDS = ["salesOrders", "salesOrder", "equipmentList", "lots", "customer", "inspections", "ontology"]
 
 SCALARS = {

@@ -10,15 +10,27 @@ from graph_service.store import Neo4jStore
 from tests.integration.api.conftest import data
 from tests.integration.api.spy import CountingStore
 
-CHAIN = """query($c: String!) { customer(customerNumber: $c) {
+# Each nested list says how many items it wants (``first``): the cost limit counts the worst case
+# of every level, so a deep selection with the default nested page sizes would be refused.
+CHAIN = """query($c: String!, $o: Int, $i: Int, $p: Int, $l: Int, $x: Int, $r: Int) {
+ customer(customerNumber: $c) {
   customerNumber
-  salesOrdersViaOrderedBy { salesOrderNumber
-    hasItem { itemNumber
-      productionOrdersViaForSalesOrderItem { productionOrderNumber
-        lotsViaProducedBy { lotNumber
-          inspectionsViaInspectsLot { inspectionId result
-            hasResult { conforming measures { characteristicId } } }
+  salesOrdersViaOrderedBy(first: $o) { salesOrderNumber
+    hasItem(first: $i) { itemNumber
+      productionOrdersViaForSalesOrderItem(first: $p) { productionOrderNumber
+        lotsViaProducedBy(first: $l) { lotNumber
+          inspectionsViaInspectsLot(first: $x) { inspectionId result
+            hasResult(first: $r) { conforming measures { characteristicId } } }
         } } } } } }"""
+
+FAN_OUT = """
+MATCH (c:Customer)<-[:ORDERED_BY]-(o:SalesOrder)
+WITH max(COUNT { (c)<-[:ORDERED_BY]-() }) AS o
+MATCH (so:SalesOrder) WITH o, max(COUNT { (so)<-[:ITEM_OF]-() }) AS i
+MATCH (it:SalesOrderItem) WITH o, i, max(COUNT { (it)<-[:FOR_SALES_ORDER_ITEM]-() }) AS p
+MATCH (po:ProductionOrder) WITH o, i, p, max(COUNT { (po)<-[:PRODUCED_BY]-() }) AS l
+MATCH (lot:Lot) WITH o, i, p, l, max(COUNT { (lot)<-[:INSPECTS_LOT]-() }) AS x
+MATCH (ins:Inspection) RETURN o, i, p, l, x, max(COUNT { (ins)<-[:RESULT_OF]-() }) AS r"""
 
 HAND_WRITTEN = """
 MATCH (c:Customer {customerNumber: $c})<-[:ORDERED_BY]-(o:SalesOrder)<-[:ITEM_OF]-(i:SalesOrderItem)
@@ -55,9 +67,10 @@ def test_customer_to_orders_to_items_to_production_to_lots_to_inspections_is_one
         "<-[:INSPECTS_LOT]-() RETURN DISTINCT c.customerNumber AS c ORDER BY c"
     )
     assert customers
+    fan_out = graph.read(FAN_OUT)[0]  # the largest page each level needs, so nothing is cut
     for row in customers:
         spy.statements.clear()
-        customer = data(client, CHAIN, {"c": row["c"]})["customer"]
+        customer = data(client, CHAIN, {"c": row["c"], **fan_out})["customer"]
         assert len(spy.statements) == 1
         expected = [tuple(r.values()) for r in graph.read(HAND_WRITTEN, {"c": row["c"]})]
         assert flatten(customer) == expected
@@ -71,9 +84,9 @@ def test_a_page_of_nested_rows_is_still_one_statement_and_no_more_per_parent(
     client: TestClient, spy: CountingStore
 ) -> None:
     query = """{ salesOrders(first: 100) { totalCount edges { cursor node { salesOrderNumber
-        orderedBy { name contactsViaContactOf { fullName } }
-        hasItem { orderedMaterial { materialNumber } }
-        shipmentsViaShipsOrder { hasShipmentItem { shipsLot { lotNumber } } } } } } }"""
+        orderedBy { name contactsViaContactOf(first: 5) { fullName } }
+        hasItem(first: 10) { orderedMaterial { materialNumber } }
+        shipmentsViaShipsOrder(first: 5) { hasShipmentItem(first: 10) { shipsLot { lotNumber } } } } } } }"""
     spy.statements.clear()
     page = data(client, query)["salesOrders"]
     assert page["totalCount"] > 1

@@ -8,7 +8,7 @@ from tests.integration.products.conftest import execute
 INTROSPECT = """{
   __type(name: "Query") {
     fields(includeDeprecated: true) {
-      name isDeprecated deprecationReason type { ofType { ofType { ofType { name } } } }
+      name isDeprecated deprecationReason type { ofType { ofType { name } } }
     }
   }
 }"""
@@ -21,8 +21,8 @@ def test_both_versions_are_fields_and_v1_is_deprecated(products: DataProducts) -
     assert v1["deprecationReason"].startswith("Use orderFulfillmentV2")
     assert v2["isDeprecated"] is False and latest["isDeprecated"] is False
 
-    def row_type(field: dict) -> str:
-        return field["type"]["ofType"]["ofType"]["ofType"]["name"]
+    def row_type(field: dict) -> str:  # the nullable list of non-null rows: [Row!]
+        return field["type"]["ofType"]["ofType"]["name"]
 
     assert (row_type(v1), row_type(v2), row_type(latest)) == (
         "OrderFulfillmentV1Row",

@@ -76,7 +76,7 @@ def test_every_version_is_a_field_and_the_unversioned_one_is_the_latest(access: 
     sdl = schema.as_str()
     assert (
         "orderFulfillmentV1(\n" in sdl
-        and '): [OrderFulfillmentV1Row!]! @deprecated(reason: "Use orderFulfillmentV2' in sdl
+        and '): [OrderFulfillmentV1Row!] @deprecated(reason: "Use orderFulfillmentV2' in sdl
     )
     assert 'lotNumber: String!\n\n    """How many production steps' in sdl
     assert "maxDepth: Int = 10" in sdl
