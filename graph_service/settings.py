@@ -91,6 +91,8 @@ class Settings(BaseSettings):
     graphql_max_cost: int = Field(
         default=1_000_000, ge=1, validation_alias=_env("DIGISPINE_GRAPHQL_MAX_COST")
     )
+    cypher_timeout_s: float = Field(default=30.0, gt=0, validation_alias=_env("DIGISPINE_CYPHER_TIMEOUT_S"))
+    cypher_max_rows: int = Field(default=10_000, ge=1, validation_alias=_env("DIGISPINE_CYPHER_MAX_ROWS"))
     graphql_timeout_s: float = Field(default=10.0, gt=0, validation_alias=_env("DIGISPINE_GRAPHQL_TIMEOUT_S"))
 
     @field_validator("neo4j_uri")

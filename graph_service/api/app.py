@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from starlette.routing import BaseRoute
@@ -80,6 +80,7 @@ def create_app(
             # Queries only by POST: GET /graphql serves GraphiQL, open to load, its requests keyed.
             graphql = GraphQLRouter(schema, graphql_ide="graphiql", allow_queries_via_get=False)
             app.include_router(graphql, prefix=GRAPHQL_PATH)
+            app.include_router(_cypher_router(settings, current, products))
             if products is not None:
                 app.include_router(products.router)
                 if product_validation_interval_s is not None:
@@ -136,6 +137,19 @@ OPEN_PAGES = frozenset({GRAPHQL_PATH, GRAPHQL_PATH + "/", "/explore", "/explore/
 
 def is_open_path(method: str, path: str) -> bool:
     return path in OPEN_PATHS or (method in ("GET", "HEAD") and path in OPEN_PAGES)
+
+
+def _cypher_router(settings: Settings, store: Neo4jStore, products: DataProducts | None) -> APIRouter:
+    from graph_service.analytics.cypher import ReadOnlyCypher
+    from graph_service.analytics.routes import make_cypher_router
+
+    cypher = ReadOnlyCypher(
+        store,
+        timeout_s=settings.cypher_timeout_s,
+        max_rows=settings.cypher_max_rows,
+        products=products.registry if products else None,
+    )
+    return make_cypher_router(cypher)
 
 
 def _data_products(settings: Settings, model: DomainModel, store: Neo4jStore) -> DataProducts:

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import typer
 
-from graph_service.cli import apikey_cmd, data_cmd, demo_cmd, kafka_cmd, load_cmd, neo4j_cmd, ontology
+from graph_service.cli import (
+    apikey_cmd,
+    data_cmd,
+    demo_cmd,
+    kafka_cmd,
+    load_cmd,
+    neo4j_cmd,
+    ontology,
+    query_cmd,
+)
 from graph_service.cli.common import console, settings_or_exit
 from graph_service.settings import Settings
 
@@ -22,6 +31,7 @@ app.add_typer(load_cmd.deadletters_app, name="deadletters")
 app.command("load")(load_cmd.load)
 app.command("demo")(demo_cmd.demo)
 app.add_typer(apikey_cmd.app, name="apikey")
+app.command("query")(query_cmd.query)
 
 
 def serve_app(settings: Settings, host: str, port: int) -> None:
