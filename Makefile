@@ -5,7 +5,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.digispine-installed
 
-.PHONY: install demo test test-unit lint bench-ingest clean-data
+.PHONY: install demo test test-unit lint bench-ingest bench-graphql bench-export clean-data
 
 install: $(STAMP)
 	@$(BIN)/digispine neo4j install
@@ -36,3 +36,9 @@ clean-data:
 
 bench-ingest: install
 	$(BIN)/python -m bench.ingest
+
+bench-export: install
+	$(BIN)/python -m bench.export
+
+bench-graphql: install
+	$(BIN)/python -m bench.graphql

@@ -347,7 +347,9 @@ def main() -> None:
         spy = RecordingStore(store)
         # Requests carry an API key, as production ones do: authentication is part of the cost.
         key = new_key()
-        keyed = settings.model_copy(update={"api_keys": SecretStr(f"bench:{hash_key(key)}:admin")})
+        keyed = settings.model_copy(
+            update={"api_keys": SecretStr(f"bench:{hash_key(key)}:admin"), "rdf_refresh_s": 0}
+        )
         app = create_app(keyed, spy, data_products=products, product_validation_interval_s=None)  # type: ignore[arg-type]
         headers = {"Authorization": f"Bearer {key}"}
         with serve(app) as url, httpx.Client(base_url=url, timeout=60, headers=headers) as client:

@@ -93,6 +93,17 @@ class Settings(BaseSettings):
     )
     cypher_timeout_s: float = Field(default=30.0, gt=0, validation_alias=_env("DIGISPINE_CYPHER_TIMEOUT_S"))
     cypher_max_rows: int = Field(default=10_000, ge=1, validation_alias=_env("DIGISPINE_CYPHER_MAX_ROWS"))
+    rdf_base: str = Field(
+        default="https://w3id.org/digispine/id/",
+        validation_alias=_env("DIGISPINE_RDF_BASE"),
+        description="Base IRI of instance IRIs in RDF exports and the SPARQL view.",
+    )
+    rdf_refresh_s: float = Field(default=60.0, ge=0, validation_alias=_env("DIGISPINE_RDF_REFRESH_S"))
+    api_key: SecretStr | None = Field(
+        default=None,
+        validation_alias=_env("DIGISPINE_API_KEY"),
+        description="The key CLI commands present to a running server (digispine rdf refresh).",
+    )
     graphql_timeout_s: float = Field(default=10.0, gt=0, validation_alias=_env("DIGISPINE_GRAPHQL_TIMEOUT_S"))
 
     @field_validator("neo4j_uri")

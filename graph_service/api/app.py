@@ -3,6 +3,7 @@ store, the DomainModel, the data products and the GraphQL schema, and mounts ``/
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -62,6 +63,7 @@ def create_app(
         app.state.settings = settings
         added: list[BaseRoute] = []
         products: DataProducts | None = None
+        view_task: asyncio.Task[None] | None = None
         try:
             domain = model or load_model(settings.ontology_dir)
             products = _data_products(settings, domain, current) if data_products else None
@@ -81,6 +83,7 @@ def create_app(
             graphql = GraphQLRouter(schema, graphql_ide="graphiql", allow_queries_via_get=False)
             app.include_router(graphql, prefix=GRAPHQL_PATH)
             app.include_router(_cypher_router(settings, current, products))
+            view_task = _mount_sparql(app, settings, current, domain)
             if products is not None:
                 app.include_router(products.router)
                 if product_validation_interval_s is not None:
@@ -88,6 +91,8 @@ def create_app(
             added = [route for route in app.router.routes if route not in before]
             yield
         finally:
+            if view_task is not None:
+                view_task.cancel()
             if products is not None:
                 await products.stop_scheduler()
             app.router.routes[:] = [route for route in app.router.routes if route not in added]
@@ -137,6 +142,22 @@ OPEN_PAGES = frozenset({GRAPHQL_PATH, GRAPHQL_PATH + "/", "/explore", "/explore/
 
 def is_open_path(method: str, path: str) -> bool:
     return path in OPEN_PATHS or (method in ("GET", "HEAD") and path in OPEN_PAGES)
+
+
+def _mount_sparql(
+    app: FastAPI, settings: Settings, store: Neo4jStore, model: DomainModel
+) -> asyncio.Task[None] | None:
+    """Mount ``/sparql`` over a fresh RDF view; refreshed in the background every
+    ``DIGISPINE_RDF_REFRESH_S`` seconds (0: only on demand)."""
+    from graph_service.rdf.routes import make_sparql_router, refresh_periodically
+    from graph_service.rdf.view import RdfView
+
+    view = RdfView(store, model, settings.ontology_dir, settings.rdf_base)
+    app.state.rdf_view = view
+    app.include_router(make_sparql_router(view))
+    if settings.rdf_refresh_s <= 0:
+        return None
+    return asyncio.create_task(refresh_periodically(view, settings.rdf_refresh_s))
 
 
 def _cypher_router(settings: Settings, store: Neo4jStore, products: DataProducts | None) -> APIRouter:

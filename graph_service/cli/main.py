@@ -8,11 +8,13 @@ from graph_service.cli import (
     apikey_cmd,
     data_cmd,
     demo_cmd,
+    export_cmd,
     kafka_cmd,
     load_cmd,
     neo4j_cmd,
     ontology,
     query_cmd,
+    rdf_cmd,
 )
 from graph_service.cli.common import console, settings_or_exit
 from graph_service.settings import Settings
@@ -32,6 +34,8 @@ app.command("load")(load_cmd.load)
 app.command("demo")(demo_cmd.demo)
 app.add_typer(apikey_cmd.app, name="apikey")
 app.command("query")(query_cmd.query)
+app.command("export")(export_cmd.export)
+app.add_typer(rdf_cmd.app, name="rdf")
 
 
 def serve_app(settings: Settings, host: str, port: int) -> None:

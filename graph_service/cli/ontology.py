@@ -163,3 +163,23 @@ def docs(
             err=True,
         )
     typer.echo(f"wrote {len(written)} page(s) to {out}; open {out / 'index.html'}")
+
+
+@app.command()
+def shapes(
+    directory: DirectoryArg = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Output file [default: <shapes dir>/entities/entities.ttl].")
+    ] = None,
+) -> None:
+    """SHACL shapes for the graph's instance data (types, cardinalities, keys), from the ontology."""
+    from graph_service.ontology.compiler import load_model
+    from graph_service.rdf.shapes import entity_shapes
+
+    settings = settings_or_exit()
+    target = out or settings.shapes_dir / "entities" / "entities.ttl"
+    with user_errors():
+        text = entity_shapes(load_model(directory or settings.ontology_dir))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text, encoding="utf-8")
+    typer.echo(f"wrote {text.count('a sh:NodeShape')} node shapes to {target}")

@@ -1,0 +1,192 @@
+"""The graph as RDF, in the ontology's own terms.
+
+A node becomes a resource ``<base><KeyClass>/<key>``: ``KeyClass`` is the class whose business key
+identifies it (its most specific class, or the ancestor that declares the key), the key value
+percent-encoded, so the same entity always has the same IRI. It is typed with its most specific
+class; its properties become literals typed by the property's XSD range; its stored relationships
+become the ontology's object properties. Domain events are ``prov:Activity`` instances (the
+ontology says so) and their lineage is also stated in PROV-O terms: ``prov:used`` for what they
+affected, ``prov:wasAssociatedWith`` for the reporting system, ``prov:startedAtTime`` /
+``prov:endedAtTime`` for the event time. Properties the model does not know (the loaders' version
+tokens) are left out.
+
+Triples are produced as N-Triples terms (strings), the cheapest form to stream.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+from urllib.parse import quote
+
+import neo4j
+
+from graph_service.ontology.model import ClassDef, DatatypeProperty, DomainModel, Relation
+
+RDF_TYPE = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
+XSD = "http://www.w3.org/2001/XMLSchema#"
+PROV = "http://www.w3.org/ns/prov#"
+PROV_ACTIVITY = f"<{PROV}Activity>"
+PROV_USED = f"<{PROV}used>"
+PROV_ASSOCIATED = f"<{PROV}wasAssociatedWith>"
+PROV_STARTED = f"<{PROV}startedAtTime>"
+PROV_ENDED = f"<{PROV}endedAtTime>"
+DEFAULT_BASE = "https://w3id.org/digispine/id/"
+
+Triple = tuple[str, str, str]
+
+
+def iri(value: str) -> str:
+    return f"<{value}>"
+
+
+def literal(text: str, datatype: str | None = None) -> str:
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
+    return f'"{escaped}"' + (f"^^<{XSD}{datatype}>" if datatype and datatype != "string" else "")
+
+
+@dataclass(frozen=True)
+class NodeRecord:
+    """What the exporter reads of one node: labels, properties, outgoing relationships as
+    ``(type, target labels, target key values aligned with RdfMapper.key_properties)``."""
+
+    labels: Sequence[str]
+    properties: Mapping[str, Any]
+    out: Sequence[tuple[str, Sequence[str], Sequence[Any]]]
+
+
+class RdfMapper:
+    """Turns node records into triples with the model's IRIs."""
+
+    def __init__(self, model: DomainModel, base: str = DEFAULT_BASE) -> None:
+        self.model = model
+        self.base = base if base.endswith(("/", "#")) else base + "/"
+        self._by_label = {c.neo4j_label: c for c in model.classes.values()}
+        self._props: dict[str, DatatypeProperty] = dict(model.datatype_properties)
+        self._relations: dict[str, Relation] = {r.rel_type: r for r in model.relations.values() if r.stored}
+        #: Every property that is part of some class's key; a target's values come aligned with it.
+        self.key_properties: tuple[str, ...] = tuple(
+            sorted({p for c in model.classes.values() for p in c.key})
+        )
+        self._key_index = {p: i for i, p in enumerate(self.key_properties)}
+        self._event_root = "DomainEvent"
+        self._affected = model.relations["affected"].rel_type if "affected" in model.relations else None
+        self._reported = model.relations["reportedBy"].rel_type if "reportedBy" in model.relations else None
+
+    # -- identity -----------------------------------------------------------------------------
+
+    def class_of(self, labels: Sequence[str]) -> ClassDef | None:
+        """The most specific class among a node's labels."""
+        best: ClassDef | None = None
+        for label in labels:
+            cls = self._by_label.get(label)
+            if cls is not None and (best is None or len(cls.ancestors) > len(best.ancestors)):
+                best = cls
+        return best
+
+    def subject(self, cls: ClassDef, key_values: Sequence[Any]) -> str | None:
+        if not cls.key or any(v is None for v in key_values):
+            return None
+        owner = self._key_owner(cls)
+        key = "|".join(_key_text(v) for v in key_values)
+        return f"<{self.base}{owner}/{quote(key, safe='')}>"
+
+    def _key_owner(self, cls: ClassDef) -> str:
+        """The class that declares ``cls``'s key (so a subclass shares its ancestor's IRIs)."""
+        for name in self.model.lineage(cls.name):
+            candidate = self.model.classes[name]
+            if candidate.key_declared and candidate.key == cls.key:
+                return name
+        return cls.name
+
+    def target(self, labels: Sequence[str], key_values: Sequence[Any]) -> str | None:
+        cls = self.class_of(labels)
+        if cls is None:
+            return None
+        return self.subject(cls, [key_values[self._key_index[p]] for p in cls.key])
+
+    # -- triples ------------------------------------------------------------------------------
+
+    def triples(self, record: NodeRecord) -> Iterator[Triple]:
+        cls = self.class_of(record.labels)
+        if cls is None:
+            return
+        s = self.subject(cls, [record.properties.get(p) for p in cls.key])
+        if s is None:
+            return
+        yield s, RDF_TYPE, iri(cls.iri)
+        is_event = cls.is_event
+        if is_event:
+            yield s, RDF_TYPE, PROV_ACTIVITY
+        for name, value in sorted(record.properties.items()):
+            prop = self._props.get(name)
+            if prop is None or value is None:
+                continue
+            p = iri(prop.iri)
+            for item in value if isinstance(value, list) else (value,):
+                o = typed_literal(item, prop.xsd)
+                if o is not None:
+                    yield s, p, o
+            if is_event and name == "eventTime":
+                o = typed_literal(value, "dateTime")
+                if o is not None:
+                    yield s, PROV_STARTED, o
+                    yield s, PROV_ENDED, o
+        for rel_type, labels, key_values in record.out:
+            relation = self._relations.get(rel_type)
+            if relation is None:
+                continue
+            o = self.target(labels, key_values)
+            if o is None:
+                continue
+            yield s, iri(relation.iri), o
+            if rel_type == self._affected:
+                yield s, PROV_USED, o
+            elif rel_type == self._reported:
+                yield s, PROV_ASSOCIATED, o
+
+
+def typed_literal(value: Any, xsd: str) -> str | None:
+    """``value`` as an N-Triples literal of XSD type ``xsd``; None when it cannot be one."""
+    if isinstance(value, neo4j.time.DateTime | neo4j.time.Date | neo4j.time.Time):
+        value = value.to_native()
+    if xsd == "dateTime":
+        if isinstance(value, dt.datetime):
+            text = value.isoformat()
+            return literal(text[:-6] + "Z" if text.endswith("+00:00") else text, "dateTime")
+        return literal(str(value), "dateTime") if isinstance(value, str) else None
+    if xsd == "date":
+        if isinstance(value, dt.datetime):
+            value = value.date()
+        return literal(value.isoformat(), "date") if isinstance(value, dt.date) else None
+    if xsd == "decimal":
+        if isinstance(value, bool) or not isinstance(value, int | float | Decimal | str):
+            return None
+        if isinstance(value, float) and not math.isfinite(value):
+            return None
+        number = Decimal(str(value)) if not isinstance(value, Decimal) else value
+        text = format(number, "f")
+        if "." not in text:
+            text += ".0"
+        return literal(text, "decimal")
+    if xsd == "integer":
+        return (
+            literal(str(int(value)), "integer")
+            if isinstance(value, int) and not isinstance(value, bool)
+            else None
+        )
+    if xsd == "boolean":
+        return literal("true" if value else "false", "boolean") if isinstance(value, bool) else None
+    if xsd == "anyURI":
+        return literal(str(value), "anyURI")
+    return literal(value if isinstance(value, str) else str(value), xsd)
+
+
+def _key_text(value: Any) -> str:
+    if isinstance(value, neo4j.time.DateTime | neo4j.time.Date):
+        return value.iso_format()
+    return str(value)

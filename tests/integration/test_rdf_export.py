@@ -1,0 +1,109 @@
+"""The export of a simulated plant: parses in every format and conforms to the shapes."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import orjson
+import pyshacl
+import pytest
+from rdflib import RDF, Graph, URIRef
+
+from graph_service.ontology.compiler import load_model
+from graph_service.ontology.model import DomainModel
+from graph_service.rdf.export import ExportError, export
+from graph_service.settings import Settings, load_settings
+from graph_service.store import Neo4jStore
+from graph_service.store.schema import apply_schema
+from loaders.assembly import build_pipeline, load_parts
+from loaders.pipeline import Record
+from loaders.simulation import simulate
+from tests.conftest import reset_database
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def model() -> DomainModel:
+    return load_model(REPO / "ontology")
+
+
+@pytest.fixture(scope="module")
+def plant(
+    neo4j_settings: Settings, session_store: Neo4jStore, tmp_path_factory: pytest.TempPathFactory
+) -> Neo4jStore:
+    settings = load_settings(
+        neo4j_uri=neo4j_settings.bolt_uri,
+        neo4j_password=neo4j_settings.neo4j_password,
+        ontology_dir=REPO / "ontology",
+        shapes_dir=REPO / "shapes",
+        data_dir=tmp_path_factory.mktemp("rdf-loader"),
+    )
+    parts = load_parts(settings)
+    reset_database(session_store)
+    apply_schema(session_store, parts.model)
+    records = [Record(orjson.dumps(e), f"rdf:{i}") for i, e in enumerate(simulate(seed=11, days=3))]
+    stats = build_pipeline(parts, session_store).run(records)
+    assert stats.rejected_total == 0
+    return session_store
+
+
+def exported(store: Neo4jStore, model: DomainModel, fmt: str, **options: object) -> tuple[str, object]:
+    out = io.StringIO()
+    stats = export(store, model, out, fmt=fmt, **options)  # type: ignore[arg-type]
+    return out.getvalue(), stats
+
+
+def test_the_turtle_export_parses_and_conforms_to_the_entity_shapes(
+    plant: Neo4jStore, model: DomainModel
+) -> None:
+    text, stats = exported(plant, model, "ttl")
+    data = Graph().parse(data=text, format="turtle")
+    assert len(data) == stats.triples  # type: ignore[attr-defined]
+    nodes = plant.read("MATCH (n) WHERE n:Entity OR n:DomainEvent RETURN count(n) AS n")[0]["n"]
+    assert stats.entities == nodes  # type: ignore[attr-defined]
+    shapes = Graph().parse(REPO / "shapes" / "entities" / "entities.ttl")
+    ontology = Graph()
+    for path in sorted((REPO / "ontology").glob("*.ttl")):
+        ontology.parse(path)
+    conforms, _, report = pyshacl.validate(data, shacl_graph=shapes, ont_graph=ontology, inference="none")
+    assert conforms, report[:3000]
+
+
+def test_nt_and_jsonld_give_the_same_graph(plant: Neo4jStore, model: DomainModel) -> None:
+    ttl = Graph().parse(data=exported(plant, model, "ttl")[0], format="turtle")
+    nt = Graph().parse(data=exported(plant, model, "nt")[0], format="nt")
+    jsonld_text = exported(plant, model, "jsonld")[0]
+    json.loads(jsonld_text)  # one well-formed document
+    jsonld = Graph().parse(data=jsonld_text, format="json-ld")
+    assert len(nt) == len(ttl) == len(jsonld)
+    assert nt.isomorphic(ttl) and jsonld.isomorphic(ttl)
+
+
+def test_a_class_export_has_its_instances_and_subclasses(plant: Neo4jStore, model: DomainModel) -> None:
+    text, stats = exported(plant, model, "nt", class_name="Equipment")
+    graph = Graph().parse(data=text, format="nt")
+    count = plant.read("MATCH (n:Equipment) RETURN count(n) AS n")[0]["n"]
+    assert stats.entities == count > 0  # type: ignore[attr-defined]
+    typed = {o for o in graph.objects(None, RDF.type)}
+    assert {URIRef(model.classes[c].iri) for c in ("WorkCenter",)} & typed
+
+
+def test_event_lineage_is_prov(plant: Neo4jStore, model: DomainModel) -> None:
+    text, _ = exported(plant, model, "nt", class_name="DomainEvent")
+    graph = Graph().parse(data=text, format="nt")
+    prov = "http://www.w3.org/ns/prov#"
+    affected = plant.read("MATCH (:DomainEvent)-[r:AFFECTED]->() RETURN count(r) AS n")[0]["n"]
+    assert len(list(graph.triples((None, URIRef(prov + "used"), None)))) == affected
+    events = plant.read("MATCH (e:DomainEvent) RETURN count(e) AS n")[0]["n"]
+    assert len(list(graph.subjects(RDF.type, URIRef(prov + "Activity")))) == events
+    assert len(list(graph.triples((None, URIRef(prov + "wasAssociatedWith"), None)))) == events
+
+
+def test_unknown_class_and_format_are_named(plant: Neo4jStore, model: DomainModel) -> None:
+    with pytest.raises(ExportError, match="Equipmnt"):
+        export(plant, model, io.StringIO(), class_name="Equipmnt")
+    with pytest.raises(ExportError, match="xml"):
+        export(plant, model, io.StringIO(), fmt="xml")

@@ -1,0 +1,188 @@
+"""SPARQL over the RDF view of a simulated plant: counts equal Cypher's, the protocol, freshness."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from fastapi.testclient import TestClient
+from rdflib import Graph
+
+from graph_service.api.app import create_app
+from graph_service.ontology.compiler import load_model
+from graph_service.ontology.model import DomainModel
+from graph_service.settings import Settings, load_settings
+from graph_service.store import Neo4jStore
+from graph_service.store.schema import apply_schema
+from loaders.assembly import LoaderParts, build_pipeline, load_parts
+from loaders.pipeline import Record
+from loaders.simulation import simulate
+from tests.conftest import auth, keyed, reset_database
+
+REPO = Path(__file__).resolve().parents[2]
+BASE = "https://w3id.org/digispine/id/"
+PREFIXES = (
+    "PREFIX ds: <https://w3id.org/digispine/ontology#>\n"
+    "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n"
+)
+SPLIT = 0.8
+
+
+@pytest.fixture(scope="module")
+def model() -> DomainModel:
+    return load_model(REPO / "ontology")
+
+
+@pytest.fixture(scope="module")
+def loader(
+    neo4j_settings: Settings, session_store: Neo4jStore, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[LoaderParts, list[Record]]:
+    """An emptied database holding the first 80 % of a simulated plant; the rest to load later."""
+    settings = load_settings(
+        neo4j_uri=neo4j_settings.bolt_uri,
+        neo4j_password=neo4j_settings.neo4j_password,
+        ontology_dir=REPO / "ontology",
+        shapes_dir=REPO / "shapes",
+        data_dir=tmp_path_factory.mktemp("sparql-loader"),
+    )
+    parts = load_parts(settings)
+    reset_database(session_store)
+    apply_schema(session_store, parts.model)
+    records = [Record(orjson.dumps(e), f"sparql:{i}") for i, e in enumerate(simulate(seed=21, days=4))]
+    cut = int(len(records) * SPLIT)
+    assert build_pipeline(parts, session_store).run(records[:cut]).rejected_total == 0
+    return parts, records[cut:]
+
+
+@pytest.fixture(scope="module")
+def client(
+    loader: tuple[LoaderParts, list[Record]],
+    session_store: Neo4jStore,
+    model: DomainModel,
+    neo4j_settings: Settings,
+) -> Iterator[TestClient]:
+    app = create_app(keyed(neo4j_settings), session_store, model=model, data_products=False)
+    with TestClient(app, headers=auth("analyst")) as test_client:
+        refreshed = test_client.post("/sparql/refresh", params={"full": "true"})
+        assert refreshed.status_code == 200 and refreshed.json()["state"] == "ready"
+        yield test_client
+
+
+def select(client: TestClient, query: str) -> list[dict[str, Any]]:
+    response = client.get("/sparql", params={"query": PREFIXES + query})
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("application/sparql-results+json")
+    return response.json()["results"]["bindings"]
+
+
+def count_per_class(client: TestClient, model: DomainModel) -> dict[str, int]:
+    rows = select(
+        client,
+        f"""SELECT ?c (COUNT(DISTINCT ?x) AS ?n) WHERE {{
+              ?x a/rdfs:subClassOf* ?c . FILTER(STRSTARTS(STR(?x), "{BASE}")) }} GROUP BY ?c""",
+    )
+    iris = {c.iri: c.name for c in model.classes.values()}
+    return {iris[r["c"]["value"]]: int(r["n"]["value"]) for r in rows if r["c"]["value"] in iris}
+
+
+def cypher_counts(store: Neo4jStore, model: DomainModel) -> dict[str, int]:
+    counts = {}
+    for cls in model.classes.values():
+        n = store.read(f"MATCH (n:`{cls.neo4j_label}`) RETURN count(n) AS n")[0]["n"]
+        if n:
+            counts[cls.name] = n
+    return counts
+
+
+def test_sparql_counts_per_class_equal_cypher_counts(
+    client: TestClient, session_store: Neo4jStore, model: DomainModel
+) -> None:
+    expected = cypher_counts(session_store, model)
+    assert len(expected) > 30
+    assert count_per_class(client, model) == expected
+
+
+def test_class_hierarchy_queries_work_against_the_ontology(
+    client: TestClient, session_store: Neo4jStore
+) -> None:
+    below = {
+        r["c"]["value"].rsplit("#", 1)[1]
+        for r in select(client, "SELECT ?c WHERE { ?c rdfs:subClassOf+ ds:Equipment }")
+    }
+    assert {"WorkCenter", "WorkUnit"} <= below
+    rows = select(client, "SELECT (COUNT(?x) AS ?n) WHERE { ?x a/rdfs:subClassOf* ds:Equipment }")
+    assert (
+        int(rows[0]["n"]["value"]) == session_store.read("MATCH (n:Equipment) RETURN count(n) AS n")[0]["n"]
+    )
+
+
+def test_the_protocol_variants_and_result_formats(client: TestClient, session_store: Neo4jStore) -> None:
+    query = PREFIXES + "SELECT ?lot WHERE { ?l a ds:Lot ; ds:lotNumber ?lot } ORDER BY ?lot"
+    lots = [r["lot"] for r in session_store.read("MATCH (l:Lot) RETURN l.lotNumber AS lot ORDER BY lot")]
+    as_form = client.post("/sparql", data={"query": query}, headers={"Accept": "text/csv"})
+    assert as_form.headers["content-type"].startswith("text/csv")
+    assert [row[0] for row in csv.reader(io.StringIO(as_form.text))] == ["lot", *lots]
+    direct = client.post("/sparql", content=query, headers={"Content-Type": "application/sparql-query"})
+    assert [b["lot"]["value"] for b in direct.json()["results"]["bindings"]] == lots
+    tsv = client.get("/sparql", params={"query": query, "format": "tsv"})
+    assert tsv.text.splitlines()[0] == "?lot" and len(tsv.text.splitlines()) == len(lots) + 1
+    ask = client.get("/sparql", params={"query": PREFIXES + "ASK { ?x a ds:SalesOrder }"})
+    assert ask.json()["boolean"] is True
+    constructed = client.get(
+        "/sparql",
+        params={"query": PREFIXES + "CONSTRUCT { ?l ds:lotNumber ?n } WHERE { ?l ds:lotNumber ?n }"},
+    )
+    assert constructed.headers["content-type"].startswith("text/turtle")
+    assert len(Graph().parse(data=constructed.text, format="turtle")) == len(lots)
+    assert constructed.headers["x-digispine-rdf-refreshed-at"] != "never"
+
+
+def test_bad_queries_updates_and_callers_are_refused(client: TestClient) -> None:
+    bad = client.get("/sparql", params={"query": "SELEC ?x WHERE { ?x ?p ?o }"})
+    assert bad.status_code == 400 and "syntax" in bad.json()["error"].lower()
+    update = "INSERT DATA { <urn:a> <urn:b> <urn:c> }"
+    assert client.post("/sparql", data={"update": update}).status_code == 403
+    assert (
+        client.post(
+            "/sparql", content=update, headers={"Content-Type": "application/sparql-update"}
+        ).status_code
+        == 403
+    )
+    assert client.get("/sparql", params={"query": update}).status_code == 400  # not a query
+    assert (
+        client.get("/sparql", params={"query": "ASK {}"}, headers={"Authorization": "Bearer no"}).status_code
+        == 401
+    )
+    assert client.get("/sparql", params={"query": "ASK {}"}, headers=auth("reader")).status_code == 403
+
+
+def test_an_incremental_refresh_picks_up_newly_loaded_events(
+    client: TestClient,
+    loader: tuple[LoaderParts, list[Record]],
+    session_store: Neo4jStore,
+    model: DomainModel,
+) -> None:
+    parts, rest = loader
+    before = client.get("/sparql/status").json()
+    assert build_pipeline(parts, session_store).run(rest).loaded == len(rest)
+    assert count_per_class(client, model) != cypher_counts(session_store, model)  # stale until refreshed
+    refreshed = client.post("/sparql/refresh").json()
+    assert refreshed["state"] == "ready" and refreshed["lastChangedSubjects"] > 0
+    assert refreshed["watermark"] > before["watermark"]
+    assert count_per_class(client, model) == cypher_counts(session_store, model)
+    # what changed in place (not only what is new) is current too
+    statuses = select(
+        client, "SELECT ?n ?s WHERE { ?o a ds:SalesOrder ; ds:salesOrderNumber ?n ; ds:status ?s }"
+    )
+    expected = {
+        r["n"]: r["s"]
+        for r in session_store.read("MATCH (o:SalesOrder) RETURN o.salesOrderNumber AS n, o.status AS s")
+    }
+    assert {b["n"]["value"]: b["s"]["value"] for b in statuses} == {
+        k: v for k, v in expected.items() if v is not None
+    }
