@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Optional
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.extensions import (
     AddValidationRules,
     MaxAliasesLimiter,
@@ -25,6 +26,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.name_converter import NameConverter
 from strawberry.types.arguments import StrawberryArgument
 from strawberry.types.base import has_object_definition
+from strawberry.utils.logging import StrawberryLogger
 
 from graph_service.api.graphql import naming
 from graph_service.api.graphql.errors import SchemaBuildError
@@ -100,7 +102,7 @@ def make_schema(
     )
     generated = strawberry.type(type("GeneratedQuery", (), namespace), name="GeneratedQuery")
     query = strawberry.type(type(QUERY_TYPE, (*extra_types, generated), {}), name=QUERY_TYPE)
-    schema = strawberry.Schema(
+    schema = _Schema(
         query=query,
         types=outputs.object_types(),
         extensions=list(default_extensions(limits) if extensions is None else extensions),
@@ -203,6 +205,25 @@ def _drop_taken(
 
 
 # -- wiring -------------------------------------------------------------------------------------
+
+#: Error codes of requests the client can fix (or was refused on purpose): logged without a stack.
+CLIENT_CODES = frozenset(
+    {"BAD_USER_INPUT", "FORBIDDEN", "COST_LIMIT_EXCEEDED", "QUERY_TIMEOUT", "DATA_PRODUCT_NONCONFORMING"}
+)
+
+
+class _Schema(strawberry.Schema):
+    """Logs clients' mistakes and refusals at INFO in one line; real failures as strawberry does."""
+
+    def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
+        for error in errors:
+            original = error.original_error
+            source = original if isinstance(original, GraphQLError) else error
+            code = (source.extensions or {}).get("code")
+            if original is None or code in CLIENT_CODES:
+                log.info("graphql request refused (%s): %s", code or "INVALID", error.message)
+            else:
+                StrawberryLogger.error(error, execution_context)
 
 
 def _route(
