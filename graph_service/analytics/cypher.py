@@ -19,7 +19,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import neo4j
-from neo4j.exceptions import ClientError, Neo4jError
+from neo4j.exceptions import ClientError, DriverError, Neo4jError
 from neo4j.graph import Node, Path, Relationship
 from neo4j.spatial import Point
 
@@ -36,7 +36,7 @@ _POSITION = re.compile(r"\(line (\d+), column (\d+) \(offset: (\d+)\)\)")
 
 class CypherError(DigiSpineError):
     """A statement Neo4j refused or stopped; ``kind`` is ``syntax``, ``write``, ``timeout``,
-    ``parameter`` or ``failed``."""
+    ``parameter``, ``unavailable`` or ``failed``."""
 
     def __init__(
         self,
@@ -125,8 +125,10 @@ class ReadOnlyCypher:
                     tx.rollback()  # read-only by construction: nothing is ever committed
         except Neo4jError as exc:
             raise _translate(exc, timeout) from None
-        except DigiSpineError:
-            raise
+        except DriverError as exc:  # unreachable server, expired session: never a stack trace
+            raise CypherError(
+                "unavailable", f"Neo4j at {self.store.uri} cannot be reached: {type(exc).__name__}: {exc}"
+            ) from None
         out.elapsed_ms = (time.perf_counter() - started) * 1000
         return out
 

@@ -13,7 +13,7 @@ from graph_service.analytics.cypher import CypherError, ReadOnlyCypher
 from graph_service.api.auth import ANALYST, Principal, require_roles
 
 #: HTTP status per kind of refusal.
-STATUS = {"syntax": 400, "parameter": 400, "failed": 400, "write": 403, "timeout": 504}
+STATUS = {"syntax": 400, "parameter": 400, "failed": 400, "write": 403, "timeout": 504, "unavailable": 503}
 
 
 class CypherRequest(BaseModel):
@@ -44,9 +44,7 @@ def make_cypher_router(cypher: ReadOnlyCypher) -> APIRouter:
     router = APIRouter(tags=["analysts"])
 
     @router.post("/cypher")
-    async def run_cypher(
-        request: CypherRequest, principal: Principal = ANALYSTS_ONLY
-    ) -> JSONResponse:
+    async def run_cypher(request: CypherRequest, principal: Principal = ANALYSTS_ONLY) -> JSONResponse:
         """Run a read-only Cypher statement or a named query; rows as JSON, with a row limit and a
         timeout. Writes are refused by Neo4j (read access mode) and nothing is committed."""
         try:

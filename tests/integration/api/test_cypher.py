@@ -16,9 +16,9 @@ from typer.testing import CliRunner
 from graph_service.api.app import create_app
 from graph_service.cli.main import app as cli
 from graph_service.ontology.model import DomainModel
-from graph_service.settings import Settings
+from graph_service.settings import Settings, load_settings
 from graph_service.store import Neo4jStore
-from tests.conftest import auth, keyed
+from tests.conftest import TEST_PASSWORD, auth, free_port, keyed
 
 REPO = Path(__file__).resolve().parents[3]
 COUNTS = (
@@ -171,3 +171,14 @@ def test_query_cli_runs_named_queries(cli_env: None) -> None:
     result = CliRunner().invoke(cli, ["query", "--name", "orderFulfillment", "--format", "json"])
     assert result.exit_code == 0, result.output
     assert "salesOrderNumber" in json.loads(result.stdout)["columns"]
+
+
+def test_an_unreachable_neo4j_is_503_naming_the_server(model: DomainModel) -> None:
+    uri = f"bolt://127.0.0.1:{free_port()}"
+    settings = keyed(load_settings(neo4j_uri=uri, neo4j_password=TEST_PASSWORD))
+    with TestClient(
+        create_app(settings, model=model, data_products=False), headers=auth("analyst")
+    ) as client:
+        response = client.post("/cypher", json={"query": "RETURN 1"})
+    assert response.status_code == 503
+    assert uri in response.json()["error"]["message"] and TEST_PASSWORD not in response.text
