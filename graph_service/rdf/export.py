@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING
 
 import neo4j
+from neo4j.exceptions import DriverError, Neo4jError
 
 from graph_service.errors import DigiSpineError
 from graph_service.rdf.mapping import PROV, RDF_TYPE, XSD, NodeRecord, RdfMapper, Triple
@@ -90,16 +91,22 @@ def export(
     stats = ExportStats()
     started = time.perf_counter()
     writer.start()
-    for record in records(store, mapper, labels):
-        triples = list(mapper.triples(record))
-        if not triples:
-            continue
-        writer.subject(triples)
-        stats.entities += 1
-        stats.triples += len(triples)
-        if progress is not None and stats.entities % 10_000 == 0:
-            stats.seconds = time.perf_counter() - started
-            progress(stats)
+    try:
+        for record in records(store, mapper, labels):
+            triples = list(mapper.triples(record))
+            if not triples:
+                continue
+            writer.subject(triples)
+            stats.entities += 1
+            stats.triples += len(triples)
+            if progress is not None and stats.entities % 10_000 == 0:
+                stats.seconds = time.perf_counter() - started
+                progress(stats)
+    except (DriverError, Neo4jError) as exc:
+        raise ExportError(
+            f"reading from Neo4j at {store.uri} failed after {stats.entities:,} nodes: "
+            f"{type(exc).__name__}: {exc}"
+        ) from None
     writer.end()
     stats.seconds = time.perf_counter() - started
     return stats

@@ -20,7 +20,7 @@ from graph_service.store.schema import apply_schema
 from loaders.assembly import build_pipeline, load_parts
 from loaders.pipeline import Record
 from loaders.simulation import simulate
-from tests.conftest import reset_database
+from tests.conftest import TEST_PASSWORD, free_port, reset_database
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -107,3 +107,9 @@ def test_unknown_class_and_format_are_named(plant: Neo4jStore, model: DomainMode
         export(plant, model, io.StringIO(), class_name="Equipmnt")
     with pytest.raises(ExportError, match="xml"):
         export(plant, model, io.StringIO(), fmt="xml")
+
+
+def test_an_unreachable_neo4j_is_an_export_error_naming_it(model: DomainModel) -> None:
+    settings = load_settings(neo4j_uri=f"bolt://127.0.0.1:{free_port()}", neo4j_password=TEST_PASSWORD)
+    with Neo4jStore(settings) as store, pytest.raises(ExportError, match=settings.bolt_uri):
+        export(store, model, io.StringIO())
