@@ -61,7 +61,7 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--nodes", type=int, default=1_000_000, help="about this many nodes")
-    parser.add_argument("--orders-per-day", type=float, default=40.0)
+    parser.add_argument("--orders-per-day", type=float, default=8.0)
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
     args = parser.parse_args()
