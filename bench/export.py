@@ -47,13 +47,22 @@ def child(mode: str, out_path: str) -> None:
                 stats = export(store, model, out, fmt=mode)
             nodes, triples = stats.entities, stats.triples
         seconds = time.perf_counter() - started
-    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    peak_kb = _peak_rss_kb()
     size = os.path.getsize(out_path) if mode != "bare" else 0
     print(
         json.dumps(
             {"nodes": nodes, "triples": triples, "seconds": seconds, "peak_kb": peak_kb, "bytes": size}
         )
     )
+
+
+def _peak_rss_kb() -> int:
+    """This process's own peak RSS (VmHWM). Not ru_maxrss: Linux carries that across exec, so a
+    child would report the parent's peak (the benchmark parent holds the simulated plant)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
 def main() -> None:
