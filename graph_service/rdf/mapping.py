@@ -73,14 +73,25 @@ class RdfMapper:
             sorted({p for c in model.classes.values() for p in c.key})
         )
         self._key_index = {p: i for i, p in enumerate(self.key_properties)}
-        self._event_root = "DomainEvent"
+        self._class_cache: dict[tuple[str, ...], ClassDef | None] = {}
+        self._owner_cache: dict[str, str] = {}
+        self._prop_terms = {name: (iri(p.iri), p.xsd) for name, p in self._props.items()}
+        self._rel_terms = {t: iri(r.iri) for t, r in self._relations.items()}
         self._affected = model.relations["affected"].rel_type if "affected" in model.relations else None
         self._reported = model.relations["reportedBy"].rel_type if "reportedBy" in model.relations else None
 
     # -- identity -----------------------------------------------------------------------------
 
     def class_of(self, labels: Sequence[str]) -> ClassDef | None:
-        """The most specific class among a node's labels."""
+        """The most specific class among a node's labels (memoised per label set)."""
+        key = tuple(labels)
+        try:
+            return self._class_cache[key]
+        except KeyError:
+            found = self._class_cache[key] = self._most_specific(key)
+            return found
+
+    def _most_specific(self, labels: Sequence[str]) -> ClassDef | None:
         best: ClassDef | None = None
         for label in labels:
             cls = self._by_label.get(label)
@@ -91,7 +102,9 @@ class RdfMapper:
     def subject(self, cls: ClassDef, key_values: Sequence[Any]) -> str | None:
         if not cls.key or any(v is None for v in key_values):
             return None
-        owner = self._key_owner(cls)
+        owner = self._owner_cache.get(cls.name)
+        if owner is None:
+            owner = self._owner_cache[cls.name] = self._key_owner(cls)
         key = "|".join(_key_text(v) for v in key_values)
         return f"<{self.base}{owner}/{quote(key, safe='')}>"
 
@@ -123,12 +136,12 @@ class RdfMapper:
         if is_event:
             yield s, RDF_TYPE, PROV_ACTIVITY
         for name, value in sorted(record.properties.items()):
-            prop = self._props.get(name)
-            if prop is None or value is None:
+            term = self._prop_terms.get(name)
+            if term is None or value is None:
                 continue
-            p = iri(prop.iri)
+            p, xsd = term
             for item in value if isinstance(value, list) else (value,):
-                o = typed_literal(item, prop.xsd)
+                o = typed_literal(item, xsd)
                 if o is not None:
                     yield s, p, o
             if is_event and name == "eventTime":
@@ -137,13 +150,13 @@ class RdfMapper:
                     yield s, PROV_STARTED, o
                     yield s, PROV_ENDED, o
         for rel_type, labels, key_values in record.out:
-            relation = self._relations.get(rel_type)
-            if relation is None:
+            p = self._rel_terms.get(rel_type)
+            if p is None:
                 continue
             o = self.target(labels, key_values)
             if o is None:
                 continue
-            yield s, iri(relation.iri), o
+            yield s, p, o
             if rel_type == self._affected:
                 yield s, PROV_USED, o
             elif rel_type == self._reported:
