@@ -74,7 +74,7 @@ def create_app(
                     *default_extensions(limits),
                     *([products.extension] if products else []),
                 ],
-                extra_types=[products.query_type] if products else [],
+                extra_types=[*([products.query_type] if products else []), _explore_type(domain, current)],
                 limits=limits,
             )
             app.state.schema = schema
@@ -142,6 +142,12 @@ OPEN_PAGES = frozenset({GRAPHQL_PATH, GRAPHQL_PATH + "/", "/explore", "/explore/
 
 def is_open_path(method: str, path: str) -> bool:
     return path in OPEN_PATHS or (method in ("GET", "HEAD") and path in OPEN_PAGES)
+
+
+def _explore_type(model: DomainModel, store: Neo4jStore) -> type:
+    from graph_service.api.explore import make_explore_type
+
+    return make_explore_type(model, store)
 
 
 def _mount_sparql(

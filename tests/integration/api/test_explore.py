@@ -1,0 +1,153 @@
+"""The Explore API on the simulated plant, checked against hand-written Cypher."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from graph_service.api.explore import LINEAGE_TYPES
+from graph_service.ontology.model import DomainModel
+from graph_service.store import Neo4jStore
+from tests.conftest import auth
+from tests.integration.api.conftest import data, post
+
+NODE = "id class classLabel key label context color properties { name label value masked }"
+HOOD = f"""query($c: String!, $k: String!, $d: Int!, $l: Int!, $lang: String!) {{
+  neighbourhood(class: $c, key: $k, depth: $d, limit: $l, lang: $lang) {{
+    center {{ {NODE} }} nodes {{ {NODE} }} edges {{ id source target type label }} truncated }} }}"""
+
+
+def traversable(model: DomainModel) -> str:
+    return "|".join(
+        sorted(r.rel_type for r in model.relations.values() if r.stored and r.rel_type not in LINEAGE_TYPES)
+    )
+
+
+def hood(client: TestClient, cls: str, key: str, depth: int = 1, limit: int = 100, lang: str = "en") -> Any:
+    return data(client, HOOD, {"c": cls, "k": key, "d": depth, "l": limit, "lang": lang})["neighbourhood"]
+
+
+def test_the_neighbourhood_is_what_cypher_finds(
+    client: TestClient, graph: Neo4jStore, model: DomainModel
+) -> None:
+    order = graph.read("MATCH (o:SalesOrder) RETURN o.salesOrderNumber AS k ORDER BY k LIMIT 1")[0]["k"]
+    for depth in (1, 2):
+        expected = graph.read(
+            f"MATCH (c:SalesOrder {{salesOrderNumber: $k}})-[:{traversable(model)}*1..{depth}]-(m) "
+            "WHERE m <> c AND NOT m:DomainEvent RETURN count(DISTINCT m) AS n",
+            {"k": order},
+        )[0]["n"]
+        found = hood(client, "SalesOrder", order, depth=depth, limit=500)
+        assert found["center"]["id"] == f"SalesOrder:{order}"
+        assert len(found["nodes"]) == expected > 0 and found["truncated"] is False
+        ids = {found["center"]["id"], *(n["id"] for n in found["nodes"])}
+        assert all(e["source"] in ids and e["target"] in ids for e in found["edges"])
+        assert len(found["edges"]) >= len(found["nodes"]) if depth == 1 else True
+    cut = hood(client, "SalesOrder", order, depth=2, limit=1)
+    assert len(cut["nodes"]) == 1 and cut["truncated"] is True
+
+
+def test_labels_come_in_the_requested_language(
+    client: TestClient, graph: Neo4jStore, model: DomainModel
+) -> None:
+    order = graph.read("MATCH (o:SalesOrder) RETURN o.salesOrderNumber AS k LIMIT 1")[0]["k"]
+    german = hood(client, "SalesOrder", order, lang="de")
+    assert (
+        german["center"]["classLabel"]
+        == model.classes["SalesOrder"].label("de")
+        != model.classes["SalesOrder"].label("en")
+    )
+    legend = data(client, '{ explorerLegend(lang: "de") { context label color } }')["explorerLegend"]
+    assert {c["context"] for c in legend} == set(model.bounded_contexts())
+    assert german["center"]["color"] == next(
+        c["color"] for c in legend if c["context"] == german["center"]["context"]
+    )
+
+
+def test_unknown_classes_and_bounds_are_clear_errors(client: TestClient) -> None:
+    body = post(client, HOOD, {"c": "SalesOrdr", "k": "x", "d": 1, "l": 10, "lang": "en"})
+    assert "SalesOrdr" in body["errors"][0]["message"] and "SalesOrder" in body["errors"][0]["message"]
+    deep = post(client, HOOD, {"c": "SalesOrder", "k": "x", "d": 9, "l": 10, "lang": "en"})
+    assert "`depth` must be between 1 and 3" in deep["errors"][0]["message"]
+    assert (
+        data(client, HOOD, {"c": "SalesOrder", "k": "nope", "d": 1, "l": 10, "lang": "en"})["neighbourhood"]
+        is None
+    )
+
+
+def test_search_finds_by_key_first_and_by_name(client: TestClient, graph: Neo4jStore) -> None:
+    order = graph.read("MATCH (o:SalesOrder) RETURN o.salesOrderNumber AS k ORDER BY k LIMIT 1")[0]["k"]
+    found = data(client, "query($t: String!) { searchEntities(text: $t) { id class } }", {"t": order})
+    assert found["searchEntities"][0]["id"] == f"SalesOrder:{order}"
+    customer = graph.read("MATCH (c:Customer) RETURN c.name AS name, c.customerNumber AS k LIMIT 1")[0]
+    by_name = data(
+        client,
+        'query($t: String!) { searchEntities(text: $t, class: "Customer") { key } }',
+        {"t": customer["name"][2:8]},
+    )
+    assert customer["k"] in {n["key"] for n in by_name["searchEntities"]}
+
+
+def test_paths_and_events(client: TestClient, graph: Neo4jStore) -> None:
+    row = graph.read(
+        "MATCH (o:SalesOrder)-[:ORDERED_BY]->(c:Customer) "
+        "RETURN o.salesOrderNumber AS o, c.customerNumber AS c LIMIT 1"
+    )[0]
+    paths = data(
+        client,
+        'query($o: String!, $c: String!) { paths(from: {class: "SalesOrder", key: $o}, '
+        'to: {class: "Customer", key: $c}, maxLength: 3) { nodes { id } edges { type } } }',
+        row,
+    )["paths"]
+    assert (
+        paths[0]["nodes"][0]["id"] == f"SalesOrder:{row['o']}"
+        and paths[0]["nodes"][-1]["id"] == f"Customer:{row['c']}"
+    )
+    assert [e["type"] for e in paths[0]["edges"]] == ["orderedBy"]
+    events = data(
+        client,
+        'query($k: String!) { entityEvents(class: "SalesOrder", key: $k) { id type time source label } }',
+        {"k": row["o"]},
+    )["entityEvents"]
+    expected = graph.read(
+        "MATCH (:SalesOrder {salesOrderNumber: $k})<-[:AFFECTED]-(e:DomainEvent) RETURN count(e) AS n",
+        {"k": row["o"]},
+    )[0]["n"]
+    assert len(events) == expected > 0
+    assert [e["time"] for e in events] == sorted((e["time"] for e in events), reverse=True)
+
+
+def test_personal_data_is_masked_and_readers_are_required(client: TestClient, graph: Neo4jStore) -> None:
+    contact = graph.read("MATCH (c:Contact) RETURN c.contactId AS k, c.fullName AS name LIMIT 1")[0]
+    query = (
+        'query($k: String!) { neighbourhood(class: "Contact", key: $k) '
+        "{ center { properties { name value masked } } } }"
+    )
+
+    def full_name(who: str) -> dict[str, Any]:
+        response = client.post(
+            "/graphql", json={"query": query, "variables": {"k": contact["k"]}}, headers=auth(who)
+        )
+        props = response.json()["data"]["neighbourhood"]["center"]["properties"]
+        return next(p for p in props if p["name"] == "fullName")
+
+    assert full_name("reader") == {"name": "fullName", "value": None, "masked": True}
+    assert full_name("hr") == {"name": "fullName", "value": contact["name"], "masked": False}
+    refused = client.post(
+        "/graphql",
+        json={"query": '{ explorerLegend { context } searchEntities(text: "SO") { id } }'},
+        headers=auth("sales"),
+    ).json()
+    assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+@pytest.mark.parametrize("attack", ["x' OR 1=1 //", "}) MATCH (n) DETACH DELETE n //", "`) RETURN 1 //"])
+def test_explore_arguments_are_parameters(client: TestClient, graph: Neo4jStore, attack: str) -> None:
+    before = graph.read("MATCH (n) RETURN count(n) AS n")[0]["n"]
+    post(client, "query($t: String!) { searchEntities(text: $t) { id } }", {"t": attack})
+    post(client, HOOD, {"c": "SalesOrder", "k": attack, "d": 1, "l": 10, "lang": attack})
+    body = post(client, HOOD, {"c": attack, "k": "x", "d": 1, "l": 10, "lang": "en"})
+    assert body["errors"]
+    assert graph.read("MATCH (n) RETURN count(n) AS n")[0]["n"] == before
