@@ -5,11 +5,28 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.digispine-installed
 
-.PHONY: install demo test test-unit lint bench-ingest bench-graphql bench-export clean-data
+.PHONY: install chromium demo test test-unit lint bench-ingest bench-graphql bench-export clean-data
 
-install: $(STAMP)
+EXPLORER     := explorer
+EXPLORER_OUT := graph_service/api/explorer_static/explorer.js
+
+install: $(STAMP) $(EXPLORER_OUT) chromium
 	@$(BIN)/digispine neo4j install
 	@$(BIN)/digispine kafka install
+
+# The explorer page, bundled with its graph library (npm, at build time) so it works offline.
+$(EXPLORER)/node_modules/.package-lock.json: $(EXPLORER)/package-lock.json
+	@echo "› npm ci (explorer page)"
+	@cd $(EXPLORER) && npm ci --no-audit --no-fund --loglevel=error
+
+$(EXPLORER_OUT): $(EXPLORER)/node_modules/.package-lock.json $(wildcard $(EXPLORER)/src/*) $(EXPLORER)/build.mjs
+	@cd $(EXPLORER) && npm run --silent build
+
+# Headless Chromium for the explorer's end-to-end tests (Debian's package; the tests never download a browser).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "› installing Debian's chromium for the browser tests (apt-get)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; }
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python >= 3.11 is required, found " + sys.version.split()[0]'

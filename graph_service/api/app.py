@@ -17,6 +17,7 @@ from strawberry.fastapi import GraphQLRouter
 
 from graph_service import __version__
 from graph_service.api.auth import AuthMiddleware, KeyRing
+from graph_service.api.explorer_page import mount_explorer
 from graph_service.api.graphql import Limits, default_extensions, make_schema
 from graph_service.errors import DigiSpineError
 from graph_service.ontology.compiler import load_model
@@ -106,6 +107,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.add_middleware(AuthMiddleware, keyring=keyring, open_paths=is_open_path)
+    mount_explorer(app)
 
     @app.get("/healthz", tags=["operations"])
     async def healthz() -> dict[str, str]:
@@ -141,7 +143,8 @@ OPEN_PAGES = frozenset({GRAPHQL_PATH, GRAPHQL_PATH + "/", "/explore", "/explore/
 
 
 def is_open_path(method: str, path: str) -> bool:
-    return path in OPEN_PATHS or (method in ("GET", "HEAD") and path in OPEN_PAGES)
+    page = path in OPEN_PAGES or path.startswith("/explore/assets/")
+    return path in OPEN_PATHS or (method in ("GET", "HEAD") and page)
 
 
 def _explore_type(model: DomainModel, store: Neo4jStore) -> type:

@@ -1,0 +1,181 @@
+// The DigiSpine explorer: search an entity, see and expand its neighbourhood, read its properties
+// and the events that touched it. Talks to the Explore API (POST /graphql) only.
+import cytoscape from "cytoscape";
+
+const NODE = "id class classLabel key label context color properties { name label value masked }";
+const $ = (id) => document.getElementById(id);
+const state = { lang: localStorage.getItem("digispine.lang") || "en", selected: null, expanded: new Set() };
+
+const cy = cytoscape({
+  container: $("graph"),
+  style: [
+    { selector: "node", style: {
+      "background-color": "data(color)", label: "data(caption)", "font-size": 10, color: "#1f2a37",
+      "text-valign": "bottom", "text-margin-y": 4, width: 26, height: 26, "text-wrap": "ellipsis", "text-max-width": 110,
+      "border-width": 1, "border-color": "#fff" } },
+    { selector: "node.center", style: { width: 36, height: 36, "border-width": 3, "border-color": "#1f2a37" } },
+    { selector: "node:selected", style: { "border-width": 3, "border-color": "#f0b429" } },
+    { selector: "edge", style: {
+      width: 1.5, "line-color": "#9aa5b1", "target-arrow-color": "#9aa5b1", "target-arrow-shape": "triangle",
+      "curve-style": "bezier", label: "data(label)", "font-size": 8, color: "#616e7c", "text-rotation": "autorotate" } },
+  ],
+  wheelSensitivity: 0.3,
+  minZoom: 0.2,
+  maxZoom: 1.4,
+});
+
+// For tests and curious users: the page's state.
+window.explorer = {
+  cy,
+  nodeCount: () => cy.nodes().length,
+  edgeCount: () => cy.edges().length,
+  ready: false,
+};
+
+async function gql(query, variables = {}) {
+  const headers = { "Content-Type": "application/json" };
+  const key = $("api-key").value.trim();
+  if (key) headers.Authorization = `Bearer ${key}`;
+  const response = await fetch("/graphql", { method: "POST", headers, body: JSON.stringify({ query, variables }) });
+  if (response.status === 401) throw new Error("401: this server needs an API key (field at the top right)");
+  const body = await response.json();
+  if (body.errors && body.errors.length) throw new Error(body.errors.map((e) => e.message).join("; "));
+  return body.data;
+}
+
+function showError(error) {
+  $("error").hidden = !error;
+  $("error").textContent = error ? String(error.message || error) : "";
+}
+
+function addNodes(nodes, center) {
+  for (const n of nodes) {
+    const data = { id: n.id, caption: `${n.label}`, color: n.color, node: n };
+    const existing = cy.getElementById(n.id);
+    if (existing.nonempty()) existing.data(data);
+    else cy.add({ group: "nodes", data });
+  }
+  if (center) cy.getElementById(center.id).addClass("center");
+}
+
+function addEdges(edges) {
+  for (const e of edges) {
+    if (cy.getElementById(e.id).empty()) {
+      cy.add({ group: "edges", data: { id: e.id, source: e.source, target: e.target, label: e.label } });
+    }
+  }
+}
+
+async function expand(cls, key) {
+  const data = await gql(
+    `query($c: String!, $k: String!, $lang: String!) { neighbourhood(class: $c, key: $k, depth: 1, limit: 60, lang: $lang) {
+      center { ${NODE} } nodes { ${NODE} } edges { id source target label } truncated } }`,
+    { c: cls, k: key, lang: state.lang },
+  );
+  const hood = data.neighbourhood;
+  if (!hood) throw new Error(`${cls} ${key} was not found`);
+  addNodes([hood.center, ...hood.nodes], hood.center);
+  addEdges(hood.edges);
+  state.expanded.add(hood.center.id);
+  cy.layout({ name: "cose", animate: false, nodeRepulsion: 9000, idealEdgeLength: 90, fit: true, padding: 30 }).run();
+  if (hood.truncated) showError(new Error(`${hood.center.label}: only the first 60 neighbours are shown`));
+  return hood.center;
+}
+
+async function select(node) {
+  state.selected = node;
+  cy.$(":selected").unselect();
+  cy.getElementById(node.id).select();
+  const rows = node.properties
+    .map((p) => `<tr><td title="${esc(p.name)}">${esc(p.label)}</td><td class="${p.masked ? "masked" : ""}">${
+      p.masked ? "masked (personal data)" : esc(p.value ?? "")}</td></tr>`)
+    .join("");
+  $("details").innerHTML = `<h2 data-testid="selected-title"><span class="swatch" style="background:${node.color}"></span>${
+    esc(node.label)}</h2><div>${esc(node.classLabel)} · ${esc(node.key)}</div>
+    <h3>Properties</h3><table data-testid="properties">${rows}</table>
+    <h3>Events</h3><ol class="events" data-testid="events"><li class="hint">loading…</li></ol>`;
+  try {
+    const data = await gql(
+      `query($c: String!, $k: String!, $lang: String!) { entityEvents(class: $c, key: $k, limit: 30, lang: $lang) {
+        id label time source } }`,
+      { c: node.class, k: node.key, lang: state.lang },
+    );
+    $("details").querySelector("[data-testid=events]").innerHTML = data.entityEvents.length
+      ? data.entityEvents.map((e) => `<li data-testid="event">${esc(e.label)}<small>${esc(e.time)} · ${esc(e.source)}</small></li>`).join("")
+      : '<li class="hint">no events</li>';
+  } catch (error) {
+    showError(error);
+  }
+}
+
+async function search(text) {
+  showError(null);
+  const data = await gql(
+    `query($t: String!, $lang: String!) { searchEntities(text: $t, limit: 20, lang: $lang) { ${NODE} } }`,
+    { t: text, lang: state.lang },
+  );
+  const found = data.searchEntities;
+  $("results").innerHTML = found.length
+    ? found.map((n, i) => `<button class="result" data-testid="result" data-index="${i}"><span class="swatch" style="background:${
+      n.color}"></span>${esc(n.label)}<small>${esc(n.classLabel)} · ${esc(n.key)}</small></button>`).join("")
+    : '<p class="hint">Nothing found.</p>';
+  $("results").querySelectorAll(".result").forEach((button) => {
+    button.addEventListener("click", () => open(found[Number(button.dataset.index)]).catch(showError));
+  });
+  if (found.length) await open(found[0]);
+}
+
+async function open(node) {
+  cy.elements().remove();
+  state.expanded.clear();
+  const center = await expand(node.class, node.key);
+  await select(center);
+}
+
+async function legend() {
+  const data = await gql(`query($lang: String!) { explorerLegend(lang: $lang) { context label color } }`, { lang: state.lang });
+  $("legend").innerHTML = data.explorerLegend
+    .map((c) => `<span data-testid="legend-item"><span class="swatch" style="background:${c.color}"></span>${esc(c.label)}</span>`)
+    .join("");
+}
+
+function esc(text) {
+  return String(text).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
+}
+
+cy.on("tap", "node", (event) => select(event.target.data("node")).catch(showError));
+cy.on("dbltap", "node", (event) => {
+  const node = event.target.data("node");
+  expand(node.class, node.key).then(() => select(node)).catch(showError);
+});
+
+$("search-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const text = $("search").value.trim();
+  if (text) search(text).catch(showError);
+});
+$("lang").value = state.lang;
+$("lang").addEventListener("change", async () => {
+  state.lang = $("lang").value;
+  localStorage.setItem("digispine.lang", state.lang);
+  try {
+    await legend();
+    if (state.selected) await open(state.selected);
+  } catch (error) {
+    showError(error);
+  }
+});
+$("api-key").value = localStorage.getItem("digispine.apiKey") || "";
+$("api-key").addEventListener("change", () => {
+  localStorage.setItem("digispine.apiKey", $("api-key").value.trim());
+  legend().then(() => showError(null)).catch(showError);
+});
+
+const initial = new URLSearchParams(location.search).get("q");
+legend()
+  .then(() => (initial ? ($("search").value = initial, search(initial)) : null))
+  .catch(showError)
+  .finally(() => { window.explorer.ready = true; });
+
+// Expanding by API for tests and keyboard users: window.explorer.expand("SalesOrder", "SO-000001").
+window.explorer.expand = (cls, key) => expand(cls, key);

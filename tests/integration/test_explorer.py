@@ -1,0 +1,157 @@
+"""The explorer page end to end: the real app on the real Neo4j, driven in headless Chromium."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import orjson
+import pytest
+import uvicorn
+
+from graph_service.api.app import create_app
+from graph_service.api.explore import LINEAGE_TYPES
+from graph_service.api.explorer_page import STATIC
+from graph_service.ontology.compiler import load_model
+from graph_service.ontology.model import DomainModel
+from graph_service.settings import Settings, load_settings
+from graph_service.store import Neo4jStore
+from graph_service.store.schema import apply_schema
+from loaders.assembly import build_pipeline, load_parts
+from loaders.pipeline import Record
+from loaders.simulation import simulate
+from tests.conftest import free_port, keyed, reset_database
+
+REPO = Path(__file__).resolve().parents[2]
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ARTIFACTS = Path(os.environ.get("DIGISPINE_TEST_ARTIFACTS", REPO / ".digispine" / "test-artifacts"))
+
+
+@pytest.fixture(scope="module")
+def model() -> DomainModel:
+    return load_model(REPO / "ontology")
+
+
+@pytest.fixture(scope="module")
+def plant(
+    neo4j_settings: Settings, session_store: Neo4jStore, tmp_path_factory: pytest.TempPathFactory
+) -> Neo4jStore:
+    settings = load_settings(
+        neo4j_uri=neo4j_settings.bolt_uri,
+        neo4j_password=neo4j_settings.neo4j_password,
+        ontology_dir=REPO / "ontology",
+        shapes_dir=REPO / "shapes",
+        data_dir=tmp_path_factory.mktemp("explorer-loader"),
+    )
+    parts = load_parts(settings)
+    reset_database(session_store)
+    apply_schema(session_store, parts.model)
+    records = [Record(orjson.dumps(e), f"explorer:{i}") for i, e in enumerate(simulate(seed=8, days=3))]
+    assert build_pipeline(parts, session_store).run(records).rejected_total == 0
+    return session_store
+
+
+@pytest.fixture(scope="module")
+def server(plant: Neo4jStore, model: DomainModel, neo4j_settings: Settings) -> Iterator[str]:
+    """The whole app served by uvicorn on a free port; anonymous callers have the role reader."""
+    assert (STATIC / "explorer.js").is_file(), "the explorer bundle is missing: run `make install`"
+    app = create_app(keyed(neo4j_settings, anonymous_roles="reader"), plant, model=model, data_products=False)
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(10)
+
+
+def neighbours(store: Neo4jStore, model: DomainModel, label: str, key_prop: str, key: str) -> set[str]:
+    types = "|".join(
+        sorted(r.rel_type for r in model.relations.values() if r.stored and r.rel_type not in LINEAGE_TYPES)
+    )
+    rows = store.read(
+        f"MATCH (c:`{label}` {{`{key_prop}`: $k}})-[:{types}]-(m) WHERE NOT m:DomainEvent "
+        "RETURN DISTINCT elementId(m) AS id",
+        {"k": key},
+    )
+    return {r["id"] for r in rows}
+
+
+def test_search_show_expand_and_screenshot(server: str, plant: Neo4jStore, model: DomainModel) -> None:
+    from playwright.sync_api import sync_playwright
+
+    row = plant.read(
+        "MATCH (o:SalesOrder)-[:ORDERED_BY]->(c:Customer) "
+        "RETURN o.salesOrderNumber AS order, elementId(o) AS oid, c.customerNumber AS customer "
+        "ORDER BY order LIMIT 1"
+    )[0]
+    around_order = neighbours(plant, model, "SalesOrder", "salesOrderNumber", row["order"])
+    around_customer = neighbours(plant, model, "Customer", "customerNumber", row["customer"])
+    assert 0 < len(around_order) < 60 and len(around_customer) < 60
+    expanded = {row["oid"]} | around_order | around_customer
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        page.goto(f"{server}/explore")
+        page.wait_for_function("window.explorer && window.explorer.ready")
+        assert page.locator("[data-testid=legend-item]").count() == len(model.bounded_contexts())
+
+        page.fill("[data-testid=search]", row["order"])
+        page.click("[data-testid=search-button]")
+        page.wait_for_function("window.explorer.nodeCount() > 0")
+        page.wait_for_selector("[data-testid=event]")
+        assert page.evaluate("window.explorer.nodeCount()") == 1 + len(around_order)
+        assert row["order"] in page.inner_text("[data-testid=details]")
+        assert page.locator("[data-testid=properties] tr").count() > 3
+        events = plant.read(
+            "MATCH (:SalesOrder {salesOrderNumber: $k})<-[:AFFECTED]-(e) RETURN count(e) AS n",
+            {"k": row["order"]},
+        )[0]["n"]
+        assert page.locator("[data-testid=event]").count() == min(events, 30)
+
+        # Double-click the customer's node on the canvas: its neighbourhood joins the graph.
+        customer_id = f"Customer:{row['customer']}"
+        box = page.locator("[data-testid=graph]").bounding_box()
+        assert box is not None
+        position = page.evaluate(f"window.explorer.cy.getElementById('{customer_id}').renderedPosition()")
+        page.mouse.dblclick(box["x"] + position["x"], box["y"] + position["y"])
+        page.wait_for_function(f"window.explorer.nodeCount() === {len(expanded)}", timeout=15000)
+        page.wait_for_function(
+            f"document.querySelector('[data-testid=selected-title]').textContent.length > 0 && "
+            f"document.querySelector('[data-testid=details]').textContent.includes('{row['customer']}')"
+        )
+
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        shot = ARTIFACTS / "explorer.png"
+        page.screenshot(path=str(shot))
+        browser.close()
+    assert shot.stat().st_size > 10_000
+    print(f"explorer screenshot: {shot}")
+
+
+def test_the_page_is_served_offline_and_needs_no_key(server: str) -> None:
+    import httpx
+
+    page = httpx.get(f"{server}/explore")
+    assert page.status_code == 200 and "explorer.js" in page.text
+    assert "http" not in page.text.replace("http-equiv", "")  # no CDN: every asset is local
+    assert httpx.get(f"{server}/explore/assets/explorer.js").status_code == 200
