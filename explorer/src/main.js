@@ -143,10 +143,11 @@ function esc(text) {
   return String(text).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
 }
 
-cy.on("tap", "node", (event) => select(event.target.data("node")).catch(showError));
-cy.on("dbltap", "node", (event) => {
+// A click shows the node's properties and events and expands its neighbourhood (once).
+cy.on("tap", "node", (event) => {
   const node = event.target.data("node");
-  expand(node.class, node.key).then(() => select(node)).catch(showError);
+  const grow = state.expanded.has(node.id) ? Promise.resolve() : expand(node.class, node.key);
+  grow.then(() => select(node)).catch(showError);
 });
 
 $("search-form").addEventListener("submit", (event) => {
