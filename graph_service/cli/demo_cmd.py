@@ -40,6 +40,7 @@ def _demo_access(settings: Settings) -> Settings:
         f"\n[bold]Explore the plant:[/] http://{host}:{settings.http_port}/graphql  (GraphiQL)\n"
         "  try: { salesOrders(first: 5) { totalCount nodes { salesOrderNumber orderedBy { name } } } }\n"
         "  and: { orderFulfillment { salesOrderNumber deliveryStatus shippedQuantity } }\n"
+        f"[bold]Click through the graph:[/] http://{host}:{settings.http_port}/explore?q=SO-000001\n"
         "Without a key you have the role `analyst`: personal data (names, e-mails) is masked.\n"
         "To see it, put this in GraphiQL's Headers tab (a demo admin key, valid for this run only):\n"
         f'  {{"Authorization": "Bearer {key}"}}\n'

@@ -45,8 +45,8 @@ def serve_app(settings: Settings, host: str, port: int) -> None:
     from graph_service.api.app import create_app
 
     console.print(
-        f"Serving DigiSpine on http://{host}:{port}  (GraphiQL: /graphql, catalog: /catalog.jsonld, "
-        "readiness: /readyz)"
+        f"Serving DigiSpine on http://{host}:{port}  (GraphiQL: /graphql, explorer: /explore, "
+        "SPARQL: /sparql, catalog: /catalog.jsonld, readiness: /readyz)"
     )
     uvicorn.run(create_app(settings), host=host, port=port, log_level=settings.log_level.lower())
 
