@@ -99,6 +99,12 @@ class Settings(BaseSettings):
         description="Base IRI of instance IRIs in RDF exports and the SPARQL view.",
     )
     rdf_refresh_s: float = Field(default=60.0, ge=0, validation_alias=_env("DIGISPINE_RDF_REFRESH_S"))
+    product_validation_s: float = Field(
+        default=300.0,
+        ge=0,
+        validation_alias=_env("DIGISPINE_PRODUCT_VALIDATION_S"),
+        description="Seconds between scheduled validations of every data product (0: only on demand).",
+    )
     api_key: SecretStr | None = Field(
         default=None,
         validation_alias=_env("DIGISPINE_API_KEY"),

@@ -4,10 +4,11 @@ store, the DomainModel, the data products and the GraphQL schema, and mounts ``/
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
@@ -31,8 +32,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 GRAPHQL_PATH = "/graphql"
-#: Seconds between validations of every data product (until it is a setting).
-PRODUCT_VALIDATION_INTERVAL_S = 300.0
+#: ``create_app(product_validation_interval_s=…)`` default: ``DIGISPINE_PRODUCT_VALIDATION_S``.
+FROM_SETTINGS = "settings"
 
 
 def create_app(
@@ -41,14 +42,17 @@ def create_app(
     *,
     model: DomainModel | None = None,
     data_products: bool = True,
-    product_validation_interval_s: float | None = PRODUCT_VALIDATION_INTERVAL_S,
+    product_validation_interval_s: float | None | Literal["settings"] = FROM_SETTINGS,
     limits: Limits | None = None,
 ) -> FastAPI:
     """Build the app. Pass ``store`` to share a driver and ``model`` to skip compiling the ontology
     (tests); else the lifespan owns them. ``data_products=False`` serves only the generated
-    schema; ``product_validation_interval_s=None`` validates products only on demand."""
+    schema; ``product_validation_interval_s=None`` validates products only on demand (the default
+    is ``DIGISPINE_PRODUCT_VALIDATION_S``, where 0 means on demand)."""
 
     limits = limits or Limits.from_settings(settings)
+    if product_validation_interval_s == FROM_SETTINGS:
+        product_validation_interval_s = settings.product_validation_s or None
     keyring = KeyRing.from_settings(settings)  # a bad key entry stops the start, naming the entry
     if not keyring.keys and not keyring.anonymous_roles:
         log.warning(
@@ -87,13 +91,16 @@ def create_app(
             view_task = _mount_sparql(app, settings, current, domain)
             if products is not None:
                 app.include_router(products.router)
-                if product_validation_interval_s is not None:
-                    products.start_scheduler(product_validation_interval_s)
+                if isinstance(product_validation_interval_s, float | int):
+                    products.start_scheduler(float(product_validation_interval_s))
             added = [route for route in app.router.routes if route not in before]
             yield
         finally:
             if view_task is not None:
+                app.state.rdf_view.stop()
                 view_task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await view_task  # its thread returns before the driver is closed
             if products is not None:
                 await products.stop_scheduler()
             app.router.routes[:] = [route for route in app.router.routes if route not in added]

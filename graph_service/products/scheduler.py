@@ -7,6 +7,8 @@ import contextlib
 import logging
 from collections.abc import Callable
 
+from graph_service.concurrency import to_thread_to_the_end
+
 log = logging.getLogger(__name__)
 
 
@@ -42,7 +44,7 @@ class ValidationScheduler:
     async def _loop(self) -> None:
         while True:
             try:
-                await asyncio.to_thread(self.validate_all)
+                await to_thread_to_the_end(self.validate_all)
             except Exception:  # keep validating on the next tick; the failure is logged in full
                 log.exception("scheduled data product validation failed")
             await asyncio.sleep(self.interval_s)

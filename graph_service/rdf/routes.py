@@ -25,6 +25,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 
 from graph_service.api.auth import ANALYST, Principal, require_roles
+from graph_service.concurrency import to_thread_to_the_end
 from graph_service.rdf.view import RdfView
 
 log = logging.getLogger(__name__)
@@ -162,5 +163,5 @@ async def refresh_periodically(view: RdfView, interval_s: float) -> None:
     """Refresh the view now and then every ``interval_s`` seconds, until cancelled."""
     while True:
         with contextlib.suppress(Exception):  # logged by the view; tried again next time
-            await asyncio.to_thread(view.refresh)
+            await to_thread_to_the_end(view.refresh)
         await asyncio.sleep(interval_s)

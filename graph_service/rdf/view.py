@@ -77,6 +77,10 @@ class ViewStatus:
         }
 
 
+class RefreshStopped(Exception):
+    """A refresh ended early because the service is stopping."""
+
+
 class RdfView:
     """The SPARQL-queryable view; thread-safe (refreshes are serialised, queries run alongside)."""
 
@@ -90,6 +94,12 @@ class RdfView:
         self.store = ox.Store()
         self.status = ViewStatus()
         self._lock = threading.Lock()
+        self._stopping = threading.Event()
+
+    def stop(self) -> None:
+        """Make a refresh in progress end at its next chunk, and later ones end at once (the
+        service is shutting down and is about to close the driver)."""
+        self._stopping.set()
 
     # -- refresh ------------------------------------------------------------------------------
 
@@ -97,6 +107,7 @@ class RdfView:
         """Incremental when the view has a watermark, else (or with ``full``) a full rebuild."""
         with self._lock:
             started = time.perf_counter()
+            self._check_stopping()
             self.status.state = "refreshing"
             try:
                 high = self._high_water()
@@ -110,6 +121,9 @@ class RdfView:
                 )
                 self.status.error = None
                 self.status.state = "ready"
+            except RefreshStopped:
+                self.status.state = "ready" if self.status.refreshed_at else "empty"
+                raise
             except Exception as exc:  # the view keeps serving what it had; the status says why
                 log.exception("RDF view refresh failed")
                 self.status.error = f"{type(exc).__name__}: {exc}"
@@ -120,6 +134,10 @@ class RdfView:
             self.status.refreshed_at = dt.datetime.now(dt.UTC)
             self.status.triples = len(self.store)
             return self.status
+
+    def _check_stopping(self) -> None:
+        if self._stopping.is_set():
+            raise RefreshStopped("the service is stopping")
 
     def _high_water(self) -> dt.datetime | None:
         rows = self.neo4j.read("MATCH (e:DomainEvent) RETURN max(e.ingestedAt) AS high")
@@ -142,6 +160,8 @@ class RdfView:
             if not triples:
                 continue
             subjects += 1
+            if subjects % CHUNK == 0:
+                self._check_stopping()
             lines.extend(f"{s} {p} {o} .\n" for s, p, o in triples)
             if len(lines) >= CHUNK * 10:
                 target.bulk_load("".join(lines).encode("utf-8"), format=ox.RdfFormat.N_TRIPLES)

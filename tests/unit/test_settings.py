@@ -18,6 +18,7 @@ ENV_VARS = (
     "DIGISPINE_NEO4J_BOLT_PORT",
     "DIGISPINE_HTTP_PORT",
     "DIGISPINE_LOG_LEVEL",
+    "DIGISPINE_PRODUCT_VALIDATION_S",
 )
 
 
@@ -74,6 +75,17 @@ def test_uri_with_wrong_scheme_is_refused(monkeypatch: pytest.MonkeyPatch) -> No
 def test_port_out_of_range_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DIGISPINE_HTTP_PORT", "70000")
     with pytest.raises(ValidationError, match="DIGISPINE_HTTP_PORT"):
+        load_settings()
+
+
+def test_product_validation_schedule_defaults_to_five_minutes_and_refuses_negatives(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert load_settings().product_validation_s == 300.0
+    monkeypatch.setenv("DIGISPINE_PRODUCT_VALIDATION_S", "0")
+    assert load_settings().product_validation_s == 0.0
+    monkeypatch.setenv("DIGISPINE_PRODUCT_VALIDATION_S", "-5")
+    with pytest.raises(ValidationError, match="DIGISPINE_PRODUCT_VALIDATION_S"):
         load_settings()
 
 
