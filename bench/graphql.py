@@ -1,14 +1,14 @@
 """GraphQL benchmark: the generated API against hand-written Cypher for the same reads.
 
 Run: ``.venv/bin/python -m bench.graphql [--nodes 1000000]`` (see docs/graphql.md). On one Neo4j,
-in one run, it loads a simulated plant of at least ``--nodes`` nodes through the loaders'
-pipeline, serves the app with uvicorn and prints, for a key lookup, a filtered page with a
+in one run, it loads a simulated plant of at least ``--nodes`` nodes, serves the API with
+``digispine serve`` in its own process and prints, for a key lookup, a filtered page with a
 two-level nested selection and a data product (or a third entity query when the data products
 are not installed):
 
-- p50/p99 latency and requests/s of the GraphQL request (HTTP, sequential), the p50 of the same
-  GraphQL query executed in-process (``schema.execute``, no HTTP), and of the same read as
-  hand-written Cypher through the driver, and the ratios;
+- p50/p99 latency and requests/s of the GraphQL request over HTTP (sequential), the p50 of the
+  same GraphQL query executed in this process (``schema.execute``, no HTTP), and of the same read
+  as hand-written Cypher through the driver, and the ratios;
 - the db hits (PROFILE) of the generated statement and of the hand-written one;
 - the latency of a 1,000-row page, both ways.
 """
@@ -18,23 +18,26 @@ from __future__ import annotations
 import argparse
 import asyncio
 import math
+import os
 import random
 import socket
 import statistics
-import threading
+import subprocess
+import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
 import neo4j
 import orjson
-import uvicorn
 from pydantic import SecretStr
 
-from bench.common import neo4j_for_bench, timed
+from bench.common import REPO, neo4j_for_bench, timed
 from bench.ingest import bare_statements, run_bare
 from graph_service.api.app import create_app
 from graph_service.api.auth import hash_key, new_key
@@ -131,20 +134,71 @@ def load_plant(settings: Settings, store: Neo4jStore, nodes: int, orders_per_day
 
 
 @contextmanager
-def serve(app: Any) -> Iterator[str]:
+def serve(settings: Settings, api_keys: str, log_path: Path) -> Iterator[str]:
+    """``digispine serve`` in its own process, as it runs in production (its own interpreter and
+    event loop: the client's work does not share its GIL), answering at the URL yielded."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
+    env = {
+        **os.environ,
+        "NEO4J_URI": settings.bolt_uri,
+        "NEO4J_USER": settings.neo4j_user,
+        "NEO4J_PASSWORD": settings.neo4j_password.get_secret_value(),
+        "NEO4J_DATABASE": settings.neo4j_database,
+        "DIGISPINE_API_KEYS": api_keys,
+        "DIGISPINE_ONTOLOGY_DIR": str(settings.ontology_dir.resolve()),
+        "DIGISPINE_SHAPES_DIR": str(settings.shapes_dir.resolve()),
+        # no background work while measuring: the SPARQL view and product checks run on demand
+        "DIGISPINE_RDF_REFRESH_S": "0",
+        "DIGISPINE_PRODUCT_VALIDATION_S": "0",
+    }
+    command = [str(Path(sys.executable).with_name("digispine")), "serve", "--port", str(port)]
+    url = f"http://127.0.0.1:{port}"
+    with log_path.open("wb") as log:
+        server = subprocess.Popen(command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            _wait_ready(server, url, log_path)
+            yield url
+        finally:
+            server.terminate()
+            try:
+                server.wait(15)
+            except subprocess.TimeoutExpired:
+                server.kill()
+
+
+def _wait_ready(server: subprocess.Popen[bytes], url: str, log_path: Path, timeout_s: float = 120) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit(f"digispine serve exited ({server.returncode}):\n{_tail(log_path)}")
+        try:
+            if httpx.get(url + "/readyz", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise SystemExit(f"digispine serve not ready after {timeout_s:.0f} s:\n{_tail(log_path)}")
+
+
+def _tail(path: Path, lines: int = 30) -> str:
+    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+
+class InProcess:
+    """The app built in this process (its lifespan entered), for the in-process timings and to
+    learn, through the recording store, which statement a GraphQL query compiles to."""
+
+    def __init__(self, app: Any) -> None:
+        self.loop = asyncio.new_event_loop()
+        self._lifespan = app.router.lifespan_context(app)
+        self.loop.run_until_complete(self._lifespan.__aenter__())
+        self.schema = app.state.schema
+
+    def close(self) -> None:
+        self.loop.run_until_complete(self._lifespan.__aexit__(None, None, None))
+        self.loop.close()
 
 
 # -- measuring ------------------------------------------------------------------------------------
@@ -195,12 +249,12 @@ class Case:
 
 
 def run_case(
-    case: Case, client: httpx.Client, spy: RecordingStore, store: Neo4jStore, schema: Any, rounds: int
+    case: Case, client: httpx.Client, spy: RecordingStore, store: Neo4jStore, local: InProcess, rounds: int
 ) -> None:
-    loop = asyncio.new_event_loop()
-
     def in_process(i: int) -> Any:
-        result = loop.run_until_complete(schema.execute(case.graphql, variable_values=case.variables(i)))
+        result = local.loop.run_until_complete(
+            local.schema.execute(case.graphql, variable_values=case.variables(i))
+        )
         if result.errors:
             raise RuntimeError(f"{case.name}: {result.errors}")
         return result.data
@@ -216,13 +270,13 @@ def run_case(
         return store.read(case.cypher, case.params(i))
 
     spy.last = None
-    rows = case.check(graphql(0))
+    rows = case.check(in_process(0))
+    case.check(graphql(0))
     # A data product runs its own hand-written query (not through the generated executor).
     generated, generated_params = spy.last or (case.cypher, case.params(0))
     g = measure(graphql, rounds)
     p = measure(in_process, rounds)
     h = measure(cypher, rounds)
-    loop.close()
     hits_g = db_hits(store, generated, generated_params)
     hits_h = db_hits(store, case.cypher, case.params(0))
     print(
@@ -347,13 +401,17 @@ def main() -> None:
         spy = RecordingStore(store)
         # Requests carry an API key, as production ones do: authentication is part of the cost.
         key = new_key()
-        keyed = settings.model_copy(
-            update={"api_keys": SecretStr(f"bench:{hash_key(key)}:admin"), "rdf_refresh_s": 0}
-        )
+        api_keys = f"bench:{hash_key(key)}:admin"
+        keyed = settings.model_copy(update={"api_keys": SecretStr(api_keys), "rdf_refresh_s": 0})
         app = create_app(keyed, spy, data_products=products, product_validation_interval_s=None)  # type: ignore[arg-type]
+        local = InProcess(app)
         headers = {"Authorization": f"Bearer {key}"}
-        with serve(app) as url, httpx.Client(base_url=url, timeout=60, headers=headers) as client:
-            print()
+        log_path = Path(tempfile.gettempdir()) / "digispine-bench-serve.log"
+        with (
+            serve(settings, api_keys, log_path) as url,
+            httpx.Client(base_url=url, timeout=60, headers=headers) as client,
+        ):
+            print(f"\nserver: digispine serve in its own process at {url} (log: {log_path})")
             print(f"sequential requests, {args.rounds} per query and way (after 10 warm-up requests)")
             print(
                 f"{'':34s} {'GraphQL over HTTP':>22s}   {'in-proc':>7s}   {'hand-written Cypher':>22s}   "
@@ -364,9 +422,8 @@ def main() -> None:
                 f"{'p50 ms':>7s} {'p99 ms':>7s} {'req/s':>6s}   {'http':>5s} {'proc':>5s}   "
                 f"{'generated':>9s} {'hand':>9s} {'ratio':>5s}"
             )
-            schema = app.state.schema
             for case in cases(store, settings, products):
-                run_case(case, client, spy, store, schema, args.rounds)
+                run_case(case, client, spy, store, local, args.rounds)
             page = Case(
                 "1,000-row page",
                 PAGE_1000,
@@ -375,7 +432,8 @@ def main() -> None:
                 lambda i: {},
                 lambda d: len(d["salesOrders"]["nodes"]),
             )
-            run_case(page, client, spy, store, schema, args.page_rounds)
+            run_case(page, client, spy, store, local, args.page_rounds)
+        local.close()
     print(f"\nwhole run: {time.perf_counter() - started:.0f} s")
 
 

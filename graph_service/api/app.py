@@ -10,11 +10,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Literal
 
+import orjson
+import strawberry
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
-from starlette.routing import BaseRoute
-from strawberry.fastapi import GraphQLRouter
+from starlette.routing import BaseRoute, Route
+from strawberry.asgi import GraphQL
 
 from graph_service import __version__
 from graph_service.api.auth import AuthMiddleware, KeyRing
@@ -84,9 +86,7 @@ def create_app(
             )
             app.state.schema = schema
             before = list(app.router.routes)
-            # Queries only by POST: GET /graphql serves GraphiQL, open to load, its requests keyed.
-            graphql = GraphQLRouter(schema, graphql_ide="graphiql", allow_queries_via_get=False)
-            app.include_router(graphql, prefix=GRAPHQL_PATH)
+            app.router.routes.insert(0, graphql_route(schema))
             app.include_router(_cypher_router(settings, current, products))
             view_task = _mount_sparql(app, settings, current, domain)
             if products is not None:
@@ -142,6 +142,22 @@ def create_app(
         )
 
     return app
+
+
+class _GraphQLApp(GraphQL):  # type: ignore[type-arg]
+    """strawberry's ASGI GraphQL app, answering in JSON encoded by orjson."""
+
+    def encode_json(self, data: object) -> bytes:
+        return orjson.dumps(data)
+
+
+def graphql_route(schema: strawberry.Schema) -> Route:
+    """``/graphql`` served by strawberry's plain ASGI app rather than its FastAPI router: no
+    dependency injection per request (and the router's default context getter, a plain function,
+    cost a thread-pool hop each time). Queries only by POST: GET serves GraphiQL, open to load, its
+    requests keyed."""
+    app = _GraphQLApp(schema, graphql_ide="graphiql", allow_queries_via_get=False)
+    return Route(GRAPHQL_PATH, app, methods=["GET", "POST"], name="graphql")
 
 
 #: Paths served without an API key: health, the API's docs, and pages whose requests carry the key.
