@@ -74,10 +74,19 @@ class RecordingStore:
     def driver(self) -> Any:
         return _RecordingDriver(self._store.driver, self)
 
+    def async_driver(self) -> Any:
+        return _RecordingDriver(self._store.async_driver(), self)
+
 
 class _RecordingDriver:
-    def __init__(self, driver: neo4j.Driver, owner: RecordingStore) -> None:
+    """Either driver: sessions of the sync one record in ``run``, of the asyncio one in ``run``
+    too (the coroutine it returns is the session's)."""
+
+    def __init__(self, driver: Any, owner: RecordingStore) -> None:
         self._driver, self._owner = driver, owner
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._driver, name)
 
     def session(self, **config: Any) -> Any:
         return _RecordingSession(self._driver.session(**config), self._owner)
@@ -93,6 +102,13 @@ class _RecordingSession:
 
     def __exit__(self, *exc: Any) -> None:
         self._session.__exit__(*exc)
+
+    async def __aenter__(self) -> _RecordingSession:
+        await self._session.__aenter__()
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self._session.__aexit__(*exc)
 
     def run(self, query: Any, parameters: dict[str, Any]) -> Any:
         self._owner.last = (getattr(query, "text", query), dict(parameters))

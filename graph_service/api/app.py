@@ -71,6 +71,8 @@ def create_app(
         added: list[BaseRoute] = []
         products: DataProducts | None = None
         view_task: asyncio.Task[None] | None = None
+        # GraphQL reads on this event loop, without a hop to a worker thread per query
+        async_driver = current.async_driver()
         try:
             domain = model or load_model(settings.ontology_dir)
             products = _data_products(settings, domain, current) if data_products else None
@@ -83,6 +85,7 @@ def create_app(
                 ],
                 extra_types=[*([products.query_type] if products else []), _explore_type(domain, current)],
                 limits=limits,
+                async_driver=async_driver,
             )
             app.state.schema = schema
             before = list(app.router.routes)
@@ -104,6 +107,7 @@ def create_app(
             if products is not None:
                 await products.stop_scheduler()
             app.router.routes[:] = [route for route in app.router.routes if route not in added]
+            await async_driver.close()
             if owned:
                 current.close()
 

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import neo4j
-from neo4j import GraphDatabase, NotificationDisabledClassification
+from neo4j import AsyncGraphDatabase, GraphDatabase, NotificationDisabledClassification
 from neo4j.exceptions import (
     AuthError,
     ServiceUnavailable,
@@ -53,9 +54,8 @@ class Neo4jStore:
         self.database = settings.neo4j_database
         self.max_attempts = max_attempts
         self.base_delay = base_delay
-        self._driver = GraphDatabase.driver(
-            self.uri,
-            auth=(settings.neo4j_user, settings.neo4j_password.get_secret_value()),
+        self._auth = (settings.neo4j_user, settings.neo4j_password.get_secret_value())
+        self._config: dict[str, Any] = dict(
             connection_timeout=connection_timeout,
             connection_acquisition_timeout=connection_timeout * 2,
             # The generated API and the products query labels and properties that a partly loaded
@@ -63,6 +63,7 @@ class Neo4jStore:
             # routine, not warnings. Performance and deprecation notifications still come through.
             notifications_disabled_classifications=[NotificationDisabledClassification.UNRECOGNIZED],
         )
+        self._driver = GraphDatabase.driver(self.uri, auth=self._auth, **self._config)
 
     @property
     def driver(self) -> neo4j.Driver:
@@ -70,6 +71,12 @@ class Neo4jStore:
 
     def close(self) -> None:
         self._driver.close()
+
+    def async_driver(self) -> neo4j.AsyncDriver:
+        """A new asyncio driver to the same server with the same settings, for code on an event
+        loop (the GraphQL executor): it reads without a hop to a worker thread. Its connections
+        belong to the loop that uses it, so its owner (the API's lifespan) closes it there."""
+        return AsyncGraphDatabase.driver(self.uri, auth=self._auth, **self._config)
 
     def __enter__(self) -> Neo4jStore:
         return self
@@ -88,19 +95,34 @@ class Neo4jStore:
             attempt += 1
             try:
                 return work()
-            except AuthError as exc:
-                raise StoreAuthError(self.uri, self.user) from exc
-            except RETRYABLE as exc:
-                if attempt >= self.max_attempts:
-                    raise StoreUnavailable(self.uri, _reason(exc)) from exc
-                delay = self.base_delay * (2 ** (attempt - 1))
-                log.warning(
-                    "neo4j transient failure, retrying",
-                    extra={"uri": self.uri, "attempt": attempt, "delay": delay},
-                )
-                time.sleep(delay)
-            except OSError as exc:  # DNS failures and refused sockets before Bolt starts
+            except (AuthError, OSError, *RETRYABLE) as exc:
+                time.sleep(self._retry_delay(exc, attempt))
+
+    async def call_async(self, work: Callable[[], Awaitable[T]]) -> T:
+        """:meth:`call` for coroutines: the same retries and errors, waiting with asyncio."""
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return await work()
+            except (AuthError, OSError, *RETRYABLE) as exc:
+                await asyncio.sleep(self._retry_delay(exc, attempt))
+
+    def _retry_delay(self, exc: Exception, attempt: int) -> float:
+        """How long to wait before trying again after ``exc``, or the error to raise instead."""
+        if isinstance(exc, AuthError):
+            raise StoreAuthError(self.uri, self.user) from exc
+        if isinstance(exc, RETRYABLE):
+            if attempt >= self.max_attempts:
                 raise StoreUnavailable(self.uri, _reason(exc)) from exc
+            delay = self.base_delay * (2 ** (attempt - 1))
+            log.warning(
+                "neo4j transient failure, retrying",
+                extra={"uri": self.uri, "attempt": attempt, "delay": delay},
+            )
+            return delay
+        # OSError: DNS failures and refused sockets before Bolt starts
+        raise StoreUnavailable(self.uri, _reason(exc)) from exc
 
     def read(self, cypher: str, parameters: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
         """Run a read query (routed to readers in a cluster); return the records as dicts."""

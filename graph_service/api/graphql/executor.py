@@ -42,49 +42,82 @@ class Store(Protocol):
     def call(self, work: Any) -> Any: ...
 
 
+#: Session settings of every statement: read access; a selected property that no node has yet is
+#: normal here, not worth a notification.
+SESSION = dict(
+    default_access_mode=neo4j.READ_ACCESS,
+    notifications_min_severity=neo4j.NotificationMinimumSeverity.OFF,
+)
+
+
 class GraphExecutor:
-    """Runs statements through the store's driver: each one auto-commit read transaction with a
-    timeout; transient failures are retried by the store."""
+    """Runs statements, each one auto-commit read transaction with a timeout; transient failures
+    are retried by the store. With an asyncio driver (the API's, see :meth:`use_async`) on the
+    event loop; without one through the store's driver in a worker thread."""
 
     def __init__(self, store: Store, timeout_s: float) -> None:
         self._store = store
         self._timeout_s = timeout_s
+        self._async_driver: neo4j.AsyncDriver | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def use_async(self, driver: neo4j.AsyncDriver | None) -> None:
+        """Read through ``driver`` from now on, when on the event loop running this call (its
+        connections belong to that loop; elsewhere reads go on in worker threads). None: worker
+        threads always. The store must offer ``call_async``; the caller owns and closes the driver."""
+        try:
+            self._loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self._loop = None
+        self._async_driver = driver if self._loop is not None else None
 
     def run(self, statement: Statement) -> dict[str, Any] | None:
         """The single record of ``statement`` as a dict (None when it returned no record)."""
         query = neo4j.Query(statement.text, timeout=self._timeout_s)  # type: ignore[arg-type]
 
         def work() -> list[neo4j.Record]:
-            with self._store.driver.session(
-                database=self._store.database,
-                default_access_mode=neo4j.READ_ACCESS,
-                # a selected property that no node has yet is normal here, not worth a warning
-                notifications_min_severity=neo4j.NotificationMinimumSeverity.OFF,
-            ) as session:
+            with self._store.driver.session(database=self._store.database, **SESSION) as session:  # type: ignore[arg-type]
                 return list(session.run(query, statement.params))
 
         try:
             records = self._store.call(work)
-        except ClientError as exc:
+        except (Neo4jError, DigiSpineError) as exc:
+            raise self._translate(exc, statement) from exc
+        return dict(records[0].items()) if records else None
+
+    async def run_async(self, statement: Statement) -> dict[str, Any] | None:
+        """:meth:`run` without blocking the event loop."""
+        driver = self._async_driver
+        if driver is None or asyncio.get_running_loop() is not self._loop:
+            return await asyncio.to_thread(self.run, statement)
+        query = neo4j.Query(statement.text, timeout=self._timeout_s)  # type: ignore[arg-type]
+
+        async def work() -> list[neo4j.Record]:
+            async with driver.session(database=self._store.database, **SESSION) as session:  # type: ignore[arg-type]
+                result = await session.run(query, statement.params)
+                return [record async for record in result]
+
+        try:
+            records = await self._store.call_async(work)  # type: ignore[attr-defined]
+        except (Neo4jError, DigiSpineError) as exc:
+            raise self._translate(exc, statement) from exc
+        return dict(records[0].items()) if records else None
+
+    def _translate(self, exc: Neo4jError | DigiSpineError, statement: Statement) -> GraphQLError:
+        """The GraphQL error a driver or store failure becomes."""
+        if isinstance(exc, ClientError):
             if "TransactionTimedOut" in (exc.code or "") or "timed out" in (exc.message or ""):
-                raise client_error(
+                return client_error(
                     f"the query ran longer than {self._timeout_s:g} s and was stopped; "
                     "ask for fewer rows, a narrower filter or a shallower selection",
                     QUERY_TIMEOUT,
-                ) from exc
-            raise _failed(exc, statement) from exc
-        except Neo4jError as exc:
-            raise _failed(exc, statement) from exc
-        except DigiSpineError as exc:  # StoreUnavailable, StoreAuthError
-            log.error("neo4j unavailable for a GraphQL query: %s", exc)
-            raise client_error(str(exc), GRAPH_UNAVAILABLE) from exc
-        if not records:
-            return None
-        return dict(records[0].items())
-
-    async def run_async(self, statement: Statement) -> dict[str, Any] | None:
-        """:meth:`run` in a worker thread, so the event loop keeps serving."""
-        return await asyncio.to_thread(self.run, statement)
+                )
+            return _failed(exc, statement)
+        if isinstance(exc, Neo4jError):
+            return _failed(exc, statement)
+        # StoreUnavailable, StoreAuthError
+        log.error("neo4j unavailable for a GraphQL query: %s", exc)
+        return client_error(str(exc), GRAPH_UNAVAILABLE)
 
 
 def _failed(exc: Neo4jError, statement: Statement) -> GraphQLError:

@@ -12,6 +12,7 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Optional
 
+import neo4j
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import (
@@ -79,6 +80,7 @@ def make_schema(
     extensions: Sequence[Extension] | None = None,
     extra_types: Sequence[type] = (),
     limits: Limits | None = None,
+    async_driver: neo4j.AsyncDriver | None = None,
 ) -> strawberry.Schema:
     """The GraphQL schema of ``model``, reading from ``store``.
 
@@ -86,13 +88,17 @@ def make_schema(
     ``extra_types``: strawberry types whose fields join the root ``Query`` (the data products'
     ``DataProductsQuery``); where a name is taken by both, theirs wins and the generated field
     is left out (logged as a warning).
+    ``async_driver``: read through it on the event loop (then ``store`` must offer ``call_async``,
+    as :class:`~graph_service.store.Neo4jStore` does); without it, reads run in worker threads.
     """
     limits = limits or Limits()
     fields = all_class_fields(model)
     types = TypeIndex.of(model)
     inputs = InputTypes(fields)
     outputs = OutputTypes(model, fields, inputs)
-    roots = RootResolvers(Planner(fields, types, limits), GraphExecutor(store, limits.query_timeout_s))
+    executor = GraphExecutor(store, limits.query_timeout_s)
+    executor.use_async(async_driver)
+    roots = RootResolvers(Planner(fields, types, limits), executor)
     namespace, resolvers = _root_fields(fields, types, outputs, inputs, roots, limits)
     _drop_taken(namespace, resolvers, extra_types)
     namespace[ONTOLOGY_FIELD] = strawberry.field(

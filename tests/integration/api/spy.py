@@ -1,4 +1,5 @@
-"""A spy on the real Neo4j driver: counts the statements the GraphQL executor sends."""
+"""A spy on the real Neo4j drivers: counts the statements the GraphQL executor sends, through the
+store's driver (worker threads) or the asyncio driver the API's lifespan asks it for."""
 
 from __future__ import annotations
 
@@ -22,6 +23,9 @@ class CountingStore:
     @property
     def driver(self) -> _CountingDriver:
         return _CountingDriver(self._store.driver, self.statements)
+
+    def async_driver(self) -> _CountingAsyncDriver:
+        return _CountingAsyncDriver(self._store.async_driver(), self.statements)
 
 
 class _CountingDriver:
@@ -56,3 +60,33 @@ class _CountingSession:
     def run(self, query: Any, parameters: Any = None, **kwargs: Any) -> Any:
         self._log.append((getattr(query, "text", query), dict(parameters or {})))
         return self._session.run(query, parameters, **kwargs)
+
+
+class _CountingAsyncDriver:
+    def __init__(self, driver: neo4j.AsyncDriver, log: list[tuple[str, dict[str, Any]]]) -> None:
+        self._driver, self._log = driver, log
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._driver, name)
+
+    def session(self, **config: Any) -> _CountingAsyncSession:
+        return _CountingAsyncSession(self._driver.session(**config), self._log)
+
+
+class _CountingAsyncSession:
+    def __init__(self, session: neo4j.AsyncSession, log: list[tuple[str, dict[str, Any]]]) -> None:
+        self._session, self._log = session, log
+
+    async def __aenter__(self) -> _CountingAsyncSession:
+        await self._session.__aenter__()
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self._session.__aexit__(*exc)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._session, name)
+
+    async def run(self, query: Any, parameters: Any = None, **kwargs: Any) -> Any:
+        self._log.append((getattr(query, "text", query), dict(parameters or {})))
+        return await self._session.run(query, parameters, **kwargs)

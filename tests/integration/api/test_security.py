@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from typing import Any
 
@@ -189,9 +190,32 @@ def test_page_size_depth_and_cost_limits_are_graphql_errors(
         assert not answered.get("errors") and answered["extensions"]["cost"] == 10 + 10 * 10
 
 
+SLOW = Statement("UNWIND range(1, 400000000) AS x WITH x WHERE x = -1 RETURN count(x) AS n", {})
+
+
 def test_a_statement_running_past_the_timeout_is_stopped_by_neo4j(session_store: Neo4jStore) -> None:
-    slow = Statement("UNWIND range(1, 400000000) AS x WITH x WHERE x = -1 RETURN count(x) AS n", {})
     with pytest.raises(Exception) as caught:
-        GraphExecutor(session_store, timeout_s=0.5).run(slow)
+        GraphExecutor(session_store, timeout_s=0.5).run(SLOW)
     assert caught.value.extensions["code"] == "QUERY_TIMEOUT"  # type: ignore[attr-defined]
     assert "0.5 s" in str(caught.value)
+
+
+def test_the_asyncio_driver_path_has_the_same_timeout_and_answers(session_store: Neo4jStore) -> None:
+    async def scenario() -> tuple[dict[str, Any] | None, BaseException]:
+        executor = GraphExecutor(session_store, timeout_s=0.5)
+        driver = session_store.async_driver()
+        executor.use_async(driver)
+        try:
+            answer = await executor.run_async(Statement("RETURN $x + 1 AS y", {"x": 41}))
+            try:
+                await executor.run_async(SLOW)
+            except Exception as exc:  # noqa: BLE001 - inspected below
+                return answer, exc
+            raise AssertionError("the slow statement was not stopped")
+        finally:
+            await driver.close()
+
+    answer, error = asyncio.run(scenario())
+    assert answer == {"y": 42}
+    assert error.extensions["code"] == "QUERY_TIMEOUT"  # type: ignore[attr-defined]
+    assert "0.5 s" in str(error)
