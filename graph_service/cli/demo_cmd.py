@@ -23,6 +23,11 @@ def demo(
         from graph_service.cli.main import serve_app
 
         serve_app(_demo_access(settings), settings.http_host, settings.http_port)
+        if not settings.external_neo4j:
+            echo(
+                "The API has stopped; Neo4j keeps running with the plant's data "
+                "(`digispine neo4j stop` stops it, `make demo` serves it again)."
+            )
 
 
 def _demo_access(settings: Settings) -> Settings:
