@@ -16,8 +16,11 @@ from typing import Annotated, Any, Optional, Protocol
 
 import strawberry
 from graphql import GraphQLError
+from neo4j.exceptions import Neo4jError
 
 from graph_service.api.auth import current_principal
+from graph_service.api.graphql.errors import graph_failure
+from graph_service.errors import DigiSpineError
 from graph_service.products import naming
 from graph_service.products.errors import ParameterError, ProductRefused
 from graph_service.products.extension import add_notice
@@ -39,6 +42,9 @@ class ProductAccess(Protocol):
     registry: ProductRegistry
 
     def run(self, product: DataProduct, values: dict[str, Any]) -> list[Row]: ...
+
+    @property
+    def timeout_s(self) -> float | None: ...
 
     def latest_result(self, product: DataProduct) -> ValidationResult | None: ...
 
@@ -219,6 +225,15 @@ def _product_resolver(
         except ParameterError as exc:
             raise GraphQLError(
                 str(exc), extensions={"code": "BAD_USER_INPUT", "product": product.key}
+            ) from exc
+        except (Neo4jError, DigiSpineError) as exc:
+            raise graph_failure(
+                exc,
+                cypher=product.query,
+                timed_out=f"data product {product.key} ran longer than "
+                f"{f'{access.timeout_s:g} s' if access.timeout_s else 'Neo4j allows'} and was stopped; "
+                "narrow its parameters",
+                product=product.key,
             ) from exc
         return [generated.build(row) for row in rows]
 

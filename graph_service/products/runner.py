@@ -62,13 +62,16 @@ def to_native(value: Any) -> Any:
 class ProductRunner:
     """Executes products against Neo4j (read transactions, the store's retry policy)."""
 
-    def __init__(self, store: Neo4jStore) -> None:
+    def __init__(self, store: Neo4jStore, timeout_s: float | None = None) -> None:
         self.store = store
+        #: Neo4j stops a product query that runs longer (None: no limit).
+        self.timeout_s = timeout_s
 
     def run(self, product: DataProduct, values: Mapping[str, Any] | None = None) -> list[Row]:
         parameters = bind_parameters(product, values)
         log.debug("running data product", extra={"product": product.key, "parameters": parameters})
-        return [to_native(row) for row in self.store.read(product.query, parameters)]
+        rows = self.store.read(product.query, parameters, timeout_s=self.timeout_s)
+        return [to_native(row) for row in rows]
 
     def sample_parameters(self, product: DataProduct) -> list[dict[str, Any]]:
         """Parameter sets to validate with: the rows of ``validation.cypher``, else the defaults."""

@@ -56,10 +56,11 @@ class DataProducts:
         *,
         graphql_path: str = "/graphql",
         public_base_url: str | None = None,
+        timeout_s: float | None = None,
     ) -> None:
         self.registry = registry
         self.model = model
-        self.runner = ProductRunner(store)
+        self.runner = ProductRunner(store, timeout_s)
         self.results = ValidationResults()
         self.validator = ProductValidator(self.runner, self.results)
         self.graphql_path = graphql_path
@@ -77,6 +78,11 @@ class DataProducts:
     def router(self) -> APIRouter:
         """``/catalog.jsonld`` and the validation endpoints."""
         return make_products_router(self)
+
+    @property
+    def timeout_s(self) -> float | None:
+        """Seconds after which Neo4j stops a product query (None: no limit)."""
+        return self.runner.timeout_s
 
     def run(self, product: DataProduct, values: Mapping[str, Any] | None = None) -> list[Row]:
         """The rows of ``product`` for ``values`` (checked and typed; defaults filled in)."""
@@ -135,11 +141,21 @@ def build_data_products(
     *,
     graphql_path: str = "/graphql",
     public_base_url: str | None = None,
+    timeout_s: float | None = None,
 ) -> DataProducts:
     """Load and check every product (a :class:`ProductDefinitionError` lists all problems) and
-    wire the service. ``paths``: the settings (``queries/`` and ``<shapes dir>/products``) or
+    wire the service. ``paths``: the settings (``queries/`` and ``<shapes dir>/products``; then
+    product queries stop after ``DIGISPINE_GRAPHQL_TIMEOUT_S`` unless ``timeout_s`` is given) or
     explicit :class:`ProductPaths`."""
     if isinstance(paths, Settings):
+        timeout_s = timeout_s or paths.graphql_timeout_s
         paths = ProductPaths.from_settings(paths)
     registry = ProductRegistry.load(paths.queries_dirs, paths.shapes_dirs, model)
-    return DataProducts(registry, store, model, graphql_path=graphql_path, public_base_url=public_base_url)
+    return DataProducts(
+        registry,
+        store,
+        model,
+        graphql_path=graphql_path,
+        public_base_url=public_base_url,
+        timeout_s=timeout_s,
+    )

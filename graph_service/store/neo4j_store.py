@@ -124,16 +124,20 @@ class Neo4jStore:
         # OSError: DNS failures and refused sockets before Bolt starts
         raise StoreUnavailable(self.uri, _reason(exc)) from exc
 
-    def read(self, cypher: str, parameters: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
-        """Run a read query (routed to readers in a cluster); return the records as dicts."""
-        return self.call(lambda: self._run(cypher, parameters, neo4j.READ_ACCESS)[0])
+    def read(
+        self, cypher: str, parameters: Mapping[str, Any] | None = None, *, timeout_s: float | None = None
+    ) -> list[dict[str, Any]]:
+        """Run a read query (routed to readers in a cluster); return the records as dicts. With
+        ``timeout_s``, Neo4j stops the transaction after that long (a ``ClientError``)."""
+        query = neo4j.Query(cypher, timeout=timeout_s) if timeout_s else cypher  # type: ignore[arg-type]
+        return self.call(lambda: self._run(query, parameters, neo4j.READ_ACCESS)[0])
 
     def write(self, cypher: str, parameters: Mapping[str, Any] | None = None) -> neo4j.SummaryCounters:
         """Run an idempotent write query; return its counters."""
         return self.call(lambda: self._run(cypher, parameters, neo4j.WRITE_ACCESS)[1].counters)
 
     def _run(
-        self, cypher: str, parameters: Mapping[str, Any] | None, mode: str
+        self, cypher: str | neo4j.Query, parameters: Mapping[str, Any] | None, mode: str
     ) -> tuple[list[dict[str, Any]], neo4j.ResultSummary]:
         # One auto-commit transaction; retries are ours (``call``), so there is one retry policy.
         with self._driver.session(database=self.database, default_access_mode=mode) as session:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from graphql import GraphQLError
+from neo4j.exceptions import ClientError, Neo4jError
 
 from graph_service.errors import DigiSpineError
+
+log = logging.getLogger(__name__)
 
 BAD_USER_INPUT = "BAD_USER_INPUT"
 QUERY_TIMEOUT = "QUERY_TIMEOUT"
@@ -27,3 +31,22 @@ def client_error(message: str, code: str, **details: Any) -> GraphQLError:
 
 def bad_input(message: str, **details: Any) -> GraphQLError:
     return client_error(message, BAD_USER_INPUT, **details)
+
+
+def graph_failure(
+    exc: Neo4jError | DigiSpineError, *, cypher: str, timed_out: str, **details: Any
+) -> GraphQLError:
+    """The GraphQL error a failed read becomes: ``QUERY_TIMEOUT`` (with ``timed_out`` as the
+    message), ``GRAPH_UNAVAILABLE`` (the store's message: URI, never the password) or
+    ``GRAPH_QUERY_FAILED``, whose statement and Neo4j error are logged, never shown."""
+    if isinstance(exc, ClientError) and (
+        "TransactionTimedOut" in (exc.code or "") or "timed out" in (exc.message or "")
+    ):
+        return client_error(timed_out, QUERY_TIMEOUT, **details)
+    if isinstance(exc, Neo4jError):
+        log.error("graph query failed: %s", exc, extra={"cypher": cypher, "neo4j_code": exc.code})
+        return client_error(
+            "the graph query failed; the error is logged on the server", GRAPH_QUERY_FAILED, **details
+        )
+    log.error("neo4j unavailable for a GraphQL query: %s", exc)  # StoreUnavailable, StoreAuthError
+    return client_error(str(exc), GRAPH_UNAVAILABLE, **details)

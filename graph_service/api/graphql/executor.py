@@ -8,24 +8,16 @@ statement or credentials to the client (they are logged).
 from __future__ import annotations
 
 import asyncio
-import logging
 from typing import Any, Protocol
 
 import neo4j
 from graphql import GraphQLError
-from neo4j.exceptions import ClientError, Neo4jError
+from neo4j.exceptions import Neo4jError
 
 from graph_service.api.graphql.cypher_builder import Statement
-from graph_service.api.graphql.errors import (
-    GRAPH_QUERY_FAILED,
-    GRAPH_UNAVAILABLE,
-    QUERY_TIMEOUT,
-    client_error,
-)
+from graph_service.api.graphql.errors import graph_failure
 from graph_service.api.graphql.plan import Projection
 from graph_service.errors import DigiSpineError
-
-log = logging.getLogger(__name__)
 
 #: Prefix of the keys that hold aliased relation fields in result dicts (see :func:`read_relation`).
 ALIAS = "@"
@@ -104,29 +96,12 @@ class GraphExecutor:
         return dict(records[0].items()) if records else None
 
     def _translate(self, exc: Neo4jError | DigiSpineError, statement: Statement) -> GraphQLError:
-        """The GraphQL error a driver or store failure becomes."""
-        if isinstance(exc, ClientError):
-            if "TransactionTimedOut" in (exc.code or "") or "timed out" in (exc.message or ""):
-                return client_error(
-                    f"the query ran longer than {self._timeout_s:g} s and was stopped; "
-                    "ask for fewer rows, a narrower filter or a shallower selection",
-                    QUERY_TIMEOUT,
-                )
-            return _failed(exc, statement)
-        if isinstance(exc, Neo4jError):
-            return _failed(exc, statement)
-        # StoreUnavailable, StoreAuthError
-        log.error("neo4j unavailable for a GraphQL query: %s", exc)
-        return client_error(str(exc), GRAPH_UNAVAILABLE)
-
-
-def _failed(exc: Neo4jError, statement: Statement) -> GraphQLError:
-    log.error(
-        "generated Cypher failed: %s",
-        exc,
-        extra={"cypher": statement.text, "neo4j_code": exc.code},
-    )
-    return client_error("the graph query failed; the error is logged on the server", GRAPH_QUERY_FAILED)
+        return graph_failure(
+            exc,
+            cypher=statement.text,
+            timed_out=f"the query ran longer than {self._timeout_s:g} s and was stopped; "
+            "ask for fewer rows, a narrower filter or a shallower selection",
+        )
 
 
 def rename_aliased(rows: list[dict[str, Any]], projection: Projection) -> None:
