@@ -76,6 +76,8 @@ def create_app(
         try:
             domain = model or load_model(settings.ontology_dir)
             products = _data_products(settings, domain, current) if data_products else None
+            if products is not None:
+                products.use_async(async_driver)
             schema = make_schema(
                 domain,
                 current,

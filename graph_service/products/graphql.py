@@ -7,7 +7,6 @@ their deprecation reason), ``orderFulfillment`` for the latest one, and ``dataPr
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import inspect
 import logging
@@ -41,7 +40,7 @@ class ProductAccess(Protocol):
 
     registry: ProductRegistry
 
-    def run(self, product: DataProduct, values: dict[str, Any]) -> list[Row]: ...
+    async def run_async(self, product: DataProduct, values: dict[str, Any]) -> list[Row]: ...
 
     @property
     def timeout_s(self) -> float | None: ...
@@ -221,7 +220,7 @@ def _product_resolver(
         _check_trust(access, product, field_name)
         values = {p.name: arguments.get(naming.python_name(p.name)) for p in parameters}
         try:
-            rows = await asyncio.to_thread(access.run, product, values)
+            rows = await access.run_async(product, values)
         except ParameterError as exc:
             raise GraphQLError(
                 str(exc), extensions={"code": "BAD_USER_INPUT", "product": product.key}

@@ -13,6 +13,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+import neo4j
 from fastapi import APIRouter
 
 from graph_service.ontology.model import DomainModel
@@ -87,6 +88,15 @@ class DataProducts:
     def run(self, product: DataProduct, values: Mapping[str, Any] | None = None) -> list[Row]:
         """The rows of ``product`` for ``values`` (checked and typed; defaults filled in)."""
         return self.runner.run(product, values)
+
+    async def run_async(self, product: DataProduct, values: Mapping[str, Any] | None = None) -> list[Row]:
+        """:meth:`run` for the event loop (the GraphQL resolvers)."""
+        return await self.runner.run_async(product, values)
+
+    def use_async(self, driver: neo4j.AsyncDriver | None) -> None:
+        """Serve product fields through ``driver`` on the running event loop (the API's lifespan
+        opens it and closes it)."""
+        self.runner.use_async(driver)
 
     def query(self, name: str, version: str | None = None, **values: Any) -> list[Row]:
         """Convenience for scripts and tests: ``products.query("equipmentOEE", asOf=…)``."""

@@ -17,6 +17,7 @@ from neo4j.exceptions import Neo4jError
 from graph_service.api.graphql.cypher_builder import Statement
 from graph_service.api.graphql.errors import graph_failure
 from graph_service.api.graphql.plan import Projection
+from graph_service.concurrency import OnLoop, on_loop
 from graph_service.errors import DigiSpineError
 
 #: Prefix of the keys that hold aliased relation fields in result dicts (see :func:`read_relation`).
@@ -50,18 +51,14 @@ class GraphExecutor:
     def __init__(self, store: Store, timeout_s: float) -> None:
         self._store = store
         self._timeout_s = timeout_s
-        self._async_driver: neo4j.AsyncDriver | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
+        self._async_driver: OnLoop[neo4j.AsyncDriver] | None = None
 
     def use_async(self, driver: neo4j.AsyncDriver | None) -> None:
         """Read through ``driver`` from now on, when on the event loop running this call (its
-        connections belong to that loop; elsewhere reads go on in worker threads). None: worker
-        threads always. The store must offer ``call_async``; the caller owns and closes the driver."""
-        try:
-            self._loop = asyncio.get_running_loop()
-        except RuntimeError:
-            self._loop = None
-        self._async_driver = driver if self._loop is not None else None
+        connections belong to that loop; elsewhere reads go on in worker threads). None, or no
+        running loop: worker threads always. The store must offer ``call_async``; the caller owns
+        and closes the driver."""
+        self._async_driver = on_loop(driver)
 
     def run(self, statement: Statement) -> dict[str, Any] | None:
         """The single record of ``statement`` as a dict (None when it returned no record)."""
@@ -79,8 +76,8 @@ class GraphExecutor:
 
     async def run_async(self, statement: Statement) -> dict[str, Any] | None:
         """:meth:`run` without blocking the event loop."""
-        driver = self._async_driver
-        if driver is None or asyncio.get_running_loop() is not self._loop:
+        driver = self._async_driver.get() if self._async_driver else None
+        if driver is None:
             return await asyncio.to_thread(self.run, statement)
         query = neo4j.Query(statement.text, timeout=self._timeout_s)  # type: ignore[arg-type]
 

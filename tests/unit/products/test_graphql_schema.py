@@ -28,7 +28,9 @@ class FakeAccess:
         self.results: dict[str, ValidationResult] = {}
         self.calls: list[tuple[str, dict[str, Any]]] = []
 
-    def run(self, product: DataProduct, values: dict[str, Any]) -> list[dict[str, Any]]:
+    timeout_s = None
+
+    async def run_async(self, product: DataProduct, values: dict[str, Any]) -> list[dict[str, Any]]:
         self.calls.append((product.key, values))
         return self.rows.get(product.key, [])
 
