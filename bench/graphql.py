@@ -16,7 +16,6 @@ are not installed):
 from __future__ import annotations
 
 import argparse
-import asyncio
 import math
 import os
 import random
@@ -35,6 +34,7 @@ from typing import Any
 import httpx
 import neo4j
 import orjson
+import uvloop
 from pydantic import SecretStr
 
 from bench.common import REPO, neo4j_for_bench, timed
@@ -207,7 +207,7 @@ class InProcess:
     learn, through the recording store, which statement a GraphQL query compiles to."""
 
     def __init__(self, app: Any) -> None:
-        self.loop = asyncio.new_event_loop()
+        self.loop = uvloop.new_event_loop()  # the loop `digispine serve` runs on
         self._lifespan = app.router.lifespan_context(app)
         self.loop.run_until_complete(self._lifespan.__aenter__())
         self.schema = app.state.schema
