@@ -429,8 +429,10 @@ def main() -> None:
         # Requests carry an API key, as production ones do: authentication is part of the cost.
         key = new_key()
         api_keys = f"bench:{hash_key(key)}:admin"
-        keyed = settings.model_copy(update={"api_keys": SecretStr(api_keys), "rdf_refresh_s": 0})
-        app = create_app(keyed, spy, data_products=products, product_validation_interval_s=None)  # type: ignore[arg-type]
+        keyed = settings.model_copy(
+            update={"api_keys": SecretStr(api_keys), "rdf_refresh_s": 0, "product_validation_s": 0}
+        )
+        app = create_app(keyed, spy, data_products=products)  # type: ignore[arg-type]
         local = InProcess(app)
         headers = {"Authorization": f"Bearer {key}"}
         log_path = Path(tempfile.gettempdir()) / "digispine-bench-serve.log"

@@ -33,9 +33,12 @@ TEST_KEYS: dict[str, tuple[str, str]] = {
 
 def keyed(settings: Settings, **updates: object) -> Settings:
     """``settings`` with the test API keys configured (and any other ``updates``). The RDF view is
-    refreshed only on demand unless ``rdf_refresh_s`` is given, so tests decide when it loads."""
+    refreshed and the data products validated only on demand unless ``rdf_refresh_s`` or
+    ``product_validation_s`` is given, so tests decide when they run."""
     entries = ";".join(f"{name}:{hash_key(key)}:{roles}" for name, (key, roles) in TEST_KEYS.items())
-    return settings.model_copy(update={"api_keys": SecretStr(entries), "rdf_refresh_s": 0, **updates})
+    return settings.model_copy(
+        update={"api_keys": SecretStr(entries), "rdf_refresh_s": 0, "product_validation_s": 0, **updates}
+    )
 
 
 def auth(name: str) -> dict[str, str]:

@@ -8,7 +8,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 import orjson
 import strawberry
@@ -26,7 +26,7 @@ from graph_service.errors import DigiSpineError
 from graph_service.ontology.compiler import load_model
 from graph_service.ontology.model import DomainModel
 from graph_service.settings import Settings
-from graph_service.store import Neo4jStore
+from graph_service.store import LoopReader, Neo4jStore
 
 if TYPE_CHECKING:
     from graph_service.products import DataProducts
@@ -34,8 +34,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 GRAPHQL_PATH = "/graphql"
-#: ``create_app(product_validation_interval_s=…)`` default: ``DIGISPINE_PRODUCT_VALIDATION_S``.
-FROM_SETTINGS = "settings"
 
 
 def create_app(
@@ -44,17 +42,13 @@ def create_app(
     *,
     model: DomainModel | None = None,
     data_products: bool = True,
-    product_validation_interval_s: float | None | Literal["settings"] = FROM_SETTINGS,
     limits: Limits | None = None,
 ) -> FastAPI:
     """Build the app. Pass ``store`` to share a driver and ``model`` to skip compiling the ontology
     (tests); else the lifespan owns them. ``data_products=False`` serves only the generated
-    schema; ``product_validation_interval_s=None`` validates products only on demand (the default
-    is ``DIGISPINE_PRODUCT_VALIDATION_S``, where 0 means on demand)."""
+    schema. Products are validated every ``DIGISPINE_PRODUCT_VALIDATION_S`` (0: on demand only)."""
 
     limits = limits or Limits.from_settings(settings)
-    if product_validation_interval_s == FROM_SETTINGS:
-        product_validation_interval_s = settings.product_validation_s or None
     keyring = KeyRing.from_settings(settings)  # a bad key entry stops the start, naming the entry
     if not keyring.keys and not keyring.anonymous_roles:
         log.warning(
@@ -72,12 +66,12 @@ def create_app(
         products: DataProducts | None = None
         view_task: asyncio.Task[None] | None = None
         # GraphQL reads on this event loop, without a hop to a worker thread per query
-        async_driver = current.async_driver()
+        reader = LoopReader(current)
         try:
             domain = model or load_model(settings.ontology_dir)
             products = _data_products(settings, domain, current) if data_products else None
             if products is not None:
-                products.use_async(async_driver)
+                products.use_async(reader)
             schema = make_schema(
                 domain,
                 current,
@@ -87,17 +81,17 @@ def create_app(
                 ],
                 extra_types=[*([products.query_type] if products else []), _explore_type(domain, current)],
                 limits=limits,
-                async_driver=async_driver,
+                reader=reader,
             )
             app.state.schema = schema
             before = list(app.router.routes)
-            app.router.routes.insert(0, graphql_route(schema))
+            app.router.routes.append(graphql_route(schema))
             app.include_router(_cypher_router(settings, current, products))
             view_task = _mount_sparql(app, settings, current, domain)
             if products is not None:
                 app.include_router(products.router)
-                if isinstance(product_validation_interval_s, float | int):
-                    products.start_scheduler(float(product_validation_interval_s))
+                if settings.product_validation_s > 0:
+                    products.start_scheduler(settings.product_validation_s)
             added = [route for route in app.router.routes if route not in before]
             yield
         finally:
@@ -109,7 +103,7 @@ def create_app(
             if products is not None:
                 await products.stop_scheduler()
             app.router.routes[:] = [route for route in app.router.routes if route not in added]
-            await async_driver.close()
+            await reader.close()
             if owned:
                 current.close()
 

@@ -226,11 +226,11 @@ def _product_resolver(
                 str(exc), extensions={"code": "BAD_USER_INPUT", "product": product.key}
             ) from exc
         except (Neo4jError, DigiSpineError) as exc:
+            limit = f"{access.timeout_s:g} s" if access.timeout_s else "Neo4j allows"
             raise graph_failure(
                 exc,
                 cypher=product.query,
-                timed_out=f"data product {product.key} ran longer than "
-                f"{f'{access.timeout_s:g} s' if access.timeout_s else 'Neo4j allows'} and was stopped; "
+                timed_out=f"data product {product.key} ran longer than {limit} and was stopped; "
                 "narrow its parameters",
                 product=product.key,
             ) from exc

@@ -10,11 +10,10 @@ from typing import Any
 import neo4j
 import neo4j.time
 
-from graph_service.concurrency import OnLoop, on_loop
 from graph_service.products.errors import ParameterError
 from graph_service.products.parameters import coerce
 from graph_service.products.registry import DataProduct
-from graph_service.store import Neo4jStore
+from graph_service.store import LoopReader, Neo4jStore
 
 log = logging.getLogger(__name__)
 
@@ -69,29 +68,19 @@ class ProductRunner:
         self.store = store
         #: Neo4j stops a product query that runs longer (None: no limit).
         self.timeout_s = timeout_s
-        self._async_driver: OnLoop[neo4j.AsyncDriver] | None = None
+        self._reader: LoopReader | None = None
 
-    def use_async(self, driver: neo4j.AsyncDriver | None) -> None:
-        """:meth:`run_async` reads through ``driver`` when on the loop running this call (see
-        :class:`~graph_service.concurrency.OnLoop`); the caller owns and closes the driver."""
-        self._async_driver = on_loop(driver)
+    def use_async(self, reader: LoopReader | None) -> None:
+        """:meth:`run_async` reads through ``reader`` when on its event loop (its owner closes it)."""
+        self._reader = reader
 
     async def run_async(self, product: DataProduct, values: Mapping[str, Any] | None = None) -> list[Row]:
-        """:meth:`run` without blocking the event loop: on the asyncio driver, else in a thread."""
-        driver = self._async_driver.get() if self._async_driver else None
-        if driver is None:
+        """:meth:`run` without blocking the event loop: through the reader, else in a thread."""
+        if self._reader is None or not self._reader.here:
             return await asyncio.to_thread(self.run, product, values)
-        parameters = bind_parameters(product, values)
         query = neo4j.Query(product.query, timeout=self.timeout_s)  # type: ignore[arg-type]
-
-        async def work() -> list[dict[str, Any]]:
-            async with driver.session(
-                database=self.store.database, default_access_mode=neo4j.READ_ACCESS
-            ) as session:
-                result = await session.run(query, parameters)
-                return [record.data() async for record in result]
-
-        return [to_native(row) for row in await self.store.call_async(work)]
+        records = await self._reader.read(query, bind_parameters(product, values))
+        return [to_native(record.data()) for record in records]
 
     def run(self, product: DataProduct, values: Mapping[str, Any] | None = None) -> list[Row]:
         parameters = bind_parameters(product, values)

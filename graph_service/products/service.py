@@ -13,7 +13,6 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-import neo4j
 from fastapi import APIRouter
 
 from graph_service.ontology.model import DomainModel
@@ -26,7 +25,7 @@ from graph_service.products.runner import ProductRunner, Row
 from graph_service.products.scheduler import ValidationScheduler
 from graph_service.products.validation import ProductValidator, ValidationResult, ValidationResults
 from graph_service.settings import Settings
-from graph_service.store import Neo4jStore
+from graph_service.store import LoopReader, Neo4jStore
 
 #: Where product folders live when nothing else is said (relative, like the ontology dir).
 DEFAULT_QUERIES_DIR = Path("queries")
@@ -93,10 +92,9 @@ class DataProducts:
         """:meth:`run` for the event loop (the GraphQL resolvers)."""
         return await self.runner.run_async(product, values)
 
-    def use_async(self, driver: neo4j.AsyncDriver | None) -> None:
-        """Serve product fields through ``driver`` on the running event loop (the API's lifespan
-        opens it and closes it)."""
-        self.runner.use_async(driver)
+    def use_async(self, reader: LoopReader | None) -> None:
+        """Serve product fields through ``reader`` on its event loop (the API's lifespan's)."""
+        self.runner.use_async(reader)
 
     def query(self, name: str, version: str | None = None, **values: Any) -> list[Row]:
         """Convenience for scripts and tests: ``products.query("equipmentOEE", asOf=…)``."""

@@ -73,9 +73,8 @@ class Neo4jStore:
         self._driver.close()
 
     def async_driver(self) -> neo4j.AsyncDriver:
-        """A new asyncio driver to the same server with the same settings, for code on an event
-        loop (the GraphQL executor): it reads without a hop to a worker thread. Its connections
-        belong to the loop that uses it, so its owner (the API's lifespan) closes it there."""
+        """A new asyncio driver to the same server with the same settings (see :class:`LoopReader`,
+        which reads through it)."""
         return AsyncGraphDatabase.driver(self.uri, auth=self._auth, **self._config)
 
     def __enter__(self) -> Neo4jStore:
@@ -98,7 +97,7 @@ class Neo4jStore:
             except (AuthError, OSError, *RETRYABLE) as exc:
                 time.sleep(self._retry_delay(exc, attempt))
 
-    async def call_async(self, work: Callable[[], Awaitable[T]]) -> T:
+    async def _call_async(self, work: Callable[[], Awaitable[T]]) -> T:
         """:meth:`call` for coroutines: the same retries and errors, waiting with asyncio."""
         attempt = 0
         while True:
@@ -160,3 +159,40 @@ class Neo4jStore:
 def _reason(exc: BaseException) -> str:
     text = str(exc).strip() or type(exc).__name__
     return text.splitlines()[0]
+
+
+class LoopReader:
+    """Read queries on the event loop that made it, through an asyncio driver: no hop to a worker
+    thread per query (the GraphQL resolvers). The driver's connections belong to that loop, so on
+    any other loop :attr:`here` is False and callers read through the store in a thread instead.
+    Make it in the loop's lifespan and :meth:`close` it there."""
+
+    def __init__(self, store: Neo4jStore) -> None:
+        self._store = store
+        self._driver = store.async_driver()
+        self._loop = asyncio.get_running_loop()
+
+    @property
+    def here(self) -> bool:
+        """Whether the running event loop is this reader's."""
+        try:
+            return asyncio.get_running_loop() is self._loop
+        except RuntimeError:
+            return False
+
+    async def read(
+        self, query: neo4j.Query, parameters: Mapping[str, Any], **session: Any
+    ) -> list[neo4j.Record]:
+        """The records of ``query`` in one auto-commit read transaction, retried as the store's."""
+
+        async def work() -> list[neo4j.Record]:
+            async with self._driver.session(
+                database=self._store.database, default_access_mode=neo4j.READ_ACCESS, **session
+            ) as result_session:
+                result = await result_session.run(query, dict(parameters))
+                return [record async for record in result]
+
+        return await self._store._call_async(work)
+
+    async def close(self) -> None:
+        await self._driver.close()

@@ -17,8 +17,8 @@ from neo4j.exceptions import Neo4jError
 from graph_service.api.graphql.cypher_builder import Statement
 from graph_service.api.graphql.errors import graph_failure
 from graph_service.api.graphql.plan import Projection
-from graph_service.concurrency import OnLoop, on_loop
 from graph_service.errors import DigiSpineError
+from graph_service.store import LoopReader
 
 #: Prefix of the keys that hold aliased relation fields in result dicts (see :func:`read_relation`).
 ALIAS = "@"
@@ -35,37 +35,34 @@ class Store(Protocol):
     def call(self, work: Any) -> Any: ...
 
 
-#: Session settings of every statement: read access; a selected property that no node has yet is
-#: normal here, not worth a notification.
-SESSION = dict(
-    default_access_mode=neo4j.READ_ACCESS,
-    notifications_min_severity=neo4j.NotificationMinimumSeverity.OFF,
-)
+#: A selected property that no node has yet is normal here, not worth a notification.
+QUIET = neo4j.NotificationMinimumSeverity.OFF
 
 
 class GraphExecutor:
     """Runs statements, each one auto-commit read transaction with a timeout; transient failures
-    are retried by the store. With an asyncio driver (the API's, see :meth:`use_async`) on the
-    event loop; without one through the store's driver in a worker thread."""
+    are retried by the store. On the event loop of a :class:`LoopReader` (the API's, see
+    :meth:`use_async`) through it; elsewhere through the store's driver in a worker thread."""
 
     def __init__(self, store: Store, timeout_s: float) -> None:
         self._store = store
         self._timeout_s = timeout_s
-        self._async_driver: OnLoop[neo4j.AsyncDriver] | None = None
+        self._reader: LoopReader | None = None
 
-    def use_async(self, driver: neo4j.AsyncDriver | None) -> None:
-        """Read through ``driver`` from now on, when on the event loop running this call (its
-        connections belong to that loop; elsewhere reads go on in worker threads). None, or no
-        running loop: worker threads always. The store must offer ``call_async``; the caller owns
-        and closes the driver."""
-        self._async_driver = on_loop(driver)
+    def use_async(self, reader: LoopReader | None) -> None:
+        """Read through ``reader`` when on its event loop (its owner closes it)."""
+        self._reader = reader
 
     def run(self, statement: Statement) -> dict[str, Any] | None:
         """The single record of ``statement`` as a dict (None when it returned no record)."""
         query = neo4j.Query(statement.text, timeout=self._timeout_s)  # type: ignore[arg-type]
 
         def work() -> list[neo4j.Record]:
-            with self._store.driver.session(database=self._store.database, **SESSION) as session:  # type: ignore[arg-type]
+            with self._store.driver.session(
+                database=self._store.database,
+                default_access_mode=neo4j.READ_ACCESS,
+                notifications_min_severity=QUIET,
+            ) as session:
                 return list(session.run(query, statement.params))
 
         try:
@@ -76,18 +73,11 @@ class GraphExecutor:
 
     async def run_async(self, statement: Statement) -> dict[str, Any] | None:
         """:meth:`run` without blocking the event loop."""
-        driver = self._async_driver.get() if self._async_driver else None
-        if driver is None:
+        if self._reader is None or not self._reader.here:
             return await asyncio.to_thread(self.run, statement)
         query = neo4j.Query(statement.text, timeout=self._timeout_s)  # type: ignore[arg-type]
-
-        async def work() -> list[neo4j.Record]:
-            async with driver.session(database=self._store.database, **SESSION) as session:  # type: ignore[arg-type]
-                result = await session.run(query, statement.params)
-                return [record async for record in result]
-
         try:
-            records = await self._store.call_async(work)  # type: ignore[attr-defined]
+            records = await self._reader.read(query, statement.params, notifications_min_severity=QUIET)
         except (Neo4jError, DigiSpineError) as exc:
             raise self._translate(exc, statement) from exc
         return dict(records[0].items()) if records else None

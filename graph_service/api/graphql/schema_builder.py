@@ -12,7 +12,6 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Optional
 
-import neo4j
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import (
@@ -42,6 +41,7 @@ from graph_service.api.graphql.planner import Planner
 from graph_service.api.graphql.resolvers import Resolver, RootResolvers
 from graph_service.api.graphql.scalars import PYTHON_TYPES, scalar_overrides
 from graph_service.ontology.model import DomainModel
+from graph_service.store import LoopReader
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +80,7 @@ def make_schema(
     extensions: Sequence[Extension] | None = None,
     extra_types: Sequence[type] = (),
     limits: Limits | None = None,
-    async_driver: neo4j.AsyncDriver | None = None,
+    reader: LoopReader | None = None,
 ) -> strawberry.Schema:
     """The GraphQL schema of ``model``, reading from ``store``.
 
@@ -88,8 +88,7 @@ def make_schema(
     ``extra_types``: strawberry types whose fields join the root ``Query`` (the data products'
     ``DataProductsQuery``); where a name is taken by both, theirs wins and the generated field
     is left out (logged as a warning).
-    ``async_driver``: read through it on the event loop (then ``store`` must offer ``call_async``,
-    as :class:`~graph_service.store.Neo4jStore` does); without it, reads run in worker threads.
+    ``reader``: read through it on its event loop; without it, reads run in worker threads.
     """
     limits = limits or Limits()
     fields = all_class_fields(model)
@@ -97,7 +96,7 @@ def make_schema(
     inputs = InputTypes(fields)
     outputs = OutputTypes(model, fields, inputs)
     executor = GraphExecutor(store, limits.query_timeout_s)
-    executor.use_async(async_driver)
+    executor.use_async(reader)
     roots = RootResolvers(Planner(fields, types, limits), executor)
     namespace, resolvers = _root_fields(fields, types, outputs, inputs, roots, limits)
     _drop_taken(namespace, resolvers, extra_types)

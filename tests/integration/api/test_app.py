@@ -42,7 +42,7 @@ def test_client_mistakes_are_graphql_errors_not_server_errors(client: TestClient
 def test_with_data_products_their_fields_join_the_schema(
     neo4j_settings: Settings, session_store: Neo4jStore, model: DomainModel, plant: list[dict[str, Any]]
 ) -> None:
-    app = create_app(keyed(neo4j_settings), session_store, model=model, product_validation_interval_s=None)
+    app = create_app(keyed(neo4j_settings), session_store, model=model)
     with TestClient(app, headers=auth("admin")) as client:
         catalog = data(client, "{ dataProducts { name version } }")["dataProducts"]
         assert {"orderFulfillment", "lotGenealogy"} <= {p["name"] for p in catalog}

@@ -45,7 +45,7 @@ def client(
     plant: list[dict[str, Any]], session_store: Neo4jStore, model: DomainModel, neo4j_settings: Settings
 ) -> Iterator[TestClient]:
     settings = keyed(neo4j_settings, cypher_max_rows=500, cypher_timeout_s=5.0)
-    app = create_app(settings, session_store, model=model, product_validation_interval_s=None)
+    app = create_app(settings, session_store, model=model)
     with TestClient(app, headers=auth("analyst")) as test_client:
         yield test_client
 

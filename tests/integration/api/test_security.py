@@ -17,7 +17,7 @@ from graph_service.api.graphql.executor import GraphExecutor
 from graph_service.errors import ConfigurationError
 from graph_service.ontology.model import DomainModel
 from graph_service.settings import Settings
-from graph_service.store import Neo4jStore
+from graph_service.store import LoopReader, Neo4jStore
 from tests.conftest import TEST_KEYS, auth, keyed
 
 CONTACTS = "{ contacts(first: 50) { nodes { contactId fullName email phone } } }"
@@ -28,7 +28,7 @@ def app_client(
     plant: list[dict[str, Any]], session_store: Neo4jStore, model: DomainModel, neo4j_settings: Settings
 ) -> Iterator[TestClient]:
     """The whole app (generated schema and data products) with the test keys configured."""
-    app = create_app(keyed(neo4j_settings), session_store, model=model, product_validation_interval_s=None)
+    app = create_app(keyed(neo4j_settings), session_store, model=model)
     with TestClient(app) as client:
         yield client
 
@@ -203,8 +203,8 @@ def test_a_statement_running_past_the_timeout_is_stopped_by_neo4j(session_store:
 def test_the_asyncio_driver_path_has_the_same_timeout_and_answers(session_store: Neo4jStore) -> None:
     async def scenario() -> tuple[dict[str, Any] | None, BaseException]:
         executor = GraphExecutor(session_store, timeout_s=0.5)
-        driver = session_store.async_driver()
-        executor.use_async(driver)
+        reader = LoopReader(session_store)
+        executor.use_async(reader)
         try:
             answer = await executor.run_async(Statement("RETURN $x + 1 AS y", {"x": 41}))
             try:
@@ -213,7 +213,7 @@ def test_the_asyncio_driver_path_has_the_same_timeout_and_answers(session_store:
                 return answer, exc
             raise AssertionError("the slow statement was not stopped")
         finally:
-            await driver.close()
+            await reader.close()
 
     answer, error = asyncio.run(scenario())
     assert answer == {"y": 42}
