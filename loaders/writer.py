@@ -1,18 +1,23 @@
 """Batched, idempotent, out-of-order-safe writes of mapped events to Neo4j.
 
-One transaction per batch. Within it:
+One transaction per batch, a handful of statements whatever the batch holds:
 
 1. events already stored (by ``eventId``) and repeats inside the batch are dropped: replaying a
    stream changes nothing (the batch is planned without the database, see :meth:`GraphWriter.plan`,
    and planned again only when the graph already holds some of its events);
-2. updates to the same node are collapsed in Python (one row per node and batch), then written
-   with one ``UNWIND … MERGE`` statement per label and property set;
-3. each property carries a version token (``_v_<property>``: UTC event time, then event id); an
+2. updates to the same node are collapsed in Python (one row per node and batch);
+3. one lookup finds which of the batch's nodes exist (one index seek per node, all labels in one
+   statement); new nodes are ``CREATE``\\ d with all their values in one statement, and only the
+   existing ones go through the versioned update;
+4. each property carries a version token (``_v_<property>``: UTC event time, then event id); an
    update older than the stored one leaves the newer value in place, so any arrival order gives
    the same graph;
-4. to-one relations keep only the newest target; to-many relations are merged;
-5. the event node is created (``CREATE``: step 1 proved it new) and linked to what it affected
-   and to its source system (PROV-O lineage in the ontology).
+5. relationships are addressed by the element ids the lookup and the creation returned: a
+   relationship touching a node created in this transaction is ``CREATE``\\ d (it cannot exist
+   yet), others are ``MERGE``\\ d; to-one relations keep only the newest target;
+6. the event node is created (``CREATE``: step 1 proved it new) with its lineage — ``AFFECTED``
+   links to what it affected, ``REPORTED_BY`` to its source system (PROV-O in the ontology) — in
+   the same statement.
 
 All labels, relationship types and property names come from the compiled model and mappings;
 values are always parameters.
@@ -22,8 +27,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,6 +49,8 @@ def _q(name: str) -> str:
 
 @dataclass
 class _NodeAcc:
+    """Everything a batch says about one node."""
+
     ref: EntityRef
     labels: set[str] = field(default_factory=set)
     values: dict[str, tuple[str, Any]] = field(default_factory=dict)
@@ -63,14 +69,56 @@ class _NodeAcc:
         if held is None or version > held[0]:
             self.values[prop] = (version, value)
 
+    def create_row(self, index: int) -> dict[str, Any]:
+        """The node as it is when the graph does not hold it yet."""
+        props: dict[str, Any] = dict(zip(self.ref.key_props, self.ref.key, strict=True))
+        if self.affected:  # a reference by key only exists; it takes no values and no lineage
+            for prop, (version, value) in self.values.items():
+                props[prop] = value
+                props["_v_" + prop] = version
+            props["firstEventTime"] = self.tmin
+            props["lastEventTime"] = self.tmax
+            props["sourceSystems"] = sorted(self.sources)
+        return {"i": index, "labels": sorted(self.labels | {self.ref.label}), "p": props}
+
+    def update_row(self, index: int) -> dict[str, Any]:
+        """What the versioned update needs when the graph holds the node already."""
+        return {
+            "i": index,
+            "labels": sorted(self.labels - {self.ref.label}),
+            "p": {p: v for p, (_, v) in self.values.items()},
+            "v": {p: ver for p, (ver, _) in self.values.items()},
+            "tmin": self.tmin,
+            "tmax": self.tmax,
+            "src": sorted(self.sources),
+        }
+
+
+@dataclass
+class _Prepared:
+    """The database-independent part of a batch, rows ready to send.
+
+    Nodes are numbered; every row names nodes by number (``i``, ``a``, ``b``, ``s``, ``aff``), and
+    the statements find them through ``$ids``, the element ids the transaction learns (lookup)
+    or makes (creation). So the write path builds no rows: it only sorts them into new and known.
+    """
+
+    nodes: list[_NodeAcc]
+    lookup: dict[str, list[dict[str, Any]]]  # one list per keyed label: rows {i, k}
+    creates: list[dict[str, Any]]  # per node: the node as created when the graph lacks it
+    updates: list[dict[str, Any] | None]  # per affected node: its versioned update
+    to_many: list[dict[str, Any]]  # {t: type, a: source node, b: target node}
+    to_one: list[dict[str, Any]]  # the same and v: version of the newest event that set it
+    events: list[dict[str, Any]]  # the event, s: its source system node, aff: nodes it affected
+
 
 @dataclass(frozen=True)
 class WritePlan:
-    """A batch ready to send: its first occurrence of each event id, the repeats, the statements."""
+    """A batch ready to send: its first occurrence of each event id, the repeats, the rows."""
 
     unique: list[MappedEvent]
     repeats: list[str]
-    statements: list[tuple[str, list[dict[str, Any]]]]
+    prepared: _Prepared
 
 
 @dataclass
@@ -78,10 +126,68 @@ class WriteResult:
     loaded: list[str] = field(default_factory=list)
     duplicates: list[str] = field(default_factory=list)
     statements: int = 0
+    created_nodes: int = 0
+    updated_nodes: int = 0
+
+
+# Every plan of the writer is index or element-id seeks and creations, right on an empty graph as on
+# a full one. Neo4j would still plan them again whenever its statistics drift, which they do all the
+# time while a load grows the graph from empty (the lookup's plan alone takes about half a second).
+_NO_REPLAN = "CYPHER replan=skip "
+
+_STORED_EVENTS = f"{_NO_REPLAN}MATCH (e:{_q(EVENT_LABEL)}) WHERE e.eventId IN $ids RETURN e.eventId AS id"
+
+_CREATE_NODES = "UNWIND $rows AS r CREATE (n:$(r.labels)) SET n = r.p RETURN r.i AS i, elementId(n) AS id"
+
+# On an existing node only what changes is written: each property whose stored version token is
+# older (or missing), and the event-time bounds when they widen. Writing unchanged values costs
+# Neo4j as much as writing new ones, so nothing is SET unconditionally.
+_UPDATE_NODES = "\n".join(
+    [
+        "UNWIND $rows AS r MATCH (n) WHERE elementId(n) = $ids[r.i]",
+        "FOREACH (p IN [p IN keys(r.v) WHERE coalesce(n['_v_' + p] < r.v[p], true)] |\n"
+        "  SET n[p] = r.p[p], n['_v_' + p] = r.v[p])",
+        "FOREACH (_ IN CASE WHEN coalesce(n.firstEventTime > r.tmin, true) THEN [1] ELSE [] END |\n"
+        "  SET n.firstEventTime = r.tmin)",
+        "FOREACH (_ IN CASE WHEN coalesce(n.lastEventTime < r.tmax, true) THEN [1] ELSE [] END |\n"
+        "  SET n.lastEventTime = r.tmax)",
+        "SET n:$(r.labels)",
+        "WITH n, r WHERE n.sourceSystems IS NULL OR any(s IN r.src WHERE NOT s IN n.sourceSystems)\n"
+        "CALL (n, r) { UNWIND coalesce(n.sourceSystems, []) + r.src AS s "
+        "WITH DISTINCT s ORDER BY s RETURN collect(s) AS sources }\n"
+        "SET n.sourceSystems = sources",
+    ]
+)
+
+_ADD_LABELS = "UNWIND $rows AS r MATCH (n) WHERE elementId(n) = $ids[r.i] SET n:$(r.labels)"
+
+_BY_IDS = (
+    "UNWIND $rows AS r MATCH (a) WHERE elementId(a) = $ids[r.a] MATCH (b) WHERE elementId(b) = $ids[r.b]\n"
+)
+_CREATE_LINKS = _BY_IDS + "CREATE (a)-[:$(r.t)]->(b)"
+_MERGE_LINKS = _BY_IDS + "MERGE (a)-[:$(r.t)]->(b)"
+_CREATE_TO_ONE = _BY_IDS + "CREATE (a)-[:$(r.t) {_v: r.v}]->(b)"
+# The newest event decides a to-one relation of an existing node: links to other targets that are
+# older go, a newer one blocks this row. The link to ``b`` is created only when missing and its
+# version token written only when it grows.
+_UPDATE_TO_ONE = _BY_IDS + (
+    "OPTIONAL MATCH (a)-[o:$(r.t)]->()\n"
+    "WITH a, b, r, collect(o) AS held\n"
+    "WHERE all(o IN held WHERE endNode(o) = b OR o._v < r.v)\n"
+    "FOREACH (o IN [o IN held WHERE endNode(o) <> b] | DELETE o)\n"
+    "FOREACH (o IN [o IN held WHERE endNode(o) = b AND o._v < r.v] | SET o._v = r.v)\n"
+    "FOREACH (_ IN CASE WHEN any(o IN held WHERE endNode(o) = b) THEN [] ELSE [1] END |\n"
+    "  CREATE (a)-[:$(r.t) {_v: r.v}]->(b))"
+)
 
 
 class GraphWriter:
-    """Writes batches of :class:`MappedEvent` in one transaction each."""
+    """Writes batches of :class:`MappedEvent` in one transaction each.
+
+    One writer per graph is the expected deployment. Two loaders creating the same new node at
+    once make one transaction fail on the uniqueness constraint; the pipeline then writes that
+    batch event by event, and each of those looks the node up again.
+    """
 
     def __init__(self, driver: neo4j.Driver, database: str, model: DomainModel) -> None:
         self.driver = driver
@@ -94,16 +200,34 @@ class GraphWriter:
                 "the ontology must define ds:affected, ds:reportedBy and a keyed ds:SourceSystem "
                 "for event lineage"
             )
-        self.affected_type = affected.rel_type
-        self.reported_type = reported.rel_type
         self.source_label = source_cls.neo4j_label
         self.source_key = source_cls.key[0]
         self.source_labels = model.labels_for(SOURCE_CLASS)
+        # One list per keyed label, all in one map parameter: the lookup has one text and one
+        # parameter type whichever labels a batch holds, so Neo4j plans it once (with a parameter
+        # per label, an empty list changes the parameter types and forces a new plan).
+        self._lookup_params = {
+            (c.neo4j_label, tuple(c.key)): f"k{i}" for i, c in enumerate(model.keyed_classes())
+        }
+        self._lookup_cypher = "\nUNION ALL\n".join(
+            f"UNWIND $keys.{param} AS r MATCH (n:{_q(label)} {_key_map(key, 'r.k')}) "
+            "RETURN r.i AS i, elementId(n) AS id, labels(n) AS labels"
+            for (label, key), param in self._lookup_params.items()
+        )
+        self._events_cypher = (
+            f"UNWIND $rows AS r CREATE (e:{_q(EVENT_LABEL)} {{eventId: r.id, eventType: r.type, "
+            "eventTime: r.time, source: r.source, subject: r.subject, ingestedAt: $at})\n"
+            "SET e:$(r.labels)\n"
+            "WITH e, r MATCH (s) WHERE elementId(s) = $ids[r.s]\n"
+            f"CREATE (e)-[:{_q(reported.rel_type)}]->(s)\n"
+            "WITH e, r UNWIND r.aff AS a MATCH (n) WHERE elementId(n) = $ids[a]\n"
+            f"CREATE (e)-[:{_q(affected.rel_type)}]->(n)"
+        )
 
     def plan(self, events: Sequence[MappedEvent]) -> WritePlan:
         """Everything about a batch that needs no database: repeats inside it dropped, updates
-        collapsed, the statements and their rows built. The pipeline plans batch N+1 on its feeder
-        thread while batch N is in Neo4j, so the write path only sends."""
+        collapsed, rows built. The pipeline plans batch N+1 on its feeder thread while batch N is
+        in Neo4j, so the write path mostly sends."""
         seen: set[str] = set()
         unique: list[MappedEvent] = []
         repeats: list[str] = []
@@ -113,7 +237,7 @@ class GraphWriter:
             else:
                 seen.add(event.envelope.id)
                 unique.append(event)
-        return WritePlan(unique, repeats, self._statements(unique))
+        return WritePlan(unique, repeats, self._prepare(unique))
 
     def write(self, events: Sequence[MappedEvent], plan: WritePlan | None = None) -> WriteResult:
         """Write one batch in one transaction; ``plan`` is :meth:`plan` of the same events."""
@@ -121,212 +245,138 @@ class GraphWriter:
         with self.driver.session(database=self.database) as session:
             return session.execute_write(self._write_tx, plan)
 
+    # -- planning ----------------------------------------------------------------------------------
+    def _prepare(self, events: Sequence[MappedEvent]) -> _Prepared:
+        index: dict[EntityRef, int] = {}
+        nodes: list[_NodeAcc] = []
+
+        def node(ref: EntityRef) -> _NodeAcc:
+            at = index.get(ref)
+            if at is None:
+                at = index[ref] = len(nodes)
+                nodes.append(_NodeAcc(ref))
+            return nodes[at]
+
+        to_many: set[tuple[str, int, int]] = set()
+        to_one: dict[tuple[str, int], tuple[str, int]] = {}
+        event_rows: list[dict[str, Any]] = []
+        for event in events:
+            env = event.envelope
+            version = env.version_token
+            source_ref = EntityRef(self.source_label, (self.source_key,), (env.source,))
+            source = node(source_ref)
+            source.labels.update(self.source_labels)
+            source.affected = True
+            source.touch(env.time, env.source)
+            affected: dict[int, None] = {}
+            for write in event.entities:
+                acc = node(write.ref)
+                acc.labels.update(write.labels)
+                if write.affected:  # lineage only for what the event affects; references just exist
+                    acc.affected = True
+                    acc.touch(env.time, env.source)
+                    affected[index[write.ref]] = None
+                for prop, value in write.properties.items():
+                    acc.offer(prop, version, value)
+            for rel in event.relations:  # between entities of the event (the mapping checks it)
+                a, b = index[rel.source], index[rel.target]
+                if rel.to_many:
+                    to_many.add((rel.rel_type, a, b))
+                else:
+                    held = to_one.get((rel.rel_type, a))
+                    if held is None or version > held[0]:
+                        to_one[(rel.rel_type, a)] = (version, b)
+            row = {
+                "labels": [x for x in event.event_labels if x != EVENT_LABEL],
+                "id": env.id,
+                "type": env.type,
+                "time": env.time,
+                "source": env.source,
+                "subject": env.subject,
+            }
+            row["s"] = index[source_ref]
+            row["aff"] = list(affected)
+            event_rows.append(row)
+        lookup: dict[str, list[dict[str, Any]]] = {param: [] for param in self._lookup_params.values()}
+        for i, acc in enumerate(nodes):
+            param = self._lookup_params.get((acc.ref.label, acc.ref.key_props))
+            if param is None:
+                raise ValueError(
+                    f"{acc.ref.label} keyed by {', '.join(acc.ref.key_props)} is not a keyed class of the "
+                    "ontology (owl:hasKey); the mapping cannot address it"
+                )
+            lookup[param].append({"i": i, "k": list(acc.ref.key)})
+        return _Prepared(
+            nodes,
+            lookup,
+            [acc.create_row(i) for i, acc in enumerate(nodes)],
+            [acc.update_row(i) if acc.affected else None for i, acc in enumerate(nodes)],
+            [{"t": t, "a": a, "b": b} for t, a, b in sorted(to_many)],
+            [{"t": t, "a": a, "b": b, "v": v} for (t, a), (v, b) in sorted(to_one.items())],
+            event_rows,
+        )
+
     # -- the transaction ---------------------------------------------------------------------------
     def _write_tx(self, tx: neo4j.ManagedTransaction, plan: WritePlan) -> WriteResult:
         result = WriteResult(duplicates=list(plan.repeats))
-        stored = {
-            record["id"]
-            for record in tx.run(
-                f"MATCH (e:{_q(EVENT_LABEL)}) WHERE e.eventId IN $ids RETURN e.eventId AS id",
-                ids=[e.envelope.id for e in plan.unique],
-            )
-        }
-        statements = plan.statements
         fresh = plan.unique
+        prepared = plan.prepared
+        stored = {record["id"] for record in tx.run(_STORED_EVENTS, ids=[e.envelope.id for e in fresh])}
+        result.statements += 1
         if stored:  # a replay: plan again without what is already in the graph
-            result.duplicates.extend(e.envelope.id for e in plan.unique if e.envelope.id in stored)
-            fresh = [e for e in plan.unique if e.envelope.id not in stored]
-            statements = self._statements(fresh)
-        for cypher, rows in statements:
-            tx.run(cypher, rows=rows).consume()
-            result.statements += 1
+            result.duplicates.extend(e.envelope.id for e in fresh if e.envelope.id in stored)
+            fresh = [e for e in fresh if e.envelope.id not in stored]
+            prepared = self._prepare(fresh)
+        if fresh:
+            self._send(tx, prepared, result)
         result.loaded = [e.envelope.id for e in fresh]
         return result
 
-    def _statements(self, events: Sequence[MappedEvent]) -> list[tuple[str, list[dict[str, Any]]]]:
-        if not events:
-            return []
-        return [
-            *self._node_statements(self._collapse(events)),
-            *self._relation_statements(events),
-            *self._event_statements(events),
-        ]
+    def _send(self, tx: neo4j.ManagedTransaction, prepared: _Prepared, result: WriteResult) -> None:
+        def run(cypher: str, **params: Any) -> neo4j.Result:
+            result.statements += 1
+            return tx.run(_NO_REPLAN + cypher, params)
 
-    def _collapse(self, events: Iterable[MappedEvent]) -> dict[EntityRef, _NodeAcc]:
-        nodes: dict[EntityRef, _NodeAcc] = {}
-        for event in events:
-            env = event.envelope
-            source_ref = EntityRef(self.source_label, (self.source_key,), (env.source,))
-            touched = [(source_ref, self.source_labels, {}, True)]
-            touched += [(w.ref, w.labels, w.properties, w.affected) for w in event.entities]
-            for ref, labels, props, affected in touched:
-                acc = nodes.get(ref)
-                if acc is None:
-                    acc = nodes[ref] = _NodeAcc(ref)
-                acc.labels.update(labels)
-                if affected:  # lineage only for what the event affects; references just exist
-                    acc.affected = True
-                    acc.touch(env.time, env.source)
-                for prop, value in props.items():
-                    acc.offer(prop, env.version_token, value)
-        return nodes
+        nodes = prepared.nodes
+        ids: list[str | None] = [None] * len(nodes)
+        updates, relabels = [], []
+        for record in run(self._lookup_cypher, keys=prepared.lookup):
+            i = record["i"]
+            ids[i] = record["id"]
+            update = prepared.updates[i]
+            if update is not None:
+                updates.append(update)
+            elif not nodes[i].labels <= set(record["labels"]):
+                relabels.append({"i": i, "labels": sorted(nodes[i].labels)})
+        created = [row for row, element_id in zip(prepared.creates, ids, strict=True) if element_id is None]
+        new = [False] * len(nodes)
+        if created:
+            for record in run(_CREATE_NODES, rows=created):
+                ids[record["i"]] = record["id"]
+                new[record["i"]] = True
+        if updates:
+            run(_UPDATE_NODES, rows=updates, ids=ids).consume()
+        if relabels:
+            run(_ADD_LABELS, rows=relabels, ids=ids).consume()
+        result.created_nodes += len(created)
+        result.updated_nodes += len(updates)
 
-    def _node_statements(self, nodes: dict[EntityRef, _NodeAcc]) -> list[tuple[str, list[dict[str, Any]]]]:
-        groups: dict[tuple[Any, ...], list[dict[str, Any]]] = defaultdict(list)
-        for acc in nodes.values():
-            groups[(acc.ref.label, acc.ref.key_props, acc.affected)].append(
-                {
-                    "k": list(acc.ref.key),
-                    "labels": sorted(acc.labels - {acc.ref.label}),
-                    "p": {p: v for p, (_, v) in acc.values.items()},
-                    "v": {p: ver for p, (ver, _) in acc.values.items()},
-                    "vp": {"_v_" + p: ver for p, (ver, _) in acc.values.items()},
-                    "tmin": acc.tmin,
-                    "tmax": acc.tmax,
-                    "src": sorted(acc.sources),
-                }
-            )
-        return [
-            (_node_cypher(label, key_props, affected), rows)
-            for (label, key_props, affected), rows in sorted(groups.items())
-        ]
-
-    def _relation_statements(self, events: Sequence[MappedEvent]) -> list[tuple[str, list[dict[str, Any]]]]:
-        to_many: dict[tuple[Any, ...], set[tuple[tuple[Any, ...], tuple[Any, ...]]]] = defaultdict(set)
-        to_one: dict[tuple[Any, ...], dict[tuple[Any, ...], tuple[str, tuple[Any, ...]]]] = defaultdict(dict)
-        for event in events:
-            version = event.envelope.version_token
-            for rel in event.relations:
-                shape = (
-                    rel.rel_type,
-                    rel.source.label,
-                    rel.source.key_props,
-                    rel.target.label,
-                    rel.target.key_props,
-                )
-                if rel.to_many:
-                    to_many[shape].add((rel.source.key, rel.target.key))
-                else:
-                    held = to_one[shape].get(rel.source.key)
-                    if held is None or version > held[0]:
-                        to_one[shape][rel.source.key] = (version, rel.target.key)
-        statements = []
-        for shape, pairs in sorted(to_many.items()):
-            rows = [{"a": list(a), "b": list(b)} for a, b in sorted(pairs, key=repr)]
-            statements.append((_relation_cypher(*shape, to_many=True), rows))
-        for shape, targets in sorted(to_one.items()):
-            rows = [{"a": list(a), "b": list(b), "v": v} for a, (v, b) in sorted(targets.items(), key=repr)]
-            statements.append((_relation_cypher(*shape, to_many=False), rows))
-        return statements
-
-    def _event_statements(self, events: Sequence[MappedEvent]) -> list[tuple[str, list[dict[str, Any]]]]:
-        now = dt.datetime.now(dt.UTC)
-        by_labels: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
-        affected: dict[tuple[str, tuple[str, ...]], set[tuple[str, tuple[Any, ...]]]] = defaultdict(set)
-        for event in events:
-            env = event.envelope
-            by_labels[(EVENT_LABEL,)].append(
-                {
-                    "labels": [x for x in event.event_labels if x != EVENT_LABEL],
-                    "id": env.id,
-                    "type": env.type,
-                    "time": env.time,
-                    "source": env.source,
-                    "subject": env.subject,
-                    "at": now,
-                }
-            )
-            for write in event.entities:
-                if write.affected:
-                    affected[(write.ref.label, write.ref.key_props)].add((env.id, write.ref.key))
-        statements = []
-        for labels, rows in sorted(by_labels.items()):
-            statements.append(
-                (_event_cypher(labels, self.reported_type, self.source_label, self.source_key), rows)
-            )
-        for (label, key_props), pairs in sorted(affected.items()):
-            rows = [{"e": e, "k": list(k)} for e, k in sorted(pairs, key=repr)]
-            statements.append((_affected_cypher(label, key_props, self.affected_type), rows))
-        return statements
+        fresh_links, known_links = [], []
+        for row in prepared.to_many:
+            (fresh_links if new[row["a"]] or new[row["b"]] else known_links).append(row)
+        fresh_one, known_one = [], []
+        for row in prepared.to_one:
+            (fresh_one if new[row["a"]] else known_one).append(row)
+        for cypher, rows in (
+            (_CREATE_LINKS, fresh_links),
+            (_MERGE_LINKS, known_links),
+            (_CREATE_TO_ONE, fresh_one),
+            (_UPDATE_TO_ONE, known_one),
+        ):
+            if rows:
+                run(cypher, rows=rows, ids=ids).consume()
+        run(self._events_cypher, rows=prepared.events, ids=ids, at=dt.datetime.now(dt.UTC)).consume()
 
 
-def _key_map(key_props: tuple[str, ...], var: str) -> str:
+def _key_map(key_props: Sequence[str], var: str) -> str:
     return "{" + ", ".join(f"{_q(p)}: {var}[{i}]" for i, p in enumerate(key_props)) + "}"
-
-
-def _node_cypher(label: str, key_props: tuple[str, ...], affected: bool) -> str:
-    # Labels are the model's (validated names), passed as data: one statement text per label.
-    merge = f"UNWIND $rows AS r MERGE (n:{_q(label)} {_key_map(key_props, 'r.k')})"
-    if not affected:  # a reference by key: the node exists, nothing else changes
-        return f"{merge}\nSET n:$(r.labels)"
-    # A new node takes the batch's values as they are (the common case when loading history).
-    # On an existing one, only what changes is written: each property whose stored version token
-    # is older (or missing), and the event-time bounds when they widen. Writing unchanged values
-    # costs Neo4j as much as writing new ones, so nothing is SET unconditionally.
-    return "\n".join(
-        [
-            merge,
-            "ON CREATE SET n += r.p, n += r.vp, n.firstEventTime = r.tmin, n.lastEventTime = r.tmax, "
-            "n.sourceSystems = r.src",
-            "WITH n, r",
-            "FOREACH (p IN [p IN keys(r.v) WHERE coalesce(n['_v_' + p] < r.v[p], true)] |\n"
-            "  SET n[p] = r.p[p], n['_v_' + p] = r.v[p])",
-            "FOREACH (_ IN CASE WHEN coalesce(n.firstEventTime > r.tmin, true) THEN [1] ELSE [] END |\n"
-            "  SET n.firstEventTime = r.tmin)",
-            "FOREACH (_ IN CASE WHEN coalesce(n.lastEventTime < r.tmax, true) THEN [1] ELSE [] END |\n"
-            "  SET n.lastEventTime = r.tmax)",
-            "SET n:$(r.labels)",
-            "WITH n, r WHERE n.sourceSystems IS NULL OR any(s IN r.src WHERE NOT s IN n.sourceSystems)\n"
-            "CALL (n, r) { UNWIND coalesce(n.sourceSystems, []) + r.src AS s "
-            "WITH DISTINCT s ORDER BY s RETURN collect(s) AS sources }\n"
-            "SET n.sourceSystems = sources",
-        ]
-    )
-
-
-def _relation_cypher(
-    rel_type: str,
-    a_label: str,
-    a_key: tuple[str, ...],
-    b_label: str,
-    b_key: tuple[str, ...],
-    *,
-    to_many: bool,
-) -> str:
-    head = (
-        f"UNWIND $rows AS r MATCH (a:{_q(a_label)} {_key_map(a_key, 'r.a')}) "
-        f"MATCH (b:{_q(b_label)} {_key_map(b_key, 'r.b')})"
-    )
-    if to_many:
-        return f"{head}\nMERGE (a)-[:{_q(rel_type)}]->(b)"
-    t = _q(rel_type)
-    # The newest event decides a to-one relation: links to other targets that are older go, a newer
-    # one blocks this row. The link to ``b`` is created only when missing and its version token
-    # written only when it grows.
-    return (
-        f"{head}\nOPTIONAL MATCH (a)-[o:{t}]->()\n"
-        "WITH a, b, r, collect(o) AS held\n"
-        "WHERE all(o IN held WHERE endNode(o) = b OR o._v < r.v)\n"
-        "FOREACH (o IN [o IN held WHERE endNode(o) <> b] | DELETE o)\n"
-        "FOREACH (o IN [o IN held WHERE endNode(o) = b AND o._v < r.v] | SET o._v = r.v)\n"
-        f"FOREACH (_ IN CASE WHEN any(o IN held WHERE endNode(o) = b) THEN [] ELSE [1] END |\n"
-        f"  CREATE (a)-[:{t} {{_v: r.v}}]->(b))"
-    )
-
-
-def _event_cypher(labels: tuple[str, ...], reported: str, source_label: str, source_key: str) -> str:
-    label_text = "".join(f":{_q(x)}" for x in labels)
-    return (
-        f"UNWIND $rows AS r CREATE (e{label_text} {{eventId: r.id, eventType: r.type, eventTime: r.time, "
-        "source: r.source, subject: r.subject, ingestedAt: r.at})\nSET e:$(r.labels)\n"
-        f"WITH e, r MATCH (s:{_q(source_label)} {{{_q(source_key)}: r.source}})\n"
-        f"CREATE (e)-[:{_q(reported)}]->(s)"
-    )
-
-
-def _affected_cypher(label: str, key_props: tuple[str, ...], affected: str) -> str:
-    return (
-        f"UNWIND $rows AS r MATCH (e:{_q(EVENT_LABEL)} {{eventId: r.e}}) "
-        f"MATCH (n:{_q(label)} {_key_map(key_props, 'r.k')})\n"
-        f"CREATE (e)-[:{_q(affected)}]->(n)"
-    )
