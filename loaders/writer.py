@@ -79,19 +79,53 @@ class _NodeAcc:
             props["firstEventTime"] = self.tmin
             props["lastEventTime"] = self.tmax
             props["sourceSystems"] = sorted(self.sources)
-        return {"i": index, "labels": sorted(self.labels | {self.ref.label}), "p": props}
+        plain, times, dates = _wire(props)
+        return {
+            "i": index,
+            "labels": sorted(self.labels | {self.ref.label}),
+            "p": plain,
+            "t": times,
+            "d": dates,
+        }
 
     def update_row(self, index: int) -> dict[str, Any]:
         """What the versioned update needs when the graph holds the node already."""
+        plain, times, dates = _wire({p: v for p, (_, v) in self.values.items()})
         return {
             "i": index,
             "labels": sorted(self.labels - {self.ref.label}),
-            "p": {p: v for p, (_, v) in self.values.items()},
+            "p": plain,
+            "t": times,
+            "d": dates,
             "v": {p: ver for p, (ver, _) in self.values.items()},
-            "tmin": self.tmin,
-            "tmax": self.tmax,
+            "tmin": _iso(self.tmin),
+            "tmax": _iso(self.tmax),
             "src": sorted(self.sources),
         }
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _wire(values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str], dict[str, str]]:
+    """Values split for sending: plain ones, date-times and dates as ISO 8601 text.
+
+    The driver turns each Python ``datetime`` into Bolt's structure in pure Python, about as costly
+    as the rest of the row together; the statements parse the text with ``datetime()`` and
+    ``date()`` on the server instead, which stores the same values.
+    """
+    plain: dict[str, Any] = {}
+    times: dict[str, str] = {}
+    dates: dict[str, str] = {}
+    for key, value in values.items():
+        if isinstance(value, dt.datetime):
+            times[key] = value.isoformat()
+        elif isinstance(value, dt.date):
+            dates[key] = value.isoformat()
+        else:
+            plain[key] = value
+    return plain, times, dates
 
 
 @dataclass
@@ -137,7 +171,12 @@ _NO_REPLAN = "CYPHER replan=skip "
 
 _STORED_EVENTS = f"{_NO_REPLAN}MATCH (e:{_q(EVENT_LABEL)}) WHERE e.eventId IN $ids RETURN e.eventId AS id"
 
-_CREATE_NODES = "UNWIND $rows AS r CREATE (n:$(r.labels)) SET n = r.p RETURN r.i AS i, elementId(n) AS id"
+_CREATE_NODES = (
+    "UNWIND $rows AS r CREATE (n:$(r.labels)) SET n = r.p\n"
+    "FOREACH (k IN keys(r.t) | SET n[k] = datetime(r.t[k]))\n"
+    "FOREACH (k IN keys(r.d) | SET n[k] = date(r.d[k]))\n"
+    "RETURN r.i AS i, elementId(n) AS id"
+)
 
 # On an existing node only what changes is written: each property whose stored version token is
 # older (or missing), and the event-time bounds when they widen. Writing unchanged values costs
@@ -146,11 +185,12 @@ _UPDATE_NODES = "\n".join(
     [
         "UNWIND $rows AS r MATCH (n) WHERE elementId(n) = $ids[r.i]",
         "FOREACH (p IN [p IN keys(r.v) WHERE coalesce(n['_v_' + p] < r.v[p], true)] |\n"
-        "  SET n[p] = r.p[p], n['_v_' + p] = r.v[p])",
-        "FOREACH (_ IN CASE WHEN coalesce(n.firstEventTime > r.tmin, true) THEN [1] ELSE [] END |\n"
-        "  SET n.firstEventTime = r.tmin)",
-        "FOREACH (_ IN CASE WHEN coalesce(n.lastEventTime < r.tmax, true) THEN [1] ELSE [] END |\n"
-        "  SET n.lastEventTime = r.tmax)",
+        "  SET n[p] = coalesce(r.p[p], datetime(r.t[p]), date(r.d[p])), n['_v_' + p] = r.v[p])",
+        "WITH n, r, datetime(r.tmin) AS tmin, datetime(r.tmax) AS tmax",
+        "FOREACH (_ IN CASE WHEN coalesce(n.firstEventTime > tmin, true) THEN [1] ELSE [] END |\n"
+        "  SET n.firstEventTime = tmin)",
+        "FOREACH (_ IN CASE WHEN coalesce(n.lastEventTime < tmax, true) THEN [1] ELSE [] END |\n"
+        "  SET n.lastEventTime = tmax)",
         "SET n:$(r.labels)",
         "WITH n, r WHERE n.sourceSystems IS NULL OR any(s IN r.src WHERE NOT s IN n.sourceSystems)\n"
         "CALL (n, r) { UNWIND coalesce(n.sourceSystems, []) + r.src AS s "
@@ -216,7 +256,7 @@ class GraphWriter:
         )
         self._events_cypher = (
             f"UNWIND $rows AS r CREATE (e:{_q(EVENT_LABEL)} {{eventId: r.id, eventType: r.type, "
-            "eventTime: r.time, source: r.source, subject: r.subject, ingestedAt: $at})\n"
+            "eventTime: datetime(r.time), source: r.source, subject: r.subject, ingestedAt: $at})\n"
             "SET e:$(r.labels)\n"
             "WITH e, r MATCH (s) WHERE elementId(s) = $ids[r.s]\n"
             f"CREATE (e)-[:{_q(reported.rel_type)}]->(s)\n"
@@ -290,7 +330,7 @@ class GraphWriter:
                 "labels": [x for x in event.event_labels if x != EVENT_LABEL],
                 "id": env.id,
                 "type": env.type,
-                "time": env.time,
+                "time": env.time.isoformat(),
                 "source": env.source,
                 "subject": env.subject,
             }
