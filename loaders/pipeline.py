@@ -8,6 +8,7 @@ source's position is committed (``on_commit``) only after the batch's transactio
 
 from __future__ import annotations
 
+import gc
 import logging
 import queue
 import sys
@@ -86,6 +87,11 @@ class _Batch:
 
 _END = object()
 
+# Preparing a batch allocates many short-lived containers; with the default gen-0 threshold (700)
+# the cyclic collector runs every few events and keeps walking the long-lived heap (the compiled
+# model, the shapes graph, the batches in flight): measured at ~40 % of preparation time.
+GC_GEN0_THRESHOLD = 10_000
+
 
 class Pipeline:
     """Prepares and writes events. Build once (composition root); ``run`` per source."""
@@ -145,6 +151,11 @@ class Pipeline:
         # the GIL back at once rather than after the feeder's 5 ms default time slice.
         previous_interval = sys.getswitchinterval()
         sys.setswitchinterval(min(previous_interval, 0.0002))
+        # What exists before the run (model, shapes, mappings) lives as long as the process: keep
+        # it out of every collection, and collect young objects less often.
+        previous_gc = gc.get_threshold()
+        gc.freeze()
+        gc.set_threshold(max(previous_gc[0], GC_GEN0_THRESHOLD), *previous_gc[1:])
         batches: queue.Queue[Any] = queue.Queue(maxsize=3)
         failure: list[BaseException] = []
         stop = stop or threading.Event()
@@ -171,6 +182,8 @@ class Pipeline:
                     feeder.join(0.05)
             stats.seconds = time.perf_counter() - started
             sys.setswitchinterval(previous_interval)
+            gc.set_threshold(*previous_gc)
+            gc.unfreeze()
         if failure:
             raise failure[0]
         return stats
