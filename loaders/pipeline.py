@@ -91,6 +91,45 @@ _END = object()
 # the cyclic collector runs every few events and keeps walking the long-lived heap (the compiled
 # model, the shapes graph, the batches in flight): measured at ~40 % of preparation time.
 GC_GEN0_THRESHOLD = 10_000
+#: The writer thread waits on Neo4j most of the time; when an answer arrives it should get the GIL
+#: back at once rather than after the feeder's 5 ms default time slice.
+SWITCH_INTERVAL_S = 0.0002
+
+
+class _InterpreterTuning:
+    """Process-wide settings for the length of the runs in progress (several may run at once):
+    the first run to start applies them, the last to end restores what was there before."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._runs = 0
+        self._saved: tuple[float, tuple[int, int, int]] | None = None
+
+    def enter(self) -> None:
+        with self._lock:
+            self._runs += 1
+            if self._runs > 1:
+                return
+            threshold = gc.get_threshold()
+            self._saved = (sys.getswitchinterval(), threshold)
+            sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL_S))
+            # What exists before the run (model, shapes, mappings) lives as long as the process:
+            # keep it out of every collection, and collect young objects less often.
+            gc.freeze()
+            gc.set_threshold(max(threshold[0], GC_GEN0_THRESHOLD), *threshold[1:])
+
+    def leave(self) -> None:
+        with self._lock:
+            self._runs -= 1
+            if self._runs or self._saved is None:
+                return
+            interval, threshold = self._saved
+            sys.setswitchinterval(interval)
+            gc.set_threshold(*threshold)
+            gc.unfreeze()
+
+
+_interpreter_tuning = _InterpreterTuning()
 
 
 class Pipeline:
@@ -147,15 +186,7 @@ class Pipeline:
     ) -> LoadStats:
         stats = LoadStats()
         started = time.perf_counter()
-        # The writer thread waits on Neo4j most of the time; when an answer arrives it should get
-        # the GIL back at once rather than after the feeder's 5 ms default time slice.
-        previous_interval = sys.getswitchinterval()
-        sys.setswitchinterval(min(previous_interval, 0.0002))
-        # What exists before the run (model, shapes, mappings) lives as long as the process: keep
-        # it out of every collection, and collect young objects less often.
-        previous_gc = gc.get_threshold()
-        gc.freeze()
-        gc.set_threshold(max(previous_gc[0], GC_GEN0_THRESHOLD), *previous_gc[1:])
+        _interpreter_tuning.enter()
         batches: queue.Queue[Any] = queue.Queue(maxsize=3)
         failure: list[BaseException] = []
         stop = stop or threading.Event()
@@ -181,9 +212,7 @@ class Pipeline:
                 except queue.Empty:
                     feeder.join(0.05)
             stats.seconds = time.perf_counter() - started
-            sys.setswitchinterval(previous_interval)
-            gc.set_threshold(*previous_gc)
-            gc.unfreeze()
+            _interpreter_tuning.leave()
         if failure:
             raise failure[0]
         return stats

@@ -8,7 +8,8 @@ One transaction per batch, a handful of statements whatever the batch holds:
 2. updates to the same node are collapsed in Python (one row per node and batch);
 3. one lookup finds which of the batch's nodes exist (one index seek per node, all labels in one
    statement); new nodes are ``CREATE``\\ d with all their values in one statement, and only the
-   existing ones go through the versioned update;
+   existing ones go through the versioned update, after their write locks are taken (so a
+   concurrent writer's update of the same node is read after it commits);
 4. each property carries a version token (``_v_<property>``: UTC event time, then event id); an
    update older than the stored one leaves the newer value in place, so any arrival order gives
    the same graph;
@@ -32,6 +33,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import neo4j
+import neo4j.exceptions
 
 from graph_service.ontology.model import DomainModel
 from loaders.mapping import EntityRef, MappedEvent
@@ -39,6 +41,8 @@ from loaders.mapping import EntityRef, MappedEvent
 log = logging.getLogger(__name__)
 
 EVENT_LABEL = "DomainEvent"
+#: Times a batch is tried when another writer creates one of its new nodes first (see ``write``).
+CONSTRAINT_ATTEMPTS = 3
 SOURCE_CLASS = "SourceSystem"
 
 
@@ -199,6 +203,12 @@ _UPDATE_NODES = "\n".join(
     ]
 )
 
+# Taken before the versioned update reads a node's version tokens or a to-one relation's links:
+# setting a label the node has changes nothing but takes its write lock, so a concurrent writer's
+# update of the same node waits for this transaction, and reads after its commit, instead of both
+# reading the old version and the older event's value landing last.
+_LOCK_NODES = "UNWIND $rows AS r MATCH (n) WHERE elementId(n) = $ids[r.i] SET n:$(r.label)"
+
 _ADD_LABELS = "UNWIND $rows AS r MATCH (n) WHERE elementId(n) = $ids[r.i] SET n:$(r.labels)"
 
 _BY_IDS = (
@@ -224,9 +234,8 @@ _UPDATE_TO_ONE = _BY_IDS + (
 class GraphWriter:
     """Writes batches of :class:`MappedEvent` in one transaction each.
 
-    One writer per graph is the expected deployment. Two loaders creating the same new node at
-    once make one transaction fail on the uniqueness constraint; the pipeline then writes that
-    batch event by event, and each of those looks the node up again.
+    Several writers may load into one graph: when two create the same new node at once, the
+    uniqueness constraint refuses the second, whose batch is written again (see :meth:`write`).
     """
 
     def __init__(self, driver: neo4j.Driver, database: str, model: DomainModel) -> None:
@@ -280,10 +289,23 @@ class GraphWriter:
         return WritePlan(unique, repeats, self._prepare(unique))
 
     def write(self, events: Sequence[MappedEvent], plan: WritePlan | None = None) -> WriteResult:
-        """Write one batch in one transaction; ``plan`` is :meth:`plan` of the same events."""
+        """Write one batch in one transaction; ``plan`` is :meth:`plan` of the same events.
+
+        If another writer created one of the batch's new nodes after the lookup, the ``CREATE``
+        fails on the uniqueness constraint and the whole transaction is rolled back; it is run
+        again (its lookup now finds the node), as a ``MERGE`` would have waited and matched.
+        """
         plan = plan or self.plan(events)
-        with self.driver.session(database=self.database) as session:
-            return session.execute_write(self._write_tx, plan)
+        attempt = 1
+        while True:
+            try:
+                with self.driver.session(database=self.database) as session:
+                    return session.execute_write(self._write_tx, plan)
+            except neo4j.exceptions.ConstraintError:
+                if attempt >= CONSTRAINT_ATTEMPTS:
+                    raise
+                attempt += 1
+                log.info("another writer created a node of this batch first; writing the batch again")
 
     # -- planning ----------------------------------------------------------------------------------
     def _prepare(self, events: Sequence[MappedEvent]) -> _Prepared:
@@ -388,6 +410,14 @@ class GraphWriter:
                 updates.append(update)
             elif not nodes[i].labels <= set(record["labels"]):
                 relabels.append({"i": i, "labels": sorted(nodes[i].labels)})
+        to_one_sources = {row["a"] for row in prepared.to_one}
+        locks = [
+            {"i": i, "label": nodes[i].ref.label}
+            for i, element_id in sorted(enumerate(ids), key=lambda pair: pair[1] or "")
+            if element_id is not None and (prepared.updates[i] is not None or i in to_one_sources)
+        ]
+        if locks:  # in element-id order, so two writers take them in the same order
+            run(_LOCK_NODES, rows=locks, ids=ids).consume()
         created = [row for row, element_id in zip(prepared.creates, ids, strict=True) if element_id is None]
         new = [False] * len(nodes)
         if created:
