@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import uuid
 from collections.abc import Iterator
@@ -33,12 +34,17 @@ class DeadLetter:
 
 
 class DeadLetterStore:
-    """Append-only JSON Lines file; retries are recorded as ``retried`` markers, never deletions."""
+    """Append-only JSON Lines file; retries are recorded as ``retried`` markers, never deletions.
+
+    An event rejected again from the same origin (a Kafka message redelivered after a crash, a
+    file loaded twice) is recorded once: its letter is already there and not yet retried.
+    """
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         self.path = directory / "deadletters.jsonl"
         self._lock = threading.Lock()
+        self._held: set[tuple[str, str, str]] | None = None  # (origin, reason, digest) not retried
 
     def add(
         self,
@@ -50,7 +56,10 @@ class DeadLetterStore:
         event_type: str | None = None,
         origin: str | None = None,
         report: str | None = None,
-    ) -> DeadLetter:
+    ) -> DeadLetter | None:
+        """Record a rejected event; ``None`` when the same event from the same origin is recorded
+        already (and not yet retried)."""
+        key = (origin, reason, _digest(original)) if origin is not None else None
         letter = DeadLetter(
             id=uuid.uuid4().hex[:12],
             at=datetime.now(UTC).isoformat(),
@@ -62,18 +71,34 @@ class DeadLetterStore:
             original=original,
             report=report,
         )
-        self._append(letter.to_json())
+        with self._lock:
+            held = self._held_keys()
+            if key is not None and key in held:
+                return None
+            self._append(letter.to_json())
+            if key is not None:
+                held.add(key)
         return letter
 
     def mark_retried(self, letter_ids: list[str]) -> None:
-        for letter_id in letter_ids:
-            self._append({"retried": letter_id, "at": datetime.now(UTC).isoformat()})
-
-    def _append(self, record: dict[str, Any]) -> None:
         with self._lock:
-            self.directory.mkdir(parents=True, exist_ok=True)
-            with open(self.path, "ab") as fh:
-                fh.write(orjson.dumps(record) + b"\n")
+            for letter_id in letter_ids:
+                self._append({"retried": letter_id, "at": datetime.now(UTC).isoformat()})
+            self._held = None  # retried letters no longer hold their origin
+
+    def _held_keys(self) -> set[tuple[str, str, str]]:
+        if self._held is None:
+            self._held = {
+                (letter.origin, letter.reason, _digest(letter.original))
+                for letter in self.all()
+                if letter.origin is not None
+            }
+        return self._held
+
+    def _append(self, record: dict[str, Any]) -> None:  # under self._lock
+        self.directory.mkdir(parents=True, exist_ok=True)
+        with open(self.path, "ab") as fh:
+            fh.write(orjson.dumps(record) + b"\n")
 
     def all(self, *, include_retried: bool = False) -> list[DeadLetter]:
         letters: dict[str, DeadLetter] = {}
@@ -99,3 +124,7 @@ class DeadLetterStore:
             for line in fh:
                 if line.strip():
                     yield orjson.loads(line)
+
+
+def _digest(original: str) -> str:
+    return hashlib.blake2b(original.encode("utf-8", errors="replace"), digest_size=16).hexdigest()
