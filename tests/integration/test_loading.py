@@ -127,6 +127,21 @@ def test_shuffling_the_event_order_yields_the_same_graph(
     assert snapshot(store) == in_order
 
 
+def test_the_batch_size_does_not_change_the_graph(
+    store: Neo4jStore, parts: LoaderParts, history: list[dict]
+) -> None:
+    """In one batch of everything nearly every node is new (created with its values at once); in
+    batches of three nearly every node already exists (looked up, locked, updated by version).
+    Both paths must write the same graph."""
+    stats = load(parts, store, records(history), batch_size=len(history))
+    assert stats.batches == 1
+    whole = snapshot(store)
+    store.write("MATCH (n) DETACH DELETE n")
+    small = load(parts, store, records(history), batch_size=3)
+    assert small.rejected_total == 0 and small.loaded == len(history)
+    assert snapshot(store) == whole
+
+
 def test_faulty_events_are_dead_lettered_with_their_reason_and_the_rest_loads(
     store: Neo4jStore, parts: LoaderParts, history: list[dict]
 ) -> None:
