@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import re
 from collections.abc import Mapping, Sequence
 from typing import Annotated, Any, Optional
 
@@ -22,12 +23,15 @@ from graphql import GraphQLError
 from graph_service.api.auth import READER, current_principal
 from graph_service.ontology.model import ClassDef, DomainModel
 from graph_service.store import Neo4jStore
+from graph_service.store.schema import SEARCH_INDEX
 
 MAX_DEPTH = 3
 MAX_LIMIT = 500
 MAX_PATH_LENGTH = 6
 MAX_PATHS = 10
 EVENT_LABEL = "DomainEvent"
+#: Entities the search index proposes before the exact filter and ranking pick ``limit`` of them.
+SEARCH_CANDIDATES = 2000
 LINEAGE_TYPES = ("AFFECTED", "REPORTED_BY")
 #: One colour per bounded context (colour-blind-safe palette, in context order).
 PALETTE = ("#4477AA", "#EE6677", "#228833", "#CCBB44", "#66CCEE", "#AA3377", "#BBBBBB", "#EE8866")
@@ -113,6 +117,7 @@ class Explorer:
     def __init__(self, model: DomainModel, store: Neo4jStore) -> None:
         self.model = model
         self.store = store
+        self._search_index = False  # seen ONLINE once: then it stays (asked again until it is)
         contexts = [c for c in model.bounded_contexts()]
         self.colors = {c: PALETTE[i % len(PALETTE)] for i, c in enumerate(contexts)}
         self.by_label = {c.neo4j_label: c for c in model.classes.values()}
@@ -199,6 +204,14 @@ class Explorer:
             label=relation.label(lang) if relation else rel.type,
         )
 
+    def _search_index_online(self) -> bool:
+        if not self._search_index:
+            rows = self.read(
+                "SHOW INDEXES YIELD name, state WHERE name = $name RETURN state", name=SEARCH_INDEX
+            )
+            self._search_index = bool(rows) and rows[0]["state"] == "ONLINE"
+        return self._search_index
+
     def read(self, query: str, **params: Any) -> list[neo4j.Record]:
         def work() -> list[neo4j.Record]:
             with self.store.driver.session(
@@ -218,15 +231,27 @@ class Explorer:
         needle = text.strip().lower()
         if not needle:
             raise _bad("`text` is empty")
+        words = _fulltext_query(needle)
+        if words and self._search_index_online():
+            # The index proposes candidates (each word of the text inside a word of a key or name);
+            # the same exact test as the scan below then keeps and ranks them.
+            head = (
+                "CALL db.index.fulltext.queryNodes($index, $words, {limit: $candidates}) YIELD node AS n\n"
+                f"WITH n WHERE n:`{label}` AND NOT n:{EVENT_LABEL}\n"
+            )
+        else:  # no index yet (`digispine schema apply` creates it): scan every entity
+            head = f"MATCH (n:`{label}`) WHERE NOT n:{EVENT_LABEL}\n"
         rows = self.read(
-            f"MATCH (n:`{label}`) WHERE NOT n:{EVENT_LABEL}\n"
-            "WITH n, [k IN $keys WHERE n[k] IS NOT NULL | toLower(toString(n[k]))] AS ks\n"
+            head + "WITH n, [k IN $keys WHERE n[k] IS NOT NULL | toLower(toString(n[k]))] AS ks\n"
             "WHERE any(k IN ks WHERE k CONTAINS $t) OR toLower(coalesce(n.name, '')) CONTAINS $t\n"
             "RETURN n ORDER BY CASE WHEN $t IN ks THEN 0 WHEN any(k IN ks WHERE k STARTS WITH $t) THEN 1 "
             "ELSE 2 END, coalesce(n.name, head(ks)) LIMIT $limit",
             keys=keys,
             t=needle,
             limit=limit,
+            index=SEARCH_INDEX,
+            words=words,
+            candidates=SEARCH_CANDIDATES,
         )
         return [self.node(r["n"], lang) for r in rows]
 
@@ -397,3 +422,11 @@ def _text(value: Any) -> str | None:
     if isinstance(value, list):
         return ", ".join(str(v) for v in value)
     return str(value)
+
+
+def _fulltext_query(needle: str) -> str | None:
+    """A Lucene query for the search index: every word of ``needle`` inside a word of the entity
+    (``SO-0001`` → ``*so* AND *0001*``). Words are letters and digits only, so nothing in them is
+    Lucene syntax; ``None`` when the text has no word (then the scan answers)."""
+    words = re.findall(r"[^\W_]+", needle)
+    return " AND ".join(f"*{word}*" for word in words) or None

@@ -35,3 +35,15 @@ def test_event_subclasses_add_no_indexes_but_events_are_indexed_by_time() -> Non
     names = {item.name for item in plan_schema(load_model(REPO / "ontology"))}
     assert "ds_idx_DomainEvent_eventTime" in names
     assert not any(n.startswith("ds_idx_SalesOrderCreated") for n in names)
+
+
+def test_the_explorer_search_index_covers_every_business_key_and_the_name() -> None:
+    model = load_model(REPO / "ontology")
+    item = {item.name: item for item in plan_schema(model)}["ds_search"]
+    assert item.kind == "fulltext" and item.label == "Entity"
+    keys = {k for c in model.classes.values() if not c.is_event for k in c.key}
+    assert set(item.properties) == keys | {"name"}
+    assert "eventId" not in item.properties
+    assert item.cypher.startswith(
+        "CREATE FULLTEXT INDEX `ds_search` IF NOT EXISTS FOR (n:`Entity`) ON EACH [n.`bomId`, "
+    )

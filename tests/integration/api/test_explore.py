@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from graph_service.api.explore import LINEAGE_TYPES
+from graph_service.api.explore import LINEAGE_TYPES, Explorer
 from graph_service.ontology.model import DomainModel
 from graph_service.store import Neo4jStore
 from tests.conftest import auth
@@ -88,6 +88,27 @@ def test_search_finds_by_key_first_and_by_name(client: TestClient, graph: Neo4jS
         {"t": customer["name"][2:8]},
     )
     assert customer["k"] in {n["key"] for n in by_name["searchEntities"]}
+
+
+def test_search_through_the_index_finds_what_a_scan_of_every_entity_finds(
+    graph: Neo4jStore, model: DomainModel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The full-text index only proposes candidates; the exact test and the ranking are the scan's,
+    so both must answer the same, for keys, fragments inside words, names and any letter case."""
+    indexed = Explorer(model, graph)
+    assert indexed._search_index_online(), "apply_schema creates ds_search"
+    scanning = Explorer(model, graph)
+    monkeypatch.setattr(scanning, "_search_index_online", lambda: False)
+    order = graph.read("MATCH (o:SalesOrder) RETURN o.salesOrderNumber AS k ORDER BY k LIMIT 1")[0]["k"]
+    name = graph.read("MATCH (c:Customer) RETURN c.name AS n ORDER BY n LIMIT 1")[0]["n"]
+    texts = [order, order.lower(), order[3:], "L-FG-0000", name, name.upper(), name[2:8], "cnc", "-0"]
+    for text in texts:
+        for class_name in (None, "Lot", "Customer"):
+            by_index = [n.id for n in indexed.search(text, class_name, 500, "en")]
+            by_scan = [n.id for n in scanning.search(text, class_name, 500, "en")]
+            assert sorted(by_index) == sorted(by_scan), (text, class_name)
+            assert by_index[:1] == by_scan[:1], (text, class_name)
+    assert indexed.search(order, None, 5, "en")[0].id == f"SalesOrder:{order}"
 
 
 def test_paths_and_events(client: TestClient, graph: Neo4jStore) -> None:
