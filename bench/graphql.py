@@ -123,7 +123,7 @@ class _RecordingSession:
 
 def load_plant(settings: Settings, store: Neo4jStore, nodes: int, orders_per_day: float, loader: str) -> int:
     """Simulate enough days for ``nodes`` nodes and load them: through the loaders' pipeline, or
-    (``bare``, the default: about three times faster) as the plain ``UNWIND … MERGE`` statements
+    (``bare``, the default, kept so figures compare across runs) as the plain ``UNWIND … MERGE`` statements
     of the mapping, as ``bench/ingest.py`` writes them (no versions and no lineage properties)."""
     parts = load_parts(settings)
     apply_schema(store, parts.model)

@@ -60,7 +60,8 @@ def bare_statements(events: list[MappedEvent]) -> list[tuple[str, list[dict[str,
             nodes[(w.ref.label, w.ref.key_props)].append(
                 {"k": list(w.ref.key), "p": w.properties, "labels": list(w.labels)}
             )
-            affected[(w.ref.label, w.ref.key_props)].append({"e": env.id, "k": list(w.ref.key)})
+            if w.affected:  # lineage for what the event affects, as the mapping says
+                affected[(w.ref.label, w.ref.key_props)].append({"e": env.id, "k": list(w.ref.key)})
         for r in event.relations:
             rels[(r.rel_type, r.source.label, r.source.key_props, r.target.label, r.target.key_props)].append(
                 {"a": list(r.source.key), "b": list(r.target.key)}
