@@ -59,7 +59,6 @@ class DeadLetterStore:
     ) -> DeadLetter | None:
         """Record a rejected event; ``None`` when the same event from the same origin is recorded
         already (and not yet retried)."""
-        key = (origin, reason, _digest(original)) if origin is not None else None
         letter = DeadLetter(
             id=uuid.uuid4().hex[:12],
             at=datetime.now(UTC).isoformat(),
@@ -71,13 +70,14 @@ class DeadLetterStore:
             original=original,
             report=report,
         )
+        key = _held_key(letter)
         with self._lock:
-            held = self._held_keys()
-            if key is not None and key in held:
-                return None
-            self._append(letter.to_json())
             if key is not None:
+                held = self._held_keys()
+                if key in held:
+                    return None
                 held.add(key)
+            self._append(letter.to_json())
         return letter
 
     def mark_retried(self, letter_ids: list[str]) -> None:
@@ -88,11 +88,7 @@ class DeadLetterStore:
 
     def _held_keys(self) -> set[tuple[str, str, str]]:
         if self._held is None:
-            self._held = {
-                (letter.origin, letter.reason, _digest(letter.original))
-                for letter in self.all()
-                if letter.origin is not None
-            }
+            self._held = {key for letter in self.all() if (key := _held_key(letter)) is not None}
         return self._held
 
     def _append(self, record: dict[str, Any]) -> None:  # under self._lock
@@ -126,5 +122,9 @@ class DeadLetterStore:
                     yield orjson.loads(line)
 
 
-def _digest(original: str) -> str:
-    return hashlib.blake2b(original.encode("utf-8", errors="replace"), digest_size=16).hexdigest()
+def _held_key(letter: DeadLetter) -> tuple[str, str, str] | None:
+    """What makes a letter the same event again: origin, reason and the original's digest."""
+    if letter.origin is None:
+        return None
+    digest = hashlib.blake2b(letter.original.encode("utf-8", errors="replace"), digest_size=16).hexdigest()
+    return (letter.origin, letter.reason, digest)

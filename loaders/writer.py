@@ -138,13 +138,12 @@ class _Prepared:
 
     Nodes are numbered; every row names nodes by number (``i``, ``a``, ``b``, ``s``, ``aff``), and
     the statements find them through ``$ids``, the element ids the transaction learns (lookup)
-    or makes (creation). So the write path builds no rows: it only sorts them into new and known.
+    or makes (creation). A node's own row (created or updated) is built in the transaction, once
+    the lookup has said which of the two it needs.
     """
 
     nodes: list[_NodeAcc]
     lookup: dict[str, list[dict[str, Any]]]  # one list per keyed label: rows {i, k}
-    creates: list[dict[str, Any]]  # per node: the node as created when the graph lacks it
-    updates: list[dict[str, Any] | None]  # per affected node: its versioned update
     to_many: list[dict[str, Any]]  # {t: type, a: source node, b: target node}
     to_one: list[dict[str, Any]]  # the same and v: version of the newest event that set it
     events: list[dict[str, Any]]  # the event, s: its source system node, aff: nodes it affected
@@ -164,8 +163,6 @@ class WriteResult:
     loaded: list[str] = field(default_factory=list)
     duplicates: list[str] = field(default_factory=list)
     statements: int = 0
-    created_nodes: int = 0
-    updated_nodes: int = 0
 
 
 # Every plan of the writer is index or element-id seeks and creations, right on an empty graph as on
@@ -173,7 +170,7 @@ class WriteResult:
 # time while a load grows the graph from empty (the lookup's plan alone takes about half a second).
 _NO_REPLAN = "CYPHER replan=skip "
 
-_STORED_EVENTS = f"{_NO_REPLAN}MATCH (e:{_q(EVENT_LABEL)}) WHERE e.eventId IN $ids RETURN e.eventId AS id"
+_STORED_EVENTS = f"MATCH (e:{_q(EVENT_LABEL)}) WHERE e.eventId IN $ids RETURN e.eventId AS id"
 
 _CREATE_NODES = (
     "UNWIND $rows AS r CREATE (n:$(r.labels)) SET n = r.p\n"
@@ -203,13 +200,12 @@ _UPDATE_NODES = "\n".join(
     ]
 )
 
-# Taken before the versioned update reads a node's version tokens or a to-one relation's links:
-# setting a label the node has changes nothing but takes its write lock, so a concurrent writer's
-# update of the same node waits for this transaction, and reads after its commit, instead of both
-# reading the old version and the older event's value landing last.
-_LOCK_NODES = "UNWIND $rows AS r MATCH (n) WHERE elementId(n) = $ids[r.i] SET n:$(r.label)"
-
-_ADD_LABELS = "UNWIND $rows AS r MATCH (n) WHERE elementId(n) = $ids[r.i] SET n:$(r.labels)"
+# Existing nodes that a batch updates or relabels. Setting a label takes the node's write lock even
+# when the node has it already, and this runs before the versioned update reads version tokens or a
+# to-one relation's links: a concurrent writer's update of the same node waits for this
+# transaction and reads after its commit, rather than both reading the old version and the older
+# event's value landing last.
+_SET_LABELS = "UNWIND $rows AS r MATCH (n) WHERE elementId(n) = $ids[r.i] SET n:$(r.labels)"
 
 _BY_IDS = (
     "UNWIND $rows AS r MATCH (a) WHERE elementId(a) = $ids[r.a] MATCH (b) WHERE elementId(b) = $ids[r.b]\n"
@@ -275,8 +271,8 @@ class GraphWriter:
 
     def plan(self, events: Sequence[MappedEvent]) -> WritePlan:
         """Everything about a batch that needs no database: repeats inside it dropped, updates
-        collapsed, rows built. The pipeline plans batch N+1 on its feeder thread while batch N is
-        in Neo4j, so the write path mostly sends."""
+        collapsed, relationship and event rows built. The pipeline plans batch N+1 on its feeder
+        thread while batch N is in Neo4j."""
         seen: set[str] = set()
         unique: list[MappedEvent] = []
         repeats: list[str] = []
@@ -371,8 +367,6 @@ class GraphWriter:
         return _Prepared(
             nodes,
             lookup,
-            [acc.create_row(i) for i, acc in enumerate(nodes)],
-            [acc.update_row(i) if acc.affected else None for i, acc in enumerate(nodes)],
             [{"t": t, "a": a, "b": b} for t, a, b in sorted(to_many)],
             [{"t": t, "a": a, "b": b, "v": v} for (t, a), (v, b) in sorted(to_one.items())],
             event_rows,
@@ -383,8 +377,8 @@ class GraphWriter:
         result = WriteResult(duplicates=list(plan.repeats))
         fresh = plan.unique
         prepared = plan.prepared
-        stored = {record["id"] for record in tx.run(_STORED_EVENTS, ids=[e.envelope.id for e in fresh])}
-        result.statements += 1
+        event_ids = [e.envelope.id for e in fresh]
+        stored = {record["id"] for record in _run(tx, result, _STORED_EVENTS, ids=event_ids)}
         if stored:  # a replay: plan again without what is already in the graph
             result.duplicates.extend(e.envelope.id for e in fresh if e.envelope.id in stored)
             fresh = [e for e in fresh if e.envelope.id not in stored]
@@ -395,41 +389,32 @@ class GraphWriter:
         return result
 
     def _send(self, tx: neo4j.ManagedTransaction, prepared: _Prepared, result: WriteResult) -> None:
-        def run(cypher: str, **params: Any) -> neo4j.Result:
-            result.statements += 1
-            return tx.run(_NO_REPLAN + cypher, params)
+        def run(cypher: str, **params: Any) -> None:
+            _run(tx, result, cypher, **params).consume()
 
         nodes = prepared.nodes
         ids: list[str | None] = [None] * len(nodes)
-        updates, relabels = [], []
-        for record in run(self._lookup_cypher, keys=prepared.lookup):
-            i = record["i"]
-            ids[i] = record["id"]
-            update = prepared.updates[i]
-            if update is not None:
-                updates.append(update)
-            elif not nodes[i].labels <= set(record["labels"]):
-                relabels.append({"i": i, "labels": sorted(nodes[i].labels)})
         to_one_sources = {row["a"] for row in prepared.to_one}
-        locks = [
-            {"i": i, "label": nodes[i].ref.label}
-            for i, element_id in sorted(enumerate(ids), key=lambda pair: pair[1] or "")
-            if element_id is not None and (prepared.updates[i] is not None or i in to_one_sources)
-        ]
-        if locks:  # in element-id order, so two writers take them in the same order
-            run(_LOCK_NODES, rows=locks, ids=ids).consume()
-        created = [row for row, element_id in zip(prepared.creates, ids, strict=True) if element_id is None]
+        updates, labels = [], []
+        for record in _run(tx, result, self._lookup_cypher, keys=prepared.lookup):
+            i, acc = record["i"], nodes[record["i"]]
+            ids[i] = record["id"]
+            if acc.affected:
+                updates.append(acc.update_row(i))
+            if not acc.labels <= set(record["labels"]):
+                labels.append((record["id"], {"i": i, "labels": sorted(acc.labels)}))
+            elif acc.affected or i in to_one_sources:  # only its lock
+                labels.append((record["id"], {"i": i, "labels": [acc.ref.label]}))
+        if labels:  # in element-id order, so two writers take the locks in the same order
+            run(_SET_LABELS, rows=[row for _, row in sorted(labels, key=lambda pair: pair[0])], ids=ids)
+        created = [acc.create_row(i) for i, acc in enumerate(nodes) if ids[i] is None]
         new = [False] * len(nodes)
         if created:
-            for record in run(_CREATE_NODES, rows=created):
+            for record in _run(tx, result, _CREATE_NODES, rows=created):
                 ids[record["i"]] = record["id"]
                 new[record["i"]] = True
         if updates:
-            run(_UPDATE_NODES, rows=updates, ids=ids).consume()
-        if relabels:
-            run(_ADD_LABELS, rows=relabels, ids=ids).consume()
-        result.created_nodes += len(created)
-        result.updated_nodes += len(updates)
+            run(_UPDATE_NODES, rows=updates, ids=ids)
 
         fresh_links, known_links = [], []
         for row in prepared.to_many:
@@ -444,8 +429,13 @@ class GraphWriter:
             (_UPDATE_TO_ONE, known_one),
         ):
             if rows:
-                run(cypher, rows=rows, ids=ids).consume()
-        run(self._events_cypher, rows=prepared.events, ids=ids, at=dt.datetime.now(dt.UTC)).consume()
+                run(cypher, rows=rows, ids=ids)
+        run(self._events_cypher, rows=prepared.events, ids=ids, at=dt.datetime.now(dt.UTC))
+
+
+def _run(tx: neo4j.ManagedTransaction, result: WriteResult, cypher: str, **params: Any) -> neo4j.Result:
+    result.statements += 1
+    return tx.run(_NO_REPLAN + cypher, params)
 
 
 def _key_map(key_props: Sequence[str], var: str) -> str:
