@@ -69,6 +69,25 @@ class Settings(BaseSettings):
     http_port: int = Field(default=8000, ge=1, le=65535, validation_alias=_env("DIGISPINE_HTTP_PORT"))
     ontology_dir: Path = Field(default=Path("ontology"), validation_alias=_env("DIGISPINE_ONTOLOGY_DIR"))
     shapes_dir: Path = Field(default=Path("shapes"), validation_alias=_env("DIGISPINE_SHAPES_DIR"))
+    loader_max_event_bytes: int = Field(
+        default=1_048_576,
+        ge=1024,
+        validation_alias=_env("DIGISPINE_LOADER_MAX_EVENT_BYTES"),
+        description="Largest event (one JSON Lines line or Kafka message) the loader accepts; larger "
+        "ones are dead-lettered as too-large, unread beyond this size.",
+    )
+    loader_max_string_chars: int = Field(
+        default=10_000,
+        ge=200,
+        validation_alias=_env("DIGISPINE_LOADER_MAX_STRING_CHARS"),
+        description="Longest string (attribute, payload value or key) of an event; longer: too-large.",
+    )
+    loader_max_clock_skew_s: float = Field(
+        default=86_400.0,
+        ge=0,
+        validation_alias=_env("DIGISPINE_LOADER_MAX_CLOCK_SKEW_S"),
+        description="How far an event's time may lie ahead of the loader's clock; further: future-event.",
+    )
     log_level: str = Field(default="INFO", validation_alias=_env("DIGISPINE_LOG_LEVEL"))
     api_keys: SecretStr | None = Field(
         default=None,
@@ -99,6 +118,38 @@ class Settings(BaseSettings):
         description="Base IRI of instance IRIs in RDF exports and the SPARQL view.",
     )
     rdf_refresh_s: float = Field(default=60.0, ge=0, validation_alias=_env("DIGISPINE_RDF_REFRESH_S"))
+    rdf_max_literal_bytes: int = Field(
+        default=1_048_576,
+        ge=1024,
+        le=16_000_000,
+        validation_alias=_env("DIGISPINE_RDF_MAX_LITERAL_BYTES"),
+        description="Largest literal (UTF-8 bytes) the SPARQL view holds; larger values are left out, "
+        "logged and counted in /sparql/status (pyoxigraph's parser stops at 16 MiB).",
+    )
+    sparql_timeout_s: float = Field(
+        default=30.0,
+        gt=0,
+        validation_alias=_env("DIGISPINE_SPARQL_TIMEOUT_S"),
+        description="Longest a SPARQL query may run; its worker process is then killed (504).",
+    )
+    sparql_max_result_bytes: int = Field(
+        default=64 * 1_048_576,
+        ge=1024,
+        validation_alias=_env("DIGISPINE_SPARQL_MAX_RESULT_BYTES"),
+        description="Largest serialized SPARQL answer; a larger one is stopped and refused (413).",
+    )
+    sparql_max_concurrent: int = Field(
+        default=4,
+        ge=1,
+        validation_alias=_env("DIGISPINE_SPARQL_MAX_CONCURRENT"),
+        description="SPARQL queries running at once; others wait for a slot within their timeout.",
+    )
+    sparql_service_allowlist: str = Field(
+        default="",
+        validation_alias=_env("DIGISPINE_SPARQL_SERVICE_ALLOWLIST"),
+        description="Endpoint IRIs a federated query (SERVICE <iri>) may call, separated by commas or "
+        "spaces; empty: every SERVICE clause is refused.",
+    )
     product_validation_s: float = Field(
         default=300.0,
         ge=0,
@@ -111,6 +162,30 @@ class Settings(BaseSettings):
         description="The key CLI commands present to a running server (digispine rdf refresh).",
     )
     graphql_timeout_s: float = Field(default=10.0, gt=0, validation_alias=_env("DIGISPINE_GRAPHQL_TIMEOUT_S"))
+    graphql_max_body_bytes: int = Field(
+        default=1_048_576,
+        ge=1024,
+        validation_alias=_env("DIGISPINE_GRAPHQL_MAX_BODY_BYTES"),
+        description="Largest POST /graphql body (document and variables); larger is answered 413.",
+    )
+    graphql_max_document_bytes: int = Field(
+        default=32_768,
+        ge=256,
+        validation_alias=_env("DIGISPINE_GRAPHQL_MAX_DOCUMENT_BYTES"),
+        description="Largest GraphQL document (UTF-8 bytes), refused before it is parsed.",
+    )
+    graphql_max_tokens: int = Field(
+        default=5_000,
+        ge=100,
+        validation_alias=_env("DIGISPINE_GRAPHQL_MAX_TOKENS"),
+        description="Most lexical tokens a document may have; parsing stops at the next one.",
+    )
+    graphql_max_selections: int = Field(
+        default=2_000,
+        ge=10,
+        validation_alias=_env("DIGISPINE_GRAPHQL_MAX_SELECTIONS"),
+        description="Most selections of a document with its fragments expanded, checked before validation.",
+    )
 
     @field_validator("neo4j_uri")
     @classmethod

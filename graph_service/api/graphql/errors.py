@@ -18,6 +18,10 @@ GRAPH_UNAVAILABLE = "GRAPH_UNAVAILABLE"
 GRAPH_QUERY_FAILED = "GRAPH_QUERY_FAILED"
 FORBIDDEN = "FORBIDDEN"
 COST_LIMIT = "COST_LIMIT_EXCEEDED"
+#: The document is larger than the byte or token limit (refused before or while parsing).
+DOCUMENT_TOO_LARGE = "DOCUMENT_TOO_LARGE"
+#: The document's expanded selection is larger than the limit (refused before validation).
+QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
 
 
 class SchemaBuildError(DigiSpineError):

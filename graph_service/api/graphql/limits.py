@@ -21,6 +21,13 @@ QUERY_TIMEOUT_S = 10.0
 MAX_QUERY_DEPTH = 12
 #: The most nodes one operation may ask for, estimated from page sizes before it runs.
 MAX_COST = 1_000_000
+#: Largest document (UTF-8 bytes); refused before parsing.
+MAX_DOCUMENT_BYTES = 32_768
+#: Most lexical tokens of a document; the parser stops at the next one.
+MAX_TOKENS = 5_000
+#: Most selections (fields, inline fragments, fragment spreads) with every fragment expanded where
+#: it is spread; checked after parsing, before validation (see :mod:`expansion`).
+MAX_SELECTIONS = 2_000
 
 
 @dataclass(frozen=True)
@@ -33,6 +40,9 @@ class Limits:
     query_timeout_s: float = QUERY_TIMEOUT_S
     max_query_depth: int = MAX_QUERY_DEPTH
     max_cost: int = MAX_COST
+    max_document_bytes: int = MAX_DOCUMENT_BYTES
+    max_tokens: int = MAX_TOKENS
+    max_selections: int = MAX_SELECTIONS
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Limits:
@@ -42,4 +52,7 @@ class Limits:
             query_timeout_s=settings.graphql_timeout_s,
             max_query_depth=settings.graphql_max_depth,
             max_cost=settings.graphql_max_cost,
+            max_document_bytes=settings.graphql_max_document_bytes,
+            max_tokens=settings.graphql_max_tokens,
+            max_selections=settings.graphql_max_selections,
         )

@@ -17,10 +17,8 @@ from graphql import GraphQLError
 from strawberry.extensions import (
     AddValidationRules,
     MaxAliasesLimiter,
-    ParserCache,
     QueryDepthLimiter,
     SchemaExtension,
-    ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.name_converter import NameConverter
@@ -29,7 +27,8 @@ from strawberry.types.base import has_object_definition
 from strawberry.utils.logging import StrawberryLogger
 
 from graph_service.api.graphql import naming
-from graph_service.api.graphql.errors import SchemaBuildError
+from graph_service.api.graphql.document_gate import DocumentGate, DocumentGuard
+from graph_service.api.graphql.errors import DOCUMENT_TOO_LARGE, QUERY_TOO_COMPLEX, SchemaBuildError
 from graph_service.api.graphql.executor import GraphExecutor, Store, read_relation
 from graph_service.api.graphql.fields import ClassFields, TypeIndex, all_class_fields
 from graph_service.api.graphql.filters import InputTypes
@@ -49,8 +48,6 @@ QUERY_TYPE = "Query"
 ONTOLOGY_FIELD = "ontology"
 #: Most aliases one query may use (each one can add a subquery to the statement).
 MAX_ALIASES = 64
-#: Parsed and validated documents kept per process.
-DOCUMENT_CACHE_SIZE = 512
 
 #: A strawberry schema extension: its class, or a factory that makes one per request.
 Extension = type[SchemaExtension] | Callable[[], SchemaExtension]
@@ -58,19 +55,16 @@ Extension = type[SchemaExtension] | Callable[[], SchemaExtension]
 
 def default_extensions(limits: Limits) -> list[Extension]:
     """Depth and alias limits (a selection compiles to one statement, so they bound its size),
-    and caches of parsed and validated documents (clients repeat the same queries)."""
+    and the document gate: size, token and expanded-selection limits checked before validation,
+    parsing and validation cached and done off the event loop (see :mod:`document_gate`)."""
     # The rule classes are made once: the validation cache is keyed by them, so rules made per
     # request (as a per-request QueryDepthLimiter does) would never hit it.
     rules = [
         *QueryDepthLimiter(max_depth=limits.max_query_depth).validation_rules,
         *MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules,
     ]
-    return [
-        OperationStateExtension,
-        lambda: AddValidationRules(rules),
-        lambda: ParserCache(maxsize=DOCUMENT_CACHE_SIZE),
-        lambda: ValidationCache(maxsize=DOCUMENT_CACHE_SIZE),
-    ]
+    gate = DocumentGate(limits)
+    return [gate.extension, OperationStateExtension, lambda: AddValidationRules(rules)]
 
 
 def make_schema(
@@ -213,12 +207,27 @@ def _drop_taken(
 
 #: Error codes of requests the client can fix (or was refused on purpose): logged without a stack.
 CLIENT_CODES = frozenset(
-    {"BAD_USER_INPUT", "FORBIDDEN", "COST_LIMIT_EXCEEDED", "QUERY_TIMEOUT", "DATA_PRODUCT_NONCONFORMING"}
+    {
+        "BAD_USER_INPUT",
+        "FORBIDDEN",
+        "COST_LIMIT_EXCEEDED",
+        "QUERY_TIMEOUT",
+        "DATA_PRODUCT_NONCONFORMING",
+        DOCUMENT_TOO_LARGE,
+        QUERY_TOO_COMPLEX,
+    }
 )
 
 
 class _Schema(strawberry.Schema):
     """Logs clients' mistakes and refusals at INFO in one line; real failures as strawberry does."""
+
+    def get_extensions(self, sync: bool = False) -> list[SchemaExtension]:
+        # the document guard's hooks are asynchronous; execute_sync gets its synchronous twin
+        extensions = super().get_extensions(sync)
+        if not sync:
+            return extensions
+        return [e.synchronous() if isinstance(e, DocumentGuard) else e for e in extensions]
 
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
         for error in errors:
