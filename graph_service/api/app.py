@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
@@ -19,9 +19,10 @@ from starlette.routing import BaseRoute, Route
 from strawberry.asgi import GraphQL
 
 from graph_service import __version__
-from graph_service.api.auth import AuthMiddleware, KeyRing
+from graph_service.api.auth import READER, AuthMiddleware, KeyRing
 from graph_service.api.explorer_page import mount_explorer
 from graph_service.api.graphql import Limits, default_extensions, make_schema
+from graph_service.api.graphql_http import GraphQLRequestGate
 from graph_service.errors import DigiSpineError
 from graph_service.ontology.compiler import load_model
 from graph_service.ontology.model import DomainModel
@@ -85,7 +86,13 @@ def create_app(
             )
             app.state.schema = schema
             before = list(app.router.routes)
-            app.router.routes.append(graphql_route(schema))
+            app.router.routes.append(
+                graphql_route(
+                    schema,
+                    access_roles=_graphql_roles(products),
+                    max_body_bytes=settings.graphql_max_body_bytes,
+                )
+            )
             app.include_router(_cypher_router(settings, current, products))
             view_task = _mount_sparql(app, settings, current, domain)
             if products is not None:
@@ -151,13 +158,26 @@ class _GraphQLApp(GraphQL):  # type: ignore[type-arg]
         return orjson.dumps(data)
 
 
-def graphql_route(schema: strawberry.Schema) -> Route:
+def graphql_route(
+    schema: strawberry.Schema, *, access_roles: Iterable[str] = (READER,), max_body_bytes: int = 1_048_576
+) -> Route:
     """``/graphql`` served by strawberry's plain ASGI app rather than its FastAPI router: no
     dependency injection per request (and the router's default context getter, a plain function,
     cost a thread-pool hop each time). Queries only by POST: GET serves GraphiQL, open to load, its
-    requests keyed."""
+    requests keyed. A POST from a caller without one of ``access_roles``, or with a body larger
+    than ``max_body_bytes``, is refused before it is read (:class:`GraphQLRequestGate`)."""
     app = _GraphQLApp(schema, graphql_ide="graphiql", allow_queries_via_get=False)
-    return Route(GRAPHQL_PATH, app, methods=["GET", "POST"], name="graphql")
+    gate = GraphQLRequestGate(app, access_roles=access_roles, max_body_bytes=max_body_bytes)
+    return Route(GRAPHQL_PATH, gate, methods=["GET", "POST"], name="graphql")
+
+
+def _graphql_roles(products: DataProducts | None) -> set[str]:
+    """Roles that grant some GraphQL access: ``reader`` (entities, explore) and the access roles
+    of every data product served."""
+    roles = {READER}
+    for product in products.registry if products else ():
+        roles.update(product.descriptor.access_roles)
+    return roles
 
 
 #: Paths served without an API key: health, the API's docs, and pages whose requests carry the key.
@@ -182,9 +202,11 @@ def _mount_sparql(
     """Mount ``/sparql`` over a fresh RDF view; refreshed in the background every
     ``DIGISPINE_RDF_REFRESH_S`` seconds (0: only on demand)."""
     from graph_service.rdf.routes import make_sparql_router, refresh_periodically
-    from graph_service.rdf.view import RdfView
+    from graph_service.rdf.view import RdfView, ViewLimits
 
-    view = RdfView(store, model, settings.ontology_dir, settings.rdf_base)
+    view = RdfView(
+        store, model, settings.ontology_dir, settings.rdf_base, limits=ViewLimits.from_settings(settings)
+    )
     app.state.rdf_view = view
     app.include_router(make_sparql_router(view))
     if settings.rdf_refresh_s <= 0:

@@ -203,10 +203,14 @@ def _unauthorized(message: str) -> JSONResponse:
 
 
 class AuthMiddleware:
-    """Authenticates each HTTP request and sets the request's principal.
+    """Authenticates each HTTP request and websocket handshake and sets the caller's principal.
 
     ``open_paths`` answer without a key (health checks, API docs, the GraphiQL and explorer
-    pages, whose own requests carry the key).
+    pages, whose own requests carry the key). A websocket presents its key in the same headers
+    at the handshake (never in the URL, which lands in access logs); no path is open to it, and
+    a refused handshake is answered 401 (or closed before it is accepted: the client sees 403).
+    The principal stays set for the whole connection, so whatever serves it reads the caller
+    with :func:`current_principal`, as an HTTP route does.
     """
 
     def __init__(self, app: ASGIApp, keyring: KeyRing, open_paths: Callable[[str, str], bool]) -> None:
@@ -215,7 +219,10 @@ class AuthMiddleware:
         self.open_paths = open_paths
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] == "websocket":
+            await self._websocket(scope, receive, send)
+            return
+        if scope["type"] != "http":  # lifespan
             await self.app(scope, receive, send)
             return
         key = presented_key(scope.get("headers") or ())
@@ -242,6 +249,37 @@ class AuthMiddleware:
             await self.app(scope, receive, send)
         finally:
             _current.reset(token)
+
+    async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        key = presented_key(scope.get("headers") or ())
+        principal: Principal | None
+        if key is not None:
+            principal = self.keyring.lookup(key)
+            problem = "the API key is not valid"
+        else:
+            principal = self.keyring.anonymous() if self.keyring.anonymous_roles else None
+            problem = "an API key is required: send `Authorization: Bearer <key>` or `X-API-Key: <key>`"
+        if principal is None:
+            await _refuse_websocket(scope, receive, send, problem)
+            return
+        token = _current.set(principal)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            _current.reset(token)
+
+
+async def _refuse_websocket(scope: Scope, receive: Receive, send: Send, message: str) -> None:
+    """Answer the handshake 401 where the server can (the ``websocket.http.response`` extension),
+    else close it before accepting, which the server answers 403."""
+    if (await receive())["type"] != "websocket.connect":
+        return  # the client left during the handshake
+    if "websocket.http.response" not in (scope.get("extensions") or {}):
+        await send({"type": "websocket.close", "code": 1008, "reason": "unauthorized"})
+        return
+    response = _unauthorized(message)
+    await send({"type": "websocket.http.response.start", "status": 401, "headers": response.raw_headers})
+    await send({"type": "websocket.http.response.body", "body": response.body})
 
 
 def require_roles(*roles: str) -> Callable[[Request], Principal]:

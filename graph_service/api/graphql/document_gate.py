@@ -32,7 +32,7 @@ from graph_service.api.graphql.limits import Limits
 
 #: Documents up to this many bytes are parsed and validated on the event loop: the worst of them
 #: takes about as long as the hop to the worker thread and back (docs/graphql.md).
-INLINE_DOCUMENT_BYTES = 1024
+INLINE_DOCUMENT_BYTES = 512
 #: Budget of the overlapping-fields rule (graphql-core's unit: about one field comparison);
 #: graphql-core's own default (500,000) is several seconds of work on a busy core.
 OVERLAP_BUDGET = 50_000
