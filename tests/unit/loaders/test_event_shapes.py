@@ -17,6 +17,7 @@ import pyshacl
 import pytest
 from rdflib import RDF, SH, Graph, Literal
 
+from loaders.errors import ShapeError
 from loaders.payload_rdf import DSP, focus_iri, payload_graph
 from loaders.simulation import simulate
 from loaders.validation import PayloadValidator
@@ -363,3 +364,58 @@ def test_broken_payloads_are_caught_by_both_with_the_same_verdicts(
     fast, reference = negative_verdicts[label]
     assert (focus_iri(f"neg-{label}"), str(DSP[path]), component) in fast
     assert fast == reference
+
+
+# -- a copy of shapes/ with a shape targeted otherwise than by class (issue 13) -----------------------
+EXTRA_PREFIXES = """
+@prefix sh: <http://www.w3.org/ns/shacl#> .
+@prefix dsp: <https://w3id.org/digispine/payload#> .
+@prefix dsx: <https://w3id.org/digispine/shapes/extra#> .
+"""
+
+
+def shapes_copy(tmp_path: Path, extra: str) -> Path:
+    for source in SHAPES_DIR.glob("*.ttl"):
+        (tmp_path / source.name).write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
+    (tmp_path / "extra.ttl").write_text(EXTRA_PREFIXES + extra, encoding="utf-8")
+    return tmp_path
+
+
+def test_a_target_node_shape_added_to_shapes_is_enforced_like_pyshacl(tmp_path: Path) -> None:
+    event = sample("SalesOrderCreated")
+    extra = f"""
+    dsx:OnlyEuro a sh:NodeShape ; sh:targetNode <{focus_iri(event["id"])}> ;
+      sh:property [ sh:path dsp:currency ; sh:in ( "USD" ) ] .
+    dsx:UnitsUpper a sh:NodeShape ; sh:targetSubjectsOf dsp:unit ;
+      sh:property [ sh:path dsp:unit ; sh:pattern "^[a-z]+$" ] .
+    """
+    copy = PayloadValidator.from_directory(shapes_copy(tmp_path, extra))
+    case = as_case(event)
+    data = payload_graph(*case)
+    conforms, report, _ = pyshacl.validate(
+        data, shacl_graph=copy.shapes_graph, advanced=False, inference="none"
+    )
+    assert not conforms  # the event of the shipped shapes breaks the added ones
+    node = next(report.subjects(RDF.type, SH.ValidationReport))
+    reference = {
+        (
+            str(report.value(r, SH.focusNode)),
+            str(report.value(r, SH.resultPath)),
+            str(report.value(r, SH.sourceConstraintComponent)).removeprefix(str(SH)),
+        )
+        for r in report.objects(node, SH.result)
+    }
+    ours = {v.verdict() for v in copy.validate(*case)}
+    assert ours == reference
+    assert {c for _, _, c in ours} == {"InConstraintComponent", "PatternConstraintComponent"}
+
+
+def test_a_target_node_shape_using_what_we_do_not_enforce_is_refused_at_start_up(tmp_path: Path) -> None:
+    extra = """
+    dsx:Sparql a sh:NodeShape ; sh:targetNode <urn:digispine:event:1> ;
+      sh:sparql [ sh:select "SELECT $this WHERE { }" ] .
+    """
+    with pytest.raises(ShapeError) as caught:
+        PayloadValidator.from_directory(shapes_copy(tmp_path, extra))
+    message = str(caught.value)
+    assert "extra.ttl" in message and "dsx:Sparql" in message and "sh:sparql" in message
