@@ -88,7 +88,13 @@ class Shape:
         """All results of ``focus`` against this shape (empty: it conforms)."""
         if self.deactivated:
             return []
-        values = self.path.values(view, focus) if self.path is not None else [focus]
+        path = self.path
+        if path is None:
+            values = [focus]
+        elif path.predicate is not None:
+            values = view.step(focus, path.predicate, path.member)
+        else:
+            values = path.walk(view, focus)
         found: list[Violation] = []
         for check in self.checks:
             found.extend(check(view, self, focus, values))

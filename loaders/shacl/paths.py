@@ -25,6 +25,8 @@ class Path:
     key: Any
     text: str
     walk: Callable[[View, Any], list[Any]]
+    predicate: URIRef | None = None  # set for a predicate path: one step, taken directly
+    member: str | None = None  # the payload key of a dsp: predicate
 
     def values(self, view: View, focus: Any) -> list[Any]:
         return self.walk(view, focus)
@@ -42,7 +44,7 @@ def _unique(view: View, nodes: list[Any]) -> list[Any]:
 
 def _predicate(iri: URIRef) -> Path:
     key = str(iri)[len(_DSP) :] if str(iri).startswith(_DSP) else None
-    return Path(str(iri), str(iri), lambda view, node: view.step(node, iri, key))
+    return Path(str(iri), str(iri), lambda view, node: view.step(node, iri, key), iri, key)
 
 
 def _inverse(iri: URIRef) -> Path:

@@ -35,6 +35,8 @@ class Ops(Protocol):
     @staticmethod
     def string(x: Any) -> str: ...
     @staticmethod
+    def lexical(x: Any) -> str | None: ...
+    @staticmethod
     def lang(x: Any) -> str | None: ...
     @staticmethod
     def text(x: Any) -> str: ...
@@ -133,6 +135,11 @@ class GraphOps:
         ):
             return str(x.value)
         return str(x)
+
+    @staticmethod
+    def lexical(x: Any) -> str | None:
+        """The string pyshacl's string-based components test; None for a blank node (always fails)."""
+        return None if isinstance(x, BNode) else GraphOps.string(x)
 
     @staticmethod
     def lang(x: Any) -> str | None:
@@ -255,7 +262,15 @@ class PayloadOps:
             return str(x)
         if type(x) is bool:
             return "true" if x else "false"
+        if type(x) is int:
+            return str(x)  # the xsd:decimal lexical form of a whole number
         return GraphOps.string(_native_term(x))
+
+    @staticmethod
+    def lexical(x: Any) -> str | None:
+        if type(x) is str:
+            return x
+        return GraphOps.lexical(x) if isinstance(x, Identifier) else PayloadOps.string(x)
 
     @staticmethod
     def lang(x: Any) -> str | None:

@@ -10,7 +10,7 @@ from rdflib import SH, Literal
 
 from loaders.shacl.context import ShapeContext
 from loaders.shacl.model import Shape, Violation
-from loaders.shacl.views import BLANK, View
+from loaders.shacl.views import View
 
 PARAMETERS = (SH.minLength, SH.maxLength, SH.pattern, SH.flags, SH.languageIn, SH.uniqueLang)
 
@@ -26,17 +26,17 @@ def compile(ctx: ShapeContext) -> None:
 
 
 def _lengths(ctx: ShapeContext) -> None:
-    ops = ctx.ops
+    lexical = ctx.ops.lexical
     if (n := ctx.integer(SH.minLength)) is not None and n > 0:
         ctx.each(
             "MinLengthConstraintComponent",
-            lambda x, n=n: ops.kind(x) != BLANK and len(ops.string(x)) >= n,
+            lambda x, n=n: (s := lexical(x)) is not None and len(s) >= n,
             f"shorter than {n}",
         )
     if (n := ctx.integer(SH.maxLength)) is not None:
         ctx.each(
             "MaxLengthConstraintComponent",
-            lambda x, n=n: ops.kind(x) != BLANK and len(ops.string(x)) <= n,
+            lambda x, n=n: (s := lexical(x)) is not None and len(s) <= n,
             f"longer than {n}",
         )
 
@@ -56,7 +56,7 @@ def _patterns(ctx: ShapeContext) -> None:
             if letter.lower() not in _FLAGS:
                 ctx.refuse(SH.flags, f"flag {letter!r} is not applied by pyshacl (only i and m are)")
             re_flags |= _FLAGS[letter.lower()]
-    ops = ctx.ops
+    lexical = ctx.ops.lexical
     for pattern in patterns:
         if not isinstance(pattern, Literal):
             ctx.refuse(SH.pattern, f"needs a literal, got {pattern.n3()}")
@@ -67,7 +67,7 @@ def _patterns(ctx: ShapeContext) -> None:
             ctx.refuse(SH.pattern, f"{text!r} is not a regular expression Python reads: {exc}")
         ctx.each(
             "PatternConstraintComponent",
-            lambda x, rx=rx: ops.kind(x) != BLANK and rx.search(ops.string(x)) is not None,
+            lambda x, rx=rx: (s := lexical(x)) is not None and rx.search(s) is not None,
             f"value does not match {text}",
         )
 
