@@ -19,7 +19,7 @@ from rdflib import RDF, SH, Graph, Namespace
 
 from loaders.errors import ShapeError
 from loaders.shacl.paths import compile_path
-from loaders.validation import GraphValidator
+from loaders.validation import GraphValidator, PayloadValidator
 
 DASH = Namespace("http://datashapes.org/dash#")
 ROOT = Path(__file__).resolve().parents[3]
@@ -83,6 +83,18 @@ def outcome(path: Path) -> tuple[str, str]:
     if conforms == (not found) and ours == expected:
         return "pass", ""
     return "ignored", f"expected {sorted(map(str, expected))}\n  got {sorted(map(str, ours))}"
+
+
+def test_the_payload_validator_compiles_the_same_shapes() -> None:
+    """The loaders compile with the payload view's value tests: the same cases compile, or are refused."""
+    for path in CASES:
+        state, _ = outcome(path)
+        try:
+            PayloadValidator(_parse(path))
+            compiled = True
+        except ShapeError:
+            compiled = False
+        assert compiled == (state != "refused"), path
 
 
 def counts() -> Counter[str]:
