@@ -14,6 +14,7 @@ from graph_service.settings import Settings
 from graph_service.store import Neo4jStore
 from loaders.deadletters import DeadLetterStore
 from loaders.errors import ShapeError
+from loaders.limits import Limits
 from loaders.mapping import Mapper, load_mappings
 from loaders.pipeline import Pipeline
 from loaders.validation import PayloadValidator
@@ -28,6 +29,7 @@ class LoaderParts:
     mapper: Mapper
     validator: PayloadValidator
     deadletters: DeadLetterStore
+    limits: Limits = Limits()
 
 
 def load_parts(settings: Settings, mappings_dir: Path | None = None) -> LoaderParts:
@@ -42,7 +44,7 @@ def load_parts(settings: Settings, mappings_dir: Path | None = None) -> LoaderPa
         raise ShapeError(
             f"no payload shape in {settings.shapes_dir / 'events'} for event class(es): {', '.join(missing)}"
         )
-    return LoaderParts(model, mapper, validator, deadletter_store(settings))
+    return LoaderParts(model, mapper, validator, deadletter_store(settings), Limits.from_settings(settings))
 
 
 def deadletter_store(settings: Settings) -> DeadLetterStore:
@@ -51,4 +53,6 @@ def deadletter_store(settings: Settings) -> DeadLetterStore:
 
 def build_pipeline(parts: LoaderParts, store: Neo4jStore, *, batch_size: int = 1000) -> Pipeline:
     writer = GraphWriter(store.driver, store.database, parts.model)
-    return Pipeline(parts.mapper, parts.validator, writer, parts.deadletters, batch_size=batch_size)
+    return Pipeline(
+        parts.mapper, parts.validator, writer, parts.deadletters, batch_size=batch_size, limits=parts.limits
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import threading
 import uuid
@@ -16,7 +17,13 @@ import orjson
 
 @dataclass(frozen=True)
 class DeadLetter:
-    """A rejected event: the original text, why, and the SHACL report when there is one."""
+    """A rejected event: the original text, why, and the SHACL report when there is one.
+
+    ``original`` is the event as text. When its bytes are not valid UTF-8, ``original_base64`` holds
+    them exactly (``original`` shows them with U+FFFD); when the event was too large to keep,
+    ``original`` is only its beginning and ``original_size`` its size in bytes. A conflicting
+    duplicate keeps what the graph holds of the event accepted first in ``stored``.
+    """
 
     id: str
     at: str
@@ -28,9 +35,25 @@ class DeadLetter:
     original: str
     report: str | None = None
     retried: bool = False
+    original_base64: str | None = None
+    original_size: int | None = None
+    stored: dict[str, Any] | None = None
+
+    @property
+    def original_bytes(self) -> bytes | None:
+        """The event exactly as it arrived; None when the letter keeps only its beginning."""
+        if self.original_size is not None:
+            return None
+        if self.original_base64 is not None:
+            return base64.b64decode(self.original_base64)
+        return self.original.encode("utf-8")
 
     def to_json(self) -> dict[str, Any]:
-        return dict(self.__dict__)
+        return {k: v for k, v in self.__dict__.items() if v is not None or k in _ALWAYS}
+
+
+#: Fields every record has; the others are written only when they say something.
+_ALWAYS = frozenset({"id", "at", "reason", "message", "event_id", "event_type", "origin", "original"})
 
 
 class DeadLetterStore:
@@ -56,6 +79,9 @@ class DeadLetterStore:
         event_type: str | None = None,
         origin: str | None = None,
         report: str | None = None,
+        original_base64: str | None = None,
+        original_size: int | None = None,
+        stored: dict[str, Any] | None = None,
     ) -> DeadLetter | None:
         """Record a rejected event; ``None`` when the same event from the same origin is recorded
         already (and not yet retried)."""
@@ -69,6 +95,9 @@ class DeadLetterStore:
             origin=origin,
             original=original,
             report=report,
+            original_base64=original_base64,
+            original_size=original_size,
+            stored=stored,
         )
         key = _held_key(letter)
         with self._lock:
@@ -126,5 +155,6 @@ def _held_key(letter: DeadLetter) -> tuple[str, str, str] | None:
     """What makes a letter the same event again: origin, reason and the original's digest."""
     if letter.origin is None:
         return None
-    digest = hashlib.blake2b(letter.original.encode("utf-8", errors="replace"), digest_size=16).hexdigest()
+    exact = letter.original_base64 or letter.original
+    digest = hashlib.blake2b(exact.encode("utf-8", errors="replace"), digest_size=16).hexdigest()
     return (letter.origin, letter.reason, digest)

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from graph_service.ontology.model import ClassDef, DomainModel
-from loaders.envelope import TYPE_RX, Envelope
+from loaders.envelope import TYPE_RX, Envelope, zone_offset_problem
 from loaders.errors import EventRejected, MappingError
 from loaders.yamlsource import Located, LocatedList, load_yaml
 
@@ -244,6 +244,9 @@ def _to_datetime(raw: Any) -> dt.datetime:
     value = dt.datetime.fromisoformat(str(raw).replace("Z", "+00:00"))
     if value.tzinfo is None:
         raise ValueError("a time zone is required")
+    problem = zone_offset_problem(value)
+    if problem:  # Neo4j would refuse it in the write
+        raise ValueError(problem)
     return value
 
 

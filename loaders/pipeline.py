@@ -8,6 +8,7 @@ source's position is committed (``on_commit``) only after the batch's transactio
 
 from __future__ import annotations
 
+import base64
 import gc
 import logging
 import queue
@@ -17,6 +18,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -25,20 +27,33 @@ from neo4j.exceptions import Neo4jError
 from loaders.deadletters import DeadLetterStore
 from loaders.envelope import Envelope, parse_line
 from loaders.errors import EventRejected
+from loaders.limits import PREVIEW_BYTES, Limits
 from loaders.mapping import MappedEvent, Mapper
 from loaders.validation import PayloadValidator
-from loaders.writer import GraphWriter, WritePlan, WriteResult
+from loaders.writer import Conflict, GraphWriter, WritePlan, WriteResult
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class Record:
-    """One raw event from a source, with where it came from and the position to commit after it."""
+    """One raw event from a source, with where it came from and the position to commit after it.
+
+    ``size`` is set when ``raw`` is only the beginning of an event too large to read whole: the
+    event's size in bytes.
+    """
 
     raw: str | bytes
     origin: str
     position: Any = None
+    size: int | None = None
+
+    @property
+    def byte_size(self) -> int:
+        if self.size is not None:
+            return self.size
+        raw = self.raw
+        return len(raw) if isinstance(raw, bytes) else len(raw.encode("utf-8", errors="surrogatepass"))
 
 
 @dataclass
@@ -48,6 +63,7 @@ class Rejection:
     record: Record
     envelope: Envelope | None = None
     report: str | None = None
+    stored: dict[str, Any] | None = None  # conflicting-duplicate: the event accepted first
 
 
 @dataclass
@@ -144,6 +160,8 @@ class Pipeline:
         *,
         batch_size: int = 1000,
         max_wait: float = 2.0,
+        limits: Limits | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.mapper = mapper
         self.validator = validator
@@ -151,13 +169,18 @@ class Pipeline:
         self.deadletters = deadletters
         self.batch_size = batch_size
         self.max_wait = max_wait
+        self.limits = limits or Limits()
+        self.clock = clock
 
     # -- one event ---------------------------------------------------------------------------------
     def prepare(self, record: Record) -> MappedEvent | Rejection:
         """Parse, map and validate one record; never raises for bad input."""
         envelope: Envelope | None = None
         try:
+            self.limits.check_size(record.byte_size)
             envelope = parse_line(record.raw)
+            self.limits.check_strings(envelope)
+            self.limits.check_time(envelope, self.clock())
             mapping = self.mapper.mapping_for(envelope)
             violations = self.validator.validate(mapping.event_class, envelope.id, envelope.data)
             if violations:
@@ -292,7 +315,7 @@ class Pipeline:
         if batch.events:
             try:
                 result = self.writer.write([e for e, _ in batch.events], batch.plan)
-                self._count(result, stats)
+                rejections += self._count(result, stats, batch.events)
             except Neo4jError as exc:
                 log.warning("batch write failed (%s); isolating the failing events", exc.code)
                 rejections += self._write_one_by_one(batch.events, stats)
@@ -306,7 +329,7 @@ class Pipeline:
         failed = []
         for event, record in events:
             try:
-                self._count(self.writer.write([event]), stats)
+                failed += self._count(self.writer.write([event]), stats, [(event, record)])
             except Neo4jError as exc:
                 failed.append(
                     Rejection(
@@ -316,23 +339,60 @@ class Pipeline:
         return failed
 
     @staticmethod
-    def _count(result: WriteResult, stats: LoadStats) -> None:
+    def _count(
+        result: WriteResult, stats: LoadStats, events: list[tuple[MappedEvent, Record]]
+    ) -> list[Rejection]:
+        """Count what the write did; its conflicting duplicates as rejections."""
         stats.loaded += len(result.loaded)
         stats.duplicates += len(result.duplicates)
+        if not result.conflicts:
+            return []
+        records = {id(event): record for event, record in events}
+        return [_conflict(c, records[id(c.event)]) for c in result.conflicts]
 
     def _dead_letter(self, rejection: Rejection) -> None:
-        raw = rejection.record.raw
-        env = rejection.envelope
-        event_id, event_type = (env.id, env.type) if env else _peek(raw)
+        record, env = rejection.record, rejection.envelope
+        raw, size = record.raw, None
+        if record.byte_size > self.limits.max_event_bytes:  # keep a preview, not the whole of it
+            raw, size = raw[:PREVIEW_BYTES], record.byte_size
+        original, exact = _readable(raw)
+        event_id, event_type = (env.id, env.type) if env else _peek(original)
         self.deadletters.add(
             reason=rejection.reason,
             message=rejection.message,
-            original=raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else raw,
+            original=original,
             event_id=event_id,
             event_type=event_type,
-            origin=rejection.record.origin,
+            origin=record.origin,
             report=rejection.report,
+            original_base64=exact if size is None else None,
+            original_size=size,
+            stored=rejection.stored,
         )
+
+
+def _conflict(conflict: Conflict, record: Record) -> Rejection:
+    env = conflict.event.envelope
+    stored = conflict.stored
+    return Rejection(
+        "conflicting-duplicate",
+        f"event {env.id} from {env.source} was accepted before with another payload (digest "
+        f"{stored.get('payloadHash')}, this one {env.payload_hash}); the graph keeps the first. Send a "
+        "correction as a new event (a new id)",
+        record,
+        env,
+        stored=stored,
+    )
+
+
+def _readable(raw: str | bytes) -> tuple[str, str | None]:
+    """``raw`` as text, and base64 of its exact bytes when they are not valid UTF-8."""
+    if isinstance(raw, str):
+        return raw, None
+    try:
+        return raw.decode("utf-8"), None
+    except UnicodeDecodeError:
+        return raw.decode("utf-8", errors="replace"), base64.b64encode(raw).decode("ascii")
 
 
 def _peek(raw: str | bytes) -> tuple[str | None, str | None]:

@@ -2,9 +2,11 @@
 
 One transaction per batch, a handful of statements whatever the batch holds:
 
-1. events already stored (by ``eventId``) and repeats inside the batch are dropped: replaying a
-   stream changes nothing (the batch is planned without the database, see :meth:`GraphWriter.plan`,
-   and planned again only when the graph already holds some of its events);
+1. events already stored (by ``source`` and ``eventId``, the CloudEvents identity) and repeats
+   inside the batch are dropped: replaying a stream changes nothing (the batch is planned without
+   the database, see :meth:`GraphWriter.plan`, and planned again only when the graph already holds
+   some of its events). A repeat that says something else (another payload digest, stored on the
+   event node as ``_payloadHash``) is a conflict, returned for the dead-letter store;
 2. updates to the same node are collapsed in Python (one row per node and batch);
 3. one lookup finds which of the batch's nodes exist (one index seek per node, all labels in one
    statement); new nodes are ``CREATE``\\ d with all their values in one statement, and only the
@@ -151,17 +153,26 @@ class _Prepared:
 
 @dataclass(frozen=True)
 class WritePlan:
-    """A batch ready to send: its first occurrence of each event id, the repeats, the rows."""
+    """A batch ready to send: its first occurrence of each event key, the repeats, the rows."""
 
     unique: list[MappedEvent]
-    repeats: list[str]
+    repeats: list[MappedEvent]
     prepared: _Prepared
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """An event whose key (source, id) was accepted before with another payload."""
+
+    event: MappedEvent
+    stored: dict[str, Any]  # what is known of the event accepted first
 
 
 @dataclass
 class WriteResult:
-    loaded: list[str] = field(default_factory=list)
-    duplicates: list[str] = field(default_factory=list)
+    loaded: list[tuple[str, str]] = field(default_factory=list)
+    duplicates: list[tuple[str, str]] = field(default_factory=list)
+    conflicts: list[Conflict] = field(default_factory=list)
     statements: int = 0
 
 
@@ -170,7 +181,11 @@ class WriteResult:
 # time while a load grows the graph from empty (the lookup's plan alone takes about half a second).
 _NO_REPLAN = "CYPHER replan=skip "
 
-_STORED_EVENTS = f"MATCH (e:{_q(EVENT_LABEL)}) WHERE e.eventId IN $ids RETURN e.eventId AS id"
+_STORED_EVENTS = (
+    f"UNWIND $keys AS k MATCH (e:{_q(EVENT_LABEL)} {{source: k[0], eventId: k[1]}})\n"
+    "RETURN k[0] AS source, k[1] AS eventId, e.eventType AS type, toString(e.eventTime) AS time, "
+    "e.subject AS subject, e._payloadHash AS payloadHash, toString(e.ingestedAt) AS ingestedAt"
+)
 
 _CREATE_NODES = (
     "UNWIND $rows AS r CREATE (n:$(r.labels)) SET n = r.p\n"
@@ -261,7 +276,8 @@ class GraphWriter:
         )
         self._events_cypher = (
             f"UNWIND $rows AS r CREATE (e:{_q(EVENT_LABEL)} {{eventId: r.id, eventType: r.type, "
-            "eventTime: datetime(r.time), source: r.source, subject: r.subject, ingestedAt: $at})\n"
+            "eventTime: datetime(r.time), source: r.source, subject: r.subject, ingestedAt: $at, "
+            "_payloadHash: r.hash})\n"
             "SET e:$(r.labels)\n"
             "WITH e, r MATCH (s) WHERE elementId(s) = $ids[r.s]\n"
             f"CREATE (e)-[:{_q(reported.rel_type)}]->(s)\n"
@@ -273,14 +289,14 @@ class GraphWriter:
         """Everything about a batch that needs no database: repeats inside it dropped, updates
         collapsed, relationship and event rows built. The pipeline plans batch N+1 on its feeder
         thread while batch N is in Neo4j."""
-        seen: set[str] = set()
+        seen: set[tuple[str, str]] = set()
         unique: list[MappedEvent] = []
-        repeats: list[str] = []
+        repeats: list[MappedEvent] = []
         for event in events:
-            if event.envelope.id in seen:
-                repeats.append(event.envelope.id)
+            if event.envelope.key in seen:
+                repeats.append(event)
             else:
-                seen.add(event.envelope.id)
+                seen.add(event.envelope.key)
                 unique.append(event)
         return WritePlan(unique, repeats, self._prepare(unique))
 
@@ -351,6 +367,7 @@ class GraphWriter:
                 "time": env.time.isoformat(),
                 "source": env.source,
                 "subject": env.subject,
+                "hash": env.payload_hash,
             }
             row["s"] = index[source_ref]
             row["aff"] = list(affected)
@@ -374,18 +391,26 @@ class GraphWriter:
 
     # -- the transaction ---------------------------------------------------------------------------
     def _write_tx(self, tx: neo4j.ManagedTransaction, plan: WritePlan) -> WriteResult:
-        result = WriteResult(duplicates=list(plan.repeats))
+        result = WriteResult()
         fresh = plan.unique
         prepared = plan.prepared
-        event_ids = [e.envelope.id for e in fresh]
-        stored = {record["id"] for record in _run(tx, result, _STORED_EVENTS, ids=event_ids)}
+        keys = [list(e.envelope.key) for e in fresh]
+        stored = {(r["source"], r["eventId"]): r.data() for r in _run(tx, result, _STORED_EVENTS, keys=keys)}
+        # What each key means: the stored event's digest, else the batch's first occurrence.
+        held: dict[tuple[str, str], dict[str, Any]] = dict(stored)
         if stored:  # a replay: plan again without what is already in the graph
-            result.duplicates.extend(e.envelope.id for e in fresh if e.envelope.id in stored)
-            fresh = [e for e in fresh if e.envelope.id not in stored]
+            for event in fresh:
+                if event.envelope.key in stored:
+                    _compare(event, stored[event.envelope.key], result)
+            fresh = [e for e in fresh if e.envelope.key not in stored]
             prepared = self._prepare(fresh)
+        for event in fresh:
+            held[event.envelope.key] = _described(event)
+        for event in plan.repeats:
+            _compare(event, held[event.envelope.key], result)
         if fresh:
             self._send(tx, prepared, result)
-        result.loaded = [e.envelope.id for e in fresh]
+        result.loaded = [e.envelope.key for e in fresh]
         return result
 
     def _send(self, tx: neo4j.ManagedTransaction, prepared: _Prepared, result: WriteResult) -> None:
@@ -431,6 +456,31 @@ class GraphWriter:
             if rows:
                 run(cypher, rows=rows, ids=ids)
         run(self._events_cypher, rows=prepared.events, ids=ids, at=dt.datetime.now(dt.UTC))
+
+
+def _described(event: MappedEvent) -> dict[str, Any]:
+    """What a conflicting duplicate's letter keeps of the event accepted first in its own batch:
+    the attributes the graph stores, and (only known here) its whole payload."""
+    env = event.envelope
+    return {
+        "source": env.source,
+        "eventId": env.id,
+        "type": env.type,
+        "time": env.time_text,
+        "subject": env.subject,
+        "payloadHash": env.payload_hash,
+        "data": env.data,
+    }
+
+
+def _compare(event: MappedEvent, held: dict[str, Any], result: WriteResult) -> None:
+    """A plain duplicate when ``event`` says what the event held under its key said, else a
+    conflict. Events stored before digests were kept have none: they count as duplicates."""
+    digest = held.get("payloadHash")
+    if digest is None or digest == event.envelope.payload_hash:
+        result.duplicates.append(event.envelope.key)
+    else:
+        result.conflicts.append(Conflict(event, held))
 
 
 def _run(tx: neo4j.ManagedTransaction, result: WriteResult, cypher: str, **params: Any) -> neo4j.Result:

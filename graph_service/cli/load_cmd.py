@@ -14,7 +14,7 @@ from graph_service.cli.common import console, err_console, settings_or_exit, use
 from graph_service.store import Neo4jStore
 from loaders.assembly import build_pipeline, deadletter_store, load_parts
 from loaders.pipeline import LoadStats, Record
-from loaders.sources import jsonl_files, read_files
+from loaders.sources import count_records, jsonl_files, read_files
 
 deadletters_app = typer.Typer(help="Inspect and retry rejected events.")
 
@@ -48,7 +48,7 @@ def load(
 
 def _load_files(pipeline, paths: list[Path]) -> LoadStats:  # type: ignore[no-untyped-def]
     files = jsonl_files(paths)
-    total = sum(_count_lines(f) for f in files)
+    total = sum(count_records(f, pipeline.limits) for f in files)
     columns = (
         TextColumn("loading"),
         BarColumn(),
@@ -64,12 +64,7 @@ def _load_files(pipeline, paths: list[Path]) -> LoadStats:  # type: ignore[no-un
                 task, completed=stats.read, rate=f"{stats.read / max(stats.seconds or 1e-9, 1e-9):,.0f}/s"
             )
 
-        return pipeline.run(read_files(files), on_progress=update)
-
-
-def _count_lines(path: Path) -> int:
-    with open(path, "rb") as fh:
-        return sum(1 for line in fh if line.strip())
+        return pipeline.run(read_files(files, pipeline.limits), on_progress=update)
 
 
 def _load_kafka(pipeline, topic: str, bootstrap: str, group: str, until_idle: float | None) -> LoadStats:  # type: ignore[no-untyped-def]
@@ -110,7 +105,9 @@ def _print_summary(stats: LoadStats, data_dir: Path) -> None:
 @deadletters_app.command("list")
 def list_letters(
     reason: str = typer.Option(
-        None, help="Only this reason (malformed-json, unknown-type, envelope, shacl, mapping, write)."
+        None,
+        help="Only this reason (malformed-json, malformed-utf8, too-large, envelope, future-event, "
+        "unknown-type, shacl, mapping, conflicting-duplicate, write).",
     ),
     all_: bool = typer.Option(False, "--all", help="Include retried ones."),
 ) -> None:
@@ -158,6 +155,14 @@ def retry_letters(
         for d in store_dl.all()
         if (not letter_ids or d.id in letter_ids) and (not reason or d.reason == reason)
     ]
+    partial = [d for d in letters if d.original_bytes is None]
+    for d in partial:
+        console.print(
+            f"{d.id}: skipped: the letter keeps only the first bytes of a {d.original_size:,}-byte event; "
+            "load it again from its origin once the limit allows it",
+            highlight=False,
+        )
+    letters = [d for d in letters if d.original_bytes is not None]
     if not letters:
         console.print("nothing to retry")
         return
@@ -165,7 +170,7 @@ def retry_letters(
         parts = load_parts(settings)
         with Neo4jStore(settings) as store:
             pipeline = build_pipeline(parts, store)
-            records = [Record(raw=d.original, origin=f"deadletter:{d.id}") for d in letters]
+            records = [Record(raw=d.original_bytes or b"", origin=f"deadletter:{d.id}") for d in letters]
             stats = pipeline.run(records)
     store_dl.mark_retried([d.id for d in letters])
     console.print(

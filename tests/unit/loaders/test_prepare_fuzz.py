@@ -16,7 +16,16 @@ from loaders.pipeline import Pipeline, Record, Rejection
 from loaders.validation import PayloadValidator
 
 REPO = Path(__file__).resolve().parents[3]
-REASONS = {"malformed-json", "unknown-type", "envelope", "shacl", "mapping"}
+REASONS = {
+    "malformed-json",
+    "malformed-utf8",
+    "too-large",
+    "future-event",
+    "unknown-type",
+    "envelope",
+    "shacl",
+    "mapping",
+}
 
 
 @pytest.fixture(scope="module")

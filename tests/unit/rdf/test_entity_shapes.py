@@ -59,7 +59,7 @@ def test_a_subclass_instance_gets_the_key_class_iri_and_events_prov_terms(model)
     keys[mapper.key_properties.index("equipmentId")] = "WC 10/A"
     event = NodeRecord(
         ["EquipmentStateChanged", "DomainEvent"],
-        {"eventId": "e-1", "eventTime": dt.datetime(2026, 1, 5, 6, tzinfo=dt.UTC)},
+        {"source": "mes/line-1", "eventId": "e-1", "eventTime": dt.datetime(2026, 1, 5, 6, tzinfo=dt.UTC)},
         [("AFFECTED", ["WorkCenter", "Equipment", "Entity"], keys)],
     )
     predicates = {p for _, p, _ in mapper.triples(event)}
