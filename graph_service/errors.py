@@ -24,15 +24,32 @@ class StoreUnavailable(DigiSpineError):
 
 
 class StoreAuthError(DigiSpineError):
-    """Neo4j answered but refused the credentials."""
+    """Neo4j answered but refused the credentials (or, after repeated failures, locked the user)."""
 
-    def __init__(self, uri: str, user: str) -> None:
+    def __init__(
+        self, uri: str, user: str, *, locked: bool = False, retry_after_s: float | None = None
+    ) -> None:
         self.uri = uri
         self.user = user
+        self.locked = locked
+        self.retry_after_s = retry_after_s
+        why = (
+            "locked the logins of user {user!r} after repeated failed attempts (Neo4j's "
+            "dbms.security.auth_lock_time)"
+            if locked
+            else "refused the credentials of user {user!r}"
+        ).format(user=user)
+        # Failed logins are not retried at once: each one counts towards Neo4j's lock.
+        later = f" DigiSpine tries again at most every {retry_after_s:g} s." if retry_after_s else ""
         super().__init__(
-            f"Neo4j at {uri} refused the credentials of user {user!r}: check NEO4J_USER and NEO4J_PASSWORD."
+            f"Neo4j at {uri} {why}: the user name or password is wrong; set NEO4J_USER and "
+            f"NEO4J_PASSWORD to those of the server.{later}"
         )
 
 
 class LocalNeo4jError(DigiSpineError):
     """The local Neo4j could not be installed, started or stopped."""
+
+
+class LocalNeo4jStillRecovering(LocalNeo4jError):
+    """The local Neo4j is recovering after an unclean shutdown and was left running."""

@@ -54,6 +54,13 @@ class Settings(BaseSettings):
     neo4j_start_timeout: float = Field(
         default=120.0, gt=0, validation_alias=_env("DIGISPINE_NEO4J_START_TIMEOUT")
     )
+    neo4j_recovery_stall_s: float = Field(
+        default=300.0,
+        gt=0,
+        validation_alias=_env("DIGISPINE_NEO4J_RECOVERY_STALL_S"),
+        description="Past the start timeout, `neo4j start` waits for a recovering server while its "
+        "log moved within this many seconds; then it gives up, leaving the server running.",
+    )
     kafka_bootstrap: str | None = Field(
         default=None,
         validation_alias=_env("DIGISPINE_KAFKA_BOOTSTRAP"),
@@ -112,6 +119,18 @@ class Settings(BaseSettings):
     )
     cypher_timeout_s: float = Field(default=30.0, gt=0, validation_alias=_env("DIGISPINE_CYPHER_TIMEOUT_S"))
     cypher_max_rows: int = Field(default=10_000, ge=1, validation_alias=_env("DIGISPINE_CYPHER_MAX_ROWS"))
+    cypher_max_response_bytes: int = Field(
+        default=16 * 1024 * 1024,
+        ge=1024,
+        validation_alias=_env("DIGISPINE_CYPHER_MAX_RESPONSE_BYTES"),
+        description="Most bytes of JSON rows one read-only Cypher answer carries (beside the row limit).",
+    )
+    cypher_max_list: int = Field(
+        default=10_000,
+        ge=1,
+        validation_alias=_env("DIGISPINE_CYPHER_MAX_LIST"),
+        description="Most elements a range() inside an expression may span in read-only Cypher.",
+    )
     rdf_base: str = Field(
         default="https://w3id.org/digispine/id/",
         validation_alias=_env("DIGISPINE_RDF_BASE"),

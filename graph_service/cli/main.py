@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
+from rich.markup import escape
 
 from graph_service.cli import (
     apikey_cmd,
@@ -16,8 +19,12 @@ from graph_service.cli import (
     query_cmd,
     rdf_cmd,
 )
-from graph_service.cli.common import console, settings_or_exit
+from graph_service.cli.common import console, err_console, settings_or_exit, user_errors
+from graph_service.errors import DigiSpineError
 from graph_service.settings import Settings
+
+if TYPE_CHECKING:
+    from graph_service.store import Neo4jStore
 
 app = typer.Typer(
     help="DigiSpine: knowledge graph and semantic layer for manufacturing.",
@@ -43,12 +50,33 @@ def serve_app(settings: Settings, host: str, port: int) -> None:
     import uvicorn
 
     from graph_service.api.app import create_app
+    from graph_service.store import Neo4jStore
 
-    console.print(
-        f"Serving DigiSpine on http://{host}:{port}  (GraphiQL: /graphql, explorer: /explore, "
-        "SPARQL: /sparql, catalog: /catalog.jsonld, readiness: /readyz)"
-    )
-    uvicorn.run(create_app(settings), host=host, port=port, log_level=settings.log_level.lower())
+    # The serve command owns the store, so its start-up check and the app share one login gate.
+    store = Neo4jStore(settings, connection_timeout=3.0, max_attempts=2)
+    try:
+        with user_errors():  # a bad setting (an API key entry, say): one line naming it
+            app = create_app(settings, store)
+        _say_if_neo4j_refuses(store)
+        console.print(
+            f"Serving DigiSpine on http://{host}:{port}  (GraphiQL: /graphql, explorer: /explore, "
+            "SPARQL: /sparql, catalog: /catalog.jsonld, readiness: /readyz)"
+        )
+        uvicorn.run(app, host=host, port=port, log_level=settings.log_level.lower())
+    finally:
+        store.close()
+
+
+def _say_if_neo4j_refuses(store: Neo4jStore) -> None:
+    """One clear line at start-up when Neo4j is unreachable or refuses the credentials. Serving
+    goes on (a wrong password can be fixed on the server); /readyz answers 503 with the reason."""
+    try:
+        store.health()
+    except DigiSpineError as exc:
+        err_console.print(
+            f"[bold yellow]warning:[/] {escape(str(exc))}\n  Serving anyway: /readyz answers 503 "
+            "until Neo4j answers."
+        )
 
 
 @app.command()

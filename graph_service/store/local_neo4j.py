@@ -25,8 +25,10 @@ from neo4j import GraphDatabase
 from neo4j.exceptions import AuthError, Neo4jError, ServiceUnavailable
 
 from graph_service import processes
-from graph_service.errors import LocalNeo4jError
+from graph_service.errors import LocalNeo4jError, LocalNeo4jStillRecovering
 from graph_service.settings import Settings
+from graph_service.store import recovery
+from graph_service.store.neo4j_store import refused_login
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +89,10 @@ class LocalNeo4j:
     @property
     def neo4j_log(self) -> Path:
         return self.logs_dir / "neo4j.log"
+
+    @property
+    def debug_log(self) -> Path:
+        return self.logs_dir / "debug.log"
 
     # -- install -------------------------------------------------------------------------------
     def installed(self) -> bool:
@@ -197,9 +203,12 @@ class LocalNeo4j:
         return None
 
     def start(self, echo: Callable[[str], None] = log.info) -> LocalStatus:
-        """Start the server and return once Bolt answers; idempotent when already running."""
+        """Start the server and return once Bolt answers; idempotent when already running.
+
+        A server that recovers its databases after an unclean shutdown is waited for past the
+        start timeout while its log moves, and never killed (see :mod:`.recovery`)."""
         if self.pid() is not None:
-            self.wait_for_bolt(self.settings.neo4j_start_timeout)
+            self.wait_for_bolt(self.settings.neo4j_start_timeout, echo=echo, log_from=self._launch_offset())
             return self.status()
         self.install(echo)
         self.write_config()
@@ -213,6 +222,13 @@ class LocalNeo4j:
             f"Starting Neo4j {self.settings.neo4j_version} on bolt://127.0.0.1:{self.port} "
             f"(home {self.home}) …"
         )
+        unclean = recovery.unclean_shutdown(_lines(self.neo4j_log))
+        if unclean:
+            echo(
+                "Neo4j was not shut down cleanly last time: it recovers its databases before it "
+                "answers, which can take a while"
+            )
+        log_from = _size(self.debug_log)
         with open(self.console_log, "ab") as out:
             proc = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
                 self._java(
@@ -230,17 +246,35 @@ class LocalNeo4j:
             )
         self.pid_file.write_text(str(proc.pid))
         try:
-            self.wait_for_bolt(self.settings.neo4j_start_timeout, proc=proc)
+            self.wait_for_bolt(
+                self.settings.neo4j_start_timeout, proc=proc, echo=echo, log_from=log_from, recovering=unclean
+            )
+        except LocalNeo4jStillRecovering:
+            raise  # never kill a recovering server: it would only start the recovery over
         except LocalNeo4jError:
             self._kill(proc.pid)
             raise
         return self.status()
 
-    def wait_for_bolt(self, timeout: float, proc: subprocess.Popen[bytes] | None = None) -> str:
-        """Poll Bolt until the server answers a query; return its version."""
-        deadline = time.monotonic() + timeout
+    def wait_for_bolt(
+        self,
+        timeout: float,
+        proc: subprocess.Popen[bytes] | None = None,
+        *,
+        echo: Callable[[str], None] = log.info,
+        log_from: int = 0,
+        recovering: bool = False,
+    ) -> str:
+        """Poll Bolt until the server answers a query; return its version. Past ``timeout``, a
+        server whose debug.log (from byte ``log_from``) shows a recovery, or that is
+        ``recovering`` after an unclean shutdown, is waited for while the log moves; after
+        DIGISPINE_NEO4J_RECOVERY_STALL_S without progress it is left running."""
+        started = time.monotonic()
+        deadline = started + timeout
+        follower = _LogFollower(self.debug_log, log_from, started)
+        shown: str | None = None
         last = "no answer yet"
-        while time.monotonic() < deadline:
+        while True:
             if proc is not None and proc.poll() is not None:
                 raise LocalNeo4jError(
                     f"Neo4j exited with code {proc.returncode} during start-up.\n"
@@ -248,19 +282,57 @@ class LocalNeo4j:
                 )
             try:
                 return self._query_version()
-            except AuthError as exc:
+            except Neo4jError as exc:
+                if refused_login(exc):
+                    raise LocalNeo4jError(
+                        f"Neo4j at bolt://127.0.0.1:{self.port} refused NEO4J_PASSWORD: the data dir "
+                        f"{self.home} was initialised with another password. Use that one, or a new "
+                        "DIGISPINE_DATA_DIR."
+                    ) from exc
+                last = _first_line(exc)
+            except (ServiceUnavailable, OSError) as exc:
+                last = _first_line(exc)
+            now = time.monotonic()
+            state = follower.poll(now)
+            verdict = recovery.decide(
+                now=now,
+                deadline=deadline,
+                last_progress=follower.last_progress,
+                stall_s=self.settings.neo4j_recovery_stall_s,
+                recovering=recovering or state.started,
+            )
+            if verdict is recovery.Verdict.GIVE_UP:
                 raise LocalNeo4jError(
-                    f"Neo4j at bolt://127.0.0.1:{self.port} refused NEO4J_PASSWORD: the data dir "
-                    f"{self.home} was initialised with another password. Use that one, or a new "
-                    "DIGISPINE_DATA_DIR."
-                ) from exc
-            except (ServiceUnavailable, OSError, Neo4jError) as exc:
-                last = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                    f"Neo4j did not answer on bolt://127.0.0.1:{self.port} within {timeout:.0f} s "
+                    f"(last error: {last}).\nLast lines of its logs:\n{self.log_tail(40)}"
+                )
+            if verdict is recovery.Verdict.STALLED:
+                raise self._still_recovering(state)
+            if verdict is recovery.Verdict.RECOVERING and state.describe() != shown:
+                shown = state.describe()
+                echo(
+                    f"Neo4j is recovering its database after an unclean shutdown ({shown}) — waiting; "
+                    "it is not stopped while its log shows progress"
+                )
             time.sleep(0.5)
-        raise LocalNeo4jError(
-            f"Neo4j did not answer on bolt://127.0.0.1:{self.port} within {timeout:.0f} s "
-            f"(last error: {last}).\nLast lines of its logs:\n{self.log_tail(40)}"
+
+    def _still_recovering(self, state: recovery.RecoveryState) -> LocalNeo4jStillRecovering:
+        stall = self.settings.neo4j_recovery_stall_s
+        return LocalNeo4jStillRecovering(
+            f"Neo4j (pid {self.pid()}) is still recovering its database after an unclean shutdown "
+            f"({state.describe()}) and its log has not moved for {stall:.0f} s. It is left running: "
+            "stopping it now would only start the recovery over. Follow it with `digispine neo4j "
+            "logs`, then run `digispine neo4j start` again (it waits for the running server), or "
+            "raise DIGISPINE_NEO4J_RECOVERY_STALL_S."
         )
+
+    def _launch_offset(self) -> int:
+        """Where the running server's launch begins in debug.log (0 when not found)."""
+        try:
+            data = self.debug_log.read_bytes()
+        except FileNotFoundError:
+            return 0
+        return max(data.rfind(recovery.LAUNCH_MARKER.encode()), 0)
 
     def _query_version(self) -> str:
         auth = (self.settings.neo4j_user, self.settings.neo4j_password.get_secret_value())
@@ -328,6 +400,50 @@ class LocalNeo4j:
             if path.exists() and path.stat().st_size:
                 parts.append(f"==> {path} <==\n{processes.tail_file(path, lines)}")
         return "\n".join(parts) or f"(no log yet under {self.logs_dir})"
+
+
+class _LogFollower:
+    """Reads a growing log from an offset, line by line, and remembers when it last grew."""
+
+    def __init__(self, path: Path, offset: int, now: float) -> None:
+        self.path = path
+        self.offset = offset
+        self.last_progress = now
+        self.state = recovery.RecoveryState()
+        self._partial = b""
+
+    def poll(self, now: float) -> recovery.RecoveryState:
+        try:
+            with open(self.path, "rb") as handle:
+                handle.seek(self.offset)
+                data = handle.read()
+        except FileNotFoundError:
+            return self.state
+        if not data:
+            return self.state
+        self.offset += len(data)
+        self.last_progress = now
+        *lines, self._partial = (self._partial + data).split(b"\n")
+        self.state = recovery.recovery_state((line.decode("utf-8", "replace") for line in lines), self.state)
+        return self.state
+
+
+def _lines(path: Path) -> list[str]:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except FileNotFoundError:
+        return []
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except FileNotFoundError:
+        return 0
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
 
 
 def _require_tool(name: str, why: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ import neo4j
 from neo4j import AsyncGraphDatabase, GraphDatabase, NotificationDisabledClassification
 from neo4j.exceptions import (
     AuthError,
+    Neo4jError,
     ServiceUnavailable,
     SessionExpired,
     TransientError,
@@ -26,6 +28,67 @@ T = TypeVar("T")
 
 #: Errors worth another try: the server is restarting, a leader moved, a lock timed out.
 RETRYABLE = (ServiceUnavailable, SessionExpired, TransientError)
+#: What the driver catches of a failed unit of work; the rest of Neo4jError is raised as it is.
+_CAUGHT = (Neo4jError, OSError, ServiceUnavailable, SessionExpired)
+#: The server's codes for a refused login. The rate limit arrives as a plain ClientError, not an
+#: AuthError, and must never be retried: every attempt extends Neo4j's lock.
+UNAUTHORIZED = "Neo.ClientError.Security.Unauthorized"
+RATE_LIMITED = "Neo.ClientError.Security.AuthenticationRateLimit"
+#: Seconds between logins after Neo4j refused one: longer than its default lock (5 s after 3
+#: failures, ``dbms.security.auth_lock_time``), so retries never keep the user locked.
+AUTH_RETRY_AFTER_S = 10.0
+
+
+def refused_login(exc: BaseException) -> bool:
+    """Whether ``exc`` is Neo4j refusing the credentials (wrong user or password, or locked)."""
+    if isinstance(exc, AuthError):
+        return True
+    return isinstance(exc, Neo4jError) and exc.code in (UNAUTHORIZED, RATE_LIMITED)
+
+
+def timed_out(exc: BaseException) -> bool:
+    """Whether ``exc`` is Neo4j stopping a transaction that ran past its timeout."""
+    return isinstance(exc, Neo4jError) and (
+        "TransactionTimedOut" in (exc.code or "") or "timed out" in (exc.message or "")
+    )
+
+
+class _LoginGate:
+    """After a refused login, at most one new login per ``retry_after_s`` for the whole store:
+    every other caller in between gets the :class:`StoreAuthError` at once, without a connection.
+    An accepted login opens the gate again (the password was fixed on the server)."""
+
+    def __init__(self, retry_after_s: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.retry_after_s = retry_after_s
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._refused: tuple[str, str, bool] | None = None  # uri, user, locked
+        self._next_login = 0.0
+
+    def check(self) -> None:
+        """Raise the remembered refusal unless a new login is due; a due login is claimed by
+        this caller alone."""
+        if self._refused is None:
+            return
+        with self._lock:
+            if self._refused is None:
+                return
+            now = self._clock()
+            if now < self._next_login:
+                uri, user, locked = self._refused
+                raise StoreAuthError(uri, user, locked=locked, retry_after_s=self.retry_after_s)
+            self._next_login = now + self.retry_after_s
+
+    def refuse(self, uri: str, user: str, locked: bool) -> StoreAuthError:
+        with self._lock:
+            self._refused = (uri, user, locked)
+            self._next_login = self._clock() + self.retry_after_s
+        return StoreAuthError(uri, user, locked=locked, retry_after_s=self.retry_after_s)
+
+    def accept(self) -> None:
+        if self._refused is not None:
+            with self._lock:
+                self._refused = None
 
 
 @dataclass(frozen=True)
@@ -48,6 +111,7 @@ class Neo4jStore:
         connection_timeout: float = 10.0,
         max_attempts: int = 4,
         base_delay: float = 0.25,
+        auth_retry_after_s: float = AUTH_RETRY_AFTER_S,
     ) -> None:
         self.uri = settings.bolt_uri
         self.user = settings.neo4j_user
@@ -55,6 +119,7 @@ class Neo4jStore:
         self.max_attempts = max_attempts
         self.base_delay = base_delay
         self._auth = (settings.neo4j_user, settings.neo4j_password.get_secret_value())
+        self._logins = _LoginGate(auth_retry_after_s)
         self._config: dict[str, Any] = dict(
             connection_timeout=connection_timeout,
             connection_acquisition_timeout=connection_timeout * 2,
@@ -87,30 +152,47 @@ class Neo4jStore:
         """Run ``work``, retrying transient failures with exponential backoff.
 
         Unreachable servers and refused credentials become :class:`StoreUnavailable` and
-        :class:`StoreAuthError`, which name the URI and never the password.
+        :class:`StoreAuthError`, which name the URI and never the password. A refused login is
+        never retried: until :data:`AUTH_RETRY_AFTER_S` have passed, every call fails at once.
         """
         attempt = 0
         while True:
             attempt += 1
+            self._logins.check()
             try:
-                return work()
-            except (AuthError, OSError, *RETRYABLE) as exc:
-                time.sleep(self._retry_delay(exc, attempt))
+                result = work()
+            except _CAUGHT as exc:
+                delay = self._retry_delay(exc, attempt)
+                if delay is None:
+                    raise
+                time.sleep(delay)
+            else:
+                self._logins.accept()
+                return result
 
     async def _call_async(self, work: Callable[[], Awaitable[T]]) -> T:
         """:meth:`call` for coroutines: the same retries and errors, waiting with asyncio."""
         attempt = 0
         while True:
             attempt += 1
+            self._logins.check()
             try:
-                return await work()
-            except (AuthError, OSError, *RETRYABLE) as exc:
-                await asyncio.sleep(self._retry_delay(exc, attempt))
+                result = await work()
+            except _CAUGHT as exc:
+                delay = self._retry_delay(exc, attempt)
+                if delay is None:
+                    raise
+                await asyncio.sleep(delay)
+            else:
+                self._logins.accept()
+                return result
 
-    def _retry_delay(self, exc: Exception, attempt: int) -> float:
-        """How long to wait before trying again after ``exc``, or the error to raise instead."""
-        if isinstance(exc, AuthError):
-            raise StoreAuthError(self.uri, self.user) from exc
+    def _retry_delay(self, exc: Exception, attempt: int) -> float | None:
+        """How long to wait before trying again after ``exc``; None to raise ``exc`` as it is;
+        or the error to raise instead."""
+        if refused_login(exc):
+            locked = isinstance(exc, Neo4jError) and exc.code == RATE_LIMITED
+            raise self._logins.refuse(self.uri, self.user, locked) from exc
         if isinstance(exc, RETRYABLE):
             if attempt >= self.max_attempts:
                 raise StoreUnavailable(self.uri, _reason(exc)) from exc
@@ -120,6 +202,8 @@ class Neo4jStore:
                 extra={"uri": self.uri, "attempt": attempt, "delay": delay},
             )
             return delay
+        if isinstance(exc, Neo4jError):
+            return None  # the query's own error (syntax, constraint, timeout): the caller's to see
         # OSError: DNS failures and refused sockets before Bolt starts
         raise StoreUnavailable(self.uri, _reason(exc)) from exc
 

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
+import time
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
+from graph_service import processes
 from graph_service.cli.main import app
 from graph_service.errors import LocalNeo4jError
 from graph_service.settings import load_settings
@@ -113,3 +117,37 @@ def test_commands_start_nothing_when_an_external_neo4j_is_configured(tmp_path: P
         assert result.exit_code == 0, result.output
         assert "external Neo4j is in use" in result.output
     assert not (tmp_path / "neo4j").exists()
+
+
+def test_a_server_recovering_after_a_crash_is_waited_for_past_the_timeout_and_not_killed(
+    tmp_path: Path,
+) -> None:
+    settings = load_settings(
+        data_dir=tmp_path, neo4j_bolt_port=free_port(), neo4j_password=TEST_PASSWORD, neo4j_uri=None
+    )
+    local = LocalNeo4j(settings)
+    local.start()
+    try:
+        with Neo4jStore(settings) as store:
+            store.write("UNWIND range(1, 20000) AS i CREATE (:Marker {i: i})")
+        crashed = local.pid()
+        assert crashed is not None
+        os.kill(crashed, signal.SIGKILL)  # committed but not checkpointed: the next start recovers
+        deadline = time.monotonic() + 30  # gone, and its threads have let go of the Bolt port
+        while processes.alive(crashed) or processes.port_in_use(settings.neo4j_bolt_port):
+            assert time.monotonic() < deadline, "the killed server did not go away"
+            time.sleep(0.1)
+
+        # A start timeout far shorter than the JVM start and the recovery: before, the server was
+        # SIGKILLed when it ran out, in the middle of the recovery.
+        impatient = LocalNeo4j(settings.model_copy(update={"neo4j_start_timeout": 1.0}))
+        said: list[str] = []
+        status = impatient.start(said.append)
+        assert status.answering, said
+        assert any("not shut down cleanly" in line for line in said), said
+        assert any("recovering its database" in line and "waiting" in line for line in said), said
+        assert "Recovery in 'full' mode completed" in (local.logs_dir / "debug.log").read_text()
+        with Neo4jStore(settings) as store:
+            assert store.read("MATCH (m:Marker) RETURN count(m) AS n") == [{"n": 20000}]
+    finally:
+        local.stop()
