@@ -22,7 +22,7 @@ import hashlib
 import hmac
 import re
 import secrets
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
@@ -40,6 +40,8 @@ PERSONAL_DATA = "personal-data"
 ADMIN = "admin"
 #: Roles that include others.
 IMPLIED: dict[str, frozenset[str]] = {ANALYST: frozenset({READER})}
+#: The roles of the service itself; data products add the access roles their descriptors name.
+BUILTIN_ROLES = frozenset({READER, ANALYST, PERSONAL_DATA, ADMIN})
 
 _ROLE = re.compile(r"[a-z][a-z0-9_-]*")
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@-]*")
@@ -114,20 +116,24 @@ class KeyRing:
             raise ConfigError(f"API key name(s) configured twice: {', '.join(twice)}")
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> KeyRing:
+    def from_settings(cls, settings: Settings, known: Collection[str] | None = None) -> KeyRing:
+        """The keys and anonymous roles of ``settings``; a role outside ``known`` (default:
+        :func:`known_roles`) is refused, naming the entry, as a typo would silently grant nothing."""
+        known = known_roles(settings) if known is None else known
         configured = settings.api_keys.get_secret_value() if settings.api_keys else ""
-        keys = list(parse_entries(configured, "DIGISPINE_API_KEYS"))
+        keys = list(parse_entries(configured, "DIGISPINE_API_KEYS", known))
         if settings.api_keys_file is not None:
             path = settings.api_keys_file
             try:
                 text = path.read_text(encoding="utf-8")
             except OSError as exc:
                 raise ConfigError(f"DIGISPINE_API_KEYS_FILE {path}: cannot read it ({exc.strerror})") from exc
-            keys += parse_entries(text, str(path))
+            keys += parse_entries(text, str(path), known)
         anonymous = [r.strip() for r in settings.anonymous_roles.split(",") if r.strip()]
         for role in anonymous:
             if not _ROLE.fullmatch(role):
                 raise ConfigError(f"DIGISPINE_ANONYMOUS_ROLES: {role!r} is not a role name (a-z, 0-9, -, _)")
+        _check_known("DIGISPINE_ANONYMOUS_ROLES", anonymous, known)
         return cls(keys, anonymous)
 
     @property
@@ -148,8 +154,18 @@ class KeyRing:
         return Principal("anonymous", self.anonymous_roles)
 
 
-def parse_entries(text: str, where: str) -> list[ApiKey]:
-    """``name:sha256:role,role`` entries separated by ``;`` or new lines; ``#`` starts a comment."""
+def known_roles(settings: Settings) -> frozenset[str]:
+    """:data:`BUILTIN_ROLES` and the access roles the data product descriptors name."""
+    # Imported here: the products package imports this module.
+    from graph_service.products.registry import declared_access_roles
+    from graph_service.products.service import ProductPaths
+
+    return BUILTIN_ROLES | declared_access_roles(ProductPaths.from_settings(settings).queries_dirs)
+
+
+def parse_entries(text: str, where: str, known: Collection[str] | None = None) -> list[ApiKey]:
+    """``name:sha256:role,role`` entries separated by ``;`` or new lines; ``#`` starts a comment.
+    With ``known``, an entry naming another role is refused."""
     keys = []
     chunks = [c for line in text.splitlines() for c in line.split("#", 1)[0].split(";")]
     for number, chunk in enumerate((c.strip() for c in chunks if c.strip()), start=1):
@@ -174,8 +190,19 @@ def parse_entries(text: str, where: str) -> list[ApiKey]:
                 f"{where}: entry {number} ({name}): roles must be a comma-separated list of names; "
                 f"got {roles_text!r}"
             )
+        if known is not None:
+            _check_known(f"{where}: entry {number} ({name})", roles, known)
         keys.append(ApiKey(name, digest.lower(), frozenset(roles)))
     return keys
+
+
+def _check_known(where: str, roles: Iterable[str], known: Collection[str]) -> None:
+    unknown = sorted({role for role in roles if role not in known})
+    if unknown:
+        raise ConfigError(
+            f"{where}: unknown role(s) {', '.join(unknown)}; known roles: {', '.join(sorted(known))} "
+            "(reader, analyst, personal-data, admin, and the accessRoles of the data products)"
+        )
 
 
 def _shown(chunk: str) -> str:

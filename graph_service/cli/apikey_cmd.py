@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from graph_service.cli.common import console, user_errors
+from graph_service.cli.common import console, settings_or_exit, user_errors
 
 app = typer.Typer(help="API keys: create one and print its configuration entry.", no_args_is_help=True)
 
@@ -17,11 +17,13 @@ def create(
     ),
 ) -> None:
     """Print a new random key (once; it is not stored) and the DIGISPINE_API_KEYS entry with its hash."""
-    from graph_service.api.auth import hash_key, new_key, parse_entries
+    from graph_service.api.auth import hash_key, known_roles, new_key, parse_entries
 
     key = new_key()
     with user_errors():
-        [entry] = parse_entries(f"{name}:{hash_key(key)}:{roles}", "--name/--roles")
+        # The serving settings decide which roles exist (the data products name their own).
+        known = known_roles(settings_or_exit())
+        [entry] = parse_entries(f"{name}:{hash_key(key)}:{roles}", "--name/--roles", known)
     console.print(f"API key for {entry.name} (shown once, keep it secret):\n  {key}")
     console.print(
         "Add this entry to DIGISPINE_API_KEYS (entries separated by ';') or DIGISPINE_API_KEYS_FILE:"

@@ -119,6 +119,18 @@ class ProductRegistry:
         return len(self.products)
 
 
+def declared_access_roles(queries_dirs: Sequence[Path]) -> frozenset[str]:
+    """Every access role the readable descriptors under ``queries_dirs`` name, without loading
+    the products (which needs the model); a broken descriptor is reported by :meth:`ProductRegistry.load`."""
+    roles: set[str] = set()
+    for folder in _version_folders(queries_dirs, []):
+        try:
+            roles.update(load_descriptor(folder / DESCRIPTOR_FILE).access_roles)
+        except ProductDefinitionError:
+            continue
+    return frozenset(roles)
+
+
 def _version_folders(queries_dirs: Sequence[Path], problems: list[Problem]) -> list[Path]:
     folders: list[Path] = []
     for queries_dir in queries_dirs:
