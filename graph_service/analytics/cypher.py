@@ -1,10 +1,13 @@
 """Read-only Cypher for analysts: ad-hoc statements and the named queries of ``queries/``.
 
-Every statement runs in an explicit transaction opened in READ access mode, so Neo4j itself
-refuses writes (data and schema), and the transaction is rolled back, never committed. A
+Before a statement runs, the :class:`~graph_service.analytics.guard.StatementGuard` reads its
+text and the plan ``EXPLAIN`` returns for it, and refuses what is not a read of the graph's data
+(administration, other sessions, files, the network, runaway expressions, personal data for a
+caller without ``personal-data``). It then runs in an explicit transaction opened in READ access
+mode, so Neo4j itself refuses writes, and the transaction is rolled back, never committed. A
 transaction timeout stops long statements on the server; rows are streamed and reading stops at
-the row limit (the answer says it was truncated). Errors carry Neo4j's code, message and, for
-syntax errors, the position (line, column, offset).
+the row limit or the response-size limit (the answer says it was truncated). Errors carry
+Neo4j's code, message and, for syntax errors, the position (line, column, offset).
 """
 
 from __future__ import annotations
@@ -19,10 +22,12 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import neo4j
+import orjson
 from neo4j.exceptions import ClientError, DriverError, Neo4jError
 from neo4j.graph import Node, Path, Relationship
 from neo4j.spatial import Point
 
+from graph_service.analytics.guard import Refusal, StatementGuard
 from graph_service.errors import DigiSpineError
 
 if TYPE_CHECKING:
@@ -32,11 +37,15 @@ if TYPE_CHECKING:
 #: Properties the loaders keep for themselves (version tokens); never shown.
 INTERNAL_PREFIX = "_v"
 _POSITION = re.compile(r"\(line (\d+), column (\d+) \(offset: (\d+)\)\)")
+#: What the guard puts before a statement to plan it without running it.
+_EXPLAIN = "EXPLAIN "
 
 
 class CypherError(DigiSpineError):
-    """A statement Neo4j refused or stopped; ``kind`` is ``syntax``, ``write``, ``timeout``,
-    ``parameter``, ``unavailable`` or ``failed``."""
+    """A statement refused or stopped; ``kind`` is ``syntax``, ``write``, ``refused`` (the guard:
+    not a read of the graph's data, or personal data), ``too_large`` (one row over the response
+    limit), ``memory`` (Neo4j's memory limit), ``timeout``, ``parameter``, ``unavailable`` or
+    ``failed``."""
 
     def __init__(
         self,
@@ -65,20 +74,26 @@ class CypherResult:
     columns: list[str]
     rows: list[list[Any]] = field(default_factory=list)
     truncated: bool = False
+    #: Which limit truncated the rows: ``rows`` or ``bytes`` (None when complete).
+    truncated_by: str | None = None
     elapsed_ms: float = 0.0
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "columns": self.columns,
             "rows": self.rows,
             "rowCount": len(self.rows),
             "truncated": self.truncated,
             "elapsedMs": round(self.elapsed_ms, 1),
         }
+        if self.truncated_by:
+            out["truncatedBy"] = self.truncated_by
+        return out
 
 
 class ReadOnlyCypher:
-    """Runs statements read-only, with a timeout and a row limit (the most a caller may ask)."""
+    """Runs statements read-only and guarded, with a timeout, a row limit and a response-size
+    limit (the most a caller may ask)."""
 
     def __init__(
         self,
@@ -86,11 +101,15 @@ class ReadOnlyCypher:
         *,
         timeout_s: float,
         max_rows: int,
+        guard: StatementGuard,
+        max_response_bytes: int,
         products: ProductRegistry | None = None,
     ) -> None:
         self.store = store
         self.timeout_s = timeout_s
         self.max_rows = max_rows
+        self.guard = guard
+        self.max_response_bytes = max_response_bytes
         self.products = products
 
     def run(
@@ -98,31 +117,35 @@ class ReadOnlyCypher:
         query: str,
         parameters: Mapping[str, Any] | None = None,
         *,
+        personal_data: bool = False,
         limit: int | None = None,
         timeout_s: float | None = None,
     ) -> CypherResult:
-        """Run ``query``; ``limit``/``timeout_s`` may lower the configured ones, never raise them."""
+        """Run ``query``; ``limit``/``timeout_s`` may lower the configured ones, never raise them.
+        Without ``personal_data`` the caller may not name personal-data properties, and nodes and
+        relationships come back without them."""
         if not query or not query.strip():
             raise CypherError("syntax", "the query is empty")
+        params = dict(parameters or {})
         rows_wanted = self.max_rows if limit is None else max(0, min(limit, self.max_rows))
         timeout = self.timeout_s if timeout_s is None else max(0.001, min(timeout_s, self.timeout_s))
+        hidden = (
+            frozenset() if personal_data else frozenset(n.lower() for n in self.guard.personal_properties)
+        )
         started = time.perf_counter()
         try:
+            self.guard.check_text(query, params, personal_data=personal_data)
             with self.store.driver.session(
                 database=self.store.database, default_access_mode=neo4j.READ_ACCESS
             ) as session:
                 tx = session.begin_transaction(timeout=timeout)
                 try:
-                    result = tx.run(query, dict(parameters or {}))
-                    columns = list(result.keys())
-                    out = CypherResult(columns)
-                    for record in result:
-                        if len(out.rows) >= rows_wanted:
-                            out.truncated = True
-                            break
-                        out.rows.append([to_json(value) for value in record.values()])
+                    self._check_plan(tx, query, params, personal_data, timeout)
+                    out = self._read(tx.run(query, params), rows_wanted, hidden)
                 finally:
                     tx.rollback()  # read-only by construction: nothing is ever committed
+        except Refusal as exc:
+            raise CypherError(exc.kind, str(exc), position=_offset_position(query, exc.offset)) from None
         except Neo4jError as exc:
             raise _translate(exc, timeout) from None
         except DriverError as exc:  # unreachable server, expired session: never a stack trace
@@ -132,12 +155,48 @@ class ReadOnlyCypher:
         out.elapsed_ms = (time.perf_counter() - started) * 1000
         return out
 
+    def _check_plan(
+        self, tx: Any, query: str, params: dict[str, Any], personal_data: bool, timeout: float
+    ) -> None:
+        """Plan the statement (EXPLAIN runs nothing) and let the guard read the plan."""
+        try:
+            plan = tx.run(_EXPLAIN + query, params).consume().plan
+        except Neo4jError as exc:  # positions point into the caller's text, not ours
+            raise _translate(exc, timeout, shift=len(_EXPLAIN)) from None
+        if not plan:  # fail closed: no plan, no run
+            raise Refusal("Neo4j returned no plan for the statement; it is refused")
+        self.guard.check_plan(plan, self.store.database, personal_data=personal_data)
+
+    def _read(self, result: Any, rows_wanted: int, hidden: frozenset[str]) -> CypherResult:
+        out = CypherResult(list(result.keys()))
+        budget = self.max_response_bytes
+        for record in result:
+            if len(out.rows) >= rows_wanted:
+                out.truncated, out.truncated_by = True, "rows"
+                break
+            row = [to_json(value, hidden) for value in record.values()]
+            size = len(orjson.dumps(row, default=str)) + 1
+            if size > budget:
+                if not out.rows:
+                    raise CypherError(
+                        "too_large",
+                        f"one row is {size:,} bytes of JSON, over the response limit of "
+                        f"{self.max_response_bytes:,} bytes (DIGISPINE_CYPHER_MAX_RESPONSE_BYTES); "
+                        "return less per row (aggregate, or UNWIND the list)",
+                    )
+                out.truncated, out.truncated_by = True, "bytes"
+                break
+            budget -= size
+            out.rows.append(row)
+        return out
+
     def run_named(
         self,
         name: str,
         parameters: Mapping[str, Any] | None = None,
         *,
         version: str | None = None,
+        personal_data: bool = False,
         limit: int | None = None,
         timeout_s: float | None = None,
     ) -> CypherResult:
@@ -153,12 +212,43 @@ class ReadOnlyCypher:
             bound = bind_parameters(product, parameters)
         except (UnknownProduct, ParameterError) as exc:
             raise CypherError("parameter", str(exc)) from None
-        return self.run(product.query, bound, limit=limit, timeout_s=timeout_s)
+        return self.run(product.query, bound, personal_data=personal_data, limit=limit, timeout_s=timeout_s)
 
 
-def _translate(exc: Neo4jError, timeout_s: float) -> CypherError:
+def _unshifted(message: str, by: int) -> str:
+    """``message`` about ``EXPLAIN <query>`` with its position pointing into ``<query>``."""
+
+    def shifted(match: re.Match[str]) -> str:
+        line, column, offset = int(match[1]), int(match[2]), int(match[3])
+        column = column - by if line == 1 else column
+        return f"(line {line}, column {max(1, column)} (offset: {max(0, offset - by)}))"
+
+    text = _POSITION.sub(shifted, message)
+    if text == message:
+        return message
+    lines = text.replace(f'"{_EXPLAIN}', '"').split("\n")
+    first_line = (found := _POSITION.search(text)) is not None and found[1] == "1"
+    if first_line and lines[-1].strip() == "^" and lines[-1].startswith(" " * by):
+        lines[-1] = lines[-1][by:]
+    return "\n".join(lines)
+
+
+def _offset_position(query: str, offset: int | None) -> dict[str, int] | None:
+    if offset is None:
+        return None
+    before = query[:offset]
+    return {"line": before.count("\n") + 1, "column": offset - (before.rfind("\n") + 1) + 1, "offset": offset}
+
+
+def _translate(exc: Neo4jError, timeout_s: float, *, shift: int = 0) -> CypherError:
     code = exc.code or ""
-    message = exc.message or str(exc)
+    message = _unshifted(exc.message or str(exc), shift) if shift else exc.message or str(exc)
+    if "MemoryPoolOutOfMemoryError" in code:
+        return CypherError(
+            "memory",
+            f"the statement needed more memory than Neo4j allows a transaction: {message}",
+            code=code,
+        )
     if "TransactionTimedOut" in code or "Terminated" in code or "timed out" in message:
         return CypherError(
             "timeout", f"the query ran longer than {timeout_s:g} s and was stopped by Neo4j", code=code
@@ -172,32 +262,38 @@ def _translate(exc: Neo4jError, timeout_s: float) -> CypherError:
     return CypherError("failed", message, code=code, position=position)
 
 
-def to_json(value: Any) -> Any:
+def to_json(value: Any, hidden: frozenset[str] = frozenset()) -> Any:
     """A Neo4j value as JSON: nodes, relationships and paths as objects, temporal values as ISO
-    8601 text, bytes as base64; the loaders' internal version properties left out."""
+    8601 text, bytes as base64; the loaders' internal version properties left out, and the
+    properties named in ``hidden`` (lower case: personal data the caller may not see), whatever
+    the label."""
     if value is None or isinstance(value, bool | int | str):
         return value
     if isinstance(value, float):
         return value if value == value and value not in (float("inf"), float("-inf")) else str(value)
     if isinstance(value, Node):
-        return {"elementId": value.element_id, "labels": sorted(value.labels), "properties": _props(value)}
+        return {
+            "elementId": value.element_id,
+            "labels": sorted(value.labels),
+            "properties": _props(value, hidden),
+        }
     if isinstance(value, Relationship):
         return {
             "elementId": value.element_id,
             "type": value.type,
             "start": value.start_node.element_id if value.start_node else None,
             "end": value.end_node.element_id if value.end_node else None,
-            "properties": _props(value),
+            "properties": _props(value, hidden),
         }
     if isinstance(value, Path):
         return {
-            "nodes": [to_json(n) for n in value.nodes],
-            "relationships": [to_json(r) for r in value.relationships],
+            "nodes": [to_json(n, hidden) for n in value.nodes],
+            "relationships": [to_json(r, hidden) for r in value.relationships],
         }
     if isinstance(value, list | tuple):
-        return [to_json(v) for v in value]
+        return [to_json(v, hidden) for v in value]
     if isinstance(value, dict):
-        return {k: to_json(v) for k, v in value.items()}
+        return {k: to_json(v, hidden) for k, v in value.items()}
     if isinstance(value, neo4j.time.DateTime | neo4j.time.Date | neo4j.time.Time | neo4j.time.Duration):
         return value.iso_format()
     if isinstance(value, dt.date | dt.time | dt.datetime):
@@ -211,5 +307,9 @@ def to_json(value: Any) -> Any:
     return str(value)
 
 
-def _props(entity: Node | Relationship) -> dict[str, Any]:
-    return {k: to_json(v) for k, v in sorted(entity.items()) if not k.startswith(INTERNAL_PREFIX)}
+def _props(entity: Node | Relationship, hidden: frozenset[str]) -> dict[str, Any]:
+    return {
+        k: to_json(v)
+        for k, v in sorted(entity.items())
+        if not k.startswith(INTERNAL_PREFIX) and k.lower() not in hidden
+    }

@@ -13,7 +13,17 @@ from graph_service.analytics.cypher import CypherError, ReadOnlyCypher
 from graph_service.api.auth import ANALYST, Principal, require_roles
 
 #: HTTP status per kind of refusal.
-STATUS = {"syntax": 400, "parameter": 400, "failed": 400, "write": 403, "timeout": 504, "unavailable": 503}
+STATUS = {
+    "syntax": 400,
+    "parameter": 400,
+    "failed": 400,
+    "write": 403,
+    "refused": 403,
+    "too_large": 422,
+    "memory": 422,
+    "timeout": 504,
+    "unavailable": 503,
+}
 
 
 class CypherRequest(BaseModel):
@@ -45,8 +55,10 @@ def make_cypher_router(cypher: ReadOnlyCypher) -> APIRouter:
 
     @router.post("/cypher")
     async def run_cypher(request: CypherRequest, principal: Principal = ANALYSTS_ONLY) -> JSONResponse:
-        """Run a read-only Cypher statement or a named query; rows as JSON, with a row limit and a
-        timeout. Writes are refused by Neo4j (read access mode) and nothing is committed."""
+        """Run a read-only Cypher statement or a named query; rows as JSON, with a row limit, a
+        response-size limit and a timeout. The guard refuses what is not a read of the graph's
+        data, and personal data without the role `personal-data`; writes are refused by Neo4j
+        (read access mode) and nothing is committed."""
         try:
             if request.name is not None:
                 result = await run_in_threadpool(
@@ -54,6 +66,7 @@ def make_cypher_router(cypher: ReadOnlyCypher) -> APIRouter:
                     request.name,
                     request.parameters,
                     version=request.version,
+                    personal_data=principal.may_see_personal_data,
                     limit=request.limit,
                     timeout_s=request.timeout_s,
                 )
@@ -62,6 +75,7 @@ def make_cypher_router(cypher: ReadOnlyCypher) -> APIRouter:
                     cypher.run,
                     request.query or "",
                     request.parameters,
+                    personal_data=principal.may_see_personal_data,
                     limit=request.limit,
                     timeout_s=request.timeout_s,
                 )

@@ -93,7 +93,7 @@ def create_app(
                     max_body_bytes=settings.graphql_max_body_bytes,
                 )
             )
-            app.include_router(_cypher_router(settings, current, products))
+            app.include_router(_cypher_router(settings, current, domain, products))
             view_task = _mount_sparql(app, settings, current, domain)
             if products is not None:
                 app.include_router(products.router)
@@ -214,14 +214,19 @@ def _mount_sparql(
     return asyncio.create_task(refresh_periodically(view, settings.rdf_refresh_s))
 
 
-def _cypher_router(settings: Settings, store: Neo4jStore, products: DataProducts | None) -> APIRouter:
+def _cypher_router(
+    settings: Settings, store: Neo4jStore, model: DomainModel, products: DataProducts | None
+) -> APIRouter:
     from graph_service.analytics.cypher import ReadOnlyCypher
+    from graph_service.analytics.guard import StatementGuard
     from graph_service.analytics.routes import make_cypher_router
 
     cypher = ReadOnlyCypher(
         store,
         timeout_s=settings.cypher_timeout_s,
         max_rows=settings.cypher_max_rows,
+        guard=StatementGuard.from_model(model, max_list=settings.cypher_max_list),
+        max_response_bytes=settings.cypher_max_response_bytes,
         products=products.registry if products else None,
     )
     return make_cypher_router(cypher)

@@ -26,9 +26,17 @@ def query(
     timeout: float = typer.Option(
         None, "--timeout", min=0.001, help="Seconds (≤ DIGISPINE_CYPHER_TIMEOUT_S)."
     ),
+    include_personal_data: bool = typer.Option(
+        False,
+        "--include-personal-data",
+        help="Read personal-data properties too (as the role personal-data); left out otherwise.",
+    ),
 ) -> None:
-    """Run Cypher read-only against the graph: Neo4j refuses writes, nothing is committed."""
+    """Run Cypher read-only against the graph, under the same guard as POST /cypher: only reads
+    of the graph's data, no personal data unless --include-personal-data; nothing is committed."""
     from graph_service.analytics.cypher import CypherError, ReadOnlyCypher
+    from graph_service.analytics.guard import StatementGuard
+    from graph_service.ontology.compiler import load_model
     from graph_service.store import Neo4jStore
 
     if fmt not in ("table", "json", "csv"):
@@ -40,17 +48,25 @@ def query(
     settings = settings_or_exit()
     parameters = dict(_parameter(p) for p in param)
     with user_errors(), Neo4jStore(settings) as store:
+        model = load_model(settings.ontology_dir)
         runner = ReadOnlyCypher(
             store,
             timeout_s=settings.cypher_timeout_s,
             max_rows=settings.cypher_max_rows,
-            products=_registry(settings) if name else None,
+            guard=StatementGuard.from_model(model, max_list=settings.cypher_max_list),
+            max_response_bytes=settings.cypher_max_response_bytes,
+            products=_registry(settings, model) if name else None,
         )
+        personal = include_personal_data
         try:
             if name:
-                result = runner.run_named(name, parameters, version=version, limit=limit, timeout_s=timeout)
+                result = runner.run_named(
+                    name, parameters, version=version, personal_data=personal, limit=limit, timeout_s=timeout
+                )
             else:
-                result = runner.run(cypher, parameters, limit=limit, timeout_s=timeout)
+                result = runner.run(
+                    cypher, parameters, personal_data=personal, limit=limit, timeout_s=timeout
+                )
         except CypherError as exc:
             _show_error(exc, cypher)
             raise typer.Exit(1) from None
@@ -67,10 +83,13 @@ def query(
         for row in result.rows:
             table.add_row(*[_cell(v) for v in row])
         console.print(table)
-        more = " (truncated at the row limit)" if result.truncated else ""
+        more = f" (truncated at the {_LIMITS[result.truncated_by]})" if result.truncated_by else ""
         err_console.print(f"{len(result.rows)} row(s){more} in {result.elapsed_ms:.0f} ms")
-    if result.truncated and fmt != "table":
-        err_console.print(f"truncated at {len(result.rows)} rows (the row limit)")
+    if result.truncated_by and fmt != "table":
+        err_console.print(f"truncated at {len(result.rows)} rows (the {_LIMITS[result.truncated_by]})")
+
+
+_LIMITS = {"rows": "row limit", "bytes": "response-size limit"}
 
 
 def _parameter(text: str) -> tuple[str, Any]:
@@ -110,10 +129,9 @@ def _escape(text: str) -> str:
     return escape(text)
 
 
-def _registry(settings: Any) -> Any:
-    from graph_service.ontology.compiler import load_model
+def _registry(settings: Any, model: Any) -> Any:
     from graph_service.products.registry import ProductRegistry
     from graph_service.products.service import ProductPaths
 
     paths = ProductPaths.from_settings(settings)
-    return ProductRegistry.load(paths.queries_dirs, paths.shapes_dirs, load_model(settings.ontology_dir))
+    return ProductRegistry.load(paths.queries_dirs, paths.shapes_dirs, model)

@@ -158,6 +158,10 @@ class LocalNeo4j:
             # Transaction state off-heap keeps large UNWIND batches from pressuring the heap.
             "db.tx_state.memory_allocation=OFF_HEAP",
             "dbms.usage_report.enabled=false",
+            # Defence in depth behind the read-only Cypher guard: LOAD CSV reads no file and
+            # reaches no address (server-side request forgery), whoever sends it.
+            "dbms.security.allow_csv_import_from_file_urls=false",
+            "internal.dbms.cypher_ip_blocklist=0.0.0.0/0,::/0",
         ]
         conf.write_text("\n".join(lines) + "\n")
         return conf
