@@ -1,8 +1,9 @@
 """The DCAT 3 catalog of the data products, with their validation status (DQV), as RDF and JSON-LD.
 
 Per product version: a ``dcat:Dataset`` (what the data is: title, description, version, owner,
-keywords, domain, output shape as ``dct:conformsTo``, quality measurements of the latest
-validation) and a ``dcat:DataService`` (its GraphQL field, ``dcat:servesDataset``). Per product:
+keywords, domain, output shape as ``dct:conformsTo``, ``dsq:validationStatus`` (CONFORMS,
+NONCONFORMING, TIMED_OUT, FAILED or NOT_CHECKED) and, when the output was checked, the quality
+measurements of the latest validation) and a ``dcat:DataService`` (its GraphQL field, ``dcat:servesDataset``). Per product:
 a ``dcat:Dataset`` whose ``dcat:hasVersion`` lists the versions, ``dcat:hasCurrentVersion`` the
 latest one; versions chain with ``dcat:previousVersion``.
 """
@@ -18,7 +19,7 @@ from rdflib.namespace import DCTERMS, FOAF, PROV
 
 from graph_service.products.naming import PRODUCTS_NS
 from graph_service.products.registry import DataProduct, ProductRegistry
-from graph_service.products.validation import ValidationResult
+from graph_service.products.validation import ValidationResult, status_of
 
 #: DCAT 3 (rdflib's DefinedNamespace is DCAT 2 and warns on the versioning terms).
 DCAT = Namespace("http://www.w3.org/ns/dcat#")
@@ -165,16 +166,22 @@ def _dataset(
             URIRef("https://www.iana.org/assignments/media-types/application/json"),
         )
     )
+    graph.add((dataset, DSQ.validationStatus, Literal(status_of(result).value)))
     if result is not None:
         _validation(graph, dataset, product, result)
 
 
 def _validation(graph: Graph, dataset: URIRef, product: DataProduct, result: ValidationResult) -> None:
     checked = Literal(result.checked_at.isoformat(), datatype=XSD.dateTime)
-    for metric, value in (
-        (SHAPE_CONFORMANCE, Literal(result.conforms)),
-        (SHAPE_VIOLATIONS, Literal(result.violation_count)),
-    ):
+    graph.add((dataset, DSQ.validatedAt, checked))
+    if result.conforms is None or result.violation_count is None:
+        measured: tuple[tuple[URIRef, Literal], ...] = ()  # timed out or failed: nothing was measured
+    else:
+        measured = (
+            (SHAPE_CONFORMANCE, Literal(result.conforms)),
+            (SHAPE_VIOLATIONS, Literal(result.violation_count)),
+        )
+    for metric, value in measured:
         measurement = BNode(f"{product.name}-{product.descriptor.major}-{metric.fragment}")
         graph.add((dataset, DQV.hasQualityMeasurement, measurement))
         graph.add((measurement, RDF.type, DQV.QualityMeasurement))

@@ -27,7 +27,7 @@ from graph_service.products.graphql_types import GeneratedType, generate_type
 from graph_service.products.parameters import PARAMETER_TYPES
 from graph_service.products.registry import DataProduct, ProductRegistry
 from graph_service.products.runner import Row
-from graph_service.products.validation import ValidationResult, Violation
+from graph_service.products.validation import ValidationResult, ValidationStatus, Violation, status_of
 
 log = logging.getLogger(__name__)
 
@@ -70,11 +70,20 @@ class ViolationEntry:
     value: str | None
 
 
+ValidationStatusType = strawberry.enum(
+    ValidationStatus,
+    name="DataProductValidationStatus",
+    description="CONFORMS or NONCONFORMING once the output was checked; TIMED_OUT or FAILED when the "
+    "validation could not check it; NOT_CHECKED before the first validation.",
+)
+
+
 @strawberry.type(name="DataProductValidation", description="The latest validation of a product's output.")
 class ValidationEntry:
-    conforms: bool
+    status: ValidationStatusType  # type: ignore[valid-type]
+    conforms: bool | None = strawberry.field(description="Null when the output was not checked.")
     checked_at: dt.datetime
-    violation_count: int
+    violation_count: int | None = strawberry.field(description="Null when the output was not checked.")
     sample_violations: list[ViolationEntry]
     row_count: int
     parameter_sets: int = strawberry.field(description="How many sample parameter sets were run.")
@@ -99,6 +108,9 @@ class DataProductEntry:
     graphql_field: str
     latest: bool = strawberry.field(description="Served under the unversioned field name too.")
     parameters: list[ParameterEntry]
+    validation_status: ValidationStatusType = strawberry.field(  # type: ignore[valid-type]
+        description="The latest validation's status; NOT_CHECKED until first validated."
+    )
     validation: ValidationEntry | None = strawberry.field(description="Null until first validated.")
 
 
@@ -130,12 +142,14 @@ def catalog_entry(product: DataProduct, latest: bool, result: ValidationResult |
             )
             for p in d.parameters
         ],
+        validation_status=status_of(result),
         validation=_validation_entry(result) if result else None,
     )
 
 
 def _validation_entry(result: ValidationResult) -> ValidationEntry:
     return ValidationEntry(
+        status=result.status,
         conforms=result.conforms,
         checked_at=result.checked_at,
         violation_count=result.violation_count,
@@ -272,9 +286,14 @@ def check_access(product: DataProduct) -> None:
 def _check_trust(access: ProductAccess, product: DataProduct, field_name: str) -> None:
     """Refuse, or note the violations of, a product whose latest validation did not conform."""
     result = access.latest_result(product)
-    if result is None or result.conforms:
+    if result is None or result.status is ValidationStatus.CONFORMS:
         return
-    if product.descriptor.on_violation == "refuse" and result.violation_count > 0:
+    # Only violations found refuse a product; a validation that could not run is a notice.
+    if (
+        product.descriptor.on_violation == "refuse"
+        and result.status is ValidationStatus.NONCONFORMING
+        and result.violation_count
+    ):
         refused = ProductRefused(
             product.name, product.version, result.violation_count, result.checked_at.isoformat()
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import logging
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -21,6 +22,7 @@ from graph_service.products.registry import DataProduct
 from graph_service.products.rows_rdf import describe_node, rows_to_graph
 from graph_service.products.runner import ProductRunner, Row
 from graph_service.products.shape import OutputShape
+from graph_service.store.neo4j_store import timed_out
 
 log = logging.getLogger(__name__)
 
@@ -50,24 +52,46 @@ class Violation:
         }
 
 
+class ValidationStatus(enum.Enum):
+    """Where a product's validation stands. Only CONFORMS and NONCONFORMING looked at the output:
+    a validation that timed out or failed says nothing about it (``conforms`` is null then)."""
+
+    CONFORMS = "CONFORMS"
+    NONCONFORMING = "NONCONFORMING"
+    TIMED_OUT = "TIMED_OUT"
+    FAILED = "FAILED"
+    NOT_CHECKED = "NOT_CHECKED"
+
+
 @dataclass(frozen=True)
 class ValidationResult:
-    """The outcome of one validation run of one product version."""
+    """The outcome of one validation run of one product version. ``conforms`` and
+    ``violation_count`` are None when the output could not be checked (see ``error``)."""
 
     product: str
     version: str
-    conforms: bool
+    conforms: bool | None
     checked_at: dt.datetime
-    violation_count: int
+    violation_count: int | None
     sample_violations: tuple[Violation, ...] = ()
     row_count: int = 0
     parameter_sets: int = 1
     error: str | None = None
+    timed_out: bool = False
+
+    @property
+    def status(self) -> ValidationStatus:
+        if self.timed_out:
+            return ValidationStatus.TIMED_OUT
+        if self.conforms is None:
+            return ValidationStatus.FAILED
+        return ValidationStatus.CONFORMS if self.conforms else ValidationStatus.NONCONFORMING
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "product": self.product,
             "version": self.version,
+            "status": self.status.value,
             "conforms": self.conforms,
             "checkedAt": self.checked_at.isoformat(),
             "violationCount": self.violation_count,
@@ -76,6 +100,11 @@ class ValidationResult:
             "parameterSets": self.parameter_sets,
             "error": self.error,
         }
+
+
+def status_of(result: ValidationResult | None) -> ValidationStatus:
+    """The status of a product whose latest result is ``result`` (None: never validated)."""
+    return ValidationStatus.NOT_CHECKED if result is None else result.status
 
 
 def utc_now() -> dt.datetime:
@@ -211,12 +240,7 @@ class ProductValidator:
             for parameters in samples:
                 rows += self.runner.run(product, parameters)
         except (DigiSpineError, neo4j.exceptions.Neo4jError) as exc:
-            log.warning(
-                "data product validation could not run", extra={"product": product.key, "error": str(exc)}
-            )
-            result = ValidationResult(
-                product.name, product.version, False, started, 0, error=f"{type(exc).__name__}: {exc}"
-            )
+            result = self._not_checked(product, started, exc)
         else:
             result = validate_rows(
                 rows, product.shape, product=product.name, version=product.version, checked_at=started
@@ -232,3 +256,17 @@ class ProductValidator:
             )
         self.results.put(product, result)
         return result
+
+    def _not_checked(self, product: DataProduct, started: dt.datetime, exc: Exception) -> ValidationResult:
+        """A run that never got to check the output: timed out, or failed with ``exc``."""
+        stopped = timed_out(exc)
+        if stopped:
+            limit = self.runner.timeout_s
+            within = f"{limit:g} s" if limit else "the transaction timeout of Neo4j"
+            error = f"TIMED_OUT: the product's query ran longer than {within} and was stopped"
+        else:
+            error = f"{type(exc).__name__}: {exc}"
+        log.warning("data product validation could not run", extra={"product": product.key, "error": error})
+        return ValidationResult(
+            product.name, product.version, None, started, None, error=error, timed_out=stopped
+        )

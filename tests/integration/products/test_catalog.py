@@ -7,6 +7,11 @@ import json
 from fastapi.testclient import TestClient
 from rdflib import RDF, Graph, Literal, Namespace, URIRef
 
+from graph_service.products import DataProducts
+from graph_service.products.validation import ValidationStatus
+from graph_service.store import Neo4jStore
+from tests.integration.products.test_timeout import SlowStore
+
 DCAT = Namespace("http://www.w3.org/ns/dcat#")
 DCTERMS = Namespace("http://purl.org/dc/terms/")
 DQV = Namespace("http://www.w3.org/ns/dqv#")
@@ -119,3 +124,36 @@ def test_catalog_json_ld_is_compact_and_readable(client: TestClient) -> None:
     assert document["@context"]["dcat"] == str(DCAT)
     types = {node.get("@type") for node in document["@graph"] if isinstance(node.get("@type"), str)}
     assert {"dcat:Catalog", "dcat:Dataset", "dcat:DataService"} <= types
+
+
+def test_a_timed_out_validation_and_a_product_never_validated_are_states_of_their_own(
+    products: DataProducts, store: Neo4jStore, client: TestClient
+) -> None:
+    products.runner.store = SlowStore(store)  # type: ignore[assignment]
+    products.runner.timeout_s = 0.5
+    result = products.validate("orderFulfillment", "v2")
+    assert result.status is ValidationStatus.TIMED_OUT
+    assert (result.conforms, result.violation_count) == (None, None)  # nothing was checked
+    assert result.error is not None and "0.5 s" in result.error
+
+    query = """{ dataProducts { name version validationStatus
+                 validation { status conforms violationCount error } } }"""
+    entries = {(p["name"], p["version"]): p for p in graphql(client, query)["data"]["dataProducts"]}
+    v2, v1 = entries[("orderFulfillment", "2.0.0")], entries[("orderFulfillment", "1.0.0")]
+    assert v2["validationStatus"] == "TIMED_OUT"
+    assert v2["validation"]["status"] == "TIMED_OUT"
+    assert (v2["validation"]["conforms"], v2["validation"]["violationCount"]) == (None, None)
+    assert "0.5 s" in v2["validation"]["error"]
+    assert (v1["validationStatus"], v1["validation"]) == ("NOT_CHECKED", None)
+
+    latest = client.get("/products/orderFulfillment/v2/validation").json()
+    assert (latest["status"], latest["conforms"], latest["violationCount"]) == ("TIMED_OUT", None, None)
+
+    g = catalog_graph(client)
+    v2_iri = URIRef(BASE + "products/orderFulfillment/2.0.0")
+    v1_iri = URIRef(BASE + "products/orderFulfillment/1.0.0")
+    assert (v2_iri, DSQ.validationStatus, Literal("TIMED_OUT")) in g
+    assert (v1_iri, DSQ.validationStatus, Literal("NOT_CHECKED")) in g
+    # No measurement claims anything about an output that was not checked (before: conforms false, 0).
+    assert not list(g.objects(v2_iri, DQV.hasQualityMeasurement))
+    assert "0.5 s" in str(g.value(v2_iri, DSQ.validationError))
