@@ -1,7 +1,7 @@
 // orderFulfillment v2 — each sales order as of a moment: production progress, shipped quantity,
 // delivery status. Only what had happened by $asOf counts (completed production orders and
-// operations, dispatched shipments); orders whose SalesOrderCreated has not arrived yet (stubs
-// known only by key) are left out.
+// operations, dispatched shipments, the ERP closing the order); orders whose SalesOrderCreated has
+// not arrived yet (stubs known only by key) are left out.
 WITH coalesce($asOf, datetime()) AS asOf
 MATCH (so:SalesOrder)
 WHERE so.orderDate IS NOT NULL
@@ -43,18 +43,28 @@ CALL (so, asOf) {
   RETURN count(op) AS operations,
          count(CASE WHEN op.actualEnd IS NOT NULL AND op.actualEnd <= asOf THEN op END) AS completedOperations
 }
+// The ERP's close counts once it had happened by asOf: the order is COMPLETED now, and a
+// SalesOrderChanged about it came after its last shipment and by asOf. (The status is the current
+// one; before that event, at asOf, the order was still open.)
+CALL (so, asOf, lastShippedAt) {
+  OPTIONAL MATCH (change:SalesOrderChanged)-[:AFFECTED]->(so)
+  WHERE so.status = 'COMPLETED' AND change.eventTime >= lastShippedAt AND change.eventTime <= asOf
+  RETURN count(change) > 0 AS closedAfterShipping
+}
 // Delivered: every item shipped in full, or the ERP closed the order after shipping (short
 // deliveries of scrapped quantity are accepted that way). Delivery time: the last shipment.
 WITH asOf, so, c, itemCount, ordered, shipped, shipmentCount, lastShippedAt, productionOrders,
      completedProductionOrders, produced, operations, completedOperations,
      CASE
-       WHEN shipmentCount > 0 AND ((itemCount > 0 AND shippedInFull) OR so.status = 'COMPLETED')
+       WHEN shipmentCount > 0 AND ((itemCount > 0 AND shippedInFull) OR closedAfterShipping)
        THEN lastShippedAt
      END AS deliveredAt
+// Without a requested delivery date there is nothing to be on time or late against: DELIVERED
+// once delivered, else OPEN (never OVERDUE).
 WITH asOf, so, c, itemCount, ordered, shipped, shipmentCount, lastShippedAt, productionOrders,
      completedProductionOrders, produced, operations, completedOperations, deliveredAt,
      CASE
-       WHEN so.requestedDeliveryDate IS NULL THEN null
+       WHEN deliveredAt IS NOT NULL AND so.requestedDeliveryDate IS NULL THEN 'DELIVERED'
        WHEN deliveredAt IS NOT NULL AND date(deliveredAt) <= so.requestedDeliveryDate THEN 'ON_TIME'
        WHEN deliveredAt IS NOT NULL THEN 'LATE'
        WHEN so.requestedDeliveryDate < date(asOf) THEN 'OVERDUE'
@@ -83,7 +93,6 @@ RETURN so.salesOrderNumber AS salesOrderNumber,
        CASE deliveryStatus
          WHEN 'LATE' THEN duration.inDays(so.requestedDeliveryDate, date(deliveredAt)).days
          WHEN 'OVERDUE' THEN duration.inDays(so.requestedDeliveryDate, date(asOf)).days
-         WHEN 'ON_TIME' THEN 0
-         WHEN 'OPEN' THEN 0
+         ELSE 0
        END AS daysLate
 ORDER BY orderDate, salesOrderNumber

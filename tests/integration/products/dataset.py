@@ -14,12 +14,12 @@ Production and equipment states (for equipmentOEE)
 
 Orders (for orderFulfillment and workInProgress)
   SO-1  C-1, placed 03-02, wanted 03-06, COMPLETED; item 10: 600 FG-A   ← PRD-1 (COMPLETED, 588 good)
-        shipped in DLV-1 on 03-05 10:00: 588 of lot L-FG-1
+        shipped in DLV-1 on 03-05 10:00: 588 of lot L-FG-1; closed by the ERP at 10:10
   SO-2  C-2, placed 03-02, wanted 03-04, OPEN; item 10: 100 FG-A ← PRD-2 (COMPLETED, 96 good),
         item 20: 50 FG-A ← PRD-3 (RELEASED; ops 10 done, 20 running, 30 waiting)
         shipped in DLV-2 on 03-05 09:00: 96 of lot L-FG-2
   SO-3  C-1, placed 03-03, wanted 03-05, COMPLETED; item 10: 10 FG-A, no production
-        shipped in DLV-3 on 03-07 08:00: 10 of lot L-FG-3
+        shipped in DLV-3 on 03-07 08:00: 10 of lot L-FG-3; closed by the ERP at 08:10
   SO-9  a stub known only by its key (its SalesOrderCreated never arrived)
   PRD-4 RELEASED at 03-03 09:00 to WC-1, nothing started; PRD-5 RELEASED to WC-1, op 10 done,
         op 20 waiting. PRD-6 made the housings lot L-SF-1 on 03-01.

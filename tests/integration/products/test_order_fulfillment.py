@@ -7,8 +7,47 @@ import datetime as dt
 import pytest
 
 from graph_service.products import DataProducts
+from graph_service.products.validation import ValidationStatus
+from graph_service.store import Neo4jStore
+from tests.integration.products.conftest import execute
 
 LATER = dt.datetime(2026, 3, 10, tzinfo=dt.UTC)
+
+#: Three more orders on the fixed plant, for the statuses it has no order for. Customer C-4.
+#:   SO-4  placed 03-03, no requested date; item 10: 20 FG-A; DLV-4 ships 20 on 03-06 12:00
+#:   SO-5  placed 03-04, no requested date; item 10: 5 FG-A; nothing shipped
+#:   SO-6  placed 03-04, wanted 03-06, COMPLETED now; item 10: 40 FG-A; DLV-6 ships 36 (a short
+#:         delivery) on 03-06 09:00; the ERP closes the order only on 03-08 09:00
+MORE_ORDERS = """
+CREATE (c4:Customer:Organization:Party:Entity {customerNumber: 'C-4', name: 'Delta Tanks'})
+CREATE (so4:SalesOrder:CommercialOrder:Entity {salesOrderNumber: 'SO-4', orderDate: date('2026-03-03'),
+        status: 'COMPLETED'})-[:ORDERED_BY]->(c4)
+CREATE (so5:SalesOrder:CommercialOrder:Entity {salesOrderNumber: 'SO-5', orderDate: date('2026-03-04'),
+        status: 'OPEN'})-[:ORDERED_BY]->(c4)
+CREATE (so6:SalesOrder:CommercialOrder:Entity {salesOrderNumber: 'SO-6', orderDate: date('2026-03-04'),
+        requestedDeliveryDate: date('2026-03-06'), status: 'COMPLETED'})-[:ORDERED_BY]->(c4)
+CREATE (i4:SalesOrderItem:OrderItem:LineItem:Entity {salesOrderItemId: 'SO-4/10', itemNumber: 10,
+        orderedQuantity: 20.0})-[:ITEM_OF]->(so4)
+CREATE (:SalesOrderItem:OrderItem:LineItem:Entity {salesOrderItemId: 'SO-5/10', itemNumber: 10,
+        orderedQuantity: 5.0})-[:ITEM_OF]->(so5)
+CREATE (i6:SalesOrderItem:OrderItem:LineItem:Entity {salesOrderItemId: 'SO-6/10', itemNumber: 10,
+        orderedQuantity: 40.0})-[:ITEM_OF]->(so6)
+CREATE (d4:Shipment:Entity {shipmentNumber: 'DLV-4', shippedAt: datetime('2026-03-06T12:00:00Z')})
+CREATE (d6:Shipment:Entity {shipmentNumber: 'DLV-6', shippedAt: datetime('2026-03-06T09:00:00Z')})
+CREATE (s4:ShipmentItem:LineItem:Entity {shipmentItemId: 'DLV-4/10', shippedQuantity: 20.0})
+CREATE (s6:ShipmentItem:LineItem:Entity {shipmentItemId: 'DLV-6/10', shippedQuantity: 36.0})
+CREATE (s4)-[:ITEM_OF_SHIPMENT]->(d4), (d4)-[:SHIPS_ORDER]->(so4), (s4)-[:FULFILLS_ITEM]->(i4),
+       (s6)-[:ITEM_OF_SHIPMENT]->(d6), (d6)-[:SHIPS_ORDER]->(so6), (s6)-[:FULFILLS_ITEM]->(i6)
+CREATE (:SalesOrderChanged:DomainEvent {eventId: 'EV-SO-6-closed',
+        eventType: 'digispine.erp.SalesOrderChanged.v1', eventTime: datetime('2026-03-08T09:00:00Z')})
+       -[:AFFECTED]->(so6)
+"""
+
+
+@pytest.fixture()
+def more_orders(products: DataProducts, fixed_plant: Neo4jStore) -> DataProducts:
+    fixed_plant.write(MORE_ORDERS)
+    return products
 
 
 def by_order(rows: list[dict]) -> dict[str, dict]:
@@ -87,3 +126,66 @@ def test_version_1_reports_on_time_as_a_flag(products: DataProducts) -> None:
         "shippedQuantity",
         "onTime",
     }
+
+
+def test_every_delivery_status_on_hand_computed_orders(more_orders: DataProducts) -> None:
+    rows = by_order(more_orders.query("orderFulfillment", "v2", asOf=LATER))
+    status = {number: (row["deliveryStatus"], row["daysLate"]) for number, row in rows.items()}
+    assert status == {
+        "SO-1": ("ON_TIME", 0),  # 588 of 600 shipped 03-05 10:00, closed 10:10; wanted 03-06
+        "SO-2": ("OVERDUE", 6),  # 96 of 150 shipped, still open; wanted 03-04, asOf 03-10: 10 - 4 = 6
+        "SO-3": ("LATE", 2),  # all 10 shipped 03-07; wanted 03-05: 7 - 5 = 2
+        "SO-4": ("DELIVERED", 0),  # all 20 shipped 03-06 12:00; no requested date to compare
+        "SO-5": ("OPEN", 0),  # nothing shipped; no requested date, so never overdue
+        "SO-6": ("ON_TIME", 0),  # 36 of 40 shipped 03-06 09:00, closed 03-08 ≤ asOf; wanted 03-06
+    }
+    assert rows["SO-4"]["requestedDeliveryDate"] is None
+    assert rows["SO-4"]["deliveredAt"] == dt.datetime(2026, 3, 6, 12, tzinfo=dt.UTC)
+    assert (rows["SO-5"]["requestedDeliveryDate"], rows["SO-5"]["deliveredAt"]) == (None, None)
+    # Delivered at its last shipment, not at the close.
+    assert rows["SO-6"]["deliveredAt"] == dt.datetime(2026, 3, 6, 9, tzinfo=dt.UTC)
+    assert rows["SO-6"]["shippedRatio"] == pytest.approx(36 / 40)
+
+
+def test_a_shipped_order_is_not_delivered_before_the_erp_closes_it(more_orders: DataProducts) -> None:
+    # 03-07 12:00: SO-6 has shipped 36 of 40 (03-06 09:00), but the ERP closes it only on 03-08, so
+    # it is not delivered; wanted 03-06 < 03-07 → OVERDUE by 7 - 6 = 1 day.
+    at = dt.datetime(2026, 3, 7, 12, tzinfo=dt.UTC)
+    so6 = by_order(more_orders.query("orderFulfillment", "v2", asOf=at))["SO-6"]
+    assert (so6["shippedQuantity"], so6["shipmentCount"]) == (36, 1)
+    assert so6["lastShippedAt"] == dt.datetime(2026, 3, 6, 9, tzinfo=dt.UTC)
+    assert (so6["deliveredAt"], so6["deliveryStatus"], so6["daysLate"]) == (None, "OVERDUE", 1)
+    # SO-1 at 03-05 10:05: shipped 588 of 600 at 10:00, closed at 10:10 → not yet delivered; wanted
+    # 03-06, not passed → OPEN.
+    so1 = by_order(
+        more_orders.query("orderFulfillment", "v2", asOf=dt.datetime(2026, 3, 5, 10, 5, tzinfo=dt.UTC))
+    )["SO-1"]
+    assert (so1["shippedQuantity"], so1["deliveredAt"], so1["deliveryStatus"]) == (588, None, "OPEN")
+
+
+def test_orders_without_a_requested_date_are_served_over_graphql_and_conform(
+    more_orders: DataProducts,
+) -> None:
+    data = execute(
+        more_orders,
+        """query($at: DateTime) { orderFulfillmentV2(asOf: $at, customerNumber: "C-4") {
+             salesOrderNumber requestedDeliveryDate deliveryStatus daysLate } }""",
+        {"at": LATER.isoformat()},
+    )
+    assert data["orderFulfillmentV2"] == [
+        {
+            "salesOrderNumber": "SO-4",
+            "requestedDeliveryDate": None,
+            "deliveryStatus": "DELIVERED",
+            "daysLate": 0,
+        },
+        {"salesOrderNumber": "SO-5", "requestedDeliveryDate": None, "deliveryStatus": "OPEN", "daysLate": 0},
+        {
+            "salesOrderNumber": "SO-6",
+            "requestedDeliveryDate": "2026-03-06",
+            "deliveryStatus": "ON_TIME",
+            "daysLate": 0,
+        },
+    ]
+    result = more_orders.validate("orderFulfillment", "v2")
+    assert result.status is ValidationStatus.CONFORMS, result.sample_violations
