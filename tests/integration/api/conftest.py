@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
+import uvicorn
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from graph_service.api.app import create_app
@@ -19,7 +24,7 @@ from graph_service.store.schema import apply_schema
 from loaders.assembly import build_pipeline, load_parts
 from loaders.pipeline import Record
 from loaders.simulation import simulate
-from tests.conftest import auth, keyed, reset_database
+from tests.conftest import auth, free_port, keyed, reset_database
 from tests.integration.api.spy import CountingStore
 
 REPO = Path(__file__).resolve().parents[3]
@@ -88,3 +93,20 @@ def data(client: TestClient, query: str, variables: dict[str, Any] | None = None
 
 def events_of(events: list[dict[str, Any]], name: str) -> list[dict[str, Any]]:
     return [e for e in events if e["type"].split(".")[2] == name]
+
+
+@contextmanager
+def served(app: FastAPI) -> Iterator[str]:
+    """``app`` served by a real uvicorn (its own event loop, in a thread) at the URL yielded."""
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=free_port(), log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{server.config.port}"
+    finally:
+        server.should_exit = True
+        thread.join(15)
