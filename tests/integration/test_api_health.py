@@ -9,6 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from graph_service.api.app import create_app
+from graph_service.cli.main import _say_if_neo4j_refuses
 from graph_service.errors import StoreAuthError
 from graph_service.settings import Settings, load_settings
 from graph_service.store import Neo4jStore
@@ -115,3 +116,16 @@ def test_once_the_password_is_right_the_store_logs_in_again(
             except StoreAuthError:
                 assert time.monotonic() < deadline, "the store never tried the login again"
                 time.sleep(0.1)
+
+
+def test_serve_says_at_start_up_that_neo4j_refuses_the_password(
+    neo4j_settings: Settings, probe_user: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    settings = load_settings(
+        neo4j_uri=neo4j_settings.bolt_uri, neo4j_user=probe_user, neo4j_password="not-this-one"
+    )
+    with Neo4jStore(settings) as store:
+        _say_if_neo4j_refuses(store)
+    said = " ".join(capsys.readouterr().err.split())
+    assert f"refused the credentials of user '{probe_user}'" in said
+    assert "NEO4J_PASSWORD" in said and "/readyz answers 503" in said
