@@ -30,3 +30,13 @@ class EventRejected(LoaderError):
         self.reason = reason
         self.report = report
         super().__init__(message)
+
+
+class LoadInterrupted(LoaderError):
+    """Neo4j went away during a load. Says what happened, what is committed, and how to resume."""
+
+    def __init__(self, what: str, committed: str, resume: str) -> None:
+        self.what = what
+        self.committed = committed
+        self.resume = resume
+        super().__init__(f"{what}\n{committed}\n{resume}")

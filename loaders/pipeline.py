@@ -22,11 +22,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from neo4j.exceptions import Neo4jError
+from neo4j.exceptions import DriverError, IncompleteCommit, Neo4jError
 
 from loaders.deadletters import DeadLetterStore
 from loaders.envelope import Envelope, parse_line
-from loaders.errors import EventRejected
+from loaders.errors import EventRejected, LoadInterrupted
 from loaders.limits import PREVIEW_BYTES, Limits
 from loaders.mapping import MappedEvent, Mapper
 from loaders.validation import PayloadValidator
@@ -74,6 +74,8 @@ class LoadStats:
     rejected: Counter[str] = field(default_factory=Counter)
     batches: int = 0
     seconds: float = 0.0
+    #: Origin of the last record of the last batch committed (``file:line``, ``kafka:…``).
+    committed_through: str | None = None
 
     @property
     def rejected_total(self) -> int:
@@ -99,6 +101,9 @@ class _Batch:
     positions: list[Any] = field(default_factory=list)
     read: int = 0
     plan: WritePlan | None = None
+    first_origin: str | None = None
+    last_origin: str | None = None
+    one_by_one: bool = False  # Neo4j refused it whole; its events were written one at a time
 
 
 _END = object()
@@ -222,7 +227,12 @@ class Pipeline:
                 batch = batches.get()
                 if batch is _END:
                     break
-                self._write(batch, stats)
+                try:
+                    self._write(batch, stats)
+                except (DriverError, Neo4jError) as exc:  # only Neo4j being unavailable gets here
+                    log.debug("batch write interrupted", exc_info=True)
+                    raise _interrupted(exc, batch, stats) from None
+                stats.committed_through = batch.last_origin
                 if on_commit is not None and batch.positions:
                     on_commit(batch.positions)
                 if on_progress is not None:
@@ -289,6 +299,8 @@ class Pipeline:
                 continue
             if not batch.read:
                 started = time.monotonic()
+                batch.first_origin = record.origin
+            batch.last_origin = record.origin
             batch.read += 1
             batch.positions.append(record.position)
             prepared = self.prepare(record)
@@ -309,16 +321,21 @@ class Pipeline:
         return batch
 
     def _write(self, batch: _Batch, stats: LoadStats) -> None:
-        stats.read += batch.read
-        stats.batches += 1
+        """Write one batch and dead-letter its rejections. Raises the driver's error when Neo4j is
+        unavailable (stats then count only what was committed)."""
         rejections = list(batch.rejections)
         if batch.events:
             try:
                 result = self.writer.write([e for e, _ in batch.events], batch.plan)
                 rejections += self._count(result, stats, batch.events)
             except Neo4jError as exc:
+                if _unavailable(exc):
+                    raise
                 log.warning("batch write failed (%s); isolating the failing events", exc.code)
+                batch.one_by_one = True
                 rejections += self._write_one_by_one(batch.events, stats)
+        stats.read += batch.read
+        stats.batches += 1
         for rejection in rejections:
             stats.rejected[rejection.reason] += 1
             self._dead_letter(rejection)
@@ -331,6 +348,8 @@ class Pipeline:
             try:
                 failed += self._count(self.writer.write([event]), stats, [(event, record)])
             except Neo4jError as exc:
+                if _unavailable(exc):
+                    raise
                 failed.append(
                     Rejection(
                         "write", f"Neo4j refused the write: {exc.code}: {exc.message}", record, event.envelope
@@ -369,6 +388,49 @@ class Pipeline:
             original_size=size,
             stored=rejection.stored,
         )
+
+
+def _unavailable(exc: Neo4jError) -> bool:
+    """A transient error the driver already retried for a while (the database is stopping or
+    recovering, a leader moved): Neo4j is unavailable, the events are not at fault."""
+    return (exc.code or "").startswith("Neo.TransientError.")
+
+
+def _interrupted(exc: DriverError | Neo4jError, batch: _Batch, stats: LoadStats) -> LoadInterrupted:
+    """What a user needs when Neo4j goes away mid-load: what happened, what is committed, how to
+    resume. Every batch before this one is committed; this one is not, or its outcome is unknown."""
+    records = f"{batch.read} record(s), {batch.first_origin} to {batch.last_origin}"
+    cause = f"{type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else 'no detail'}"
+    if isinstance(exc, IncompleteCommit):
+        what = (
+            f"Neo4j went away while committing batch {stats.batches + 1} ({records}): whether that "
+            f"batch was committed is unknown ({cause})."
+        )
+    elif batch.one_by_one:
+        what = (
+            f"Neo4j went away while batch {stats.batches + 1} ({records}) was written one event at a "
+            f"time, after Neo4j had refused it whole: some of its events may be committed ({cause})."
+        )
+    else:
+        what = (
+            f"Neo4j became unavailable while writing batch {stats.batches + 1} ({records}): that batch "
+            f"was not committed ({cause})."
+        )
+    if stats.batches:
+        committed = (
+            f"Committed before it: {stats.batches} batch(es), every record up to and including "
+            f"{stats.committed_through}: {stats.loaded} event(s) loaded, {stats.duplicates} duplicate(s), "
+            f"{stats.rejected_total} dead-lettered."
+        )
+    else:
+        committed = "Nothing was committed by this run."
+    resume = (
+        "To resume, make Neo4j reachable again (`digispine neo4j start` for the local server) and run "
+        "the same command: events already in the graph are skipped as duplicates, so reading the "
+        "input again from its start changes nothing committed (a Kafka consumer group resumes after "
+        "its committed offsets)."
+    )
+    return LoadInterrupted(what, committed, resume)
 
 
 def _conflict(conflict: Conflict, record: Record) -> Rejection:

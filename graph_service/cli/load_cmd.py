@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import signal
 import threading
 from pathlib import Path
@@ -32,6 +33,9 @@ def load(
     if not paths and not kafka:
         err_console.print("Give JSON Lines paths, or --kafka TOPIC.")
         raise typer.Exit(2)
+    # A lost connection ends the load with one message saying what is committed and how to resume
+    # (LoadInterrupted); the driver's own log line about the defunct connection would only confuse.
+    logging.getLogger("neo4j").setLevel(logging.CRITICAL)
     with user_errors():
         parts = load_parts(settings)
         with Neo4jStore(settings) as store:
