@@ -3,6 +3,7 @@ websocket handshakes, against the whole app served by a real uvicorn on the real
 
 from __future__ import annotations
 
+import statistics
 import threading
 import time
 from collections.abc import Iterator
@@ -150,7 +151,10 @@ def test_health_answers_while_documents_are_being_validated(url: str) -> None:
         for thread in floods:
             thread.join(60)
     assert len(latencies_while_busy) == 20 and answered and set(answered) == {200}
-    assert max(latencies_while_busy) < 1.0, latencies_while_busy
+    # typically tens of milliseconds; the bound is generous for a loaded machine whose one GIL
+    # this process's clients, the server's event loop and its document worker all share
+    assert statistics.median(latencies_while_busy) < 0.5, latencies_while_busy
+    assert max(latencies_while_busy) < PROMPT_S, latencies_while_busy
 
 
 # -- callers --------------------------------------------------------------------------------
