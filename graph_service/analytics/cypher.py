@@ -120,10 +120,12 @@ class ReadOnlyCypher:
         personal_data: bool = False,
         limit: int | None = None,
         timeout_s: float | None = None,
+        vetted: bool = False,
     ) -> CypherResult:
         """Run ``query``; ``limit``/``timeout_s`` may lower the configured ones, never raise them.
         Without ``personal_data`` the caller may not name personal-data properties, and nodes and
-        relationships come back without them."""
+        relationships come back without them. ``vetted`` is for reviewed data-product queries
+        only (see :meth:`StatementGuard.check_text`)."""
         if not query or not query.strip():
             raise CypherError("syntax", "the query is empty")
         params = dict(parameters or {})
@@ -134,7 +136,7 @@ class ReadOnlyCypher:
         )
         started = time.perf_counter()
         try:
-            self.guard.check_text(query, params, personal_data=personal_data)
+            self.guard.check_text(query, params, personal_data=personal_data, vetted=vetted)
             with self.store.driver.session(
                 database=self.store.database, default_access_mode=neo4j.READ_ACCESS
             ) as session:
@@ -212,7 +214,9 @@ class ReadOnlyCypher:
             bound = bind_parameters(product, parameters)
         except (UnknownProduct, ParameterError) as exc:
             raise CypherError("parameter", str(exc)) from None
-        return self.run(product.query, bound, personal_data=personal_data, limit=limit, timeout_s=timeout_s)
+        return self.run(
+            product.query, bound, personal_data=personal_data, limit=limit, timeout_s=timeout_s, vetted=True
+        )
 
 
 def _unshifted(message: str, by: int) -> str:

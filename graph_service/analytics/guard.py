@@ -155,8 +155,13 @@ class StatementGuard:
         return cls(personal_properties=personal, max_list=max_list)
 
     # -- the text ---------------------------------------------------------------------------------
-    def check_text(self, query: str, parameters: Mapping[str, Any], *, personal_data: bool) -> None:
-        """Refuse (raise :class:`Refusal`) what the text alone shows is not a read of the graph."""
+    def check_text(
+        self, query: str, parameters: Mapping[str, Any], *, personal_data: bool, vetted: bool = False
+    ) -> None:
+        """Refuse (raise :class:`Refusal`) what the text alone shows is not a read of the graph.
+        ``vetted`` text (a reviewed data product's query, typed parameters) skips the expression
+        bounds and the run-time subscript rule (its lists are indexed by position); every other
+        rule, personal-data names included, holds for it too."""
         try:
             tokens = tokenize(query)
         except LexError as exc:
@@ -168,13 +173,13 @@ class StatementGuard:
         _first_clause(tokens)
         for index, token in enumerate(tokens):
             if token.is_symbol("(") and index > 0:
-                self._call(tokens, index, parameters)
-            if token.is_symbol("[") and _starts_comprehension(tokens, index):
+                self._call(tokens, index, parameters, bounded=not vetted)
+            if not vetted and token.is_symbol("[") and _starts_comprehension(tokens, index):
                 _not_nested(tokens, index, f"the list comprehension at offset {token.offset}")
         if not personal_data:
-            self._no_personal_data(tokens, parameters)
+            self._no_personal_data(tokens, parameters, subscripts=not vetted)
 
-    def _call(self, tokens: list[Token], index: int, parameters: Mapping[str, Any]) -> None:
+    def _call(self, tokens: list[Token], index: int, parameters: Mapping[str, Any], *, bounded: bool) -> None:
         """``name(`` : a built-in function, bounded when it iterates; procedures are the plan's."""
         start, name = _qualified_name(tokens, index - 1)
         if name is None or (start > 0 and tokens[start - 1].is_name("CALL")):
@@ -187,6 +192,8 @@ class StatementGuard:
                 f"the function {name}() is not one of Neo4j's built-in functions; only those may "
                 "be called here (user-defined functions may reach the network, files or the server)"
             )
+        if not bounded:
+            return
         if lowered == "range" and not _after_unwind(tokens, start):
             self._bounded_range(tokens, index, parameters)
         if lowered in ITERATING and _iterates(tokens, index):
@@ -218,7 +225,9 @@ class StatementGuard:
             raise Refusal(f"{why}; this one spans {count:,}", offset=tokens[index].offset)
 
     # -- personal data ----------------------------------------------------------------------------
-    def _no_personal_data(self, tokens: list[Token], parameters: Mapping[str, Any]) -> None:
+    def _no_personal_data(
+        self, tokens: list[Token], parameters: Mapping[str, Any], *, subscripts: bool
+    ) -> None:
         personal = {name.lower(): name for name in self.personal_properties}
         for index, token in enumerate(tokens):
             named = token.identifier if token.kind is not Kind.STRING else token.text
@@ -230,7 +239,7 @@ class StatementGuard:
                 raise self._personal("`{.*}` reads every property, personal data among them")
             if token.is_name("properties") and _is_call(tokens, index):
                 raise self._personal("properties() reads every property, personal data among them")
-            if token.is_symbol("[") and _is_subscript(tokens, index):
+            if subscripts and token.is_symbol("[") and _is_subscript(tokens, index):
                 _literal_subscript(tokens, index, parameters, self._personal)
 
     @staticmethod
