@@ -9,7 +9,7 @@ from pathlib import Path
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
+from rich.table import Column, Table
 
 from graph_service.cli.common import console, err_console, settings_or_exit, user_errors
 from graph_service.store import Neo4jStore
@@ -120,7 +120,8 @@ def list_letters(
     letters = deadletter_store(settings).all(include_retried=all_)
     if reason:
         letters = [d for d in letters if d.reason == reason]
-    table = Table("id", "reason", "event id", "type", "message", "origin")
+    # A reason is a code to filter by (--reason): never cut or wrapped.
+    table = Table("id", Column("reason", no_wrap=True), "event id", "type", "message", "origin")
     for d in letters:
         table.add_row(
             d.id,
