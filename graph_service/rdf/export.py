@@ -3,6 +3,9 @@
 Nodes are read with one statement per root label whose records the driver fetches in chunks, and
 each node's triples are written as soon as its record arrives, so memory stays flat however large
 the graph is: nothing but the current chunk is held.
+
+Personal data (properties the ontology marks ``ds:personalData``) is left out unless the caller
+asks for it; the stats count what was left out per property, so nothing goes missing silently.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ import json
 import re
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING
 
 import neo4j
@@ -42,6 +45,8 @@ class ExportStats:
     entities: int = 0
     triples: int = 0
     seconds: float = 0.0
+    #: Personal-data values left out, per ``Class.property``.
+    left_out: dict[str, int] = field(default_factory=dict)
 
     @property
     def rate(self) -> float:
@@ -52,6 +57,13 @@ class ExportStats:
             f"{self.triples:,} triples of {self.entities:,} nodes in {self.seconds:.1f} s "
             f"({self.rate:,.0f} triples/s)"
         )
+
+    def left_out_summary(self) -> str | None:
+        """What personal data was left out, or None when nothing was."""
+        if not self.left_out:
+            return None
+        parts = ", ".join(f"{name} {count:,}" for name, count in sorted(self.left_out.items()))
+        return f"left out {sum(self.left_out.values()):,} personal-data values ({parts})"
 
 
 def records(store: Neo4jStore, mapper: RdfMapper, labels: tuple[str, ...]) -> Iterator[NodeRecord]:
@@ -74,8 +86,10 @@ def export(
     class_name: str | None = None,
     base: str | None = None,
     progress: Callable[[ExportStats], None] | None = None,
+    include_personal_data: bool = False,
 ) -> ExportStats:
-    """Write the graph (or the instances of ``class_name`` and its subclasses) to ``out``."""
+    """Write the graph (or the instances of ``class_name`` and its subclasses) to ``out``;
+    personal-data properties only with ``include_personal_data``."""
     if fmt not in FORMATS:
         raise ExportError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
     if class_name is not None and class_name not in model.classes:
@@ -89,6 +103,7 @@ def export(
     labels = (model.classes[class_name].neo4j_label,) if class_name else ROOTS
     writer = _WRITERS[fmt](out, model.namespace)
     stats = ExportStats()
+    personal = frozenset() if include_personal_data else mapper.personal_predicates
     started = time.perf_counter()
     writer.start()
     try:
@@ -96,6 +111,8 @@ def export(
             triples = list(mapper.triples(record))
             if not triples:
                 continue
+            if personal:
+                triples = _without(triples, personal, mapper.property_names, stats.left_out)
             writer.subject(triples)
             stats.entities += 1
             stats.triples += len(triples)
@@ -110,6 +127,19 @@ def export(
     writer.end()
     stats.seconds = time.perf_counter() - started
     return stats
+
+
+def _without(
+    triples: list[Triple], personal: frozenset[str], names: dict[str, str], left_out: dict[str, int]
+) -> list[Triple]:
+    kept = []
+    for triple in triples:
+        if triple[1] in personal:
+            name = names[triple[1]]
+            left_out[name] = left_out.get(name, 0) + 1
+        else:
+            kept.append(triple)
+    return kept
 
 
 # -- writers --------------------------------------------------------------------------------------

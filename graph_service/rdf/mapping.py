@@ -8,7 +8,8 @@ become the ontology's object properties. Domain events are ``prov:Activity`` ins
 ontology says so) and their lineage is also stated in PROV-O terms: ``prov:used`` for what they
 affected, ``prov:wasAssociatedWith`` for the reporting system, ``prov:startedAtTime`` /
 ``prov:endedAtTime`` for the event time. Properties the model does not know (the loaders' version
-tokens) are left out.
+tokens) are left out. Which predicates carry personal data is said by
+:attr:`RdfMapper.personal_predicates`; the export and the SPARQL view decide what to do with them.
 
 Triples are produced as N-Triples terms (strings), the cheapest form to stream.
 """
@@ -76,6 +77,15 @@ class RdfMapper:
         self._class_cache: dict[tuple[str, ...], ClassDef | None] = {}
         self._owner_cache: dict[str, str] = {}
         self._prop_terms = {name: (iri(p.iri), p.xsd) for name, p in self._props.items()}
+        #: Predicates of the properties the ontology marks ``ds:personalData``, as N-Triples terms:
+        #: what a caller without the ``personal-data`` role must never receive.
+        self.personal_predicates: frozenset[str] = frozenset(
+            iri(p.iri) for p in self._props.values() if p.personal_data
+        )
+        #: ``Class.property`` of each datatype predicate, to name what was left out.
+        self.property_names: dict[str, str] = {
+            iri(p.iri): f"{p.domain}.{p.name}" for p in self._props.values()
+        }
         self._rel_terms = {t: iri(r.iri) for t, r in self._relations.items()}
         self._affected = model.relations["affected"].rel_type if "affected" in model.relations else None
         self._reported = model.relations["reportedBy"].rel_type if "reportedBy" in model.relations else None

@@ -6,7 +6,11 @@
   ``format`` parameter (``json``, ``csv``, ``tsv``, ``xml``); CONSTRUCT/DESCRIBE as Turtle
   (default) or N-Triples;
 - SPARQL Update is refused (403): the view is read-only, the graph changes only through loaders;
-- a syntax error is 400 with the parser's message and position.
+- a syntax error is 400 with the parser's message and position;
+- callers without ``personal-data`` query a dataset without the personal-data graph;
+- ``SERVICE`` is refused (403) unless its endpoint is on DIGISPINE_SPARQL_SERVICE_ALLOWLIST;
+- a query is stopped after DIGISPINE_SPARQL_TIMEOUT_S (504) or when its answer passes
+  DIGISPINE_SPARQL_MAX_RESULT_BYTES (413); 503 when every slot stays busy that long.
 
 ``GET /sparql/status`` reports freshness; ``POST /sparql/refresh`` refreshes (``?full=true``
 rebuilds). Every answer carries ``X-DigiSpine-RDF-Refreshed-At``.
@@ -26,6 +30,8 @@ from fastapi.responses import JSONResponse, Response
 
 from graph_service.api.auth import ANALYST, Principal, require_roles
 from graph_service.concurrency import to_thread_to_the_end
+from graph_service.rdf.bounded import FrameWriter
+from graph_service.rdf.errors import SparqlRefused
 from graph_service.rdf.view import RdfView
 
 log = logging.getLogger(__name__)
@@ -61,7 +67,7 @@ def make_sparql_router(view: RdfView) -> APIRouter:
         params = request.query_params
         if "update" in params:
             return _refused()
-        return await _answer(view, params.get("query"), params.get("format"), request)
+        return await _answer(view, params.get("query"), params.get("format"), request, principal)
 
     @router.post("/sparql")
     async def sparql_post(request: Request, principal: Principal = ANALYSTS_ONLY) -> Response:
@@ -80,7 +86,7 @@ def make_sparql_router(view: RdfView) -> APIRouter:
             fmt = fmt or form.get("format")  # type: ignore[assignment]
         else:
             return _problem(415, "send the query as application/sparql-query or form-encoded query=…", view)
-        return await _answer(view, text, fmt, request)
+        return await _answer(view, text, fmt, request, principal)
 
     @router.get("/sparql/status")
     async def status(principal: Principal = ANALYSTS_ONLY) -> dict[str, Any]:
@@ -99,34 +105,39 @@ def make_sparql_router(view: RdfView) -> APIRouter:
     return router
 
 
-async def _answer(view: RdfView, text: str | None, fmt: str | None, request: Request) -> Response:
+async def _answer(
+    view: RdfView, text: str | None, fmt: str | None, request: Request, principal: Principal
+) -> Response:
     if not text or not str(text).strip():
         return _problem(400, "missing `query`", view)
     graph_name = _choose(fmt, request, GRAPH_FORMATS, "turtle")
     results_name = _choose(fmt, request, RESULT_FORMATS, "json")
 
-    def run() -> tuple[bytes, str] | tuple[None, str]:
-        # pyoxigraph results belong to the thread that made them: serialise them there too.
-        result = view.query(str(text))
+    def render(result: Any, out: FrameWriter) -> dict[str, Any]:
+        # runs in the query's child: pyoxigraph results are serialised where they were made
         if isinstance(result, ox.QueryTriples):
             if graph_name is None:
-                return None, f"graphs come as {', '.join(GRAPH_FORMATS)}"
+                return {"notAcceptable": f"graphs come as {', '.join(GRAPH_FORMATS)}"}
             graph_format, media = GRAPH_FORMATS[graph_name]
-            return result.serialize(format=graph_format), media
+            result.serialize(out, format=graph_format)
+            return {"media": media}
         if results_name is None:
-            return None, f"results come as {', '.join(RESULT_FORMATS)}"
+            return {"notAcceptable": f"results come as {', '.join(RESULT_FORMATS)}"}
         results_format, media = RESULT_FORMATS[results_name]
-        return result.serialize(format=results_format), media
+        result.serialize(out, format=results_format)
+        return {"media": media}
 
+    personal = principal.may_see_personal_data
     try:
-        body, media = await run_in_threadpool(run)
+        outcome = await run_in_threadpool(view.run, str(text), personal=personal, render=render)
     except SyntaxError as exc:
         return _problem(400, f"SPARQL syntax error: {exc}", view)
-    except (OSError, ValueError) as exc:
-        return _problem(400, f"the query failed: {exc}", view)
-    if body is None:
-        return _problem(406, media, view)
-    return Response(body, media_type=media, headers=_fresh_headers(view))
+    except SparqlRefused as exc:
+        log.info("SPARQL query refused for %s: %s", principal.name, exc)
+        return _problem(exc.status, str(exc), view)
+    if "notAcceptable" in outcome.meta:
+        return _problem(406, outcome.meta["notAcceptable"], view)
+    return Response(outcome.body, media_type=outcome.meta["media"], headers=_fresh_headers(view))
 
 
 def _choose(fmt: str | None, request: Request, table: dict[str, Any], default: str) -> str | None:

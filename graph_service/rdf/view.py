@@ -9,6 +9,14 @@ start-up, or on demand) loads a new store and swaps it in, so queries never see 
 Only the loaders write the graph, and every write is an event, so events ingested since the
 watermark cover every change. Freshness (last refresh, watermark, triple count, errors) is
 reported by :meth:`RdfView.status`.
+
+Personal data (properties the ontology marks ``ds:personalData``) lives in its own named graph,
+:data:`PERSONAL_GRAPH`. A query runs against a dataset fixed by the caller's role, not by the query:
+with ``personal-data`` the default graph is the union of both, without it the personal graph is in
+neither the default graph nor the named graphs, so no ``GRAPH ?g``, ``FROM``/``FROM NAMED``, path
+or filter can reach it. A value that cannot be held (a literal over the size limit, a line the
+parser refuses) is left out alone, logged and counted in the status; the rest of the refresh goes
+on. Queries run in forked children bounded in time and size (:mod:`graph_service.rdf.bounded`).
 """
 
 from __future__ import annotations
@@ -17,19 +25,22 @@ import datetime as dt
 import logging
 import threading
 import time
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import neo4j
 import pyoxigraph as ox
 
+from graph_service.rdf.bounded import BoundedRunner, Bounds, FrameWriter, Outcome
 from graph_service.rdf.export import ROOTS, records
-from graph_service.rdf.mapping import NodeRecord, RdfMapper
+from graph_service.rdf.federation import check_federation, parse_allowlist
+from graph_service.rdf.mapping import NodeRecord, RdfMapper, Triple
 
 if TYPE_CHECKING:
     from graph_service.ontology.model import DomainModel
+    from graph_service.settings import Settings
     from graph_service.store import Neo4jStore
 
 log = logging.getLogger(__name__)
@@ -37,6 +48,14 @@ log = logging.getLogger(__name__)
 #: Events committed out of ingest order within this window are still picked up.
 OVERLAP = dt.timedelta(seconds=120)
 CHUNK = 5000
+#: The named graph of personal-data triples, visible only to callers with ``personal-data``.
+PERSONAL_GRAPH = "urn:digispine:graph:personal-data"
+_PERSONAL_TERM = f"<{PERSONAL_GRAPH}>"
+#: How many of the values left out the status lists (all are counted).
+SKIPPED_SHOWN = 20
+
+#: Serializes a pyoxigraph result to the writer (in the query's child); returns its metadata.
+Render = Callable[[Any, FrameWriter], dict[str, Any]]
 
 _CHANGED = """
 MATCH (e:DomainEvent) WHERE e.ingestedAt > $since
@@ -51,6 +70,45 @@ RETURN labels(n) AS labels, properties(n) AS props,
        [(n)-[r]->(m) | [type(r), labels(m), [k IN $keys | m[k]]]] AS out"""
 
 
+@dataclass(frozen=True)
+class ViewLimits:
+    """The view's and the endpoint's limits (see the settings of the same names)."""
+
+    max_literal_bytes: int = 1_048_576
+    timeout_s: float = 30.0
+    max_result_bytes: int = 64 * 1_048_576
+    max_concurrent: int = 4
+    service_allowlist: frozenset[str] = frozenset()
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ViewLimits:
+        return cls(
+            max_literal_bytes=settings.rdf_max_literal_bytes,
+            timeout_s=settings.sparql_timeout_s,
+            max_result_bytes=settings.sparql_max_result_bytes,
+            max_concurrent=settings.sparql_max_concurrent,
+            service_allowlist=parse_allowlist(settings.sparql_service_allowlist),
+        )
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A value the view left out: whose, which property, and why."""
+
+    subject: str
+    predicate: str
+    reason: str
+    detail: str
+
+    def as_dict(self, names: dict[str, str]) -> dict[str, str]:
+        return {
+            "subject": self.subject[1:-1],
+            "property": names.get(self.predicate, self.predicate[1:-1]),
+            "reason": self.reason,
+            "detail": self.detail,
+        }
+
+
 @dataclass
 class ViewStatus:
     state: str = "empty"
@@ -61,9 +119,17 @@ class ViewStatus:
     last_changed: int = 0
     last_seconds: float = 0.0
     error: str | None = None
+    #: The values currently left out of the view, per subject (a subject's entry is replaced
+    #: whenever its triples are).
+    skipped: dict[str, list[Skipped]] = field(default_factory=dict)
+    property_names: dict[str, str] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         now = dt.datetime.now(dt.UTC)
+        skipped = [s for entries in self.skipped.values() for s in entries]
+        reasons: dict[str, int] = {}
+        for entry in skipped:
+            reasons[entry.reason] = reasons.get(entry.reason, 0) + 1
         return {
             "state": self.state,
             "refreshedAt": _iso(self.refreshed_at),
@@ -74,6 +140,9 @@ class ViewStatus:
             "lastChangedSubjects": self.last_changed,
             "lastRefreshSeconds": round(self.last_seconds, 2),
             "error": self.error,
+            "skippedValues": len(skipped),
+            "skippedReasons": dict(sorted(reasons.items())),
+            "skipped": [s.as_dict(self.property_names) for s in skipped[:SKIPPED_SHOWN]],
         }
 
 
@@ -85,15 +154,26 @@ class RdfView:
     """The SPARQL-queryable view; thread-safe (refreshes are serialised, queries run alongside)."""
 
     def __init__(
-        self, store: Neo4jStore, model: DomainModel, ontology_dir: Path, base: str | None = None
+        self,
+        store: Neo4jStore,
+        model: DomainModel,
+        ontology_dir: Path,
+        base: str | None = None,
+        limits: ViewLimits | None = None,
     ) -> None:
         self.neo4j = store
         self.model = model
         self.mapper = RdfMapper(model, base) if base else RdfMapper(model)
+        self.limits = limits or ViewLimits()
         self.ontology_files = sorted(Path(ontology_dir).glob("*.ttl"))
         self.store = ox.Store()
-        self.status = ViewStatus()
+        self.status = ViewStatus(property_names=self.mapper.property_names)
+        self.runner = BoundedRunner(
+            Bounds(self.limits.timeout_s, self.limits.max_result_bytes), self.limits.max_concurrent
+        )
         self._lock = threading.Lock()
+        #: Held while the live store is written, and while a query's child is forked from it.
+        self._mutating = threading.Lock()
         self._stopping = threading.Event()
 
     def stop(self) -> None:
@@ -132,7 +212,8 @@ class RdfView:
             finally:
                 self.status.last_seconds = time.perf_counter() - started
             self.status.refreshed_at = dt.datetime.now(dt.UTC)
-            self.status.triples = len(self.store)
+            with self._mutating:
+                self.status.triples = len(self.store)
             return self.status
 
     def _check_stopping(self) -> None:
@@ -148,13 +229,16 @@ class RdfView:
         fresh = ox.Store()
         for path in self.ontology_files:
             fresh.bulk_load(path=str(path), format=ox.RdfFormat.TURTLE)
-        self._load(fresh, records(self.neo4j, self.mapper, ROOTS))
-        self.store = fresh  # swapped whole: queries see the old view or the new one
+        skipped: dict[str, list[Skipped]] = {}
+        self._load(fresh, records(self.neo4j, self.mapper, ROOTS), skipped)
+        with self._mutating:
+            self.store = fresh  # swapped whole: queries see the old view or the new one
+            self.status.skipped = skipped
         self.status.last_changed = -1
 
-    def _load(self, target: ox.Store, source: Iterable[NodeRecord]) -> int:
-        lines: list[str] = []
-        subjects = 0
+    def _load(self, target: ox.Store, source: Iterable[NodeRecord], skipped: dict[str, list[Skipped]]) -> int:
+        chunk: list[list[str]] = []
+        size = subjects = 0
         for record in source:
             triples = list(self.mapper.triples(record))
             if not triples:
@@ -162,12 +246,14 @@ class RdfView:
             subjects += 1
             if subjects % CHUNK == 0:
                 self._check_stopping()
-            lines.extend(f"{s} {p} {o} .\n" for s, p, o in triples)
-            if len(lines) >= CHUNK * 10:
-                target.bulk_load("".join(lines).encode("utf-8"), format=ox.RdfFormat.N_TRIPLES)
-                lines.clear()
-        if lines:
-            target.bulk_load("".join(lines).encode("utf-8"), format=ox.RdfFormat.N_TRIPLES)
+            lines = self._quad_lines(triples, skipped)
+            chunk.append(lines)
+            size += len(lines)
+            if size >= CHUNK * 10:
+                self._put(target.bulk_load, chunk, skipped)
+                chunk, size = [], 0
+        if chunk:
+            self._put(target.bulk_load, chunk, skipped)
         return subjects
 
     def _apply_changes(self, since: dt.datetime) -> int:
@@ -175,24 +261,104 @@ class RdfView:
             NodeRecord(r["labels"], r["props"], r["out"])
             for r in self.neo4j.read(_CHANGED, {"since": since, "keys": list(self.mapper.key_properties)})
         ]
-        lines: list[str] = []
+        subjects: list[str] = []
+        chunk: list[list[str]] = []
+        skipped: dict[str, list[Skipped]] = {}
         for record in changed:
             triples = list(self.mapper.triples(record))
-            if not triples:
-                continue
-            subject = ox.NamedNode(triples[0][0][1:-1])
-            for quad in list(self.store.quads_for_pattern(subject, None, None, ox.DefaultGraph())):
-                self.store.remove(quad)
-            lines.extend(f"{s} {p} {o} .\n" for s, p, o in triples)
-        if lines:
-            self.store.load("".join(lines).encode("utf-8"), format=ox.RdfFormat.N_TRIPLES)
+            if triples:
+                subjects.append(triples[0][0])
+                chunk.append(self._quad_lines(triples, skipped))
+        with self._mutating:  # one step for the queries: before these changes, or after
+            for subject in subjects:
+                node = ox.NamedNode(subject[1:-1])
+                for quad in list(self.store.quads_for_pattern(node, None, None, None)):
+                    self.store.remove(quad)  # personal graph included: the subject is replaced whole
+                self.status.skipped.pop(subject, None)
+            self._put(self.store.load, chunk, skipped)
+            self.status.skipped.update(skipped)
         return len(changed)
+
+    # -- what the view holds ------------------------------------------------------------------
+
+    def _quad_lines(self, triples: list[Triple], skipped: dict[str, list[Skipped]]) -> list[str]:
+        """N-Quads lines of one subject's triples: personal data in its graph, oversized literals out."""
+        limit = self.limits.max_literal_bytes
+        personal = self.mapper.personal_predicates
+        lines = []
+        for s, p, o in triples:
+            if len(o) > limit // 4 and o.startswith('"') and _utf8_size(o) > limit:
+                self._skip(skipped, Skipped(s, p, "literal-too-large", _too_large(o, limit)))
+                continue
+            lines.append(f"{s} {p} {o} {_PERSONAL_TERM} .\n" if p in personal else f"{s} {p} {o} .\n")
+        return lines
+
+    def _put(
+        self, load: Callable[..., None], chunk: list[list[str]], skipped: dict[str, list[Skipped]]
+    ) -> None:
+        """Load a chunk of subjects' lines; if it fails, subject by subject and then line by line,
+        so a line the parser refuses costs only itself."""
+        if _try_load(load, [line for lines in chunk for line in lines]) is None:
+            return
+        for lines in chunk:
+            if len(chunk) > 1 and _try_load(load, lines) is None:
+                continue
+            for line in lines:
+                error = _try_load(load, [line])
+                if error is not None:
+                    s, p, _ = line.split(" ", 2)
+                    self._skip(skipped, Skipped(s, p, "unloadable", error))
+
+    def _skip(self, skipped: dict[str, list[Skipped]], entry: Skipped) -> None:
+        log.warning(
+            "RDF view: left out a value of %s on %s (%s: %s)",
+            self.mapper.property_names.get(entry.predicate, entry.predicate),
+            entry.subject,
+            entry.reason,
+            entry.detail,
+        )
+        skipped.setdefault(entry.subject, []).append(entry)
 
     # -- queries ------------------------------------------------------------------------------
 
-    def query(self, text: str) -> Any:
-        """Run a SPARQL query (pyoxigraph raises SyntaxError for a bad one)."""
-        return self.store.query(text)
+    def run(self, text: str, *, personal: bool, render: Render) -> Outcome:
+        """Run a SPARQL query in a bounded child and ``render`` its result there.
+
+        ``personal``: whether the caller may see personal data (the dataset follows from it).
+        Raises SyntaxError for a bad query and :class:`~graph_service.rdf.errors.SparqlRefused`
+        subclasses for a refused SERVICE, a timeout, an oversized answer or a failure."""
+        check_federation(text, self.limits.service_allowlist)
+        dataset = _dataset(personal)
+
+        def work(out: FrameWriter) -> dict[str, Any]:
+            return render(self.store.query(text, **dataset), out)
+
+        return self.runner.run(work, self._mutating)
+
+
+def _dataset(personal: bool) -> dict[str, Any]:
+    """The query dataset of a caller: it replaces whatever FROM / FROM NAMED the query says."""
+    default: list[ox.NamedNode | ox.DefaultGraph] = [ox.DefaultGraph()]
+    if personal:
+        default.append(ox.NamedNode(PERSONAL_GRAPH))
+    return {"default_graph": default, "named_graphs": []}
+
+
+def _try_load(load: Callable[..., None], lines: list[str]) -> str | None:
+    """None when the lines loaded, else what went wrong."""
+    try:
+        load("".join(lines).encode("utf-8"), format=ox.RdfFormat.N_QUADS)
+    except (SyntaxError, ValueError, OSError, MemoryError) as exc:  # UnicodeEncodeError is a ValueError
+        return f"{type(exc).__name__}: {str(exc)[:200]}"
+    return None
+
+
+def _utf8_size(term: str) -> int:
+    return len(term.encode("utf-8", "surrogatepass"))
+
+
+def _too_large(term: str, limit: int) -> str:
+    return f"a literal of {_utf8_size(term):,} bytes; DIGISPINE_RDF_MAX_LITERAL_BYTES is {limit:,}"
 
 
 def _iso(value: dt.datetime | None) -> str | None:
