@@ -186,3 +186,80 @@ def test_an_incremental_refresh_picks_up_newly_loaded_events(
     assert {b["n"]["value"]: b["s"]["value"] for b in statuses} == {
         k: v for k, v in expected.items() if v is not None
     }
+
+
+# -- personal data ----------------------------------------------------------------------------------
+
+PERSONAL_GRAPH = "urn:digispine:graph:personal-data"
+
+
+def personal_values(store: Neo4jStore, model: DomainModel) -> set[str]:
+    """Every value of every property the ontology marks personal data, read with Cypher."""
+    values: set[str] = set()
+    for prop in model.datatype_properties.values():
+        if prop.personal_data:
+            label = model.classes[prop.domain].neo4j_label
+            rows = store.read(
+                f"MATCH (n:`{label}`) WHERE n.`{prop.name}` IS NOT NULL "
+                f"RETURN DISTINCT toString(n.`{prop.name}`) AS v"
+            )
+            values |= {r["v"] for r in rows}
+    return values
+
+
+DISGUISES = {
+    "direct": "SELECT ?v WHERE { ?s ds:email ?v }",
+    "every triple": "SELECT ?s ?p ?v WHERE { ?s a ds:Contact ; ?p ?v }",
+    "any named graph": "SELECT ?v WHERE { GRAPH ?g { ?s ?p ?v } }",
+    "named graph by IRI": f"SELECT ?v WHERE {{ GRAPH <{PERSONAL_GRAPH}> {{ ?s ?p ?v }} }}",
+    "FROM": f"SELECT ?v FROM <{PERSONAL_GRAPH}> WHERE {{ ?s ?p ?v }}",
+    "FROM NAMED": f"SELECT ?v FROM NAMED <{PERSONAL_GRAPH}> WHERE {{ GRAPH ?g {{ ?s ?p ?v }} }}",
+    "alternative path": "SELECT ?v WHERE { ?s ds:email|ds:fullName|ds:contactRole ?v }",
+    "negated path": "SELECT ?v WHERE { ?s a ds:Contact ; !(ds:contactId) ?v }",
+    "filter on the predicate": "SELECT ?v WHERE { ?s ?p ?v FILTER(?p = ds:email || ?p = ds:fullName) }",
+    "predicate from the ontology": (
+        "SELECT ?v WHERE { { ?p ds:personalData true . ?s ?p ?v }"
+        " UNION { ?p ds:personalData true . GRAPH ?g { ?s ?p ?v } } }"
+    ),
+    "aggregate": "SELECT (GROUP_CONCAT(STR(?v)) AS ?all) WHERE { ?s a ds:Contact ; ?p ?v }",
+    "CONSTRUCT": "CONSTRUCT { ?s ?p ?v } WHERE { ?s a ds:Contact ; ?p ?v }",
+    "CONSTRUCT from graphs": "CONSTRUCT { ?s ?p ?v } WHERE { GRAPH ?g { ?s ?p ?v } }",
+    "DESCRIBE": "DESCRIBE ?s WHERE { ?s a ds:Contact }",
+}
+
+
+@pytest.mark.parametrize("query", DISGUISES.values(), ids=DISGUISES.keys())
+def test_personal_data_never_reaches_an_analyst_without_personal_data(
+    client: TestClient, session_store: Neo4jStore, model: DomainModel, query: str
+) -> None:
+    values = personal_values(session_store, model)
+    assert values, "the simulated plant should have people with personal data"
+    response = client.get("/sparql", params={"query": PREFIXES + query})
+    assert response.status_code == 200, response.text
+    assert not [v for v in values if v in response.text]
+
+
+def test_an_ask_cannot_probe_personal_values(
+    client: TestClient, session_store: Neo4jStore, model: DomainModel
+) -> None:
+    email = sorted(v for v in personal_values(session_store, model) if "@" in v)[0]
+    probes = [
+        f'ASK {{ ?s ?p ?v FILTER(REGEX(STR(?v), "^{email[:3]}")) FILTER(CONTAINS(STR(?v), "@")) }}',
+        f'ASK {{ GRAPH ?g {{ ?s ?p "{email}" }} }}',
+        f'ASK FROM <{PERSONAL_GRAPH}> {{ ?s ?p "{email}" }}',
+    ]
+    for probe in probes:
+        analyst = client.get("/sparql", params={"query": PREFIXES + probe})
+        assert analyst.status_code == 200 and analyst.json()["boolean"] is False, probe
+    admin = client.get("/sparql", params={"query": PREFIXES + probes[0]}, headers=auth("admin"))
+    assert admin.json()["boolean"] is True
+
+
+def test_a_caller_with_personal_data_sees_all_of_it(
+    client: TestClient, session_store: Neo4jStore, model: DomainModel
+) -> None:
+    emails = {
+        r["e"] for r in session_store.read("MATCH (c:Contact) WHERE c.email IS NOT NULL RETURN c.email AS e")
+    }
+    response = client.get("/sparql", params={"query": PREFIXES + DISGUISES["direct"]}, headers=auth("admin"))
+    assert {b["v"]["value"] for b in response.json()["results"]["bindings"]} == emails
