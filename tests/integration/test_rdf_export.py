@@ -113,3 +113,73 @@ def test_an_unreachable_neo4j_is_an_export_error_naming_it(model: DomainModel) -
     settings = load_settings(neo4j_uri=f"bolt://127.0.0.1:{free_port()}", neo4j_password=TEST_PASSWORD)
     with Neo4jStore(settings) as store, pytest.raises(ExportError, match=settings.bolt_uri):
         export(store, model, io.StringIO())
+
+
+# -- personal data ----------------------------------------------------------------------------------
+
+
+def personal_values(store: Neo4jStore, model: DomainModel) -> dict[str, set[str]]:
+    """``Class.property`` -> its values in the graph, for every personal-data property."""
+    found: dict[str, set[str]] = {}
+    for prop in model.datatype_properties.values():
+        if prop.personal_data:
+            label = model.classes[prop.domain].neo4j_label
+            rows = store.read(
+                f"MATCH (n:`{label}`) WHERE n.`{prop.name}` IS NOT NULL RETURN toString(n.`{prop.name}`) AS v"
+            )
+            if rows:
+                found[f"{prop.domain}.{prop.name}"] = {r["v"] for r in rows}
+    return found
+
+
+@pytest.mark.parametrize("fmt", ["ttl", "nt", "jsonld"])
+def test_the_export_leaves_personal_data_out_and_counts_it(
+    plant: Neo4jStore, model: DomainModel, fmt: str
+) -> None:
+    values = personal_values(plant, model)
+    assert values, "the simulated plant should have people with personal data"
+    text, stats = exported(plant, model, fmt, class_name="Contact")
+    assert not [v for vs in values.values() for v in vs if v in text]
+    counts = plant.read(
+        "MATCH (c:Contact) RETURN count(c.email) AS email, count(c.fullName) AS name, count(c.phone) AS phone"
+    )[0]
+    assert stats.left_out == {  # type: ignore[attr-defined]
+        name: n
+        for name, n in [
+            ("Person.email", counts["email"]),
+            ("Person.fullName", counts["name"]),
+            ("Person.phone", counts["phone"]),
+        ]
+        if n
+    }
+    assert "personal-data values" in stats.left_out_summary()  # type: ignore[attr-defined]
+
+
+def test_the_export_includes_personal_data_when_asked(plant: Neo4jStore, model: DomainModel) -> None:
+    values = personal_values(plant, model)
+    text, stats = exported(plant, model, "nt", include_personal_data=True)
+    assert all(v in text for vs in values.values() for v in vs)
+    assert stats.left_out == {} and stats.left_out_summary() is None  # type: ignore[attr-defined]
+
+
+def test_the_cli_says_what_it_left_out(
+    plant: Neo4jStore, model: DomainModel, neo4j_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from graph_service.cli.main import app as cli
+
+    monkeypatch.setenv("NEO4J_URI", neo4j_settings.bolt_uri)
+    monkeypatch.setenv("NEO4J_PASSWORD", neo4j_settings.neo4j_password.get_secret_value())
+    monkeypatch.setenv("DIGISPINE_ONTOLOGY_DIR", str(REPO / "ontology"))
+    emails = personal_values(plant, model)["Person.email"]
+    plain = CliRunner().invoke(cli, ["export", "--class", "Contact", "--format", "nt"])
+    assert plain.exit_code == 0, plain.stderr
+    assert not [e for e in emails if e in plain.stdout] and "<https://w3id.org/digispine/id/" in plain.stdout
+    assert "left out" in plain.stderr and "Person.email" in plain.stderr
+    assert "--include-personal-data" in plain.stderr
+    asked = CliRunner().invoke(
+        cli, ["export", "--class", "Contact", "--format", "nt", "--include-personal-data"]
+    )
+    assert asked.exit_code == 0 and all(e in asked.stdout for e in emails)
+    assert "includes personal data" in asked.stderr
