@@ -396,18 +396,17 @@ class GraphWriter:
         prepared = plan.prepared
         keys = [list(e.envelope.key) for e in fresh]
         stored = {(r["source"], r["eventId"]): r.data() for r in _run(tx, result, _STORED_EVENTS, keys=keys)}
-        # What each key means: the stored event's digest, else the batch's first occurrence.
-        held: dict[tuple[str, str], dict[str, Any]] = dict(stored)
         if stored:  # a replay: plan again without what is already in the graph
             for event in fresh:
                 if event.envelope.key in stored:
                     _compare(event, stored[event.envelope.key], result)
             fresh = [e for e in fresh if e.envelope.key not in stored]
             prepared = self._prepare(fresh)
-        for event in fresh:
-            held[event.envelope.key] = _described(event)
-        for event in plan.repeats:
-            _compare(event, held[event.envelope.key], result)
+        if plan.repeats:  # compared with the stored event, else with the batch's first occurrence
+            firsts = {e.envelope.key: e for e in plan.unique}
+            for event in plan.repeats:
+                key = event.envelope.key
+                _compare(event, stored.get(key) or _described(firsts[key]), result)
         if fresh:
             self._send(tx, prepared, result)
         result.loaded = [e.envelope.key for e in fresh]
