@@ -126,7 +126,8 @@ class ViewStatus:
 
     def as_dict(self) -> dict[str, Any]:
         now = dt.datetime.now(dt.UTC)
-        skipped = [s for entries in self.skipped.values() for s in entries]
+        # list() copies in one step: a refresh may be changing the dict in another thread
+        skipped = [s for entries in list(self.skipped.values()) for s in entries]
         reasons: dict[str, int] = {}
         for entry in skipped:
             reasons[entry.reason] = reasons.get(entry.reason, 0) + 1
@@ -250,10 +251,10 @@ class RdfView:
             chunk.append(lines)
             size += len(lines)
             if size >= CHUNK * 10:
-                self._put(target.bulk_load, chunk, skipped)
+                self._put(target, chunk, skipped, bulk=True)
                 chunk, size = [], 0
         if chunk:
-            self._put(target.bulk_load, chunk, skipped)
+            self._put(target, chunk, skipped, bulk=True)
         return subjects
 
     def _apply_changes(self, since: dt.datetime) -> int:
@@ -275,7 +276,7 @@ class RdfView:
                 for quad in list(self.store.quads_for_pattern(node, None, None, None)):
                     self.store.remove(quad)  # personal graph included: the subject is replaced whole
                 self.status.skipped.pop(subject, None)
-            self._put(self.store.load, chunk, skipped)
+            self._put(self.store, chunk, skipped, bulk=False)
             self.status.skipped.update(skipped)
         return len(changed)
 
@@ -294,17 +295,21 @@ class RdfView:
         return lines
 
     def _put(
-        self, load: Callable[..., None], chunk: list[list[str]], skipped: dict[str, list[Skipped]]
+        self, target: ox.Store, chunk: list[list[str]], skipped: dict[str, list[Skipped]], *, bulk: bool
     ) -> None:
-        """Load a chunk of subjects' lines; if it fails, subject by subject and then line by line,
-        so a line the parser refuses costs only itself."""
-        if _try_load(load, [line for lines in chunk for line in lines]) is None:
+        """Load a chunk of subjects' lines (``bulk``: into a store no query reads yet); if that
+        fails, subject by subject and then line by line, so a line the parser refuses costs only
+        itself. Retrying is safe: a store is a set, and what a failed bulk load left is loaded again."""
+        if (
+            _try_load(target.bulk_load if bulk else target.load, [line for lines in chunk for line in lines])
+            is None
+        ):
             return
         for lines in chunk:
-            if len(chunk) > 1 and _try_load(load, lines) is None:
+            if len(chunk) > 1 and _try_load(target.load, lines) is None:
                 continue
             for line in lines:
-                error = _try_load(load, [line])
+                error = _try_load(target.load, [line])
                 if error is not None:
                     s, p, _ = line.split(" ", 2)
                     self._skip(skipped, Skipped(s, p, "unloadable", error))

@@ -35,7 +35,7 @@ def test_personal_values_go_to_the_personal_graph_only(model: DomainModel) -> No
     record = contact(model, email="ann@example.com", contactRole="buyer")
     lines = rdf._quad_lines(list(rdf.mapper.triples(record)), skipped)
     target = ox.Store()
-    rdf._put(target.load, [lines], skipped)
+    rdf._put(target, [lines], skipped, bulk=False)
     email = ox.NamedNode(model.datatype_properties["email"].iri)
     role = ox.NamedNode(model.datatype_properties["contactRole"].iri)
     assert [q.graph_name for q in target.quads_for_pattern(None, email, None, None)] == [
@@ -49,7 +49,7 @@ def test_the_dataset_of_a_caller_without_personal_data_has_no_personal_graph(mod
     rdf = view(model)
     target = ox.Store()
     record = contact(model, email="ann@example.com")
-    rdf._put(target.load, [rdf._quad_lines(list(rdf.mapper.triples(record)), {})], {})
+    rdf._put(target, [rdf._quad_lines(list(rdf.mapper.triples(record)), {})], {}, bulk=True)
     sneaky = (
         f"SELECT ?o FROM <{PERSONAL_GRAPH}> FROM NAMED <{PERSONAL_GRAPH}> "
         "WHERE { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } }"
@@ -76,9 +76,9 @@ def test_a_line_the_parser_refuses_costs_only_itself(model: DomainModel) -> None
     good = ['<urn:a> <urn:p> "1" .\n', '<urn:a> <urn:q> "2" .\n']
     bad = ['<urn:b> <urn:p> "3" .\n', '<urn:b b> <urn:p> "broken IRI" .\n']
     others = ['<urn:c> <urn:p> "4" .\n']
-    for method in ("load", "bulk_load"):
+    for bulk in (False, True):
         target = ox.Store()
         skipped: dict[str, list[Skipped]] = {}
-        rdf._put(getattr(target, method), [good, bad, others], skipped)
-        assert len(target) == 4, method
+        rdf._put(target, [good, bad, others], skipped, bulk=bulk)
+        assert len(target) == 4, bulk
         assert [e.reason for e in skipped["<urn:b"]] == ["unloadable"]
