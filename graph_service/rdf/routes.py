@@ -28,7 +28,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 
-from graph_service.api.auth import ANALYST, Principal, require_roles
+from graph_service.api.auth import ADMIN, ANALYST, Principal, require_roles
 from graph_service.concurrency import to_thread_to_the_end
 from graph_service.rdf.bounded import FrameWriter
 from graph_service.rdf.errors import SparqlRefused
@@ -95,7 +95,16 @@ def make_sparql_router(view: RdfView) -> APIRouter:
 
     @router.post("/sparql/refresh")
     async def refresh(full: bool = False, principal: Principal = ANALYSTS_ONLY) -> JSONResponse:
-        """Refresh the view now (incremental; ``full=true`` rebuilds it)."""
+        """Refresh the view now (incremental; ``full=true`` rebuilds it, for ``admin`` only: a
+        rebuild reads the whole graph, which no analyst should be able to start at will)."""
+        if full and not principal.has_role(ADMIN):
+            return JSONResponse(
+                {
+                    "error": f"{principal.name} lacks the role `admin`, needed for a full rebuild "
+                    "(`full=true`); an incremental refresh needs only `analyst`"
+                },
+                status_code=403,
+            )
         try:
             result = await run_in_threadpool(view.refresh, full=full)
         except Exception as exc:  # reported, the view keeps serving what it had

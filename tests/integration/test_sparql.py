@@ -68,7 +68,7 @@ def client(
 ) -> Iterator[TestClient]:
     app = create_app(keyed(neo4j_settings), session_store, model=model, data_products=False)
     with TestClient(app, headers=auth("analyst")) as test_client:
-        refreshed = test_client.post("/sparql/refresh", params={"full": "true"})
+        refreshed = test_client.post("/sparql/refresh", params={"full": "true"}, headers=auth("admin"))
         assert refreshed.status_code == 200 and refreshed.json()["state"] == "ready"
         yield test_client
 
@@ -159,6 +159,9 @@ def test_bad_queries_updates_and_callers_are_refused(client: TestClient) -> None
         == 401
     )
     assert client.get("/sparql", params={"query": "ASK {}"}, headers=auth("reader")).status_code == 403
+    # a full rebuild reads the whole graph: only an admin may start one
+    refused = client.post("/sparql/refresh", params={"full": "true"})
+    assert refused.status_code == 403 and "admin" in refused.json()["error"]
 
 
 def test_an_incremental_refresh_picks_up_newly_loaded_events(

@@ -41,7 +41,10 @@ def app_client(settings: Settings, store: Neo4jStore, model: DomainModel, **upda
 def client(neo4j_settings: Settings, store: Neo4jStore, model: DomainModel) -> Iterator[TestClient]:
     """The app over an empty graph, with a short query timeout; the view holds the ontology."""
     with app_client(neo4j_settings, store, model, sparql_timeout_s=2.0) as test_client:
-        assert test_client.post("/sparql/refresh", params={"full": "true"}).status_code == 200
+        assert (
+            test_client.post("/sparql/refresh", params={"full": "true"}, headers=auth("admin")).status_code
+            == 200
+        )
         yield test_client
 
 
@@ -187,7 +190,9 @@ def test_an_answer_over_the_size_limit_is_refused(
     neo4j_settings: Settings, store: Neo4jStore, model: DomainModel
 ) -> None:
     with app_client(neo4j_settings, store, model, sparql_max_result_bytes=4096) as small:
-        assert small.post("/sparql/refresh", params={"full": "true"}).status_code == 200
+        assert (
+            small.post("/sparql/refresh", params={"full": "true"}, headers=auth("admin")).status_code == 200
+        )
         response = small.get("/sparql", params={"query": "SELECT * WHERE { ?s ?p ?o }"})
         assert response.status_code == 413 and "DIGISPINE_SPARQL_MAX_RESULT_BYTES" in response.json()["error"]
         assert (
@@ -220,7 +225,7 @@ def test_one_oversized_value_costs_only_itself_and_the_view_stays_fresh(
     write_contact(store, model, "C-1", contactRole=huge)
     write_contact(store, model, "C-2", contactRole="planner")
     for full in (False, False, True, False):  # later refreshes, incremental and full
-        response = client.post("/sparql/refresh", params={"full": str(full).lower()})
+        response = client.post("/sparql/refresh", params={"full": str(full).lower()}, headers=auth("admin"))
         assert response.status_code == 200, response.text
         status = response.json()
         assert status["state"] == "ready" and status["error"] is None
