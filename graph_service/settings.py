@@ -131,6 +131,14 @@ class Settings(BaseSettings):
         validation_alias=_env("DIGISPINE_CYPHER_MAX_LIST"),
         description="Most elements a range() inside an expression may span in read-only Cypher.",
     )
+    cypher_max_growth: int = Field(
+        default=10,
+        ge=0,
+        validation_alias=_env("DIGISPINE_CYPHER_MAX_GROWTH"),
+        description="Most doublings of a string or list one read-only Cypher statement may make "
+        "(concatenations of computed values, lengthening replace()/normalize(), repeated by reduce() "
+        "or copied by a list comprehension); Neo4j Community cannot stop a value growing.",
+    )
     rdf_base: str = Field(
         default="https://w3id.org/digispine/id/",
         validation_alias=_env("DIGISPINE_RDF_BASE"),

@@ -9,7 +9,8 @@ agree, and anything they cannot classify is refused (fail closed):
    functions; ``range()`` bounded; iterating expressions (list comprehensions, ``reduce``,
    ``all/any/none/single``) not nested and ``reduce`` only over bounded lists — Neo4j evaluates one
    expression without ever looking at the timeout or the memory limit, so these are the runaways
-   it cannot stop (docs/cypher.md has the measurements); and, for a caller without
+   it cannot stop (docs/cypher.md has the measurements); values grown step by step bounded in
+   doublings (:mod:`.growth`); and, for a caller without
    ``personal-data``, no personal-data property named anywhere and no generic property read.
 2. **The plan** (:meth:`StatementGuard.check_plan`, on what ``EXPLAIN`` returns): every operator is
    on the read allow-list and on the caller's database, every procedure on a short allow-list.
@@ -128,6 +129,11 @@ KEYWORDS = frozenset(
 )
 #: Iterating expressions (besides list comprehensions): the work of each is one expression.
 ITERATING = frozenset({"all", "any", "none", "single", "reduce"})
+#: Ontology datatypes of fixed size: a property with only these is a number, date or boolean.
+SCALAR_DATATYPES = frozenset({"decimal", "integer", "int", "long", "double", "float", "boolean"})
+SCALAR_DATATYPES |= {"date", "dateTime", "time", "duration", "dateTimeStamp", "gYear"}
+#: The default of DIGISPINE_CYPHER_MAX_GROWTH (docs/cypher.md has the measurements).
+MAX_GROWTH = 10
 #: Lists whose length the text or the graph bounds: ``reduce`` may walk over these only.
 BOUNDED_LISTS = frozenset({"range", "nodes", "relationships", "keys", "labels"})
 
@@ -143,16 +149,24 @@ class Refusal(Exception):
 
 @dataclass(frozen=True)
 class StatementGuard:
-    """The rules for one deployment: the personal-data property names and the list bound."""
+    """The rules for one deployment: the personal-data property names, the list bound, the
+    growth bound (doublings) and the properties known to hold numbers, dates or booleans."""
 
     personal_properties: frozenset[str]
     max_list: int
+    max_growth: int = MAX_GROWTH
+    scalar_properties: frozenset[str] = frozenset()
 
     @classmethod
-    def from_model(cls, model: DomainModel, *, max_list: int) -> StatementGuard:
-        """The guard for ``model``: its properties marked ``ds:personalData`` are personal."""
+    def from_model(cls, model: DomainModel, *, max_list: int, max_growth: int = MAX_GROWTH) -> StatementGuard:
+        """The guard for ``model``: its properties marked ``ds:personalData`` are personal; a
+        property name whose every declaration is numeric, temporal or boolean is scalar."""
         personal = frozenset(p.name for p in model.datatype_properties.values() if p.personal_data)
-        return cls(personal_properties=personal, max_list=max_list)
+        types: dict[str, set[str]] = {}
+        for prop in model.datatype_properties.values():
+            types.setdefault(prop.name, set()).add(prop.xsd.rpartition(":")[2])
+        scalar = frozenset(name for name, xsd in types.items() if xsd <= SCALAR_DATATYPES)
+        return cls(personal, max_list, max_growth, scalar)
 
     # -- the text ---------------------------------------------------------------------------------
     def check_text(
@@ -176,6 +190,8 @@ class StatementGuard:
                 self._call(tokens, index, parameters, bounded=not vetted)
             if not vetted and token.is_symbol("[") and _starts_comprehension(tokens, index):
                 _not_nested(tokens, index, f"the list comprehension at offset {token.offset}")
+        if not vetted:
+            self._bounded_growth(tokens, parameters)
         if not personal_data:
             self._no_personal_data(tokens, parameters, subscripts=not vetted)
 
@@ -223,6 +239,28 @@ class StatementGuard:
         count = 0 if step == 0 else max(0, (end - start) // step + 1)
         if step == 0 or count > self.max_list:
             raise Refusal(f"{why}; this one spans {count:,}", offset=tokens[index].offset)
+
+    def _bounded_growth(self, tokens: list[Token], parameters: Mapping[str, Any]) -> None:
+        """At most ``max_growth`` doublings of a string or list in the whole statement."""
+        from graph_service.analytics.growth import GrowthMeter  # growth.py builds on this module
+
+        meter = GrowthMeter(
+            tokens, parameters, scalar_properties=self.scalar_properties, max_list=self.max_list
+        )
+        steps = meter.measure()
+        total = sum(step.weight for step in steps)
+        if total <= self.max_growth:
+            return
+        worst = sorted(steps, key=lambda step: -step.weight)[:3]
+        where = "; ".join(f"{step.what} at offset {step.offset} ({step.weight})" for step in worst)
+        raise Refusal(
+            f"the statement can grow a string or list {total} doublings (2^{total} times), over the "
+            f"limit of {self.max_growth} (DIGISPINE_CYPHER_MAX_GROWTH): {where}. A value that grows "
+            "with each step is built inside single expressions, where Neo4j's timeout does not stop "
+            "it, and it can exhaust Neo4j's memory and take the server down. Numbers do not count "
+            "(count(), sum(), toInteger(), size(), numeric properties); nor does adding a literal",
+            offset=worst[0].offset,
+        )
 
     # -- personal data ----------------------------------------------------------------------------
     def _no_personal_data(

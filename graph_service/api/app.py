@@ -225,7 +225,9 @@ def _cypher_router(
         store,
         timeout_s=settings.cypher_timeout_s,
         max_rows=settings.cypher_max_rows,
-        guard=StatementGuard.from_model(model, max_list=settings.cypher_max_list),
+        guard=StatementGuard.from_model(
+            model, max_list=settings.cypher_max_list, max_growth=settings.cypher_max_growth
+        ),
         max_response_bytes=settings.cypher_max_response_bytes,
         products=products.registry if products else None,
     )

@@ -53,7 +53,9 @@ def query(
             store,
             timeout_s=settings.cypher_timeout_s,
             max_rows=settings.cypher_max_rows,
-            guard=StatementGuard.from_model(model, max_list=settings.cypher_max_list),
+            guard=StatementGuard.from_model(
+                model, max_list=settings.cypher_max_list, max_growth=settings.cypher_max_growth
+            ),
             max_response_bytes=settings.cypher_max_response_bytes,
             products=_registry(settings, model) if name else None,
         )

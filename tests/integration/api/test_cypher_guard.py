@@ -219,6 +219,41 @@ def test_the_heaviest_allowed_expression_stops_at_the_timeout(
     assert time.monotonic() - started < 10
 
 
+#: The longest string the loaders accept (DIGISPINE_LOADER_MAX_STRING_CHARS), in UTF-16 (2 bytes
+#: a character in Java): the largest value a statement starts growing from.
+LONGEST = "中" * 10_000
+
+
+def grown(doublings: int, rows: str = "", keep: str = "") -> str:
+    return f"{rows}WITH {keep}$big AS s " + f"WITH {keep}s + s AS s " * doublings
+
+
+def test_values_grown_step_by_step_are_refused_and_the_heaviest_allowed_leaves_neo4j_up(
+    client: TestClient, session_store: Neo4jStore
+) -> None:
+    """30 doublings exhaust the 1 GiB heap and stop Neo4j (measured): refused up front. At the
+    limit (DIGISPINE_CYPHER_MAX_GROWTH, 10) the statement stops at the timeout or finishes,
+    and Neo4j still answers."""
+    runaway = grown(30) + "RETURN size(s) AS grown_runaway"
+    assert_refused(
+        cypher(client, runaway, parameters={"big": LONGEST}), "DIGISPINE_CYPHER_MAX_GROWTH", "memory"
+    )
+    assert lingering(session_store, "grown_runaway") == []
+    heaviest = [  # 20 MB per row, 1e8 rows; a 1e5-element list doubled to 1e8 and walked in one expression
+        grown(10, "UNWIND range(1, 100000000) AS i ", "i, ") + "RETURN max(size(s)) AS grown_at_bound",
+        "UNWIND range(1, 100000) AS i WITH collect(i) AS c "
+        + "WITH c + c AS c " * 10
+        + "RETURN any(x IN c WHERE x = -1) AS grown_at_bound",
+    ]
+    for statement in heaviest:
+        started = time.monotonic()
+        response = cypher(client, statement, parameters={"big": LONGEST}, timeoutS=1.0)
+        assert response.status_code in (200, 504), response.text
+        assert time.monotonic() - started < 1.0 + 40  # the list walk runs ~6 s to its end on 2 cores
+        assert wait_until_gone(session_store, "grown_at_bound", within_s=15) == []
+        assert cypher(client, "RETURN 1 AS one").json()["rows"] == [[1]]
+
+
 def test_one_row_over_the_size_limit_is_an_error_and_many_rows_are_cut(client: TestClient) -> None:
     one_big_row = cypher(client, "UNWIND range(1, 20000) AS i RETURN collect(i) AS xs")
     assert one_big_row.status_code == 422, one_big_row.text

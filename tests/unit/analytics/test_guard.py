@@ -159,3 +159,97 @@ def test_procedures_pass_only_from_the_allow_list() -> None:
             GUARD.check_plan(plan("ProcedureCall@neo4j", details=details), "neo4j", personal_data=True)
     with pytest.raises(Refusal, match="personal-data"):
         GUARD.check_plan(fulltext, "neo4j", personal_data=False)
+
+
+# -- values grown step by step (growth.py) ---------------------------------------------------------
+
+GROWN = GUARD.max_growth + 1  # one doubling over the limit
+
+
+def doubling(steps: int, step: str = "WITH s + s AS s") -> str:
+    return "MATCH (b:Big) WITH b.text AS s " + " ".join([step] * steps) + " RETURN size(s)"
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        doubling(30),
+        doubling(GROWN),
+        doubling(GROWN, "WITH s || s AS s"),
+        doubling(GROWN, "WITH s AS a, s AS b WITH a + b AS s"),  # through aliases
+        doubling(GROWN, "WITH [s, s] AS s"),  # nested lists are written out whole
+        doubling(GROWN, "CALL (s) { WITH s + s AS t RETURN t } WITH t AS s"),  # in subqueries
+        doubling(GROWN, "WITH replace(s, 'x', 'xx') AS s"),
+        doubling(3, "WITH normalize(s, NFKD) AS s"),
+        "UNWIND range(1, 100000) AS i WITH collect(i) AS c" + " WITH c + c AS c" * GROWN + " RETURN size(c)",
+        "MATCH (b:Big) RETURN size(reduce(a = '', x IN range(1, 10000) | a + b.text))",
+        "MATCH (b:Big) RETURN [x IN range(1, 10000) | toUpper(b.text)]",
+        "RETURN [x IN range(1, 10000) | range(1, 10000)]",
+    ],
+)
+def test_values_grown_step_by_step_are_refused(query: str) -> None:
+    refusal = refused(query, personal_data=True)
+    assert refusal.kind == "refused"
+    assert "DIGISPINE_CYPHER_MAX_GROWTH" in str(refusal) and "memory" in str(refusal)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "MATCH (b:Big) RETURN replace(b.text, 'x', b.text)",  # the square of a length at once
+        "MATCH (b:Big) RETURN reduce(a = 'x', i IN range(1, 40) | replace(a, 'x', 'xx'))",  # 2^40
+        "MATCH (b:Big) RETURN reduce(a = 'x', i IN range(1, 40) | normalize(a + b.text, NFKD))",
+    ],
+)
+def test_growth_that_multiplies_a_value_by_itself_is_refused_whatever_the_limit(query: str) -> None:
+    generous = StatementGuard(personal_properties=frozenset(), max_list=10_000, max_growth=1_000)
+    with pytest.raises(Refusal, match="replace|normalize"):
+        generous.check_text(query, {}, personal_data=True)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        doubling(GUARD.max_growth),  # at the limit
+        "MATCH (a)-[r]->(b) RETURN a.qty + b.qty, count(r) + count(a), toInteger(a.x) + size(b.name)",
+        "MATCH (a) WITH count(a) AS n, sum(a.v) AS total WITH n + total AS both RETURN both + both + n",
+        "UNWIND range(1, 10) AS i WITH i + i AS j RETURN j + j + i",
+        "MATCH (o:Operation) RETURN o.actualStart + duration('PT1M'), date(o.actualEnd).year + 1",
+        "MATCH (o:Operation) RETURN o.actualEnd.epochSeconds - o.actualStart.epochSeconds + o.sequence",
+        "MATCH (c) RETURN c.firstName + ' ' + c.lastName + ' (' + c.code + ')' AS label",
+        "MATCH (n) RETURN {name: n.name, code: n.code, city: n.city, orders: count(n)}, n {.name, .code}",
+        "MATCH (n) WITH collect(n.name) AS names RETURN [x IN names | x + '!'], [x IN names WHERE x > 'a']",
+        "RETURN reduce(s = '', x IN range(1, 10000) | s + 'x'), reduce(t = 0, x IN range(1, 100) | t + x)",
+        "MATCH (n) RETURN replace(n.name, '-', ' '), replace(n.name, 'ab', 'c'), toUpper(n.name) + 'x'",
+    ],
+)
+def test_numbers_and_ordinary_concatenations_pass(query: str) -> None:
+    qty = StatementGuard(
+        personal_properties=frozenset(), max_list=10_000, scalar_properties=frozenset({"qty", "sequence"})
+    )
+    qty.check_text(query, {}, personal_data=True)
+
+
+def test_the_growth_limit_is_a_setting_and_numeric_properties_come_from_the_ontology() -> None:
+    strict = StatementGuard(personal_properties=frozenset(), max_list=10_000, max_growth=0)
+    with pytest.raises(Refusal, match="1 doublings"):
+        strict.check_text("MATCH (n) RETURN n.a + n.b", {}, personal_data=True)
+    strict.check_text("MATCH (n) RETURN n.a + 1, count(n) + sum(n.x)", {}, personal_data=True)
+    numeric = StatementGuard(
+        personal_properties=frozenset(), max_list=10_000, max_growth=0, scalar_properties=frozenset({"a"})
+    )
+    numeric.check_text("MATCH (n) RETURN n.a + n.a", {}, personal_data=True)
+
+
+def test_the_ontologys_numeric_and_temporal_properties_are_not_growth() -> None:
+    from pathlib import Path
+
+    from graph_service.ontology.compiler import load_model
+
+    guard = StatementGuard.from_model(load_model(Path(__file__).parents[3] / "ontology"), max_list=10_000)
+    assert {"orderedQuantity", "shippedQuantity"} <= guard.scalar_properties
+    assert "name" not in guard.scalar_properties
+    strict = StatementGuard(guard.personal_properties, 10_000, 0, guard.scalar_properties)
+    strict.check_text("MATCH (i) RETURN i.orderedQuantity + i.shippedQuantity", {}, personal_data=True)
+    with pytest.raises(Refusal, match="MAX_GROWTH"):
+        strict.check_text("MATCH (i) RETURN i.name + i.name", {}, personal_data=True)
