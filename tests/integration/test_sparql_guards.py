@@ -7,7 +7,6 @@ import os
 import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +19,7 @@ from graph_service.ontology.model import DomainModel
 from graph_service.settings import Settings
 from graph_service.store import Neo4jStore
 from tests.conftest import auth, keyed
+from tests.support.recorder import recording_server
 
 REPO = Path(__file__).resolve().parents[2]
 PREFIXES = "PREFIX ds: <https://w3id.org/digispine/ontology#>\n"
@@ -57,38 +57,14 @@ def select(client: TestClient, query: str, **headers: str) -> list[dict[str, Any
 # -- SERVICE ----------------------------------------------------------------------------------------
 
 
-class _Endpoint(BaseHTTPRequestHandler):
-    """A SPARQL endpoint that answers one binding and counts the requests it gets."""
-
-    received: list[str]
-
-    def do_GET(self) -> None:
-        self.received.append(self.path)
-        body = b'{"head":{"vars":["x"]},"results":{"bindings":[{"x":{"type":"uri","value":"urn:remote"}}]}}'
-        self.send_response(200)
-        self.send_header("Content-Type", "application/sparql-results+json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    do_POST = do_GET
-
-    def log_message(self, *args: object) -> None:
-        pass
+_ANSWER = b'{"head":{"vars":["x"]},"results":{"bindings":[{"x":{"type":"uri","value":"urn:remote"}}]}}'
 
 
 @pytest.fixture()
 def endpoint() -> Iterator[tuple[str, list[str]]]:
-    received: list[str] = []
-    handler = type("Handler", (_Endpoint,), {"received": received})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/sparql", received
-    finally:
-        server.shutdown()
-        server.server_close()
+    """A SPARQL endpoint that answers one binding and records the requests it gets."""
+    with recording_server(_ANSWER, "application/sparql-results+json") as server:
+        yield server.base_url + "/sparql", server.received
 
 
 def federated(url: str) -> list[str]:

@@ -3,10 +3,8 @@ data without the role, bounded answers, and runaway expressions refused so the t
 
 from __future__ import annotations
 
-import http.server
 import json
 import os
-import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -21,7 +19,8 @@ from graph_service.ontology.model import DomainModel
 from graph_service.settings import Settings
 from graph_service.store import Neo4jStore
 from graph_service.store.schema import SEARCH_INDEX
-from tests.conftest import auth, free_port, keyed
+from tests.conftest import auth, keyed
+from tests.support.recorder import recording_server
 
 TIMEOUT_S = 10.0
 MAX_BYTES = 64 * 1024
@@ -55,32 +54,11 @@ def assert_refused(response: Any, *words: str) -> dict[str, Any]:
 # -- network, files, administration, other sessions ------------------------------------------------
 
 
-class _Recorder(http.server.BaseHTTPRequestHandler):
-    seen: list[str] = []
-
-    def do_GET(self) -> None:  # noqa: N802 - the http.server hook
-        self.seen.append(self.path)
-        self.send_response(200)
-        self.end_headers()
-        self.wfile.write(b"secret,body\n")
-
-    def log_message(self, *_: Any) -> None:
-        return
-
-
 @pytest.fixture()
 def web() -> Iterator[tuple[str, list[str]]]:
     """A small HTTP server on 127.0.0.1 that records every request it gets."""
-    seen: list[str] = []
-    handler = type("Recorder", (_Recorder,), {"seen": seen})
-    server = http.server.HTTPServer(("127.0.0.1", free_port()), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/healthz", seen
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
+    with recording_server(b"secret,body\n") as server:
+        yield server.base_url + "/healthz", server.received
 
 
 @pytest.mark.parametrize(
