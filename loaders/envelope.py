@@ -56,12 +56,21 @@ class Envelope:
         return (self.source, self.id)
 
     @cached_property
+    def payload_json(self) -> bytes:
+        """``data`` as canonical JSON: compact, object keys sorted. The writer keeps it on the
+        event node (``_payload``), so a later conflicting duplicate's letter can show it."""
+        return orjson.dumps(self.data, option=orjson.OPT_SORT_KEYS)
+
+    @cached_property
     def payload_hash(self) -> str:
         """A digest of what the event says (type, UTC time, subject, data; keys sorted): two events
-        with one key and different digests are a conflict, not a duplicate."""
-        canonical = orjson.dumps(
-            [self.type, self.time_text, self.subject, self.data], option=orjson.OPT_SORT_KEYS
-        )
+        with one key and different digests are a conflict, not a duplicate.
+
+        The digested text is ``orjson.dumps([type, time, subject, data], OPT_SORT_KEYS)``, the
+        form digests stored before :attr:`payload_json` existed were made of; it is assembled
+        around :attr:`payload_json` so the payload is serialised once for both."""
+        head = orjson.dumps([self.type, self.time_text, self.subject])
+        canonical = head[:-1] + b"," + self.payload_json + b"]"
         return hashlib.blake2b(canonical, digest_size=16).hexdigest()
 
 

@@ -436,11 +436,16 @@ def _interrupted(exc: DriverError | Neo4jError, batch: _Batch, stats: LoadStats)
 def _conflict(conflict: Conflict, record: Record) -> Rejection:
     env = conflict.event.envelope
     stored = conflict.stored
+    missing = (
+        ""
+        if "data" in stored
+        else " (the first payload is not in this letter: it was accepted before payloads were kept)"
+    )
     return Rejection(
         "conflicting-duplicate",
         f"event {env.id} from {env.source} was accepted before with another payload (digest "
-        f"{stored.get('payloadHash')}, this one {env.payload_hash}); the graph keeps the first. Send a "
-        "correction as a new event (a new id)",
+        f"{stored.get('payloadHash')}, this one {env.payload_hash}); the graph keeps the first{missing}. "
+        "Send a correction as a new event (a new id)",
         record,
         env,
         stored=stored,

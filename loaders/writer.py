@@ -6,7 +6,8 @@ One transaction per batch, a handful of statements whatever the batch holds:
    inside the batch are dropped: replaying a stream changes nothing (the batch is planned without
    the database, see :meth:`GraphWriter.plan`, and planned again only when the graph already holds
    some of its events). A repeat that says something else (another payload digest, stored on the
-   event node as ``_payloadHash``) is a conflict, returned for the dead-letter store;
+   event node as ``_payloadHash``) is a conflict, returned for the dead-letter store with the first
+   event's payload (stored on the event node as ``_payload``, canonical JSON of ``data``);
 2. updates to the same node are collapsed in Python (one row per node and batch);
 3. one lookup finds which of the batch's nodes exist (one index seek per node, all labels in one
    statement); new nodes are ``CREATE``\\ d with all their values in one statement, and only the
@@ -36,6 +37,7 @@ from typing import Any
 
 import neo4j
 import neo4j.exceptions
+import orjson
 
 from graph_service.ontology.model import DomainModel
 from loaders.mapping import EntityRef, MappedEvent
@@ -43,6 +45,10 @@ from loaders.mapping import EntityRef, MappedEvent
 log = logging.getLogger(__name__)
 
 EVENT_LABEL = "DomainEvent"
+#: The event node's copy of its payload (canonical JSON of ``data``). It may hold personal data
+#: whatever the ontology marks: every read path hides ``_``-prefixed properties and the Cypher
+#: guard refuses this name to callers without ``personal-data`` (guard.PERSONAL_INTERNAL).
+PAYLOAD_PROPERTY = "_payload"
 #: Times a batch is tried when another writer creates one of its new nodes first (see ``write``).
 CONSTRAINT_ATTEMPTS = 3
 SOURCE_CLASS = "SourceSystem"
@@ -181,10 +187,14 @@ class WriteResult:
 # time while a load grows the graph from empty (the lookup's plan alone takes about half a second).
 _NO_REPLAN = "CYPHER replan=skip "
 
+# ``k`` is [source, id, digests the batch has for that key]. The stored payload comes back only when
+# one of them differs from the stored digest (a conflict): a replay (a load resumed from the start of
+# its input) finds every event stored and would otherwise pull all their payloads back.
 _STORED_EVENTS = (
     f"UNWIND $keys AS k MATCH (e:{_q(EVENT_LABEL)} {{source: k[0], eventId: k[1]}})\n"
     "RETURN k[0] AS source, k[1] AS eventId, e.eventType AS type, toString(e.eventTime) AS time, "
-    "e.subject AS subject, e._payloadHash AS payloadHash, toString(e.ingestedAt) AS ingestedAt"
+    "e.subject AS subject, e._payloadHash AS payloadHash, toString(e.ingestedAt) AS ingestedAt, "
+    f"CASE WHEN any(h IN k[2] WHERE h <> e._payloadHash) THEN e.{PAYLOAD_PROPERTY} END AS payload"
 )
 
 _CREATE_NODES = (
@@ -277,7 +287,7 @@ class GraphWriter:
         self._events_cypher = (
             f"UNWIND $rows AS r CREATE (e:{_q(EVENT_LABEL)} {{eventId: r.id, eventType: r.type, "
             "eventTime: datetime(r.time), source: r.source, subject: r.subject, ingestedAt: $at, "
-            "_payloadHash: r.hash})\n"
+            f"_payloadHash: r.hash, {PAYLOAD_PROPERTY}: r.payload}})\n"
             "SET e:$(r.labels)\n"
             "WITH e, r MATCH (s) WHERE elementId(s) = $ids[r.s]\n"
             f"CREATE (e)-[:{_q(reported.rel_type)}]->(s)\n"
@@ -368,6 +378,7 @@ class GraphWriter:
                 "source": env.source,
                 "subject": env.subject,
                 "hash": env.payload_hash,
+                "payload": env.payload_json.decode(),
             }
             row["s"] = index[source_ref]
             row["aff"] = list(affected)
@@ -394,7 +405,11 @@ class GraphWriter:
         result = WriteResult()
         fresh = plan.unique
         prepared = plan.prepared
-        keys = [list(e.envelope.key) for e in fresh]
+        keys = [[*e.envelope.key, [e.envelope.payload_hash]] for e in fresh]
+        if plan.repeats:  # their digests too: a repeat may conflict where its first does not
+            digests = {e.envelope.key: row[2] for e, row in zip(fresh, keys, strict=True)}
+            for event in plan.repeats:
+                digests[event.envelope.key].append(event.envelope.payload_hash)
         stored = {(r["source"], r["eventId"]): r.data() for r in _run(tx, result, _STORED_EVENTS, keys=keys)}
         if stored:  # a replay: plan again without what is already in the graph
             for event in fresh:
@@ -479,7 +494,24 @@ def _compare(event: MappedEvent, held: dict[str, Any], result: WriteResult) -> N
     if digest is None or digest == event.envelope.payload_hash:
         result.duplicates.append(event.envelope.key)
     else:
-        result.conflicts.append(Conflict(event, held))
+        result.conflicts.append(Conflict(event, _first_accepted(held)))
+
+
+#: What a letter says when the graph holds no payload of the event accepted first.
+NO_PAYLOAD = "the graph holds no payload of this event: it was stored before payloads were kept"
+
+
+def _first_accepted(held: dict[str, Any]) -> dict[str, Any]:
+    """A conflict letter's ``stored``: a stored event's row with its payload as ``data`` (parsed),
+    or a note that the graph has none; an event of the same batch (:func:`_described`) as it is."""
+    if "payload" not in held:
+        return held
+    first = {k: v for k, v in held.items() if k != "payload"}
+    if held["payload"] is None:
+        first["note"] = NO_PAYLOAD
+    else:
+        first["data"] = orjson.loads(held["payload"])
+    return first
 
 
 def _run(tx: neo4j.ManagedTransaction, result: WriteResult, cypher: str, **params: Any) -> neo4j.Result:

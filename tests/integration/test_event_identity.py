@@ -10,6 +10,7 @@ import orjson
 from graph_service.store import Neo4jStore
 from graph_service.store.schema import apply_schema
 from loaders.assembly import LoaderParts
+from loaders.envelope import parse_line
 from loaders.pipeline import Record
 from loaders.writer import _NO_REPLAN, _STORED_EVENTS
 from tests.integration import test_loading
@@ -73,6 +74,7 @@ def test_a_resent_event_with_another_payload_is_a_conflicting_duplicate(
     assert letter.stored is not None and letter.stored["source"] == "crm/main"
     assert letter.stored["payloadHash"] and letter.stored["payloadHash"] in letter.message
     assert letter.stored["ingestedAt"]  # from the event node: when the first one was accepted
+    assert letter.stored["data"] == first["data"]  # the first payload, though its batch was another run's
     kept = store.read("MATCH (c:Complaint {complaintNumber: 'C-1'}) RETURN c.description AS d")
     assert kept == [{"d": "Scratched housing"}]  # the graph keeps the first, visibly
 
@@ -99,6 +101,46 @@ def test_a_conflict_across_batches_of_one_file_is_found_too(store: Neo4jStore, p
     assert len(letters(parts, "conflicting-duplicate", before)) == 1
 
 
+def test_a_conflict_across_runs_keeps_both_payloads(store: Neo4jStore, parts: LoaderParts) -> None:
+    first = opened("crm/main", "e-30", "Scratched housing")
+    assert load(parts, store, recs(first, prefix="monday")).loaded == 1
+    before = len(parts.deadletters.all())
+    corrected = opened("crm/main", "e-30", "Scratched housing and cover")
+    stats = load(parts, store, recs(corrected, prefix="tuesday"))
+    assert stats.loaded == 0 and stats.rejected == {"conflicting-duplicate": 1}
+    (letter,) = letters(parts, "conflicting-duplicate", before)
+    assert orjson.loads(letter.original)["data"] == corrected["data"]
+    assert letter.stored is not None and letter.stored["data"] == first["data"]
+    assert "note" not in letter.stored and "payloads were kept" not in letter.message
+    # what `digispine deadletters show` prints: both payloads
+    shown = letter.to_json()
+    assert "Scratched housing and cover" in shown["original"]
+    assert shown["stored"]["data"]["description"] == "Scratched housing"
+
+
+def test_a_replay_reads_no_payload_back(store: Neo4jStore, parts: LoaderParts) -> None:
+    """Stored payloads come back only for a conflict: a replayed input does not pull them all."""
+    event = opened("crm/main", "e-31", "One")
+    load(parts, store, recs(event))
+    env = parse_line(orjson.dumps(event))
+    same = store.read(_STORED_EVENTS, {"keys": [[*env.key, [env.payload_hash]]]})
+    assert len(same) == 1 and same[0]["payload"] is None
+    other = store.read(_STORED_EVENTS, {"keys": [[*env.key, [env.payload_hash, "0" * 32]]]})
+    assert orjson.loads(other[0]["payload"]) == event["data"]
+
+
+def test_events_stored_without_a_payload_say_so_in_the_letter(store: Neo4jStore, parts: LoaderParts) -> None:
+    load(parts, store, recs(opened("crm/main", "e-32", "One")))
+    store.write("MATCH (e:DomainEvent) REMOVE e._payload")  # as loaded before payloads were kept
+    before = len(parts.deadletters.all())
+    stats = load(parts, store, recs(opened("crm/main", "e-32", "Two")))
+    assert stats.rejected == {"conflicting-duplicate": 1}
+    (letter,) = letters(parts, "conflicting-duplicate", before)
+    assert letter.stored is not None and "data" not in letter.stored
+    assert "before payloads were kept" in letter.stored["note"]
+    assert "before payloads were kept" in letter.message
+
+
 def test_events_stored_without_a_digest_count_as_plain_duplicates(
     store: Neo4jStore, parts: LoaderParts
 ) -> None:
@@ -112,7 +154,9 @@ def test_the_stored_events_check_seeks_the_composite_key(store: Neo4jStore, part
     apply_schema(store, parts.model)
     with store.driver.session(database=store.database) as session:
         plan = (
-            session.run("EXPLAIN " + _NO_REPLAN + _STORED_EVENTS, keys=[["crm/main", "e-1"]]).consume().plan
+            session.run("EXPLAIN " + _NO_REPLAN + _STORED_EVENTS, keys=[["crm/main", "e-1", ["0" * 32]]])
+            .consume()
+            .plan
         )
     operators = str(plan)
     assert "NodeUniqueIndexSeek" in operators, operators
