@@ -34,8 +34,10 @@ if TYPE_CHECKING:
     from graph_service.products.registry import ProductRegistry
     from graph_service.store import Neo4jStore
 
-#: Properties the loaders keep for themselves (version tokens); never shown.
-INTERNAL_PREFIX = "_v"
+#: Properties the loaders keep for themselves (version tokens, an event's payload digest and
+#: payload); never shown with a node or relationship. The ontology refuses ``_`` names, so no
+#: ontology property is hidden by this.
+INTERNAL_PREFIX = "_"
 _POSITION = re.compile(r"\(line (\d+), column (\d+) \(offset: (\d+)\)\)")
 #: What the guard puts before a statement to plan it without running it.
 _EXPLAIN = "EXPLAIN "
@@ -268,7 +270,7 @@ def _translate(exc: Neo4jError, timeout_s: float, *, shift: int = 0) -> CypherEr
 
 def to_json(value: Any, hidden: frozenset[str] = frozenset()) -> Any:
     """A Neo4j value as JSON: nodes, relationships and paths as objects, temporal values as ISO
-    8601 text, bytes as base64; the loaders' internal version properties left out, and the
+    8601 text, bytes as base64; the loaders' internal (``_``-prefixed) properties left out, and the
     properties named in ``hidden`` (lower case: personal data the caller may not see), whatever
     the label."""
     if value is None or isinstance(value, bool | int | str):

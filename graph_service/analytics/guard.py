@@ -134,6 +134,9 @@ SCALAR_DATATYPES = frozenset({"decimal", "integer", "int", "long", "double", "fl
 SCALAR_DATATYPES |= {"date", "dateTime", "time", "duration", "dateTimeStamp", "gYear"}
 #: The default of DIGISPINE_CYPHER_MAX_GROWTH (docs/cypher.md has the measurements).
 MAX_GROWTH = 10
+#: Internal properties that may hold personal data whatever the ontology marks: an event node's
+#: copy of its payload (loaders/writer.py PAYLOAD_PROPERTY). Refused like ``ds:personalData`` ones.
+PERSONAL_INTERNAL = frozenset({"_payload"})
 #: Lists whose length the text or the graph bounds: ``reduce`` may walk over these only.
 BOUNDED_LISTS = frozenset({"range", "nodes", "relationships", "keys", "labels"})
 
@@ -266,7 +269,7 @@ class StatementGuard:
     def _no_personal_data(
         self, tokens: list[Token], parameters: Mapping[str, Any], *, subscripts: bool
     ) -> None:
-        personal = {name.lower(): name for name in self.personal_properties}
+        personal = {name.lower(): name for name in self.personal_properties | PERSONAL_INTERNAL}
         for index, token in enumerate(tokens):
             named = token.identifier if token.kind is not Kind.STRING else token.text
             if named is not None and named.lower() in personal:
