@@ -53,6 +53,8 @@ def bare_statements(events: list[MappedEvent]) -> list[tuple[str, list[dict[str,
                 "type": env.type,
                 "time": env.time,
                 "source": env.source,
+                "subject": env.subject,
+                "payload": env.payload_json.decode(),
                 "labels": list(event.event_labels),
             }
         )
@@ -61,7 +63,9 @@ def bare_statements(events: list[MappedEvent]) -> list[tuple[str, list[dict[str,
                 {"k": list(w.ref.key), "p": w.properties, "labels": list(w.labels)}
             )
             if w.affected:  # lineage for what the event affects, as the mapping says
-                affected[(w.ref.label, w.ref.key_props)].append({"e": env.id, "k": list(w.ref.key)})
+                affected[(w.ref.label, w.ref.key_props)].append(
+                    {"s": env.source, "e": env.id, "k": list(w.ref.key)}
+                )
         for r in event.relations:
             rels[(r.rel_type, r.source.label, r.source.key_props, r.target.label, r.target.key_props)].append(
                 {"a": list(r.source.key), "b": list(r.target.key)}
@@ -84,8 +88,10 @@ def bare_statements(events: list[MappedEvent]) -> list[tuple[str, list[dict[str,
         )
     statements.append(
         (
-            "UNWIND $rows AS r MERGE (e:DomainEvent {eventId: r.id}) SET e.eventType = r.type, "
-            "e.eventTime = r.time, e.source = r.source, e:$(r.labels)",
+            # the event's identity is its source and id (the ontology's key, a composite index)
+            "UNWIND $rows AS r MERGE (e:DomainEvent {source: r.source, eventId: r.id}) "
+            "SET e.eventType = r.type, e.eventTime = r.time, e.subject = r.subject, "
+            "e._payload = r.payload, e:$(r.labels)",
             event_rows,
         )
     )
@@ -93,7 +99,8 @@ def bare_statements(events: list[MappedEvent]) -> list[tuple[str, list[dict[str,
         key = ", ".join(f"{q(k)}: r.k[{i}]" for i, k in enumerate(keys))
         statements.append(
             (
-                f"UNWIND $rows AS r MATCH (e:DomainEvent {{eventId: r.e}}) MATCH (n:{q(label)} {{{key}}}) "
+                f"UNWIND $rows AS r MATCH (e:DomainEvent {{source: r.s, eventId: r.e}}) "
+                f"MATCH (n:{q(label)} {{{key}}}) "
                 "MERGE (e)-[:AFFECTED]->(n)",
                 rows,
             )
