@@ -31,7 +31,9 @@ from graph_service.analytics.guard import Refusal, StatementGuard
 from graph_service.errors import DigiSpineError
 
 if TYPE_CHECKING:
+    from graph_service.ontology.model import DomainModel
     from graph_service.products.registry import ProductRegistry
+    from graph_service.settings import Settings
     from graph_service.store import Neo4jStore
 
 #: Properties the loaders keep for themselves (version tokens, an event's payload digest and
@@ -113,6 +115,27 @@ class ReadOnlyCypher:
         self.guard = guard
         self.max_response_bytes = max_response_bytes
         self.products = products
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: Settings,
+        store: Neo4jStore,
+        model: DomainModel,
+        products: ProductRegistry | None = None,
+    ) -> ReadOnlyCypher:
+        """The runner every way in uses (``POST /cypher``, ``digispine query``): limits from the
+        settings, the guard from the model."""
+        return cls(
+            store,
+            timeout_s=settings.cypher_timeout_s,
+            max_rows=settings.cypher_max_rows,
+            guard=StatementGuard.from_model(
+                model, max_list=settings.cypher_max_list, max_growth=settings.cypher_max_growth
+            ),
+            max_response_bytes=settings.cypher_max_response_bytes,
+            products=products,
+        )
 
     def run(
         self,

@@ -218,20 +218,10 @@ def _cypher_router(
     settings: Settings, store: Neo4jStore, model: DomainModel, products: DataProducts | None
 ) -> APIRouter:
     from graph_service.analytics.cypher import ReadOnlyCypher
-    from graph_service.analytics.guard import StatementGuard
     from graph_service.analytics.routes import make_cypher_router
 
-    cypher = ReadOnlyCypher(
-        store,
-        timeout_s=settings.cypher_timeout_s,
-        max_rows=settings.cypher_max_rows,
-        guard=StatementGuard.from_model(
-            model, max_list=settings.cypher_max_list, max_growth=settings.cypher_max_growth
-        ),
-        max_response_bytes=settings.cypher_max_response_bytes,
-        products=products.registry if products else None,
-    )
-    return make_cypher_router(cypher)
+    products_registry = products.registry if products else None
+    return make_cypher_router(ReadOnlyCypher.from_settings(settings, store, model, products_registry))
 
 
 def _data_products(settings: Settings, model: DomainModel, store: Neo4jStore) -> DataProducts:

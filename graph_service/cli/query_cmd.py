@@ -35,7 +35,6 @@ def query(
     """Run Cypher read-only against the graph, under the same guard as POST /cypher: only reads
     of the graph's data, no personal data unless --include-personal-data; nothing is committed."""
     from graph_service.analytics.cypher import CypherError, ReadOnlyCypher
-    from graph_service.analytics.guard import StatementGuard
     from graph_service.ontology.compiler import load_model
     from graph_service.store import Neo4jStore
 
@@ -49,15 +48,8 @@ def query(
     parameters = dict(_parameter(p) for p in param)
     with user_errors(), Neo4jStore(settings) as store:
         model = load_model(settings.ontology_dir)
-        runner = ReadOnlyCypher(
-            store,
-            timeout_s=settings.cypher_timeout_s,
-            max_rows=settings.cypher_max_rows,
-            guard=StatementGuard.from_model(
-                model, max_list=settings.cypher_max_list, max_growth=settings.cypher_max_growth
-            ),
-            max_response_bytes=settings.cypher_max_response_bytes,
-            products=_registry(settings, model) if name else None,
+        runner = ReadOnlyCypher.from_settings(
+            settings, store, model, products=_registry(settings, model) if name else None
         )
         personal = include_personal_data
         try:
