@@ -9,6 +9,11 @@ within a budget of comparisons. Under those bounds parsing and validating the wo
 still takes tens of milliseconds, so documents not already cached are parsed and validated in
 the gate's own worker thread (one: the event loop competes with at most one busy thread for the
 GIL), except small ones, which are cheaper than the hop. docs/graphql.md has the measurements.
+
+The worker takes one document per caller at a time (:class:`_Turns`): a caller who sends many
+expensive documents at once waits behind its own, and anybody else waits behind at most one
+document of each other caller; past :data:`MAX_WAITING_PER_CALLER` waiting documents the caller
+is refused (``TOO_MANY_REQUESTS``), so waiting requests cannot pile up either.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import weakref
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
 from typing import Any, Generic, TypeVar
 
 from graphql import DocumentNode, GraphQLError, GraphQLSchema, GraphQLSyntaxError, parse
@@ -26,7 +32,13 @@ from graphql.validation import ASTValidationRule, OverlappingFieldsCanBeMergedRu
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import validate_document
 
-from graph_service.api.graphql.errors import DOCUMENT_TOO_LARGE, QUERY_TOO_COMPLEX, client_error
+from graph_service.api.auth import current_principal
+from graph_service.api.graphql.errors import (
+    DOCUMENT_TOO_LARGE,
+    QUERY_TOO_COMPLEX,
+    TOO_MANY_REQUESTS,
+    client_error,
+)
 from graph_service.api.graphql.expansion import expanded_size
 from graph_service.api.graphql.limits import Limits
 
@@ -38,6 +50,8 @@ INLINE_DOCUMENT_BYTES = 512
 OVERLAP_BUDGET = 50_000
 #: Parsed and validated documents kept per schema (clients repeat the same queries).
 CACHE_SIZE = 512
+#: Documents one caller (API key) may have waiting for or in the worker thread at once.
+MAX_WAITING_PER_CALLER = 8
 
 _TOKENS = re.compile(r"more than \d+ tokens")
 _K = TypeVar("_K")
@@ -64,6 +78,36 @@ class _Lru(Generic[_K, _V]):
             self._items.popitem(last=False)
 
 
+class _Turns:
+    """One turn in the worker per caller at a time; used from the event loop's thread only."""
+
+    def __init__(self, max_waiting: int) -> None:
+        self.max_waiting = max_waiting
+        self._waiting: dict[str, int] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    @asynccontextmanager
+    async def turn(self, caller: str) -> AsyncIterator[None]:
+        waiting = self._waiting.get(caller, 0)
+        if waiting >= self.max_waiting:
+            raise client_error(
+                f"{caller} already has {waiting} documents waiting to be parsed or validated; "
+                "send them one after the other (or repeat a document: checked ones are cached)",
+                TOO_MANY_REQUESTS,
+                limit=self.max_waiting,
+            )
+        self._waiting[caller] = waiting + 1
+        lock = self._locks.setdefault(caller, asyncio.Lock())
+        try:
+            async with lock:
+                yield
+        finally:
+            self._waiting[caller] -= 1
+            if not self._waiting[caller]:  # nobody holds or waits for it: forget the caller
+                del self._waiting[caller]
+                del self._locks[caller]
+
+
 class BoundedOverlapRule(OverlappingFieldsCanBeMergedRule):
     """graphql-core's overlapping-fields rule with :data:`OVERLAP_BUDGET` instead of its global
     default; exhausting it aborts validation (reported as ``QUERY_TOO_COMPLEX``)."""
@@ -84,6 +128,7 @@ class DocumentGate:
             CACHE_SIZE
         )
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="graphql-documents")
+        self._turns = _Turns(MAX_WAITING_PER_CALLER)
         weakref.finalize(self, self._worker.shutdown, wait=False)
 
     def extension(self) -> SchemaExtension:
@@ -159,7 +204,8 @@ class DocumentGate:
     async def _run(self, query: str, work: Callable[..., _V], *args: Any) -> _V:
         if len(query) <= self.inline_bytes:
             return work(*args)
-        return await asyncio.get_running_loop().run_in_executor(self._worker, work, *args)
+        async with self._turns.turn(current_principal().name):
+            return await asyncio.get_running_loop().run_in_executor(self._worker, work, *args)
 
     # -- without an event loop (Schema.execute_sync) ----------------------------------------
 

@@ -22,6 +22,8 @@ COST_LIMIT = "COST_LIMIT_EXCEEDED"
 DOCUMENT_TOO_LARGE = "DOCUMENT_TOO_LARGE"
 #: The document's expanded selection is larger than the limit (refused before validation).
 QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
+#: The caller already has as many documents waiting for the document worker as it may.
+TOO_MANY_REQUESTS = "TOO_MANY_REQUESTS"
 
 
 class SchemaBuildError(DigiSpineError):

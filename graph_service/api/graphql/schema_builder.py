@@ -28,7 +28,12 @@ from strawberry.utils.logging import StrawberryLogger
 
 from graph_service.api.graphql import naming
 from graph_service.api.graphql.document_gate import DocumentGate, DocumentGuard
-from graph_service.api.graphql.errors import DOCUMENT_TOO_LARGE, QUERY_TOO_COMPLEX, SchemaBuildError
+from graph_service.api.graphql.errors import (
+    DOCUMENT_TOO_LARGE,
+    QUERY_TOO_COMPLEX,
+    TOO_MANY_REQUESTS,
+    SchemaBuildError,
+)
 from graph_service.api.graphql.executor import GraphExecutor, Store, read_relation
 from graph_service.api.graphql.fields import ClassFields, TypeIndex, all_class_fields
 from graph_service.api.graphql.filters import InputTypes
@@ -215,6 +220,7 @@ CLIENT_CODES = frozenset(
         "DATA_PRODUCT_NONCONFORMING",
         DOCUMENT_TOO_LARGE,
         QUERY_TOO_COMPLEX,
+        TOO_MANY_REQUESTS,
     }
 )
 

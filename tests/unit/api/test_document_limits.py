@@ -85,3 +85,77 @@ def test_large_documents_are_parsed_off_the_calling_thread(model: DomainModel) -
     asyncio.run(gate.parsed("{ x: __typename }"))  # 17 bytes: in the worker
     assert seen[0] == threading.current_thread().name
     assert seen[1].startswith("graphql-documents")
+
+
+def _as(caller: str) -> None:
+    """Act as the caller ``caller`` in the current task (what AuthMiddleware does per request)."""
+    from graph_service.api.auth import Principal, _current
+
+    _current.set(Principal(caller, frozenset({"reader"})))
+
+
+def test_one_callers_documents_do_not_queue_ahead_of_anybody_elses() -> None:
+    gate = DocumentGate(Limits(), inline_bytes=0)
+    order: list[str] = []
+    release = threading.Event()
+    original = gate.parse
+
+    def parse(query: str) -> Any:
+        if not order:  # the first document holds the worker until the others have queued
+            release.wait(timeout=10)
+        order.append(query)
+        return original(query)
+
+    gate.parse = parse  # type: ignore[method-assign]
+
+    async def send(caller: str, query: str) -> None:
+        _as(caller)
+        await gate.parsed(query)
+
+    async def main() -> None:
+        busy = [asyncio.create_task(send("flooder", f"{{ a{i}: __typename }}")) for i in range(5)]
+        await asyncio.sleep(0)  # the flooder's documents are all waiting before the other caller's
+        other = asyncio.create_task(send("other", "{ other: __typename }"))
+        await asyncio.sleep(0.05)
+        release.set()
+        await asyncio.gather(*busy, other)
+
+    asyncio.run(main())
+    # the other caller waited behind one flooder document (the one in the worker) and the next one
+    # in line at most, never behind all five
+    assert order.index("{ other: __typename }") <= 2, order
+
+
+def test_a_caller_with_too_many_documents_waiting_is_refused() -> None:
+    from graph_service.api.graphql.document_gate import MAX_WAITING_PER_CALLER
+
+    gate = DocumentGate(Limits(), inline_bytes=0)
+    release = threading.Event()
+    original = gate.parse
+
+    def parse(query: str) -> Any:
+        release.wait(timeout=10)
+        return original(query)
+
+    gate.parse = parse  # type: ignore[method-assign]
+
+    async def send(caller: str, query: str) -> str:
+        _as(caller)
+        try:
+            await gate.parsed(query)
+        except GraphQLError as error:
+            return str((error.extensions or {}).get("code"))
+        return "ok"
+
+    async def main() -> list[str]:
+        tasks = [
+            asyncio.create_task(send("flooder", f"{{ a{i}: __typename }}"))
+            for i in range(MAX_WAITING_PER_CALLER + 2)
+        ]
+        await asyncio.sleep(0.05)
+        release.set()
+        return await asyncio.gather(*tasks)
+
+    outcomes = asyncio.run(main())
+    assert outcomes.count("TOO_MANY_REQUESTS") == 2
+    assert outcomes.count("ok") == MAX_WAITING_PER_CALLER
