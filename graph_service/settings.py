@@ -72,6 +72,12 @@ class Settings(BaseSettings):
     )
     kafka_version: str = Field(default="4.1.1", validation_alias=_env("DIGISPINE_KAFKA_VERSION"))
     kafka_heap: str = Field(default="512m", validation_alias=_env("DIGISPINE_KAFKA_HEAP"))
+    change_log_topic: str = Field(
+        default="",
+        validation_alias=_env("DIGISPINE_CHANGE_LOG_TOPIC"),
+        description="Kafka topic the loader publishes the graph's changes to (docs/loaders.md, Graph "
+        "change log). Empty: no change log, the loader writes as without it.",
+    )
     http_host: str = Field(default="127.0.0.1", validation_alias=_env("DIGISPINE_HTTP_HOST"))
     http_port: int = Field(default=8000, ge=1, le=65535, validation_alias=_env("DIGISPINE_HTTP_PORT"))
     ontology_dir: Path = Field(default=Path("ontology"), validation_alias=_env("DIGISPINE_ONTOLOGY_DIR"))

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -40,6 +41,8 @@ import neo4j.exceptions
 import orjson
 
 from graph_service.ontology.model import DomainModel
+from loaders import changelog
+from loaders.changelog import LinkOutcome, NodeOutcome
 from loaders.mapping import EntityRef, MappedEvent
 
 log = logging.getLogger(__name__)
@@ -180,6 +183,7 @@ class WriteResult:
     duplicates: list[tuple[str, str]] = field(default_factory=list)
     conflicts: list[Conflict] = field(default_factory=list)
     statements: int = 0
+    changes: int = 0  # changes written to the change log's outbox (0 when it is off)
 
 
 # Every plan of the writer is index or element-id seeks and creations, right on an empty graph as on
@@ -252,6 +256,59 @@ _UPDATE_TO_ONE = _BY_IDS + (
 )
 
 
+# -- the change log's variants (used only when it is on): the same writes, returning what they did --
+
+# The versioned update, returning per node the properties whose stored value it really changed:
+# a newer version token with the value already stored, or an older event's, changes nothing.
+# The source systems are set as in _UPDATE_NODES, but without filtering rows out (each row returns).
+_UPDATE_NODES_RETURNING = "\n".join(
+    [
+        "UNWIND $rows AS r MATCH (n) WHERE elementId(n) = $ids[r.i]",
+        "WITH n, r, [p IN keys(r.v) WHERE coalesce(n['_v_' + p] < r.v[p], true)] AS newer",
+        "WITH n, r, newer, [p IN newer WHERE NOT coalesce(n[p] = coalesce(r.p[p], datetime(r.t[p]), "
+        "date(r.d[p])), n[p] IS NULL AND r.p[p] IS NULL AND r.t[p] IS NULL AND r.d[p] IS NULL)] AS changed",
+        "FOREACH (p IN newer |\n"
+        "  SET n[p] = coalesce(r.p[p], datetime(r.t[p]), date(r.d[p])), n['_v_' + p] = r.v[p])",
+        "WITH n, r, changed, datetime(r.tmin) AS tmin, datetime(r.tmax) AS tmax",
+        "FOREACH (_ IN CASE WHEN coalesce(n.firstEventTime > tmin, true) THEN [1] ELSE [] END |\n"
+        "  SET n.firstEventTime = tmin)",
+        "FOREACH (_ IN CASE WHEN coalesce(n.lastEventTime < tmax, true) THEN [1] ELSE [] END |\n"
+        "  SET n.lastEventTime = tmax)",
+        "SET n:$(r.labels)",
+        "WITH n, r, changed\n"
+        "CALL (n, r) { UNWIND coalesce(n.sourceSystems, []) + r.src AS s "
+        "WITH DISTINCT s ORDER BY s RETURN collect(s) AS sources }",
+        "FOREACH (_ IN CASE WHEN n.sourceSystems IS NULL OR any(s IN r.src WHERE NOT s IN n.sourceSystems) "
+        "THEN [1] ELSE [] END | SET n.sourceSystems = sources)",
+        "RETURN r.i AS i, changed",
+    ]
+)
+# MERGE, returning the rows whose relationship did not exist before.
+_MERGE_LINKS_RETURNING = _BY_IDS + (
+    "WITH a, b, r, EXISTS { (a)-[:$(r.t)]->(b) } AS had\n"
+    "MERGE (a)-[:$(r.t)]->(b)\n"
+    "WITH r, had WHERE NOT had RETURN r.a AS a, r.b AS b, r.t AS t"
+)
+# _UPDATE_TO_ONE, returning the rows that created their link, with the key values (``r.kp``: the
+# target's key properties) of the targets it replaced.
+_UPDATE_TO_ONE_RETURNING = _BY_IDS + (
+    "OPTIONAL MATCH (a)-[o:$(r.t)]->()\n"
+    "WITH a, b, r, collect(o) AS held\n"
+    "WHERE all(o IN held WHERE endNode(o) = b OR o._v < r.v)\n"
+    "WITH a, b, r, held, any(o IN held WHERE endNode(o) = b) AS had,\n"
+    "  [o IN held WHERE endNode(o) <> b | [k IN r.kp | endNode(o)[k]]] AS previous\n"
+    "FOREACH (o IN [o IN held WHERE endNode(o) <> b] | DELETE o)\n"
+    "FOREACH (o IN [o IN held WHERE endNode(o) = b AND o._v < r.v] | SET o._v = r.v)\n"
+    "FOREACH (_ IN CASE WHEN had THEN [] ELSE [1] END |\n"
+    "  CREATE (a)-[:$(r.t) {_v: r.v}]->(b))\n"
+    "WITH r, had, previous WHERE NOT had RETURN r.a AS a, r.b AS b, r.t AS t, previous"
+)
+_CREATE_OUTBOX = (
+    f"CREATE (o:{_q(changelog.OUTBOX_LABEL)} {{seq: $seq, createdAt: $at, "
+    f"{changelog.OUTBOX_CHANGES}: $changes}})"
+)
+
+
 class GraphWriter:
     """Writes batches of :class:`MappedEvent` in one transaction each.
 
@@ -259,9 +316,14 @@ class GraphWriter:
     uniqueness constraint refuses the second, whose batch is written again (see :meth:`write`).
     """
 
-    def __init__(self, driver: neo4j.Driver, database: str, model: DomainModel) -> None:
+    def __init__(
+        self, driver: neo4j.Driver, database: str, model: DomainModel, *, change_log: bool = False
+    ) -> None:
         self.driver = driver
         self.database = database
+        #: Write each batch's changes into a ChangeOutbox node in its own transaction (the change
+        #: log's publisher sends and deletes them after the commit). Off: no extra work at all.
+        self.change_log = change_log
         affected = model.relations.get("affected")
         reported = model.relations.get("reportedBy")
         source_cls = model.classes.get(SOURCE_CLASS)
@@ -423,13 +485,23 @@ class GraphWriter:
                 key = event.envelope.key
                 _compare(event, stored.get(key) or _described(firsts[key]), result)
         if fresh:
-            self._send(tx, prepared, result)
+            self._send(tx, prepared, result, fresh)
         result.loaded = [e.envelope.key for e in fresh]
         return result
 
-    def _send(self, tx: neo4j.ManagedTransaction, prepared: _Prepared, result: WriteResult) -> None:
+    def _send(
+        self,
+        tx: neo4j.ManagedTransaction,
+        prepared: _Prepared,
+        result: WriteResult,
+        fresh: Sequence[MappedEvent],
+    ) -> None:
         def run(cypher: str, **params: Any) -> None:
             _run(tx, result, cypher, **params).consume()
+
+        if self.change_log:
+            self._send_logged(tx, prepared, result, fresh)
+            return
 
         nodes = prepared.nodes
         ids: list[str | None] = [None] * len(nodes)
@@ -470,6 +542,87 @@ class GraphWriter:
             if rows:
                 run(cypher, rows=rows, ids=ids)
         run(self._events_cypher, rows=prepared.events, ids=ids, at=dt.datetime.now(dt.UTC))
+
+    def _send_logged(
+        self,
+        tx: neo4j.ManagedTransaction,
+        prepared: _Prepared,
+        result: WriteResult,
+        fresh: Sequence[MappedEvent],
+    ) -> None:
+        """:meth:`_send` with the change log on: the same statements (their variants returning what
+        they did), then the batch's changes written to an outbox node in the same transaction."""
+        nodes = prepared.nodes
+        ids: list[str | None] = [None] * len(nodes)
+        to_one_sources = {row["a"] for row in prepared.to_one}
+        updates, labels = [], []
+        for record in _run(tx, result, self._lookup_cypher, keys=prepared.lookup):
+            i, acc = record["i"], nodes[record["i"]]
+            ids[i] = record["id"]
+            if acc.affected:
+                updates.append(acc.update_row(i))
+            if not acc.labels <= set(record["labels"]):
+                labels.append((record["id"], {"i": i, "labels": sorted(acc.labels)}))
+            elif acc.affected or i in to_one_sources:
+                labels.append((record["id"], {"i": i, "labels": [acc.ref.label]}))
+        if labels:
+            rows = [row for _, row in sorted(labels, key=lambda pair: pair[0])]
+            _run(tx, result, _SET_LABELS, rows=rows, ids=ids).consume()
+        created = [acc.create_row(i) for i, acc in enumerate(nodes) if ids[i] is None]
+        new = [False] * len(nodes)
+        outcomes: list[NodeOutcome] = []
+        if created:
+            for record in _run(tx, result, _CREATE_NODES, rows=created):
+                ids[record["i"]] = record["id"]
+                new[record["i"]] = True
+            for i, acc in enumerate(nodes):
+                if new[i]:
+                    outcomes.append(NodeOutcome(acc.ref, True, dict(acc.values) if acc.affected else {}))
+        if updates:
+            for record in _run(tx, result, _UPDATE_NODES_RETURNING, rows=updates, ids=ids):
+                acc = nodes[record["i"]]
+                if record["changed"]:
+                    outcomes.append(
+                        NodeOutcome(acc.ref, False, {p: acc.values[p] for p in record["changed"]})
+                    )
+
+        links: list[LinkOutcome] = []
+        fresh_links, known_links = [], []
+        for row in prepared.to_many:
+            (fresh_links if new[row["a"]] or new[row["b"]] else known_links).append(row)
+        fresh_one, known_one = [], []
+        for row in prepared.to_one:
+            (fresh_one if new[row["a"]] else known_one).append(row)
+        if fresh_links:
+            _run(tx, result, _CREATE_LINKS, rows=fresh_links, ids=ids).consume()
+            links += [LinkOutcome(r["t"], nodes[r["a"]].ref, nodes[r["b"]].ref, None) for r in fresh_links]
+        if known_links:
+            for record in _run(tx, result, _MERGE_LINKS_RETURNING, rows=known_links, ids=ids):
+                links.append(LinkOutcome(record["t"], nodes[record["a"]].ref, nodes[record["b"]].ref, None))
+        if fresh_one:
+            _run(tx, result, _CREATE_TO_ONE, rows=fresh_one, ids=ids).consume()
+            links += [LinkOutcome(r["t"], nodes[r["a"]].ref, nodes[r["b"]].ref, r["v"]) for r in fresh_one]
+        if known_one:
+            rows = [{**row, "kp": list(nodes[row["b"]].ref.key_props)} for row in known_one]
+            versions = {(row["t"], row["a"]): row["v"] for row in known_one}
+            for record in _run(tx, result, _UPDATE_TO_ONE_RETURNING, rows=rows, ids=ids):
+                target = nodes[record["b"]].ref
+                previous = tuple(
+                    {"class": target.label, "key": dict(zip(target.key_props, key, strict=True))}
+                    for key in record["previous"]
+                )
+                version = versions[(record["t"], record["a"])]
+                links.append(LinkOutcome(record["t"], nodes[record["a"]].ref, target, version, previous))
+        at = dt.datetime.now(dt.UTC)
+        _run(tx, result, self._events_cypher, rows=prepared.events, ids=ids, at=at).consume()
+        changes = changelog.batch_changes(fresh, outcomes, links, self._source_ref)
+        if changes:
+            text = changelog.outbox_text(changes)
+            _run(tx, result, _CREATE_OUTBOX, seq=time.time_ns(), at=at, changes=text).consume()
+            result.changes = len(changes)
+
+    def _source_ref(self, env: Any) -> EntityRef:
+        return EntityRef(self.source_label, (self.source_key,), (env.source,))
 
 
 def _described(event: MappedEvent) -> dict[str, Any]:
