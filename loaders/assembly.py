@@ -12,6 +12,7 @@ from graph_service.ontology.compiler import load_model
 from graph_service.ontology.model import DomainModel
 from graph_service.settings import Settings
 from graph_service.store import Neo4jStore
+from loaders.changelog_publisher import ChangePublisher
 from loaders.deadletters import DeadLetterStore
 from loaders.errors import ShapeError
 from loaders.limits import Limits
@@ -30,6 +31,8 @@ class LoaderParts:
     validator: PayloadValidator
     deadletters: DeadLetterStore
     limits: Limits = Limits()
+    #: ``(bootstrap, topic)`` of the graph change log; None: off (DIGISPINE_CHANGE_LOG_TOPIC empty).
+    change_log: tuple[str, str] | None = None
 
 
 def load_parts(settings: Settings, mappings_dir: Path | None = None) -> LoaderParts:
@@ -44,15 +47,37 @@ def load_parts(settings: Settings, mappings_dir: Path | None = None) -> LoaderPa
         raise ShapeError(
             f"no payload shape in {settings.shapes_dir / 'events'} for event class(es): {', '.join(missing)}"
         )
-    return LoaderParts(model, mapper, validator, deadletter_store(settings), Limits.from_settings(settings))
+    change_log = (
+        (settings.kafka_bootstrap_servers, settings.change_log_topic) if settings.change_log_topic else None
+    )
+    return LoaderParts(
+        model, mapper, validator, deadletter_store(settings), Limits.from_settings(settings), change_log
+    )
 
 
 def deadletter_store(settings: Settings) -> DeadLetterStore:
     return DeadLetterStore(settings.data_dir / "deadletters")
 
 
-def build_pipeline(parts: LoaderParts, store: Neo4jStore, *, batch_size: int = 1000) -> Pipeline:
-    writer = GraphWriter(store.driver, store.database, parts.model)
+def build_pipeline(
+    parts: LoaderParts,
+    store: Neo4jStore,
+    *,
+    batch_size: int = 1000,
+    publisher: type[ChangePublisher] = ChangePublisher,
+) -> Pipeline:
+    """The pipeline of ``parts`` on ``store``; with the change log on, its writer fills the outbox
+    and a ``publisher`` sends it."""
+    writer = GraphWriter(store.driver, store.database, parts.model, change_log=parts.change_log is not None)
+    changes = (
+        publisher(store.driver, store.database, *parts.change_log) if parts.change_log is not None else None
+    )
     return Pipeline(
-        parts.mapper, parts.validator, writer, parts.deadletters, batch_size=batch_size, limits=parts.limits
+        parts.mapper,
+        parts.validator,
+        writer,
+        parts.deadletters,
+        batch_size=batch_size,
+        limits=parts.limits,
+        changes=changes,
     )

@@ -24,6 +24,7 @@ from typing import Any
 import orjson
 from neo4j.exceptions import DriverError, IncompleteCommit, Neo4jError
 
+from loaders.changelog_publisher import ChangePublisher
 from loaders.deadletters import DeadLetterStore
 from loaders.envelope import Envelope, parse_line
 from loaders.errors import EventRejected, LoadInterrupted
@@ -167,6 +168,7 @@ class Pipeline:
         max_wait: float = 2.0,
         limits: Limits | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        changes: ChangePublisher | None = None,
     ) -> None:
         self.mapper = mapper
         self.validator = validator
@@ -176,6 +178,8 @@ class Pipeline:
         self.max_wait = max_wait
         self.limits = limits or Limits()
         self.clock = clock
+        #: The change log's publisher (its writer fills the outbox), None when the log is off.
+        self.changes = changes
 
     # -- one event ---------------------------------------------------------------------------------
     def prepare(self, record: Record) -> MappedEvent | Rejection:
@@ -214,6 +218,8 @@ class Pipeline:
     ) -> LoadStats:
         stats = LoadStats()
         started = time.perf_counter()
+        if self.changes is not None:  # what a crash left between a commit and its publication
+            self.changes.drain()
         _interpreter_tuning.enter()
         batches: queue.Queue[Any] = queue.Queue(maxsize=3)
         failure: list[BaseException] = []
@@ -233,6 +239,8 @@ class Pipeline:
                     log.debug("batch write interrupted", exc_info=True)
                     raise _interrupted(exc, batch, stats) from None
                 stats.committed_through = batch.last_origin
+                if self.changes is not None:  # before the source's position: a failure replays
+                    self.changes.drain()
                 if on_commit is not None and batch.positions:
                     on_commit(batch.positions)
                 if on_progress is not None:

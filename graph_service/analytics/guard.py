@@ -134,9 +134,10 @@ SCALAR_DATATYPES = frozenset({"decimal", "integer", "int", "long", "double", "fl
 SCALAR_DATATYPES |= {"date", "dateTime", "time", "duration", "dateTimeStamp", "gYear"}
 #: The default of DIGISPINE_CYPHER_MAX_GROWTH (docs/cypher.md has the measurements).
 MAX_GROWTH = 10
-#: Internal properties that may hold personal data whatever the ontology marks: an event node's
-#: copy of its payload (loaders/writer.py PAYLOAD_PROPERTY). Refused like ``ds:personalData`` ones.
-PERSONAL_INTERNAL = frozenset({"_payload"})
+#: Internal names that may hold personal data whatever the ontology marks: an event node's copy of
+#: its payload (loaders/writer.py PAYLOAD_PROPERTY), and the change log's outbox label and the
+#: property with its changes (loaders/changelog.py). Refused like ``ds:personalData`` properties.
+PERSONAL_INTERNAL = frozenset({"_payload", "ChangeOutbox", "_changes"})
 #: Lists whose length the text or the graph bounds: ``reduce`` may walk over these only.
 BOUNDED_LISTS = frozenset({"range", "nodes", "relationships", "keys", "labels"})
 
