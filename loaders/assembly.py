@@ -68,10 +68,11 @@ def build_pipeline(
 ) -> Pipeline:
     """The pipeline of ``parts`` on ``store``; with the change log on, its writer fills the outbox
     and a ``publisher`` sends it."""
-    writer = GraphWriter(store.driver, store.database, parts.model, change_log=parts.change_log is not None)
     changes = (
         publisher(store.driver, store.database, *parts.change_log) if parts.change_log is not None else None
     )
+    owner = changes.owner if changes is not None else None
+    writer = GraphWriter(store.driver, store.database, parts.model, change_log=owner)
     return Pipeline(
         parts.mapper,
         parts.validator,

@@ -11,6 +11,7 @@ in place and the next drain sends it again: at-least-once, with the same ids.
 from __future__ import annotations
 
 import logging
+import uuid
 from typing import Any
 
 import neo4j
@@ -28,8 +29,11 @@ log = logging.getLogger(__name__)
 DRAIN_CHUNK = 100
 FLUSH_TIMEOUT_S = 60.0
 
+# ``$owner`` null: every loader's outbox (at start: what a crashed loader left); else this loader's
+# own only, so loaders on one graph do not send (and wait for) each other's outbox after each batch.
 _CLAIM = (
-    f"MATCH (o:`{changelog.OUTBOX_LABEL}`) WITH o ORDER BY o.seq LIMIT $limit\n"
+    f"MATCH (o:`{changelog.OUTBOX_LABEL}`) WHERE $owner IS NULL OR o.owner = $owner\n"
+    "WITH o ORDER BY o.seq LIMIT $limit\n"
     f"SET o:`{changelog.OUTBOX_LABEL}`\n"  # takes the node's write lock: one drainer sends it at a time
     f"RETURN elementId(o) AS id, o.{changelog.OUTBOX_CHANGES} AS changes, toString(o.createdAt) AS at"
 )
@@ -44,6 +48,8 @@ class ChangePublisher:
         self.database = database
         self.bootstrap = bootstrap
         self.topic = topic
+        #: This loader's id, stamped on the outbox nodes its writer creates.
+        self.owner = uuid.uuid4().hex
         self._producer: Producer | None = None
 
     def _ready(self) -> Producer:
@@ -60,19 +66,21 @@ class ChangePublisher:
             )
         return self._producer
 
-    def drain(self) -> int:
-        """Send and delete every outbox node; the number of changes sent. Raises
-        :class:`LoaderError` when Kafka does not acknowledge them (the outbox stays)."""
+    def drain(self, *, everyone: bool = False) -> int:
+        """Send and delete this loader's outbox nodes (``everyone``: all of them, what crashed
+        loaders left too); the number of changes sent. Raises :class:`LoaderError` when Kafka does
+        not acknowledge them (the outbox stays)."""
+        owner = None if everyone else self.owner
         sent = 0
         while True:
             with self.driver.session(database=self.database) as session:
-                count, more = session.execute_write(self._drain_tx)
+                count, more = session.execute_write(self._drain_tx, owner)
             sent += count
             if not more:
                 return sent
 
-    def _drain_tx(self, tx: neo4j.ManagedTransaction) -> tuple[int, bool]:
-        rows = tx.run(_CLAIM, limit=DRAIN_CHUNK).data()
+    def _drain_tx(self, tx: neo4j.ManagedTransaction, owner: str | None) -> tuple[int, bool]:
+        rows = tx.run(_CLAIM, limit=DRAIN_CHUNK, owner=owner).data()
         if not rows:
             return 0, False
         count = self.send([(orjson.loads(row["changes"]), row["at"]) for row in rows])

@@ -219,7 +219,7 @@ class Pipeline:
         stats = LoadStats()
         started = time.perf_counter()
         if self.changes is not None:  # what a crash left between a commit and its publication
-            self.changes.drain()
+            self.changes.drain(everyone=True)
         _interpreter_tuning.enter()
         batches: queue.Queue[Any] = queue.Queue(maxsize=3)
         failure: list[BaseException] = []

@@ -304,7 +304,7 @@ _UPDATE_TO_ONE_RETURNING = _BY_IDS + (
     "WITH r, had, previous WHERE NOT had RETURN r.a AS a, r.b AS b, r.t AS t, previous"
 )
 _CREATE_OUTBOX = (
-    f"CREATE (o:{_q(changelog.OUTBOX_LABEL)} {{seq: $seq, createdAt: $at, "
+    f"CREATE (o:{_q(changelog.OUTBOX_LABEL)} {{seq: $seq, createdAt: $at, owner: $owner, "
     f"{changelog.OUTBOX_CHANGES}: $changes}})"
 )
 
@@ -317,12 +317,13 @@ class GraphWriter:
     """
 
     def __init__(
-        self, driver: neo4j.Driver, database: str, model: DomainModel, *, change_log: bool = False
+        self, driver: neo4j.Driver, database: str, model: DomainModel, *, change_log: str | None = None
     ) -> None:
         self.driver = driver
         self.database = database
-        #: Write each batch's changes into a ChangeOutbox node in its own transaction (the change
-        #: log's publisher sends and deletes them after the commit). Off: no extra work at all.
+        #: With the change log on, the id of this loader (its publisher's ``owner``): each batch's
+        #: changes go into a ChangeOutbox node of its own transaction, stamped with it, which the
+        #: publisher sends and deletes after the commit. None: off, no extra work at all.
         self.change_log = change_log
         affected = model.relations.get("affected")
         reported = model.relations.get("reportedBy")
@@ -618,7 +619,8 @@ class GraphWriter:
         changes = changelog.batch_changes(fresh, outcomes, links, self._source_ref)
         if changes:
             text = changelog.outbox_text(changes)
-            _run(tx, result, _CREATE_OUTBOX, seq=time.time_ns(), at=at, changes=text).consume()
+            outbox = {"seq": time.time_ns(), "at": at, "owner": self.change_log, "changes": text}
+            _run(tx, result, _CREATE_OUTBOX, **outbox).consume()
             result.changes = len(changes)
 
     def _source_ref(self, env: Any) -> EntityRef:

@@ -192,7 +192,7 @@ def test_the_change_log_is_off_by_default(
     parts = load_parts(settings)
     assert parts.change_log is None
     pipeline = build_pipeline(parts, store)
-    assert pipeline.changes is None and not pipeline.writer.change_log
+    assert pipeline.changes is None and pipeline.writer.change_log is None
     outbox_seen = []
 
     def progress(_stats: Any) -> None:  # after each commit, before the next batch
@@ -203,6 +203,30 @@ def test_the_change_log_is_off_by_default(
     )
     assert stats.loaded == 2
     assert outbox_seen == [0]
+
+
+def test_a_loader_leaves_another_loaders_outbox_alone_and_a_starting_loader_sends_every_one(
+    store: Neo4jStore,
+    neo4j_settings: Settings,
+    kafka_settings: Settings,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    topic = f"changes-{uuid.uuid4().hex[:8]}"
+    settings = settings_for(neo4j_settings, kafka_settings, tmp_path, topic)
+    parts = load_parts(settings)
+    one, other = build_pipeline(parts, store), build_pipeline(parts, store)
+    assert one.writer.change_log != other.writer.change_log
+    left = customer("C-1", "Alpha")  # committed by `one`, which "dies" before it publishes
+    one.writer.write([one.prepare(left)])
+    other.changes.drain()  # after one of its own batches: its own outbox only
+    assert store.read(f"MATCH (o:{OUTBOX_LABEL}) RETURN count(o) AS n")[0]["n"] == 1
+    build_pipeline(parts, store).run([customer("C-2", "Beta")])  # a loader starting sends it first
+    events = read_topic(kafka_settings.kafka_bootstrap_servers, topic)
+    assert [e["subject"] for e in events if e["subject"].startswith("Customer/")] == [
+        "Customer/C-1",
+        "Customer/C-2",
+    ]
+    assert store.read(f"MATCH (o:{OUTBOX_LABEL}) RETURN count(o) AS n")[0]["n"] == 0
 
 
 # -- a loader process killed between the commit and the publication ---------------------------------
