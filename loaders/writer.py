@@ -260,7 +260,8 @@ _UPDATE_TO_ONE = _BY_IDS + (
 
 # The versioned update, returning per node the properties whose stored value it really changed:
 # a newer version token with the value already stored, or an older event's, changes nothing.
-# The source systems are set as in _UPDATE_NODES, but without filtering rows out (each row returns).
+# The source systems are set as in _UPDATE_NODES (sorted only when they grow), but without filtering
+# rows out: each row returns.
 _UPDATE_NODES_RETURNING = "\n".join(
     [
         "UNWIND $rows AS r MATCH (n) WHERE elementId(n) = $ids[r.i]",
@@ -275,11 +276,12 @@ _UPDATE_NODES_RETURNING = "\n".join(
         "FOREACH (_ IN CASE WHEN coalesce(n.lastEventTime < tmax, true) THEN [1] ELSE [] END |\n"
         "  SET n.lastEventTime = tmax)",
         "SET n:$(r.labels)",
-        "WITH n, r, changed\n"
-        "CALL (n, r) { UNWIND coalesce(n.sourceSystems, []) + r.src AS s "
-        "WITH DISTINCT s ORDER BY s RETURN collect(s) AS sources }",
-        "FOREACH (_ IN CASE WHEN n.sourceSystems IS NULL OR any(s IN r.src WHERE NOT s IN n.sourceSystems) "
-        "THEN [1] ELSE [] END | SET n.sourceSystems = sources)",
+        "WITH n, r, changed,\n"
+        "  n.sourceSystems IS NULL OR any(s IN r.src WHERE NOT s IN n.sourceSystems) AS grow\n"
+        "CALL (n, r, grow) {\n"
+        "  UNWIND CASE WHEN grow THEN coalesce(n.sourceSystems, []) + r.src ELSE [] END AS s\n"
+        "  WITH DISTINCT s ORDER BY s RETURN collect(s) AS sources }",
+        "FOREACH (_ IN CASE WHEN grow THEN [1] ELSE [] END | SET n.sourceSystems = sources)",
         "RETURN r.i AS i, changed",
     ]
 )

@@ -79,9 +79,9 @@ def event(source: str, kind: str, time: str, data: dict[str, Any]) -> Record:
     return Record(orjson.dumps(doc), doc["id"])
 
 
-def customer(number: str, name: str) -> Record:
+def customer(number: str, name: str, time: str = "2026-01-05T05:00:00Z") -> Record:
     data = {"customerNumber": number, "name": name, "countryCode": "DE", "segment": "INDUSTRY"}
-    return event(CRM, "digispine.crm.CustomerRegistered.v1", "2026-01-05T05:00:00Z", data)
+    return event(CRM, "digispine.crm.CustomerRegistered.v1", time, data)
 
 
 def sales_order(time: str, customer_number: str, amount: float) -> Record:
@@ -120,7 +120,7 @@ def test_the_changes_of_each_commit_are_published_as_they_happened(
     pipeline = build_pipeline(load_parts(settings), store)
     first = [
         customer("C-1", "Alpha"),
-        customer("C-2", "Beta"),
+        customer("C-2", "Beta", "2026-01-05T05:30:00Z"),
         sales_order("2026-01-05T08:00:00Z", "C-1", 10.0),
     ]
     newer = order_status("2026-01-06T10:00:00Z", "COMPLETED")
