@@ -506,36 +506,12 @@ class GraphWriter:
             self._send_logged(tx, prepared, result, fresh)
             return
 
-        nodes = prepared.nodes
-        ids: list[str | None] = [None] * len(nodes)
-        to_one_sources = {row["a"] for row in prepared.to_one}
-        updates, labels = [], []
-        for record in _run(tx, result, self._lookup_cypher, keys=prepared.lookup):
-            i, acc = record["i"], nodes[record["i"]]
-            ids[i] = record["id"]
-            if acc.affected:
-                updates.append(acc.update_row(i))
-            if not acc.labels <= set(record["labels"]):
-                labels.append((record["id"], {"i": i, "labels": sorted(acc.labels)}))
-            elif acc.affected or i in to_one_sources:  # only its lock
-                labels.append((record["id"], {"i": i, "labels": [acc.ref.label]}))
-        if labels:  # in element-id order, so two writers take the locks in the same order
-            run(_SET_LABELS, rows=[row for _, row in sorted(labels, key=lambda pair: pair[0])], ids=ids)
-        created = [acc.create_row(i) for i, acc in enumerate(nodes) if ids[i] is None]
-        new = [False] * len(nodes)
-        if created:
-            for record in _run(tx, result, _CREATE_NODES, rows=created):
-                ids[record["i"]] = record["id"]
-                new[record["i"]] = True
+        ids, updates = _look_up_and_lock(tx, self._lookup_cypher, prepared, result)
+        new = _create_new(tx, prepared, result, ids)
         if updates:
             run(_UPDATE_NODES, rows=updates, ids=ids)
 
-        fresh_links, known_links = [], []
-        for row in prepared.to_many:
-            (fresh_links if new[row["a"]] or new[row["b"]] else known_links).append(row)
-        fresh_one, known_one = [], []
-        for row in prepared.to_one:
-            (fresh_one if new[row["a"]] else known_one).append(row)
+        fresh_links, known_links, fresh_one, known_one = _split_links(prepared, new)
         for cypher, rows in (
             (_CREATE_LINKS, fresh_links),
             (_MERGE_LINKS, known_links),
@@ -556,31 +532,13 @@ class GraphWriter:
         """:meth:`_send` with the change log on: the same statements (their variants returning what
         they did), then the batch's changes written to an outbox node in the same transaction."""
         nodes = prepared.nodes
-        ids: list[str | None] = [None] * len(nodes)
-        to_one_sources = {row["a"] for row in prepared.to_one}
-        updates, labels = [], []
-        for record in _run(tx, result, self._lookup_cypher, keys=prepared.lookup):
-            i, acc = record["i"], nodes[record["i"]]
-            ids[i] = record["id"]
-            if acc.affected:
-                updates.append(acc.update_row(i))
-            if not acc.labels <= set(record["labels"]):
-                labels.append((record["id"], {"i": i, "labels": sorted(acc.labels)}))
-            elif acc.affected or i in to_one_sources:
-                labels.append((record["id"], {"i": i, "labels": [acc.ref.label]}))
-        if labels:
-            rows = [row for _, row in sorted(labels, key=lambda pair: pair[0])]
-            _run(tx, result, _SET_LABELS, rows=rows, ids=ids).consume()
-        created = [acc.create_row(i) for i, acc in enumerate(nodes) if ids[i] is None]
-        new = [False] * len(nodes)
-        outcomes: list[NodeOutcome] = []
-        if created:
-            for record in _run(tx, result, _CREATE_NODES, rows=created):
-                ids[record["i"]] = record["id"]
-                new[record["i"]] = True
-            for i, acc in enumerate(nodes):
-                if new[i]:
-                    outcomes.append(NodeOutcome(acc.ref, True, dict(acc.values) if acc.affected else {}))
+        ids, updates = _look_up_and_lock(tx, self._lookup_cypher, prepared, result)
+        new = _create_new(tx, prepared, result, ids)
+        outcomes = [
+            NodeOutcome(acc.ref, True, dict(acc.values) if acc.affected else {})
+            for i, acc in enumerate(nodes)
+            if new[i]
+        ]
         if updates:
             for record in _run(tx, result, _UPDATE_NODES_RETURNING, rows=updates, ids=ids):
                 acc = nodes[record["i"]]
@@ -590,12 +548,7 @@ class GraphWriter:
                     )
 
         links: list[LinkOutcome] = []
-        fresh_links, known_links = [], []
-        for row in prepared.to_many:
-            (fresh_links if new[row["a"]] or new[row["b"]] else known_links).append(row)
-        fresh_one, known_one = [], []
-        for row in prepared.to_one:
-            (fresh_one if new[row["a"]] else known_one).append(row)
+        fresh_links, known_links, fresh_one, known_one = _split_links(prepared, new)
         if fresh_links:
             _run(tx, result, _CREATE_LINKS, rows=fresh_links, ids=ids).consume()
             links += [LinkOutcome(r["t"], nodes[r["a"]].ref, nodes[r["b"]].ref, None) for r in fresh_links]
@@ -627,6 +580,56 @@ class GraphWriter:
 
     def _source_ref(self, env: Any) -> EntityRef:
         return EntityRef(self.source_label, (self.source_key,), (env.source,))
+
+
+def _look_up_and_lock(
+    tx: neo4j.ManagedTransaction, lookup_cypher: str, prepared: _Prepared, result: WriteResult
+) -> tuple[list[str | None], list[dict[str, Any]]]:
+    """Find the batch's nodes that exist (their element ids, None for new ones), add missing labels
+    and take the write locks of those the batch changes, in element-id order so two writers take
+    them in the same order; returns the ids and the versioned-update rows of existing nodes."""
+    nodes = prepared.nodes
+    ids: list[str | None] = [None] * len(nodes)
+    to_one_sources = {row["a"] for row in prepared.to_one}
+    updates, labels = [], []
+    for record in _run(tx, result, lookup_cypher, keys=prepared.lookup):
+        i, acc = record["i"], nodes[record["i"]]
+        ids[i] = record["id"]
+        if acc.affected:
+            updates.append(acc.update_row(i))
+        if not acc.labels <= set(record["labels"]):
+            labels.append((record["id"], {"i": i, "labels": sorted(acc.labels)}))
+        elif acc.affected or i in to_one_sources:  # only its lock
+            labels.append((record["id"], {"i": i, "labels": [acc.ref.label]}))
+    if labels:
+        rows = [row for _, row in sorted(labels, key=lambda pair: pair[0])]
+        _run(tx, result, _SET_LABELS, rows=rows, ids=ids).consume()
+    return ids, updates
+
+
+def _create_new(
+    tx: neo4j.ManagedTransaction, prepared: _Prepared, result: WriteResult, ids: list[str | None]
+) -> list[bool]:
+    """``CREATE`` every node the lookup did not find, filling in ``ids``; which ones are new."""
+    created = [acc.create_row(i) for i, acc in enumerate(prepared.nodes) if ids[i] is None]
+    new = [False] * len(prepared.nodes)
+    if created:
+        for record in _run(tx, result, _CREATE_NODES, rows=created):
+            ids[record["i"]] = record["id"]
+            new[record["i"]] = True
+    return new
+
+
+def _split_links(prepared: _Prepared, new: list[bool]) -> tuple[list[Any], list[Any], list[Any], list[Any]]:
+    """Relationship rows by how they are written: to-many with a new end (``CREATE``) or between
+    existing nodes (``MERGE``), to-one from a new node (``CREATE``) or from an existing one
+    (versioned re-pointing)."""
+    fresh_links, known_links, fresh_one, known_one = [], [], [], []
+    for row in prepared.to_many:
+        (fresh_links if new[row["a"]] or new[row["b"]] else known_links).append(row)
+    for row in prepared.to_one:
+        (fresh_one if new[row["a"]] else known_one).append(row)
+    return fresh_links, known_links, fresh_one, known_one
 
 
 def _described(event: MappedEvent) -> dict[str, Any]:
