@@ -9,7 +9,6 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import orjson
 import pytest
 import uvicorn
 
@@ -18,13 +17,11 @@ from graph_service.api.explore import LINEAGE_TYPES
 from graph_service.api.explorer_page import STATIC
 from graph_service.ontology.compiler import load_model
 from graph_service.ontology.model import DomainModel
-from graph_service.settings import Settings, load_settings
+from graph_service.settings import Settings
 from graph_service.store import Neo4jStore
-from graph_service.store.schema import apply_schema
-from loaders.assembly import build_pipeline, load_parts
-from loaders.pipeline import Record
 from loaders.simulation import simulate
-from tests.conftest import free_port, keyed, reset_database
+from tests.conftest import free_port, keyed
+from tests.support.loading import load_fresh
 
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -50,18 +47,9 @@ def model() -> DomainModel:
 def plant(
     neo4j_settings: Settings, session_store: Neo4jStore, tmp_path_factory: pytest.TempPathFactory
 ) -> Neo4jStore:
-    settings = load_settings(
-        neo4j_uri=neo4j_settings.bolt_uri,
-        neo4j_password=neo4j_settings.neo4j_password,
-        ontology_dir=REPO / "ontology",
-        shapes_dir=REPO / "shapes",
-        data_dir=tmp_path_factory.mktemp("explorer-loader"),
-    )
-    parts = load_parts(settings)
-    reset_database(session_store)
-    apply_schema(session_store, parts.model)
-    records = [Record(orjson.dumps(e), f"explorer:{i}") for i, e in enumerate(simulate(seed=8, days=3))]
-    assert build_pipeline(parts, session_store).run(records).rejected_total == 0
+    data_dir = tmp_path_factory.mktemp("explorer-loader")
+    events = simulate(seed=8, days=3)
+    assert load_fresh(neo4j_settings, session_store, data_dir, events, "explorer").rejected_total == 0
     return session_store
 
 

@@ -18,12 +18,10 @@ from graph_service.api.app import create_app
 from graph_service.ontology.compiler import load_model
 from graph_service.ontology.model import DomainModel
 from graph_service.rdf.export import export
-from graph_service.settings import Settings, load_settings
+from graph_service.settings import Settings
 from graph_service.store import Neo4jStore
-from graph_service.store.schema import apply_schema
-from loaders.assembly import build_pipeline, load_parts
-from loaders.pipeline import Record
-from tests.conftest import auth, keyed, reset_database
+from tests.conftest import auth, keyed
+from tests.support.loading import load_fresh
 
 REPO = Path(__file__).resolve().parents[2]
 EMAIL = "lea.moretti@example.com"
@@ -58,17 +56,8 @@ def graph(
     neo4j_settings: Settings, session_store: Neo4jStore, tmp_path_factory: pytest.TempPathFactory
 ) -> Neo4jStore:
     """An emptied database holding the contact update, loaded through the pipeline."""
-    settings = load_settings(
-        neo4j_uri=neo4j_settings.bolt_uri,
-        neo4j_password=neo4j_settings.neo4j_password,
-        ontology_dir=REPO / "ontology",
-        shapes_dir=REPO / "shapes",
-        data_dir=tmp_path_factory.mktemp("payload-hidden"),
-    )
-    parts = load_parts(settings)
-    reset_database(session_store)
-    apply_schema(session_store, parts.model)
-    stats = build_pipeline(parts, session_store).run([Record(orjson.dumps(CONTACT_UPDATED), "hidden:1")])
+    data_dir = tmp_path_factory.mktemp("payload-hidden")
+    stats = load_fresh(neo4j_settings, session_store, data_dir, [CONTACT_UPDATED], "hidden")
     assert stats.loaded == 1, stats.summary()
     # the premise: the event node does hold the payload, e-mail included
     (row,) = session_store.read(EVENT_MATCH + "RETURN e._payload AS p")

@@ -6,7 +6,6 @@ import io
 import json
 from pathlib import Path
 
-import orjson
 import pyshacl
 import pytest
 from rdflib import RDF, Graph, URIRef
@@ -16,11 +15,9 @@ from graph_service.ontology.model import DomainModel
 from graph_service.rdf.export import ExportError, export
 from graph_service.settings import Settings, load_settings
 from graph_service.store import Neo4jStore
-from graph_service.store.schema import apply_schema
-from loaders.assembly import build_pipeline, load_parts
-from loaders.pipeline import Record
 from loaders.simulation import simulate
-from tests.conftest import TEST_PASSWORD, free_port, reset_database
+from tests.conftest import TEST_PASSWORD, free_port
+from tests.support.loading import load_fresh
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -34,18 +31,8 @@ def model() -> DomainModel:
 def plant(
     neo4j_settings: Settings, session_store: Neo4jStore, tmp_path_factory: pytest.TempPathFactory
 ) -> Neo4jStore:
-    settings = load_settings(
-        neo4j_uri=neo4j_settings.bolt_uri,
-        neo4j_password=neo4j_settings.neo4j_password,
-        ontology_dir=REPO / "ontology",
-        shapes_dir=REPO / "shapes",
-        data_dir=tmp_path_factory.mktemp("rdf-loader"),
-    )
-    parts = load_parts(settings)
-    reset_database(session_store)
-    apply_schema(session_store, parts.model)
-    records = [Record(orjson.dumps(e), f"rdf:{i}") for i, e in enumerate(simulate(seed=11, days=3))]
-    stats = build_pipeline(parts, session_store).run(records)
+    data_dir = tmp_path_factory.mktemp("rdf-loader")
+    stats = load_fresh(neo4j_settings, session_store, data_dir, simulate(seed=11, days=3), "rdf")
     assert stats.rejected_total == 0
     return session_store
 

@@ -1,0 +1,42 @@
+"""Test helper: load events into the test Neo4j through the real pipeline, on an emptied database."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from graph_service.settings import Settings, load_settings
+from graph_service.store import Neo4jStore
+from graph_service.store.schema import apply_schema
+from loaders.assembly import build_pipeline, load_parts
+from loaders.pipeline import LoadStats, Record
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def load_fresh(
+    neo4j_settings: Settings,
+    store: Neo4jStore,
+    data_dir: Path,
+    events: Iterable[Mapping[str, Any]],
+    origin: str,
+) -> LoadStats:
+    """Empty the database, apply the schema and load ``events`` (the repo's ontology, shapes and
+    mappings; dead letters under ``data_dir``); records are named ``origin:N``."""
+    from tests.conftest import reset_database
+
+    settings = load_settings(
+        neo4j_uri=neo4j_settings.bolt_uri,
+        neo4j_password=neo4j_settings.neo4j_password,
+        ontology_dir=REPO / "ontology",
+        shapes_dir=REPO / "shapes",
+        data_dir=data_dir,
+    )
+    parts = load_parts(settings)
+    reset_database(store)
+    apply_schema(store, parts.model)
+    records = [Record(orjson.dumps(e), f"{origin}:{i}") for i, e in enumerate(events)]
+    return build_pipeline(parts, store).run(records)
