@@ -78,6 +78,24 @@ class Settings(BaseSettings):
         description="Kafka topic the loader publishes the graph's changes to (docs/loaders.md, Graph "
         "change log). Empty: no change log, the loader writes as without it.",
     )
+    events_topic: str = Field(
+        default="digispine.events",
+        min_length=1,
+        validation_alias=_env("DIGISPINE_EVENTS_TOPIC"),
+        description="The operational events topic: what `load --kafka`, the stream processors and "
+        "`digispine simulate --kafka` read and write by default.",
+    )
+    streams_dir: Path = Field(
+        default=Path("streams"),
+        validation_alias=_env("DIGISPINE_STREAMS_DIR"),
+        description="The analytical streams' descriptors (<name>/v<major>/stream.yaml; docs/streams.md).",
+    )
+    stream_violations_topic: str = Field(
+        default="digispine.stream.violations",
+        min_length=1,
+        validation_alias=_env("DIGISPINE_STREAM_VIOLATIONS_TOPIC"),
+        description="Where a stream processor sends a derived event that fails its shape, with the report.",
+    )
     http_host: str = Field(default="127.0.0.1", validation_alias=_env("DIGISPINE_HTTP_HOST"))
     http_port: int = Field(default=8000, ge=1, le=65535, validation_alias=_env("DIGISPINE_HTTP_PORT"))
     ontology_dir: Path = Field(default=Path("ontology"), validation_alias=_env("DIGISPINE_ONTOLOGY_DIR"))
