@@ -1,0 +1,187 @@
+"""The delivery-risk state machine per sales order and the production-order join, by hand.
+
+The example order: one item, requested for 2026-01-05, so due 2026-01-06T00:00Z; one production
+order of 50 parts with three operations of 90, 120 and 45 s per part (planned run time
+50 × 255 s = 12,750 s = 212.5 min); safety margin 8 h = 480 min.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from graph_service.streams.processors import delivery_risk_logic as risk
+from graph_service.streams.processors.delivery_risk_logic import Routed, route_production, step
+
+SO = "SO-000001"
+
+
+def created(time: str, requested: str) -> Routed:
+    data = {"salesOrderNumber": SO, "requestedDeliveryDate": requested, "items": [{"itemNumber": 10}]}
+    return Routed(risk.SALES_ORDER_CREATED, time, data, SO)
+
+
+def changed(time: str, **data: Any) -> Routed:
+    return Routed(risk.SALES_ORDER_CHANGED, time, {"salesOrderNumber": SO, **data}, SO)
+
+
+def released(time: str) -> Routed:
+    ops = [
+        {"operationId": "PRD-1/0010", "plannedRunTimePerUnitSeconds": 90.0},
+        {"operationId": "PRD-1/0020", "plannedRunTimePerUnitSeconds": 120.0},
+        {"operationId": "PRD-1/0030", "plannedRunTimePerUnitSeconds": 45.0},
+    ]
+    data = {
+        "productionOrderNumber": "PRD-1",
+        "plannedQuantity": 50.0,
+        "salesOrderNumber": SO,
+        "operations": ops,
+    }
+    return Routed(risk.PRODUCTION_ORDER_RELEASED, time, data, SO)
+
+
+def completed(time: str, op: str) -> Routed:
+    data = {"operationId": op, "productionOrderNumber": "PRD-1"}
+    return Routed(risk.OPERATION_COMPLETED, time, data, SO)
+
+
+def shipped(time: str) -> Routed:
+    data = {"salesOrderNumber": SO, "items": [{"salesOrderItemNumber": 10}]}
+    return Routed(risk.SHIPMENT_DISPATCHED, time, data, SO)
+
+
+def replay(events: list[Routed]) -> list[dict[str, Any] | None]:
+    state: dict[str, Any] | None = None
+    out = []
+    for event in events:
+        state, data = step(state, event)
+        out.append(data)
+    return out
+
+
+def test_an_order_falls_behind_recovers_with_a_later_date_and_clears_when_shipped() -> None:
+    out = replay(
+        [
+            # 08:00: due in 16 h, nothing planned yet: slack 960 min.
+            created("2026-01-05T08:00:00Z", "2026-01-05"),
+            # 09:00: 900 min left − 212.5 min planned = 687.5 min slack ≥ 480.
+            released("2026-01-05T09:00:00Z"),
+            # 16:00: op 10 done, 50 × 165 s = 137.5 min left; 480 − 137.5 = 342.5 < 480: at risk.
+            completed("2026-01-05T16:00:00Z", "PRD-1/0010"),
+            # 17:00: requested moves to the 7th (due 01-08 00:00): 7 h + 48 h = 3,300 min
+            # left − 137.5 = 3,162.5: on track.
+            changed("2026-01-05T17:00:00Z", requestedDeliveryDate="2026-01-07"),
+            # 17:30: back to the 5th: 390 − 137.5 = 252.5: at risk again.
+            changed("2026-01-05T17:30:00Z", requestedDeliveryDate="2026-01-05"),
+            # 23:00: shipped in full: cleared.
+            shipped("2026-01-05T23:00:00Z"),
+        ]
+    )
+    assert out[:2] == [None, None]
+    assert out[2] == {
+        "salesOrderNumber": SO,
+        "riskState": "AT_RISK",
+        "atRisk": True,
+        "requestedDeliveryDate": "2026-01-05",
+        "dueAt": "2026-01-06T00:00:00Z",
+        "evaluatedAt": "2026-01-05T16:00:00Z",
+        "timeLeftMinutes": 480.0,
+        "remainingRunTimeMinutes": 137.5,
+        "slackMinutes": 342.5,
+        "safetyMarginMinutes": 480.0,
+        "productionOrderCount": 1,
+        "openOperationCount": 2,
+        "criticalProductionOrderNumber": "PRD-1",
+    }
+    assert out[3] is not None
+    assert (out[3]["riskState"], out[3]["dueAt"], out[3]["slackMinutes"]) == (
+        "ON_TRACK",
+        "2026-01-08T00:00:00Z",
+        3162.5,
+    )
+    assert out[4] is not None
+    assert (out[4]["riskState"], out[4]["slackMinutes"]) == ("AT_RISK", 252.5)
+    assert out[5] is not None
+    assert (out[5]["riskState"], out[5]["atRisk"], out[5]["timeLeftMinutes"]) == ("CLEARED", False, 60.0)
+
+
+def test_progress_on_time_keeps_an_order_quiet() -> None:
+    out = replay(
+        [
+            created("2026-01-05T08:00:00Z", "2026-01-07"),
+            released("2026-01-05T09:00:00Z"),
+            completed("2026-01-05T12:00:00Z", "PRD-1/0010"),
+            completed("2026-01-05T14:00:00Z", "PRD-1/0020"),
+            completed("2026-01-05T15:00:00Z", "PRD-1/0030"),
+            shipped("2026-01-06T10:00:00Z"),
+        ]
+    )
+    assert out == [None] * 6
+
+
+def test_an_order_past_its_date_is_at_risk_even_without_production_known() -> None:
+    # due 2026-01-06T00:00Z; at 01-06 02:00 time left is −120 min.
+    out = replay(
+        [created("2026-01-05T08:00:00Z", "2026-01-05"), changed("2026-01-06T02:00:00Z", status="OPEN")]
+    )
+    assert out[1] is not None
+    assert (out[1]["riskState"], out[1]["timeLeftMinutes"], out[1]["remainingRunTimeMinutes"]) == (
+        "AT_RISK",
+        -120.0,
+        0.0,
+    )
+    assert "criticalProductionOrderNumber" not in out[1]
+
+
+def test_a_closed_order_clears() -> None:
+    out = replay(
+        [created("2026-01-05T23:00:00Z", "2026-01-05"), changed("2026-01-05T23:30:00Z", status="CANCELLED")]
+    )
+    assert out[0] is not None and out[0]["riskState"] == "AT_RISK"
+    assert out[1] is not None and out[1]["riskState"] == "CLEARED"
+
+
+def test_the_newest_time_counts_so_a_late_old_event_does_not_turn_the_clock_back() -> None:
+    state, first = step(None, created("2026-01-05T23:00:00Z", "2026-01-05"))
+    assert first is not None and first["atRisk"]
+    state, data = step(state, changed("2026-01-05T01:00:00Z", status="OPEN"))
+    assert data is None
+    assert state["now"] == "2026-01-05T23:00:00Z"
+
+
+def test_the_safety_margin_is_a_parameter() -> None:
+    # 09:00: slack 687.5 min; a 12 h (720 min) margin makes that at risk.
+    state, _ = step(None, created("2026-01-05T08:00:00Z", "2026-01-05"), dt.timedelta(hours=12))
+    _, data = step(state, released("2026-01-05T09:00:00Z"), dt.timedelta(hours=12))
+    assert data is not None
+    assert (data["slackMinutes"], data["safetyMarginMinutes"]) == (687.5, 720.0)
+
+
+def test_completions_wait_for_their_release_and_then_go_to_its_sales_order() -> None:
+    op_done = {"operationId": "PRD-1/0010", "productionOrderNumber": "PRD-1"}
+    state, routed = route_production(None, risk.OPERATION_COMPLETED, "2026-01-05T12:00:00Z", op_done)
+    assert routed == []
+    release = {"productionOrderNumber": "PRD-1", "salesOrderNumber": SO}
+    state, routed = route_production(state, risk.PRODUCTION_ORDER_RELEASED, "2026-01-05T09:00:00Z", release)
+    assert [(r.type, r.sales_order) for r in routed] == [
+        (risk.PRODUCTION_ORDER_RELEASED, SO),
+        (risk.OPERATION_COMPLETED, SO),
+    ]
+    assert state["pending"] == []
+    done = {"productionOrderNumber": "PRD-1"}
+    _, routed = route_production(state, risk.PRODUCTION_ORDER_COMPLETED, "2026-01-05T16:00:00Z", done)
+    assert [(r.type, r.time) for r in routed] == [(risk.PRODUCTION_ORDER_COMPLETED, "2026-01-05T16:00:00Z")]
+
+
+def test_production_for_stock_goes_nowhere() -> None:
+    state, routed = route_production(
+        None, risk.PRODUCTION_ORDER_RELEASED, "2026-01-05T09:00:00Z", {"productionOrderNumber": "PRD-9"}
+    )
+    assert routed == []
+    _, routed = route_production(
+        state,
+        risk.OPERATION_COMPLETED,
+        "2026-01-05T10:00:00Z",
+        {"productionOrderNumber": "PRD-9", "operationId": "x"},
+    )
+    assert routed == []
