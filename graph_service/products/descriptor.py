@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from graph_service.products import naming
 from graph_service.products.errors import Problem, ProductDefinitionError
 from graph_service.products.parameters import PARAMETER_TYPES, Parameter, coerce
+from graph_service.yamllines import YamlSyntaxError, read_yaml
 
 STATUSES = ("active", "deprecated")
 ON_VIOLATION = ("report", "refuse")
@@ -89,7 +89,7 @@ def duration_seconds(text: str) -> float:
 def load_descriptor(path: Path) -> Descriptor:
     """Read and check ``path``; :class:`ProductDefinitionError` lists every problem found."""
     document, lines = _read(path)
-    checker = _Checker(path, lines)
+    checker = DescriptorChecker(path, lines)
     descriptor = checker.descriptor(document)
     if checker.problems or descriptor is None:
         raise ProductDefinitionError(checker.problems)
@@ -99,38 +99,23 @@ def load_descriptor(path: Path) -> Descriptor:
 # -- reading -------------------------------------------------------------------------------------
 
 
-def _read(path: Path) -> tuple[Any, dict[tuple[str, ...], int]]:
+def _read(path: Path) -> tuple[Any, Mapping[tuple[str, ...], int]]:
     """The YAML document and the line of each key path (``("parameters", "asOf")`` → 12)."""
-    text = path.read_text(encoding="utf-8")
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        document = yaml.safe_load(text)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else None
-        raise ProductDefinitionError([Problem(path, line, f"YAML syntax: {exc.problem or exc}")]) from None
-    lines: dict[tuple[str, ...], int] = {}
-    if node is not None:
-        _index_lines(node, (), lines)
-    return document, lines
-
-
-def _index_lines(node: yaml.Node, prefix: tuple[str, ...], lines: dict[tuple[str, ...], int]) -> None:
-    lines.setdefault(prefix, node.start_mark.line + 1)
-    if isinstance(node, yaml.MappingNode):
-        for key_node, value_node in node.value:
-            key = (*prefix, str(key_node.value))
-            lines[key] = key_node.start_mark.line + 1
-            _index_lines(value_node, key, lines)
+        document, lines = read_yaml(path)
+    except YamlSyntaxError as exc:
+        raise ProductDefinitionError([Problem(path, exc.line, exc.message)]) from None
+    return document, lines.lines
 
 
 # -- checking ------------------------------------------------------------------------------------
 
 
-class _Checker:
-    """Collects problems while turning the YAML document into a :class:`Descriptor`."""
+class DescriptorChecker:
+    """Collects problems while turning the YAML document into a :class:`Descriptor`; its field
+    checks (names, versions against folders, text, choices, lists) serve stream descriptors too."""
 
-    def __init__(self, path: Path, lines: dict[tuple[str, ...], int]) -> None:
+    def __init__(self, path: Path, lines: Mapping[tuple[str, ...], int]) -> None:
         self.path = path
         self.lines = lines
         self.problems: list[Problem] = []
