@@ -136,3 +136,8 @@ def line_of(path: Path, text: str) -> int:
         if text in line:
             return number
     raise AssertionError(f"{text!r} not in {path}")
+
+
+def at(path: Path, text: str) -> str:
+    """``<path>:<line>: `` of the first line of ``path`` containing ``text``: how problems begin."""
+    return f"{path}:{line_of(path, text)}: "

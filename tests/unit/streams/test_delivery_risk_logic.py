@@ -11,21 +11,21 @@ import datetime as dt
 from typing import Any
 
 from graph_service.streams.processors import delivery_risk_logic as risk
-from graph_service.streams.processors.delivery_risk_logic import Routed, route_production, step
+from graph_service.streams.processors.delivery_risk_logic import OrderEvent, route_production, step
 
 SO = "SO-000001"
 
 
-def created(time: str, requested: str) -> Routed:
+def created(time: str, requested: str) -> OrderEvent:
     data = {"salesOrderNumber": SO, "requestedDeliveryDate": requested, "items": [{"itemNumber": 10}]}
-    return Routed(risk.SALES_ORDER_CREATED, time, data, SO)
+    return OrderEvent(risk.SALES_ORDER_CREATED, time, data, SO)
 
 
-def changed(time: str, **data: Any) -> Routed:
-    return Routed(risk.SALES_ORDER_CHANGED, time, {"salesOrderNumber": SO, **data}, SO)
+def changed(time: str, **data: Any) -> OrderEvent:
+    return OrderEvent(risk.SALES_ORDER_CHANGED, time, {"salesOrderNumber": SO, **data}, SO)
 
 
-def released(time: str) -> Routed:
+def released(time: str) -> OrderEvent:
     ops = [
         {"operationId": "PRD-1/0010", "plannedRunTimePerUnitSeconds": 90.0},
         {"operationId": "PRD-1/0020", "plannedRunTimePerUnitSeconds": 120.0},
@@ -37,20 +37,20 @@ def released(time: str) -> Routed:
         "salesOrderNumber": SO,
         "operations": ops,
     }
-    return Routed(risk.PRODUCTION_ORDER_RELEASED, time, data, SO)
+    return OrderEvent(risk.PRODUCTION_ORDER_RELEASED, time, data, SO)
 
 
-def completed(time: str, op: str) -> Routed:
+def completed(time: str, op: str) -> OrderEvent:
     data = {"operationId": op, "productionOrderNumber": "PRD-1"}
-    return Routed(risk.OPERATION_COMPLETED, time, data, SO)
+    return OrderEvent(risk.OPERATION_COMPLETED, time, data, SO)
 
 
-def shipped(time: str) -> Routed:
+def shipped(time: str) -> OrderEvent:
     data = {"salesOrderNumber": SO, "items": [{"salesOrderItemNumber": 10}]}
-    return Routed(risk.SHIPMENT_DISPATCHED, time, data, SO)
+    return OrderEvent(risk.SHIPMENT_DISPATCHED, time, data, SO)
 
 
-def replay(events: list[Routed]) -> list[dict[str, Any] | None]:
+def replay(events: list[OrderEvent]) -> list[dict[str, Any] | None]:
     state: dict[str, Any] | None = None
     out = []
     for event in events:
