@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from graph_service.cli.common import console, echo, settings_or_exit, user_errors
+from graph_service.cli.common import console, echo, err_console, settings_or_exit, user_errors
 from graph_service.ontology.compiler import load_model
 from graph_service.store import Neo4jStore
 from graph_service.store.schema import apply_schema, plan_schema
@@ -15,7 +15,28 @@ schema_app = typer.Typer(help="The Neo4j schema (constraints, indexes) implied b
 
 
 def simulate(
-    out: Path = typer.Option(..., "--out", "-o", help="JSON Lines file to write."),
+    out: Path = typer.Option(None, "--out", "-o", help="JSON Lines file to write."),
+    kafka: str = typer.Option(
+        None,
+        "--kafka",
+        is_flag=False,
+        flag_value="",
+        metavar="[TOPIC]",
+        help="Publish to this Kafka topic instead [bare --kafka: DIGISPINE_EVENTS_TOPIC].",
+    ),
+    live: bool = typer.Option(
+        False, "--live", help="With --kafka: keep the plant running, publishing as its clock advances."
+    ),
+    speed: float = typer.Option(
+        60.0, "--speed", min=0.001, help="--live: simulated seconds per second until it reaches now."
+    ),
+    catch_up: float = typer.Option(
+        24.0, "--catch-up-hours", min=0.0, help="--live: plant hours before now played at --speed."
+    ),
+    start: str = typer.Option(None, "--start", help="--live: the plant's first day (05:00 UTC)."),
+    after: str = typer.Option(None, "--after", help="--live: skip events up to this time (loaded already)."),
+    state: Path = typer.Option(None, "--state", help="--live: keep progress here; a restart resumes."),
+    stop_after: int = typer.Option(None, "--stop-after", min=1, help="--live: stop after N events."),
     seed: int = typer.Option(1, "--seed", help="Same seed, same history."),
     days: int = typer.Option(3, "--days", min=1, help="Days of plant history."),
     orders_per_day: float = typer.Option(
@@ -29,10 +50,19 @@ def simulate(
         help="Share of events made faulty (malformed, unknown type, bad payload, duplicate, out of order).",
     ),
 ) -> None:
-    """Write a referentially consistent event history of a simulated plant."""
+    """Write a referentially consistent event history of a simulated plant, or publish it to
+    Kafka (--kafka), or run the plant live (--kafka --live; Ctrl-C stops with a summary)."""
     from loaders.simulation import simulate as run_simulation
     from loaders.simulation.faults import inject_faults, to_lines
 
+    if (out is None) == (kafka is None) or (live and kafka is None):
+        err_console.print("Give --out FILE, or --kafka [TOPIC] (with --live for a running plant).")
+        raise typer.Exit(2)
+    if kafka is not None:
+        _simulate_to_kafka(
+            kafka, live, seed, days, orders_per_day, speed, catch_up, start, after, state, stop_after
+        )
+        return
     events = run_simulation(seed, days, orders_per_day=orders_per_day)
     if faults > 0:
         lines, log = inject_faults(events, faults, seed)
@@ -44,6 +74,49 @@ def simulate(
     if log is not None:
         injected = ", ".join(f"{k}={v}" for k, v in sorted(log.injected.items()))
         console.print(f"faults injected: {injected or 'none'}")
+
+
+def _simulate_to_kafka(
+    topic: str,
+    live: bool,
+    seed: int,
+    days: int,
+    orders_per_day: float,
+    speed: float,
+    catch_up: float,
+    start: str | None,
+    after: str | None,
+    state: Path | None,
+    stop_after: int | None,
+) -> None:
+    import datetime as dt
+
+    from graph_service.cli import publish_cmd
+    from loaders.simulation import simulate as run_simulation
+    from loaders.simulation.live import parse_time
+
+    settings = settings_or_exit()
+    topic = topic or settings.events_topic
+    if not live:
+        events = run_simulation(seed, days, orders_per_day=orders_per_day)
+        publish_cmd.publish_history(settings, topic, events, publish_cmd.DEFAULT_PARTITIONS)
+        return
+    try:
+        options = publish_cmd.LiveOptions(
+            seed=seed,
+            days=days,
+            orders_per_day=orders_per_day,
+            speed=speed,
+            catch_up=dt.timedelta(hours=catch_up),
+            start=parse_time(start) if start else None,
+            after=parse_time(after) if after else None,
+            state_file=state,
+            stop_after=stop_after,
+        )
+        publish_cmd.run_live(settings, topic, options, publish_cmd.DEFAULT_PARTITIONS)
+    except ValueError as exc:  # a --start or --after that is no time, or no plant day's start
+        err_console.print(f"[bold red]error:[/] {exc}")
+        raise typer.Exit(2) from None
 
 
 @schema_app.command("apply")

@@ -16,6 +16,7 @@ from graph_service.cli import (
     load_cmd,
     neo4j_cmd,
     ontology,
+    publish_cmd,
     query_cmd,
     rdf_cmd,
 )
@@ -36,6 +37,7 @@ app.add_typer(kafka_cmd.app, name="kafka")
 app.add_typer(ontology.app, name="ontology")
 app.add_typer(data_cmd.schema_app, name="schema")
 app.command("simulate")(data_cmd.simulate)
+app.command("publish")(publish_cmd.publish)
 app.add_typer(load_cmd.deadletters_app, name="deadletters")
 app.command("load")(load_cmd.load)
 app.command("demo")(demo_cmd.demo)

@@ -33,6 +33,8 @@ class RawLot:
 class Plant:
     rng: random.Random
     orders_per_day: float
+    #: 05:00 UTC of the first day; the live plant (loaders/simulation/live.py) starts near now.
+    start: dt.datetime = START
     events: list[tuple[dt.datetime, int, dict[str, Any]]] = field(default_factory=list)
     counters: dict[str, int] = field(default_factory=dict)
     machine_free: dict[str, dt.datetime] = field(default_factory=dict)
@@ -197,7 +199,7 @@ class Plant:
 
     # -- a day -------------------------------------------------------------------------------------
     def day(self, index: int) -> None:
-        day_start = START + dt.timedelta(days=index)
+        day_start = self.start + dt.timedelta(days=index)
         self.shifts(day_start)
         if index % 2 == 0:
             self.purchase(day_start + dt.timedelta(hours=3))
