@@ -113,14 +113,26 @@ def diff(
         typer.Option(help="Ontology folder inside git revisions (default: ontology)"),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    streams: Annotated[
+        Path | None,
+        typer.Option(help="Stream descriptors the change must not break (default: DIGISPINE_STREAMS_DIR)"),
+    ] = None,
+    mappings: Annotated[
+        Path | None,
+        typer.Option(help="Event mappings giving the streams' input classes (default: loaders/mappings)"),
+    ] = None,
 ) -> None:
-    """Added, removed and changed terms, each breaking or compatible. Exit 2 when breaking."""
+    """Added, removed and changed terms, each breaking or compatible, and the declared streams a
+    change breaks (an input's event class or the key removed). Exit 2 when breaking."""
+    from graph_service.streams.registry import stream_uses
+
     settings = settings_or_exit()
     folder = path or settings.ontology_dir
     with user_errors(), tempfile.TemporaryDirectory(prefix="digispine-diff-") as scratch:
         old_model = _model_for(old, folder, Path(scratch) / "old")
         new_model = _model_for(new, folder, Path(scratch) / "new")
-    result = diff_models(old_model, new_model)
+    uses = stream_uses(streams or settings.streams_dir, mappings)
+    result = diff_models(old_model, new_model, uses)
     if as_json:
         typer.echo(json.dumps(result.as_dict(), indent=2, ensure_ascii=False))
     else:

@@ -4,18 +4,23 @@ Breaking: something existing clients, loaders or stored data rely on goes away o
 (removed terms, changed types/ranges/keys, narrowed cardinality, moved domains, a class becoming
 abstract, personal data no longer marked). Compatible: additions, wording, widened cardinality,
 a property moved up to a superclass.
+
+Declared users of the ontology are covered too: a stream (``streams/<name>/v<major>/stream.yaml``,
+described to this module as a :class:`StreamUse`) breaks when the event class of one of its input
+types disappears or stops being an event, or when its key property disappears or stops being an
+``owl:hasKey`` property; the change names the stream and its descriptor file.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from graph_service.ontology.model import AnyTerm, DomainModel
 
 Impact = Literal["breaking", "compatible"]
-TermKind = Literal["class", "datatype property", "relation"]
+TermKind = Literal["class", "datatype property", "relation", "stream"]
 ChangeKind = Literal["added", "removed", "changed"]
 BREAKING: Impact = "breaking"
 COMPATIBLE: Impact = "compatible"
@@ -36,6 +41,7 @@ class Change:
     label_en: str = ""
     label_de: str = ""
     hint: str = ""  # e.g. a probable rename of a removed term
+    file: str = ""  # the declaration affected (a stream's descriptor)
 
     @property
     def breaking(self) -> bool:
@@ -54,6 +60,7 @@ class Change:
             "label_en": self.label_en,
             "label_de": self.label_de,
             "hint": self.hint or None,
+            **({"file": self.file} if self.file else {}),
         }
 
 
@@ -100,8 +107,20 @@ class _Aspect:
     judge: Judge
 
 
-def diff_models(old: DomainModel, new: DomainModel) -> ModelDiff:
-    """Every added, removed and changed class, datatype property and relation, sorted."""
+@dataclass(frozen=True)
+class StreamUse:
+    """What one stream relies on: its key property and, per input type, the event class the
+    mappings map it to (None: no mapping maps it)."""
+
+    name: str  # "equipmentOee v1"
+    file: str
+    key: str
+    inputs: tuple[tuple[str, str | None], ...]
+
+
+def diff_models(old: DomainModel, new: DomainModel, streams: Sequence[StreamUse] = ()) -> ModelDiff:
+    """Every added, removed and changed class, datatype property and relation, sorted; then what
+    the change breaks in ``streams``."""
     changes = [
         *_diff_table("class", old.classes, new.classes, _CLASS_ASPECTS, old, new),
         *_diff_table(
@@ -113,8 +132,9 @@ def diff_models(old: DomainModel, new: DomainModel) -> ModelDiff:
             new,
         ),
         *_diff_table("relation", old.relations, new.relations, _RELATION_ASPECTS, old, new),
+        *(change for use in streams for change in _stream_changes(use, old, new)),
     ]
-    order = {"class": 0, "datatype property": 1, "relation": 2}
+    order = {"class": 0, "datatype property": 1, "relation": 2, "stream": 3}
     changes.sort(key=lambda c: (order[c.term_kind], c.name, c.change, c.aspect or ""))
     return ModelDiff(old.version, new.version, tuple(changes))
 
@@ -151,6 +171,51 @@ def _diff_table(
                     old=_show(was),
                     new=_show(now),
                 )
+
+
+def _stream_changes(use: StreamUse, old: DomainModel, new: DomainModel) -> Iterator[Change]:
+    def broken(aspect: str, was: str, now: str, reason: str) -> Change:
+        return Change(
+            term_kind="stream",
+            name=use.name,
+            change="changed",
+            impact=BREAKING,
+            aspect=aspect,
+            old=was,
+            new=now,
+            reason=f"{reason}; stream {use.name} ({use.file}) breaks",
+            file=use.file,
+        )
+
+    for event_type, event_class in use.inputs:
+        was = old.classes.get(event_class) if event_class else None
+        if was is None or not was.is_event:
+            continue  # not an input the old ontology gave it: nothing changed for the stream
+        now = new.classes.get(event_class or "")
+        if now is None:
+            yield broken(
+                "input", f"{event_type} (ds:{event_class})", "(none)", f"ds:{event_class} is removed"
+            )
+        elif not now.is_event:
+            yield broken(
+                "input",
+                f"{event_type} (ds:{event_class})",
+                f"ds:{event_class} (not an event)",
+                f"ds:{event_class} is no longer an event class",
+            )
+    was_key, now_key = _is_key(old, use.key), _is_key(new, use.key)
+    if was_key and not now_key:
+        gone = use.key not in new.datatype_properties
+        yield broken(
+            "key",
+            f"ds:{use.key} (owl:hasKey)",
+            "(none)" if gone else f"ds:{use.key} (not a key)",
+            f"ds:{use.key} is removed" if gone else f"ds:{use.key} is no longer an owl:hasKey property",
+        )
+
+
+def _is_key(model: DomainModel, prop: str) -> bool:
+    return any(prop in cls.key for cls in model.keyed_classes())
 
 
 def _change(

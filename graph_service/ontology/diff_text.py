@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from graph_service.ontology.diff import Change, ModelDiff
 
-_GROUPS = (("class", "Classes"), ("datatype property", "Datatype properties"), ("relation", "Relations"))
+_GROUPS = (
+    ("class", "Classes"),
+    ("datatype property", "Datatype properties"),
+    ("relation", "Relations"),
+    ("stream", "Streams (declared in streams/)"),
+)
 _MARK = {"added": "+", "removed": "-", "changed": "~"}
 
 

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from graph_service.ontology.diff import StreamUse
 from graph_service.ontology.model import DomainModel
 from graph_service.products import naming
 from graph_service.products.shape import OutputShape, ShapeLibrary
@@ -20,7 +21,9 @@ from graph_service.settings import Settings
 from graph_service.streams.check import check_stream, check_unique
 from graph_service.streams.descriptor import DESCRIPTOR_FILE, StreamDescriptor, load_descriptor
 from graph_service.streams.errors import Problem, StreamDefinitionError, UnknownStream
+from loaders.errors import MappingError
 from loaders.mapping import Mapper, load_mappings
+from loaders.yamlsource import load_yaml
 
 #: Where stream shapes live relative to the shapes directory, when nothing else is said.
 SHAPES_SUBDIR = "streams"
@@ -128,6 +131,42 @@ def read_descriptors(source: Settings | StreamPaths | Path | Sequence[Path]) -> 
 def declared_access_roles(source: Settings | StreamPaths | Path | Sequence[Path]) -> frozenset[str]:
     """Every access role the readable stream descriptors name (roles API keys may then carry)."""
     return frozenset(role for d in read_descriptors(source) for role in d.access_roles)
+
+
+def stream_uses(
+    source: Settings | StreamPaths | Path | Sequence[Path], mappings_dir: Path | None = None
+) -> list[StreamUse]:
+    """What each readable stream relies on in the ontology, for ``ontology diff``. The input types'
+    event classes are read from the mapping files as written (``type``/``event``), without checking
+    them against a model: the diff compares two models the mappings may not both fit."""
+    from loaders.assembly import MAPPINGS_DIR
+
+    classes = mapped_event_classes(mappings_dir or MAPPINGS_DIR)
+    return [
+        StreamUse(
+            name=f"{d.name} v{d.major}",
+            file=str(d.file),
+            key=d.key,
+            inputs=tuple((t, classes.get(t)) for t in d.inputs),
+        )
+        for d in read_descriptors(source)
+    ]
+
+
+def mapped_event_classes(mappings_dir: Path) -> dict[str, str]:
+    """CloudEvents type → event class local name, as the mapping files say; unreadable files are
+    skipped (the loader reports them)."""
+    classes: dict[str, str] = {}
+    for path in sorted(mappings_dir.glob("*.yaml")):
+        try:
+            document = load_yaml(path)
+        except MappingError:
+            continue
+        events = document.get("events") if isinstance(document, dict) else None
+        for entry in events if isinstance(events, list) else ():
+            if isinstance(entry, dict) and isinstance(entry.get("type"), str) and entry.get("event"):
+                classes[entry["type"]] = str(entry["event"])
+    return classes
 
 
 def _paths(
