@@ -2,7 +2,7 @@
 
 Pure: ``step(state, event)`` takes the sales order's state as a plain, JSON-serialisable dict and
 one input event (its ``type``, ``time`` and ``data``; operation and production order events come
-with the sales order number the production-order join found, see ``Routed``), and returns the
+with the sales order number the production-order join found, see ``OrderEvent``), and returns the
 new state and the data of the derived event, if the order changed between at risk and not.
 
 Definitions:
@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 #: Slack below which an order is at risk (descriptor parameter safetyMargin): one shift, the time a
@@ -54,13 +54,15 @@ CLOSED_STATUSES = frozenset({"COMPLETED", "CANCELLED", "CLOSED", "REJECTED"})
 
 
 @dataclass(frozen=True)
-class Routed:
+class OrderEvent:
     """One input event on its way to its sales order."""
 
     type: str
     time: str
     data: Mapping[str, Any]
     sales_order: str
+    #: What travels with the event untouched (the runtime's origin of it, for lineage and ids).
+    meta: Mapping[str, Any] = field(default_factory=dict)
 
 
 def parse_time(value: str) -> dt.datetime:
@@ -97,7 +99,7 @@ def new_state() -> dict[str, Any]:
 
 
 def step(
-    state: Mapping[str, Any] | None, event: Routed, safety_margin: dt.timedelta = SAFETY_MARGIN
+    state: Mapping[str, Any] | None, event: OrderEvent, safety_margin: dt.timedelta = SAFETY_MARGIN
 ) -> tuple[dict[str, Any], dict[str, Any] | None]:
     """The order's state after ``event`` and the derived event's data if its risk changed."""
     current = _copy(state) if state else new_state()
@@ -146,7 +148,7 @@ def _copy(state: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _apply(state: dict[str, Any], event: Routed) -> None:
+def _apply(state: dict[str, Any], event: OrderEvent) -> None:
     data = event.data
     if event.type in (SALES_ORDER_CREATED, SALES_ORDER_CHANGED):
         if data.get("requestedDeliveryDate"):
@@ -230,8 +232,12 @@ def _minutes(seconds: float) -> float:
 
 
 def route_production(
-    state: Mapping[str, Any] | None, type_: str, time: str, data: Mapping[str, Any]
-) -> tuple[dict[str, Any], list[Routed]]:
+    state: Mapping[str, Any] | None,
+    type_: str,
+    time: str,
+    data: Mapping[str, Any],
+    meta: Mapping[str, Any] | None = None,
+) -> tuple[dict[str, Any], list[OrderEvent]]:
     """The production-order join: state per production order, keyed by its number.
 
     ProductionOrderReleased names the sales order (``salesOrderNumber``); the operation and
@@ -243,7 +249,7 @@ def route_production(
         if state
         else {"known": False, "salesOrder": None, "pending": []}
     )
-    incoming = {"type": type_, "time": time, "data": dict(data)}
+    incoming = {"type": type_, "time": time, "data": dict(data), "meta": dict(meta or {})}
     if type_ == PRODUCTION_ORDER_RELEASED:
         current["known"] = True
         current["salesOrder"] = data.get("salesOrderNumber") or None
@@ -256,4 +262,4 @@ def route_production(
     if current["salesOrder"] is None:
         return current, []
     order = str(current["salesOrder"])
-    return current, [Routed(e["type"], e["time"], e["data"], order) for e in waiting]
+    return current, [OrderEvent(e["type"], e["time"], e["data"], order, e["meta"]) for e in waiting]
