@@ -38,12 +38,14 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from bench.common import REPO
 from bench.streams_events import as_messages, plant_events, work_units
 from bench.streams_support import (
     Child,
     Collector,
+    Committed,
     Paced,
     base_env,
     child,
@@ -51,7 +53,9 @@ from bench.streams_support import (
     kafka_for_bench,
     new_topic,
     percentile,
+    prefill,
     python_module,
+    wait_until,
 )
 
 STREAM = "equipmentOee"
@@ -83,6 +87,20 @@ class Sizes:
     outage_seconds: float  # input flowing after the kill
 
 
+@dataclass
+class Drained:
+    """What draining a pre-filled topic measured."""
+
+    inputs: int  # input events consumed while the CPU was counted
+    cpu_s: float
+    rss_mb: float
+    derived: list[dict[str, Any]]
+    note: str
+
+    def per_cpu_s(self) -> float:
+        return self.inputs / self.cpu_s if self.cpu_s > 0 else float("nan")
+
+
 FULL = Sizes(150, 30, 30_000, 100, 100, 20, 1000, 20, 25)
 QUICK = Sizes(150, 8, 5_000, 100, 100, 6, 1000, 6, 15)
 
@@ -107,6 +125,7 @@ class Bench:
         self.machines = work_units()
         self.neo4j = None
         self.fanout_sample: bytes | None = None
+        self.memory: list[float] = []
 
     # -- the processor under test ----------------------------------------------------------------
 
@@ -187,14 +206,9 @@ class Bench:
         note = f"{len(measured):,} derived from {count:,} inputs at {s.rate:.0f}/s (producer late ≤ {paced.behind_max_s * 1000:.0f} ms), CPU {cpu:.1f} s"
         return latencies, note
 
-    def bare(self, events_topic: str, stream_topic: str) -> AbstractContextManager[Child]:
-        command = python_module(
-            "bench.streams_bare",
-            self.bootstrap,
-            events_topic,
-            stream_topic,
-            f"bench-bare-{uuid.uuid4().hex[:6]}",
-        )
+    def bare(self, events_topic: str, stream_topic: str, group: str = "") -> AbstractContextManager[Child]:
+        group = group or f"bench-bare-{uuid.uuid4().hex[:6]}"
+        command = python_module("bench.streams_bare", self.bootstrap, events_topic, stream_topic, group)
         return child(command, base_env(self.bootstrap, self.root), self.logs, f"bare-{stream_topic}")
 
     def section_latency(self) -> None:
@@ -227,6 +241,227 @@ class Bench:
             ),
         ]
 
+    # -- 4. throughput per CPU-second -------------------------------------------------------------
+
+    def drain(
+        self,
+        start: Callable[[str, str], AbstractContextManager[Child]],
+        group: str,
+        messages: list[tuple[bytes, bytes]],
+        warmup: list[tuple[bytes, bytes]],
+    ) -> Drained:
+        """A process started on a fresh topic drains ``warmup`` (its start-up and first batches are
+        not counted), is stopped (SIGSTOP) while ``messages`` are put on the topic, and continued:
+        its CPU seconds from then to lag 0, and every derived event."""
+        events_topic = new_topic(self.bootstrap, "bench.events")
+        stream_topic = new_topic(self.bootstrap, "bench.drain")
+        collector = Collector(self.bootstrap, stream_topic, end_offsets(self.bootstrap, stream_topic))
+        committed = Committed(self.bootstrap, group)
+        result = Drained(0, 0.0, 0.0, [], "")
+        try:
+            with start(events_topic, stream_topic) as proc:
+                prefill(self.bootstrap, events_topic, warmup)
+                if not self.wait_drained(proc, committed, events_topic, stream_topic, len(warmup), 180):
+                    result.note = f"warm-up not drained:\n{proc.tail()}"
+                    return result
+                proc.pause()
+                try:
+                    prefill(self.bootstrap, events_topic, messages)
+                    cpu = proc.cpu_s()
+                finally:
+                    proc.resume()
+                total = len(warmup) + len(messages)
+                if self.wait_drained(proc, committed, events_topic, stream_topic, total, 300):
+                    result.inputs, result.cpu_s = len(messages), proc.cpu_s() - cpu
+                else:
+                    result.note = (
+                        f"not drained ({committed.total(events_topic):,} of {total:,}):\n{proc.tail()}"
+                    )
+                result.rss_mb = proc.rss_peak_mb()
+            collector.settle(2, 30)
+        finally:
+            collector.close()
+            committed.close()
+        result.derived = [m.value for m in collector.messages]
+        return result
+
+    def wait_drained(
+        self,
+        proc: Child,
+        committed: Committed,
+        events_topic: str,
+        stream_topic: str,
+        total: int,
+        timeout: float,
+    ) -> bool:
+        """Lag 0: the group has committed ``total`` inputs (and read its keyed topic to the end)."""
+        return (
+            wait_until(
+                lambda: (
+                    not proc.alive()
+                    or (
+                        committed.total(events_topic) >= total and self.keyed_drained(committed, stream_topic)
+                    )
+                ),
+                timeout,
+                step=0.05,
+            )
+            and proc.alive()
+        )
+
+    def keyed_drained(self, committed: Committed, stream_topic: str) -> bool:
+        """The processor's internal keyed topic (if it has one) is read to its end too."""
+        keyed = f"{stream_topic}.keyed"
+        try:
+            ends = end_offsets(self.bootstrap, keyed)
+        except KeyError:
+            return True
+        return committed.total(keyed) >= sum(ends.values())
+
+    def drain_input(self, n: int, run: str) -> tuple[list[tuple[bytes, bytes]], list[tuple[bytes, bytes]]]:
+        """``n`` plant events 1 ms apart ending now, and 500 before them to warm up on."""
+        start_ms = time.time() * 1000 - n - 1000
+        events = as_messages(plant_events(n + 500, start_ms, 1000, self.machines, run))
+        return events[500:], events[:500]
+
+    def section_throughput(self) -> None:
+        print("\n== 4. throughput per CPU-second, a pre-filled topic drained to lag 0 ==")
+        n = self.args.prefill or self.sizes.prefill
+        group = f"bench-bare-{uuid.uuid4().hex[:6]}"
+
+        def bare(events_topic: str, stream_topic: str) -> AbstractContextManager[Child]:
+            return self.bare(events_topic, stream_topic, group)
+
+        base = self.drain(bare, group, *self.drain_input(n, "tb"))
+        print(
+            f"bare loop:  {base.per_cpu_s():,.0f} events/CPU-s ({base.inputs:,} in {base.cpu_s:.2f} CPU-s, {len(base.derived):,} derived) {base.note}"
+        )
+        missing = self.processor_missing()
+        if missing:
+            print(f"processor: not measured: {missing}")
+            self.rows.append(
+                Row(
+                    "processor events/CPU-s",
+                    f"not measured: {missing}",
+                    "≥ 0.25 × bare",
+                    f"{base.per_cpu_s():,.0f}",
+                )
+            )
+            return
+        data = self.root / f"proc-thr-{uuid.uuid4().hex[:6]}"
+
+        def start(events_topic: str, stream_topic: str) -> AbstractContextManager[Child]:
+            return self.processor(events_topic, stream_topic, data, "thr", "processor-throughput")
+
+        got = self.drain(start, GROUP, *self.drain_input(n, "tp"))
+        ratio = got.per_cpu_s() / base.per_cpu_s()
+        print(
+            f"processor:  {got.per_cpu_s():,.0f} events/CPU-s ({got.inputs:,} in {got.cpu_s:.2f} CPU-s, "
+            f"{len(got.derived):,} derived, VmHWM {got.rss_mb:.0f} MB) {got.note}"
+        )
+        self.rows.append(
+            Row(
+                "processor events/CPU-s",
+                f"{got.per_cpu_s():,.0f}",
+                "≥ 0.25 × bare",
+                f"{base.per_cpu_s():,.0f}",
+                f"{ratio:.2f}",
+                verdict(ratio >= 0.25),
+            )
+        )
+        self.memory.append(got.rss_mb)
+
+    # -- 5. kill -9 ------------------------------------------------------------------------------
+
+    def section_outage(self) -> None:
+        print("\n== 5. kill -9 of a processor while input flows; restarted at once ==")
+        missing = self.processor_missing()
+        if missing:
+            print(f"not measured: {missing}")
+            self.rows += [
+                Row("outage after kill -9", f"not measured: {missing}", "≤ 10 s"),
+                Row("processor memory (VmHWM)", "not measured", "≤ 150 MB"),
+            ]
+            return
+        s = self.sizes
+        events_topic = new_topic(self.bootstrap, "bench.events")
+        stream_topic = new_topic(self.bootstrap, "bench.kill")
+        data = self.root / f"proc-kill-{uuid.uuid4().hex[:6]}"
+        collector = Collector(self.bootstrap, stream_topic, end_offsets(self.bootstrap, stream_topic))
+        values = as_messages(
+            plant_events(int(s.rate * 400), time.time() * 1000 + 2000, s.rate, self.machines, "k")
+        )
+        paced = Paced(self.bootstrap, events_topic, values, s.rate)
+        rss: list[float] = []
+        try:
+            with ExitStack() as stack:
+                first = stack.enter_context(
+                    self.processor(events_topic, stream_topic, data, "kill", "processor-kill-1")
+                )
+                paced.start()
+                try:
+                    if not collector.wait_for(lambda got: len(got) > 0, 120):
+                        raise RuntimeError(f"no derived event within 120 s:\n{first.tail()}")
+                    time.sleep(5)
+                    rss.append(first.rss_peak_mb())
+                    killed_at = time.time() * 1000
+                    first.kill9()
+                    again = stack.enter_context(
+                        self.processor(events_topic, stream_topic, data, "kill", "processor-kill-2")
+                    )
+                    time.sleep(s.outage_seconds)
+                    # recovered: derived events still arrive in the last seconds of input
+                    recovered = collector.wait_for(
+                        lambda got: got[-1].recv_ms > time.time() * 1000 - 2000, 60
+                    )
+                finally:
+                    paced.stop.set()
+                    paced.join(10)
+                collector.settle(3, 60)
+                rss.append(again.rss_peak_mb())
+        finally:
+            collector.close()
+        times = [m.recv_ms for m in collector.messages if m.recv_ms >= killed_at - 2000]
+        gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+        outage = max(gaps, default=float("nan")) / 1000 if recovered else float("inf")
+        print(
+            f"outage {outage:.1f} s (input {paced.sent:,} events at {s.rate:.0f}/s; processor VmHWM {max(rss):.0f} MB)"
+        )
+        # the same input, drained by an unkilled processor: the ids every derived event must have
+        ref_data = self.root / f"proc-ref-{uuid.uuid4().hex[:6]}"
+
+        def start(events_topic: str, stream_topic: str) -> AbstractContextManager[Child]:
+            return self.processor(events_topic, stream_topic, ref_data, "ref", "processor-reference")
+
+        reference = self.drain(start, GROUP, values[: paced.sent], [])
+        got = [m.value["id"] for m in collector.messages]
+        expected = {v["id"] for v in reference.derived}
+        lost, extra = expected - set(got), set(got) - expected
+        doubled = len(got) - len(set(got))
+        print(
+            f"derived ids: {len(got):,} after the kill run, {len(expected):,} from the unkilled run; "
+            f"lost {len(lost)}, doubled {doubled}, unexpected {len(extra)}"
+        )
+        exact = not lost and not doubled and not extra
+        self.rows += [
+            Row("outage after kill -9", f"{outage:.1f} s", "≤ 10 s", verdict=verdict(outage <= 10)),
+            Row(
+                "lost / doubled / unexpected ids",
+                f"{len(lost)} / {doubled} / {len(extra)} of {len(expected):,}",
+                "0 / 0 / 0",
+                verdict=verdict(exact),
+            ),
+        ]
+        self.memory += rss + [reference.rss_mb]
+
+    def section_memory(self) -> None:
+        if not self.memory:
+            return
+        peak = max(self.memory)
+        self.rows.append(
+            Row("processor memory (VmHWM)", f"{peak:.0f} MB", "≤ 150 MB", verdict=verdict(peak <= 150))
+        )
+
     # -- the final table -------------------------------------------------------------------------
 
     def table(self) -> str:
@@ -238,7 +473,7 @@ class Bench:
         return "\n".join(lines)
 
 
-SECTIONS = {"1": "section_latency"}
+SECTIONS = {"1": "section_latency", "4": "section_throughput", "5": "section_outage"}
 
 
 def main() -> None:
@@ -247,6 +482,9 @@ def main() -> None:
     )
     parser.add_argument("--quick", action="store_true", help="short runs (a minute or two), for development")
     parser.add_argument("--sections", default="1,2,3,4,5", help="which sections to run, e.g. 1,4")
+    parser.add_argument(
+        "--prefill", type=int, help="events drained for the throughput (default 30,000; quick 5,000)"
+    )
     args = parser.parse_args()
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="digispine-bench-streams-") as tmp:
@@ -264,6 +502,7 @@ def main() -> None:
                     bench.rows.append(
                         Row(f"section {key}", f"not measured: {type(exc).__name__}: {exc}", "—")
                     )
+            bench.section_memory()
             print(
                 f"\n== results ({'quick' if args.quick else 'full'} run, {time.monotonic() - started:.0f} s) =="
             )

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
 
 from bench.common import REPO, _free_port
 from graph_service.kafka import LocalKafka, create_topic
@@ -80,15 +80,26 @@ def end_offsets(bootstrap: str, topic: str) -> dict[int, int]:
         consumer.close()
 
 
-def committed_total(bootstrap: str, group: str, topic: str) -> int:
-    """Offsets ``group`` has committed on ``topic``, summed over its partitions (0 where none)."""
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": group, "enable.auto.commit": False})
-    try:
-        meta = consumer.list_topics(topic, timeout=10).topics[topic]
-        parts = consumer.committed([TopicPartition(topic, p) for p in meta.partitions], timeout=10)
+class Committed:
+    """What a consumer group has committed, read without joining it (one consumer, reused)."""
+
+    def __init__(self, bootstrap: str, group: str) -> None:
+        self._consumer = Consumer(
+            {"bootstrap.servers": bootstrap, "group.id": group, "enable.auto.commit": False}
+        )
+
+    def total(self, topic: str) -> int:
+        """Offsets committed on ``topic``, summed over its partitions (0 where none, or while the
+        group coordinator is still being elected on a fresh broker)."""
+        try:
+            meta = self._consumer.list_topics(topic, timeout=10).topics[topic]
+            parts = self._consumer.committed([TopicPartition(topic, p) for p in meta.partitions], timeout=10)
+        except KafkaException:
+            return 0
         return sum(max(tp.offset, 0) for tp in parts)
-    finally:
-        consumer.close()
+
+    def close(self) -> None:
+        self._consumer.close()
 
 
 # -- producing ------------------------------------------------------------------------------------
@@ -251,6 +262,12 @@ class Child:
 
     def tail(self, lines: int = 25) -> str:
         return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+
+    def pause(self) -> None:
+        self.proc.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        self.proc.send_signal(signal.SIGCONT)
 
     def kill9(self) -> None:
         self.proc.send_signal(signal.SIGKILL)
