@@ -2,7 +2,8 @@
 
 ``build_query_type`` returns a strawberry type (``DataProductsQuery``) to merge into the root
 query: ``orderFulfillmentV1``/``orderFulfillmentV2`` per major version (deprecated versions carry
-their deprecation reason), ``orderFulfillment`` for the latest one, and ``dataProducts``.
+their deprecation reason), ``orderFulfillment`` for the latest one, and ``dataProducts`` (the
+catalog: the batch products and the declared streams as real-time data products, ``kind: STREAM``).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import datetime as dt
 import inspect
 import logging
 from collections.abc import Callable
-from typing import Annotated, Any, Optional, Protocol
+from typing import TYPE_CHECKING, Annotated, Any, Optional, Protocol
 
 import strawberry
 from graphql import GraphQLError
@@ -27,7 +28,12 @@ from graph_service.products.graphql_types import GeneratedType, generate_type
 from graph_service.products.parameters import PARAMETER_TYPES
 from graph_service.products.registry import DataProduct, ProductRegistry
 from graph_service.products.runner import Row
+from graph_service.products.stream_types import DataProductKind, ProductKind, StreamEntry, stream_entry
 from graph_service.products.validation import ValidationResult, ValidationStatus, Violation, status_of
+
+if TYPE_CHECKING:  # the stream modules import this package: only names here
+    from graph_service.streams.catalog import StreamCatalog
+    from graph_service.streams.descriptor import StreamDescriptor
 
 log = logging.getLogger(__name__)
 
@@ -112,6 +118,12 @@ class DataProductEntry:
         description="The latest validation's status; NOT_CHECKED until first validated."
     )
     validation: ValidationEntry | None = strawberry.field(description="Null until first validated.")
+    kind: DataProductKind = strawberry.field(  # type: ignore[valid-type]
+        default=ProductKind.BATCH, description="BATCH (a query over the graph) or STREAM (real-time)."
+    )
+    stream: StreamEntry | None = strawberry.field(
+        default=None, description="For a STREAM: its inputs, windows, distributions and measured freshness."
+    )
 
 
 def catalog_entry(product: DataProduct, latest: bool, result: ValidationResult | None) -> DataProductEntry:
@@ -144,6 +156,36 @@ def catalog_entry(product: DataProduct, latest: bool, result: ValidationResult |
         ],
         validation_status=status_of(result),
         validation=_validation_entry(result) if result else None,
+    )
+
+
+def stream_catalog_entry(streams: StreamCatalog, d: StreamDescriptor) -> DataProductEntry:
+    """A stream as a real-time data product. It has no batch validation: every derived event is
+    validated against its shape before it is produced, a failing one is withheld (``onViolation``
+    refuse) and reported on the violations topic; ``stream.freshness.conformanceRate`` measures it."""
+    from graph_service.streams.descriptor import iso_duration
+
+    return DataProductEntry(
+        name=d.name,
+        version=d.version,
+        title=d.title,
+        domain=d.domain,
+        owner=d.owner,
+        description=d.description,
+        status=d.status,
+        deprecation_reason=d.deprecation_reason,
+        freshness_sla=iso_duration(d.freshness_sla),
+        access_roles=list(d.access_roles),
+        tags=list(d.tags),
+        output_shape=d.shape_iri,
+        on_violation="refuse",
+        graphql_field=streams.field_name(d),
+        latest=streams.is_latest(d),
+        parameters=[],
+        validation_status=ValidationStatus.NOT_CHECKED,
+        validation=None,
+        kind=ProductKind.STREAM,
+        stream=stream_entry(streams, d),
     )
 
 
@@ -319,18 +361,33 @@ def _catalog_resolver(access: ProductAccess) -> Callable[..., list[DataProductEn
         name: Annotated[Optional[str], strawberry.argument(description="Only this product.")] = None,  # noqa: UP045
         domain: Annotated[Optional[str], strawberry.argument(description="Only this domain.")] = None,  # noqa: UP045
         include_deprecated: bool = True,
+        kind: Annotated[
+            Optional[DataProductKind],  # type: ignore[valid-type]  # noqa: UP045
+            strawberry.argument(description="Only batch products or only streams (default: both)."),
+        ] = None,
     ) -> list[DataProductEntry]:
+        def wanted(entry_name: str, entry_domain: str, deprecated: bool, entry_kind: ProductKind) -> bool:
+            return (
+                (name is None or entry_name == name)
+                and (domain is None or entry_domain == domain)
+                and (include_deprecated or not deprecated)
+                and (kind is None or kind is entry_kind)
+            )
+
         registry = access.registry
-        entries = []
-        for product in registry:
-            if name is not None and product.name != name:
-                continue
-            if domain is not None and product.descriptor.domain != domain:
-                continue
-            if product.descriptor.deprecated and not include_deprecated:
-                continue
-            latest = registry.latest(product.name) is product
-            entries.append(catalog_entry(product, latest, access.latest_result(product)))
+        entries = [
+            catalog_entry(product, registry.latest(product.name) is product, access.latest_result(product))
+            for product in registry
+            if wanted(
+                product.name, product.descriptor.domain, product.descriptor.deprecated, ProductKind.BATCH
+            )
+        ]
+        streams: StreamCatalog | None = getattr(access, "streams", None)
+        entries += [
+            stream_catalog_entry(streams, d)
+            for d in (streams or ())
+            if wanted(d.name, d.domain, d.deprecated, ProductKind.STREAM)
+        ]
         return entries
 
     return data_products

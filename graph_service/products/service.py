@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter
 
@@ -26,6 +26,9 @@ from graph_service.products.scheduler import ValidationScheduler
 from graph_service.products.validation import ProductValidator, ValidationResult, ValidationResults
 from graph_service.settings import Settings
 from graph_service.store import LoopReader, Neo4jStore
+
+if TYPE_CHECKING:  # the stream modules import this package: only the name here
+    from graph_service.streams.catalog import StreamCatalog
 
 #: Where product folders live when nothing else is said (relative, like the ontology dir).
 DEFAULT_QUERIES_DIR = Path("queries")
@@ -57,8 +60,11 @@ class DataProducts:
         graphql_path: str = "/graphql",
         public_base_url: str | None = None,
         timeout_s: float | None = None,
+        streams: StreamCatalog | None = None,
     ) -> None:
         self.registry = registry
+        #: The declared streams, listed in the catalog as real-time data products (None: none).
+        self.streams = streams
         self.model = model
         self.runner = ProductRunner(store, timeout_s)
         self.results = ValidationResults()
@@ -139,6 +145,10 @@ class DataProducts:
             graphql_path=self.graphql_path,
             themes=themes,
         )
+        if self.streams is not None and len(self.streams.registry):
+            from graph_service.streams.dcat import add_streams
+
+            add_streams(graph, self.streams, self.streams.freshness_all(), base_url=base_url, themes=themes)
         return catalog_jsonld(graph)
 
 
@@ -150,11 +160,12 @@ def build_data_products(
     graphql_path: str = "/graphql",
     public_base_url: str | None = None,
     timeout_s: float | None = None,
+    streams: StreamCatalog | None = None,
 ) -> DataProducts:
     """Load and check every product (a :class:`ProductDefinitionError` lists all problems) and
     wire the service. ``paths``: the settings (``queries/`` and ``<shapes dir>/products``; then
     product queries stop after ``DIGISPINE_GRAPHQL_TIMEOUT_S`` unless ``timeout_s`` is given) or
-    explicit :class:`ProductPaths`."""
+    explicit :class:`ProductPaths`. ``streams``: the declared streams, to list in the catalog too."""
     if isinstance(paths, Settings):
         timeout_s = timeout_s or paths.graphql_timeout_s
         paths = ProductPaths.from_settings(paths)
@@ -166,4 +177,5 @@ def build_data_products(
         graphql_path=graphql_path,
         public_base_url=public_base_url,
         timeout_s=timeout_s,
+        streams=streams,
     )

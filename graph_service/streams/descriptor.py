@@ -190,6 +190,21 @@ def _rebuild(values: dict[str, Any]) -> StreamDescriptor:
     return StreamDescriptor(**frozen)
 
 
+def iso_duration(value: dt.timedelta) -> str:
+    """``timedelta(minutes=15)`` → ``PT15M``: the form descriptors are written in."""
+    seconds = value.total_seconds()
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, seconds = divmod(rest, 60)
+    date = f"{int(days)}D" if days else ""
+    clock = "".join(
+        f"{n:g}{unit}" for n, unit in ((int(hours), "H"), (int(minutes), "M"), (round(seconds, 6), "S")) if n
+    )
+    if not date and not clock:
+        return "PT0S"
+    return f"P{date}" + (f"T{clock}" if clock else "")
+
+
 def default_topic(name: str, major: int) -> str:
     return f"digispine.stream.{name}.v{major}"
 
