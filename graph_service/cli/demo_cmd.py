@@ -1,10 +1,17 @@
-"""`digispine demo`: the front door. A simulated plant's graph, minutes after a fresh clone."""
+"""`digispine demo`: the front door. A simulated plant's graph, minutes after a fresh clone, and
+(with the local Kafka) the plant kept running live: loader from the events topic, the stream
+processors, the change log, all supervised in the background while the API serves."""
 
 from __future__ import annotations
 
+import datetime as dt
+from pathlib import Path
+
 import typer
 
-from graph_service.cli.common import console, echo, settings_or_exit, user_errors
+from graph_service.cli import demo_live
+from graph_service.cli.common import console, echo, err_console, settings_or_exit, user_errors
+from graph_service.errors import DigiSpineError
 from graph_service.settings import Settings
 
 
@@ -12,22 +19,83 @@ def demo(
     days: int = typer.Option(7, "--days", min=1, help="Days of simulated plant history to load."),
     seed: int = typer.Option(42, "--seed", help="Simulation seed (same seed, same plant)."),
     serve_api: bool = typer.Option(True, "--serve/--no-serve", help="Serve the API at the end."),
+    live: bool = typer.Option(
+        True,
+        "--live/--no-live",
+        help="Start Kafka and keep the plant running: loader, stream processors, live plant.",
+    ),
+    speed: float = typer.Option(
+        60.0, "--speed", min=1.0, help="Live plant: simulated seconds per second while it catches up."
+    ),
+    catch_up: float = typer.Option(
+        24.0,
+        "--catch-up-hours",
+        min=0.0,
+        help="The loaded history ends this long before now; the live plant plays it at --speed.",
+    ),
 ) -> None:
-    """Start Neo4j, apply the ontology's schema, load a simulated plant, serve the API."""
+    """Start Neo4j, apply the ontology's schema, load a simulated plant, keep it running live
+    (Kafka, loader, stream processors, change log), serve the API."""
     settings = settings_or_exit()
     with user_errors():
         _neo4j(settings)
+        kafka_up = live and _kafka(settings)
+        if kafka_up:
+            settings = demo_live.with_change_log(settings)
         _schema(settings)
-        _load(settings, days, seed)
-    if serve_api:
-        from graph_service.cli.main import serve_app
-
-        serve_app(_demo_access(settings), settings.http_host, settings.http_port)
-        if not settings.external_neo4j:
-            echo(
-                "The API has stopped; Neo4j keeps running with the plant's data "
-                "(`digispine neo4j stop` stops it, `make demo` serves it again)."
+        plan = demo_live.plan(settings, seed, days, dt.timedelta(hours=catch_up), speed) if kafka_up else None
+        if plan is not None:
+            handover = f"{plan.handover:%Y-%m-%d %H:%M}Z"
+            _load(
+                settings,
+                plan.history_file(settings),
+                f"seed {seed}, from {plan.start:%Y-%m-%d} to {handover}",
             )
+        else:
+            _load(settings, _history_file(settings, days, seed), f"{days} days, seed {seed}")
+        supervisor = demo_live.start_background(settings, plan) if plan is not None else None
+    try:
+        if serve_api:
+            from graph_service.cli.main import serve_app
+
+            served = _demo_access(settings)
+            if supervisor is not None and plan is not None:
+                demo_live.print_guide(served, supervisor, plan)
+            serve_app(served, settings.http_host, settings.http_port)
+            if not settings.external_neo4j:
+                echo(
+                    "The API has stopped; Neo4j keeps running with the plant's data "
+                    "(`digispine neo4j stop` stops it, `make demo` serves it again)."
+                )
+        elif supervisor is not None and plan is not None:
+            demo_live.print_guide(settings, supervisor, plan)
+            demo_live.wait_for_ctrl_c()
+    finally:
+        if supervisor is not None:
+            echo("Stopping the background work (loader, processors, live plant) …")
+            supervisor.stop()
+            echo("Stopped; Kafka keeps running (`digispine kafka stop` stops it).")
+
+
+def _kafka(settings: Settings) -> bool:
+    """Start the local Kafka (unless an external one is configured); False, said why, if none."""
+    from graph_service.kafka.local_kafka import LocalKafka
+    from graph_service.kafka.publish import ensure_reachable
+
+    try:
+        if settings.external_kafka:
+            ensure_reachable(settings.kafka_bootstrap_servers, external=True)
+            echo(f"Using the external Kafka at {settings.kafka_bootstrap_servers}")
+        else:
+            status = LocalKafka(settings).start(echo)
+            echo(f"Kafka {status.version} running on {status.bootstrap_servers} (data in {status.home})")
+    except DigiSpineError as exc:
+        err_console.print(
+            f"[bold yellow]warning:[/] no Kafka, so no live plant: {exc}\n"
+            "  The demo goes on with the loaded history only (`digispine demo --no-live` skips Kafka)."
+        )
+        return False
+    return True
 
 
 def _demo_access(settings: Settings) -> Settings:
@@ -80,18 +148,24 @@ def _schema(settings: Settings) -> None:
     echo(f"Schema: {len(changes.created)} constraints/indexes created, {len(changes.unchanged)} unchanged")
 
 
-def _load(settings: Settings, days: int, seed: int) -> None:
-    from graph_service.store import Neo4jStore
-    from loaders.assembly import build_pipeline, load_parts
+def _history_file(settings: Settings, days: int, seed: int) -> Path:
+    """Without Kafka: the fixed history of `simulate` (January 2026), written once."""
     from loaders.simulation import simulate
     from loaders.simulation.faults import to_lines
-    from loaders.sources import read_files
 
     path = settings.data_dir / "demo" / f"plant-seed{seed}-{days}d.jsonl"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(b"\n".join(to_lines(simulate(seed, days))) + b"\n")
-    echo(f"Loading the simulated plant ({days} days, seed {seed}) from {path} …")
+    return path
+
+
+def _load(settings: Settings, path: Path, what: str) -> None:
+    from graph_service.store import Neo4jStore
+    from loaders.assembly import build_pipeline, load_parts
+    from loaders.sources import read_files
+
+    echo(f"Loading the simulated plant ({what}) from {path} …")
     parts = load_parts(settings)
     with Neo4jStore(settings) as store:
         stats = build_pipeline(parts, store).run(read_files([path]))

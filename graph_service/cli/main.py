@@ -19,6 +19,7 @@ from graph_service.cli import (
     publish_cmd,
     query_cmd,
     rdf_cmd,
+    streams_cmd,
 )
 from graph_service.cli.common import console, err_console, settings_or_exit, user_errors
 from graph_service.errors import DigiSpineError
@@ -45,6 +46,7 @@ app.add_typer(apikey_cmd.app, name="apikey")
 app.command("query")(query_cmd.query)
 app.command("export")(export_cmd.export)
 app.add_typer(rdf_cmd.app, name="rdf")
+app.add_typer(streams_cmd.app, name="streams")
 
 
 def serve_app(settings: Settings, host: str, port: int) -> None:

@@ -165,6 +165,8 @@ class LiveOptions:
     after: dt.datetime | None = None
     state_file: Path | None = None
     stop_after: int | None = None
+    #: While catching up, a stretch without events longer than this (the night) is skipped.
+    skip_quiet: dt.timedelta = dt.timedelta(minutes=30)
     tick_s: float = 0.25
     report_s: float = 10.0
 
@@ -224,8 +226,14 @@ def _live_loop(
     next_report = began + options.report_s
     reported = 0
     while not stop.is_set():
-        sim_now = clock.at(dt.datetime.now(dt.UTC))
+        wall_now = dt.datetime.now(dt.UTC)
+        sim_now = clock.at(wall_now)
         events = plant.until(sim_now)
+        if not events and options.skip_quiet and sim_now < wall_now:
+            upcoming = plant.next_time()
+            if upcoming - sim_now > options.skip_quiet:
+                # Nothing happens until then (a night, a weekend): jump there, still never ahead.
+                clock = PlantClock(min(upcoming, wall_now), wall_now, options.speed)
         if options.stop_after is not None:
             events = events[: options.stop_after - summary.published]
         for event in events:

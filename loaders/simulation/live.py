@@ -87,6 +87,12 @@ class LivePlant:
         self.released += len(out)
         return out
 
+    def next_time(self) -> dt.datetime:
+        """The time of the next event to be released (planning days as needed)."""
+        while not self._pending or self._pending[0][0] >= self.planned_through:
+            self._plan_day()
+        return self._pending[0][0]
+
     def take(self, count: int) -> list[dict[str, Any]]:
         """The next ``count`` events whatever their time (a restart skipping what it published)."""
         out: list[dict[str, Any]] = []

@@ -1,0 +1,239 @@
+"""`digispine streams …`: list the declared analytical streams, run a processor, inspect one."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+import orjson
+import typer
+from rich.table import Table
+
+from graph_service.cli.common import console, err_console, settings_or_exit, user_errors
+from graph_service.errors import DigiSpineError
+from graph_service.settings import Settings
+
+if TYPE_CHECKING:
+    from graph_service.kafka.inspect import PartitionLag, TailMessage
+    from graph_service.streams import StreamDescriptor, StreamRegistry
+
+app = typer.Typer(help="Analytical streams: list them, run a processor, inspect lag and output.")
+
+#: Messages read back per partition by `inspect` (the last derived events, recent violations).
+TAIL = 50
+
+
+def _registry(settings: Settings) -> StreamRegistry:
+    from graph_service.ontology.compiler import load_model
+    from graph_service.streams import load_streams
+
+    return load_streams(settings, load_model(settings.ontology_dir))
+
+
+def _descriptor(registry: StreamRegistry, name: str, version: str | None) -> StreamDescriptor:
+    return registry.get(name, version) if version else registry.get(name)
+
+
+def _input_topics(settings: Settings, descriptor: StreamDescriptor) -> list[str]:
+    """What the processor's group consumes: the events topic and the stream's internal keyed topic."""
+    return [settings.events_topic, f"{descriptor.topic}.keyed"]
+
+
+def _kafka_or_none(settings: Settings) -> str | None:
+    """The bootstrap when a broker answers; else a warning naming it and how to start one."""
+    from graph_service.kafka.publish import KafkaUnreachable, ensure_reachable
+
+    bootstrap = settings.kafka_bootstrap_servers
+    try:
+        ensure_reachable(bootstrap, external=settings.external_kafka, timeout=3.0)
+    except KafkaUnreachable as exc:
+        err_console.print(f"[yellow]warning:[/] {exc}; lag is not known", highlight=False)
+        return None
+    return bootstrap
+
+
+def _lag_text(lags: Iterable[PartitionLag]) -> str:
+    lags = list(lags)
+    if not lags:
+        return "no input yet"
+    if all(p.committed is None for p in lags):
+        return f"not started ({sum(p.end for p in lags)} waiting)"
+    return str(sum(p.lag for p in lags))
+
+
+@app.command("list")
+def list_streams() -> None:
+    """One line per declared stream: version, status, inputs, key, topic and its processors' lag."""
+    settings = settings_or_exit()
+    with user_errors():
+        registry = _registry(settings)
+    if not len(registry):
+        console.print(f"no streams declared under {settings.streams_dir}")
+        return
+    bootstrap = _kafka_or_none(settings)
+    table = Table("name", "version", "status", "inputs", "key", "topic", "lag")
+    for d in registry.streams:
+        lag = "?"
+        if bootstrap is not None:
+            from graph_service.kafka.inspect import group_lag
+
+            lag = _lag_text(group_lag(bootstrap, d.consumer_group, _input_topics(settings, d)))
+        inputs = "\n".join(t.removeprefix("digispine.") for t in d.inputs)
+        table.add_row(d.name, d.version, d.status, inputs, d.key, d.topic, lag)
+    console.print(table)
+
+
+@app.command("run")
+def run(
+    name: str = typer.Argument(..., help="The stream's name (see `digispine streams list`)."),
+    instance: str = typer.Option(
+        "0",
+        "--instance",
+        help="Instance id: instances of a stream split its partitions (stable per process).",
+    ),
+    version: str = typer.Option(None, "--version", help="Major version [default: the latest active]."),
+    stop_after_idle: float = typer.Option(
+        None, "--stop-after-idle", min=0.1, help="Stop after this many seconds without input."
+    ),
+) -> None:
+    """Run one instance of a stream's processor until Ctrl-C or SIGTERM (exactly-once; restartable)."""
+    settings = settings_or_exit()
+    with user_errors():
+        descriptor = _descriptor(_registry(settings), name, version)
+        try:
+            from graph_service.streams.runtime import run_stream
+        except ImportError as exc:  # the runtime's engine is the `streams` extra
+            raise DigiSpineError(
+                f"the stream runtime cannot be imported ({exc}); "
+                "install the extra: pip install -e '.[streams]'"
+            ) from None
+        from graph_service.kafka.publish import ensure_reachable
+
+        ensure_reachable(settings.kafka_bootstrap_servers, external=settings.external_kafka)
+        console.print(
+            f"Running {descriptor.name} v{descriptor.major} instance {instance}: "
+            f"{settings.events_topic} → {descriptor.topic} (group {descriptor.consumer_group}; "
+            "Ctrl-C or SIGTERM stops)",
+            highlight=False,
+        )
+        counters = run_stream(descriptor, settings, instance=instance, stop_after_idle=stop_after_idle)
+    console.print(f"stopped: {_counters_text(counters)}", highlight=False)
+
+
+def _counters_text(counters: Any) -> str:
+    fields = ("inputs", "handled", "ignored", "bad")
+    return ", ".join(f"{f} {getattr(counters, f)}" for f in fields if hasattr(counters, f))
+
+
+@app.command("inspect")
+def inspect(
+    name: str = typer.Argument(..., help="The stream's name."),
+    version: str = typer.Option(None, "--version", help="Major version [default: the latest active]."),
+    violations: int = typer.Option(3, "--violations", min=0, help="How many recent violations to show."),
+) -> None:
+    """The stream's declaration, its processors' lag per partition, its last derived event and
+    its recent violations with their SHACL reports."""
+    settings = settings_or_exit()
+    with user_errors():
+        descriptor = _descriptor(_registry(settings), name, version)
+    _print_declaration(descriptor)
+    bootstrap = _kafka_or_none(settings)
+    if bootstrap is None:
+        raise typer.Exit(1)
+    from graph_service.kafka.inspect import group_lag, tail
+
+    lags = group_lag(bootstrap, descriptor.consumer_group, _input_topics(settings, descriptor))
+    _print_lag(lags)
+    derived = tail(bootstrap, descriptor.topic, TAIL)
+    _print_last_event(derived, descriptor.topic)
+    refused = [
+        m for m in tail(bootstrap, settings.stream_violations_topic, TAIL) if _is_of(m, descriptor.name)
+    ]
+    _print_violations(
+        refused[-violations:] if violations else [], len(refused), settings.stream_violations_topic
+    )
+
+
+def _print_declaration(d: StreamDescriptor) -> None:
+    windows = ", ".join(
+        f"{w.name} ({w.kind}{' ' + str(w.size) if w.size else ''}{' ' + w.calendar if w.calendar else ''})"
+        for w in d.windows
+    )
+    console.print(f"[bold]{d.name}[/] v{d.version} ({d.status}) — {d.title}", highlight=False)
+    for label, value in (
+        ("inputs", ", ".join(d.inputs)),
+        ("key", d.key),
+        ("windows", windows or "none"),
+        ("grace", str(d.grace)),
+        ("emit", d.emit),
+        ("output", f"{d.output_type} on {d.topic}"),
+        ("group", d.consumer_group),
+    ):
+        console.print(f"  {label + ':':9} {value}", highlight=False)
+
+
+def _print_lag(lags: list[PartitionLag]) -> None:
+    table = Table("topic", "partition", "committed", "end", "lag", title="processor lag")
+    for p in lags:
+        table.add_row(
+            p.topic,
+            str(p.partition),
+            "-" if p.committed is None else str(p.committed),
+            str(p.end),
+            str(p.lag),
+        )
+    if not lags:
+        console.print("processor lag: no input topic yet")
+        return
+    console.print(table)
+
+
+def _print_last_event(messages: list[TailMessage], topic: str) -> None:
+    if not messages:
+        console.print(f"last derived event: none on {topic} yet")
+        return
+    last = messages[-1]
+    event = orjson.loads(last.value)
+    data = event.get("data", {})
+    latency = f", {last.timestamp_ms - event['inputts']} ms after its input" if "inputts" in event else ""
+    console.print(
+        f"[bold]last derived event[/] ({len(messages)} read back): {topic}/{last.partition}@{last.offset}, "
+        f"produced {_ms_text(last.timestamp_ms)}{latency}",
+        highlight=False,
+    )
+    window = ""
+    if "windowName" in data:
+        state = "final" if data.get("final") else f"revision {data.get('revision')}"
+        window = (
+            f"  window {data['windowName']} {data.get('windowStart')} → {data.get('windowEnd')} ({state})"
+        )
+    console.print(f"  subject {event.get('subject')}, time {event.get('time')}{window}", highlight=False)
+    console.print("  data: " + orjson.dumps(data, option=orjson.OPT_SORT_KEYS).decode(), highlight=False)
+
+
+def _is_of(message: TailMessage, name: str) -> bool:
+    try:
+        return bool(orjson.loads(message.value).get("stream") == name)
+    except orjson.JSONDecodeError:
+        return False
+
+
+def _print_violations(messages: list[TailMessage], total: int, topic: str) -> None:
+    console.print(f"[bold]violations[/]: {total} among the last read back from {topic}", highlight=False)
+    for m in messages:
+        record = orjson.loads(m.value)
+        event = record.get("event", {})
+        console.print(
+            f"  {_ms_text(m.timestamp_ms)} event {event.get('id')} ({event.get('subject')}):", highlight=False
+        )
+        for item in record.get("report", []):
+            console.print(
+                f"    {item.get('path')}: {item.get('message')} [{item.get('constraint')}]",
+                highlight=False,
+                markup=False,
+            )
+
+
+def _ms_text(ms: int) -> str:
+    return dt.datetime.fromtimestamp(ms / 1000, dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")[:-4] + "Z"
