@@ -96,6 +96,27 @@ class Settings(BaseSettings):
         validation_alias=_env("DIGISPINE_STREAM_VIOLATIONS_TOPIC"),
         description="Where a stream processor sends a derived event that fails its shape, with the report.",
     )
+    stream_freshness_cache_s: float = Field(
+        default=5.0,
+        ge=0,
+        validation_alias=_env("DIGISPINE_STREAM_FRESHNESS_CACHE_S"),
+        description="How long a stream's measured freshness (catalog: lag, last event, latency, "
+        "conformance) is reused before Kafka is read again. 0: measured on every request.",
+    )
+    stream_freshness_timeout_s: float = Field(
+        default=3.0,
+        gt=0,
+        validation_alias=_env("DIGISPINE_STREAM_FRESHNESS_TIMEOUT_S"),
+        description="Longest a freshness measurement may take; then its figures are null with status "
+        "TIMED_OUT (or KAFKA_UNREACHABLE).",
+    )
+    stream_freshness_sample: int = Field(
+        default=1000,
+        ge=1,
+        le=1000,
+        validation_alias=_env("DIGISPINE_STREAM_FRESHNESS_SAMPLE"),
+        description="Recent derived events (and violations) read per stream for latency and conformance.",
+    )
     http_host: str = Field(default="127.0.0.1", validation_alias=_env("DIGISPINE_HTTP_HOST"))
     http_port: int = Field(default=8000, ge=1, le=65535, validation_alias=_env("DIGISPINE_HTTP_PORT"))
     ontology_dir: Path = Field(default=Path("ontology"), validation_alias=_env("DIGISPINE_ONTOLOGY_DIR"))

@@ -173,10 +173,12 @@ def graphql_route(
 
 def _graphql_roles(products: DataProducts | None) -> set[str]:
     """Roles that grant some GraphQL access: ``reader`` (entities, explore) and the access roles
-    of every data product served."""
+    of every data product and stream served."""
     roles = {READER}
     for product in products.registry if products else ():
         roles.update(product.descriptor.access_roles)
+    if products is not None and products.streams is not None:
+        roles.update(products.streams.registry.access_roles())
     return roles
 
 
@@ -227,5 +229,10 @@ def _cypher_router(
 def _data_products(settings: Settings, model: DomainModel, store: Neo4jStore) -> DataProducts:
     # Imported here: a service without data products never loads their modules.
     from graph_service.products import build_data_products
+    from graph_service.streams import load_streams
+    from graph_service.streams.catalog import StreamCatalog
 
-    return build_data_products(settings, model, store, graphql_path=GRAPHQL_PATH)
+    # The declared streams are real-time data products of the catalog; a wrong descriptor stops
+    # the start as a wrong product does, naming file and line.
+    streams = StreamCatalog.from_settings(load_streams(settings, model), settings, graphql_path=GRAPHQL_PATH)
+    return build_data_products(settings, model, store, graphql_path=GRAPHQL_PATH, streams=streams)

@@ -155,12 +155,14 @@ class KeyRing:
 
 
 def known_roles(settings: Settings) -> frozenset[str]:
-    """:data:`BUILTIN_ROLES` and the access roles the data product descriptors name."""
+    """:data:`BUILTIN_ROLES` and the access roles the data product and stream descriptors name."""
     # Imported here: the products package imports this module.
     from graph_service.products.registry import declared_access_roles
     from graph_service.products.service import ProductPaths
+    from graph_service.streams import declared_access_roles as stream_roles
 
-    return BUILTIN_ROLES | declared_access_roles(ProductPaths.from_settings(settings).queries_dirs)
+    products = declared_access_roles(ProductPaths.from_settings(settings).queries_dirs)
+    return BUILTIN_ROLES | products | stream_roles(settings)
 
 
 def parse_entries(text: str, where: str, known: Collection[str] | None = None) -> list[ApiKey]:
