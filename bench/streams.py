@@ -28,20 +28,22 @@ descriptor names it), so no run sees another's state. A section whose code is mi
 from __future__ import annotations
 
 import argparse
-import importlib.util
+import os
 import shutil
+import sys
 import tempfile
 import time
 import traceback
 import uuid
-from collections.abc import Callable
-from contextlib import AbstractContextManager, ExitStack
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from bench.common import REPO
-from bench.streams_events import as_messages, plant_events, work_units
+from bench.common import REPO, _free_port, neo4j_for_bench
+from bench.streams_api import OEE_SUBSCRIPTION, derived_events, latencies, serve, swarm
+from bench.streams_events import as_messages, plant_events, state_changes, work_units
 from bench.streams_support import (
     Child,
     Collector,
@@ -55,10 +57,19 @@ from bench.streams_support import (
     percentile,
     prefill,
     python_module,
+    scratch_dir,
     wait_until,
 )
+from graph_service.settings import Settings
+from graph_service.store import Neo4jStore
+from graph_service.store.schema import apply_schema
+from loaders.assembly import load_parts
 
+T = TypeVar("T")
 STREAM = "equipmentOee"
+#: One entity class's changes; each state change event creates one EquipmentStateChange.
+CHANGE_SUBSCRIPTION = "subscription { equipmentStateChangeChanged { change cause { id type time } } }"
+CHANGE_ID_PATH = "equipmentStateChangeChanged.cause.id"
 GROUP = f"digispine-stream-{STREAM}-v1"
 
 
@@ -109,6 +120,19 @@ def ms(value: float) -> str:
     return f"{value:,.0f} ms" if value == value else "—"
 
 
+def attempt(what: str, work: Callable[[], T]) -> tuple[T | None, str | None]:
+    """``work()``, or None and why not (printed in full; the table gets its first line)."""
+    try:
+        return work(), None
+    except Exception as exc:  # the code measured is someone's work in progress: report, go on
+        print(f"{what}: not measured: {type(exc).__name__}: {exc}")
+        return None, f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+
+
+def ratio(value: float, base: float) -> str:
+    return f"{value / base:.1f}×" if base and base == base and value == value else "—"
+
+
 def verdict(ok: bool) -> str:
     return "PASS" if ok else "MISS"
 
@@ -123,14 +147,16 @@ class Bench:
         self.logs.mkdir()
         self.rows: list[Row] = []
         self.machines = work_units()
-        self.neo4j = None
-        self.fanout_sample: bytes | None = None
+        self.stack = ExitStack()
+        self.neo4j: Settings | None = None
+        #: a derived event of the real processor, the template of the fan-out's events
+        self.oee_sample: dict[str, Any] | None = None
         self.memory: list[float] = []
 
     # -- the processor under test ----------------------------------------------------------------
 
     def processor_missing(self) -> str | None:
-        if importlib.util.find_spec("graph_service.streams.run") is None:
+        if not (REPO / "graph_service" / "streams" / "run.py").exists():
             return "graph_service.streams.run (area B's entry point) is not there yet"
         if not (REPO / "streams" / STREAM / "v1" / "stream.yaml").exists():
             return f"streams/{STREAM}/v1/stream.yaml is not there yet"
@@ -187,7 +213,7 @@ class Bench:
             warm.join(10)
             if not ready:
                 collector.close()
-                return [], f"no derived event within 120 s:\n{proc.tail()}"
+                raise RuntimeError(f"no derived event within 120 s:\n{proc.tail()}")
             time.sleep(2)  # let the warm-up drain
             count = int(s.rate * s.seconds)
             t0 = time.time() * 1000
@@ -202,6 +228,8 @@ class Bench:
             cpu = proc.cpu_s()
         collector.close()
         measured = [m for m in collector.messages if m.value.get("inputts", 0) >= t0]
+        if measured and label == "oee":
+            self.oee_sample = measured[-1].value
         latencies = [m.recv_ms - m.value["inputts"] for m in measured]
         note = f"{len(measured):,} derived from {count:,} inputs at {s.rate:.0f}/s (producer late ≤ {paced.behind_max_s * 1000:.0f} ms), CPU {cpu:.1f} s"
         return latencies, note
@@ -229,7 +257,14 @@ class Bench:
         def start(events_topic: str, stream_topic: str) -> AbstractContextManager[Child]:
             return self.processor(events_topic, stream_topic, data, "lat", "processor-latency")
 
-        got, note = self.latency_run("oee", start)
+        result, missing = attempt("processor", lambda: self.latency_run("oee", start))
+        if result is None:
+            self.rows += [
+                Row("event → derived p50", f"not measured: {missing}", "≤ 150 ms", ms(b50)),
+                Row("event → derived p99", "not measured", "≤ 400 ms", ms(b99)),
+            ]
+            return
+        got, note = result
         p50, p99 = percentile(got, 50), percentile(got, 99)
         print(f"processor:  p50 {ms(p50)}  p99 {ms(p99)}  ({note})")
         self.rows += [
@@ -238,6 +273,205 @@ class Bench:
             ),
             Row(
                 "event → derived p99", ms(p99), "≤ 400 ms", ms(b99), f"{p99 / b99:.1f}×", verdict(p99 <= 400)
+            ),
+        ]
+
+    # -- 2. fan-out to subscriptions ---------------------------------------------------------------
+
+    def graph(self) -> Settings:
+        """Neo4j, started the first time a section needs it (the API and the loader do)."""
+        if self.neo4j is None:
+            self.neo4j = self.stack.enter_context(neo4j_for_bench())
+        return self.neo4j
+
+    def api_missing(self) -> str | None:
+        if not (REPO / "graph_service" / "api" / "graphql" / "subscriptions.py").exists():
+            return "graph_service/api/graphql/subscriptions.py (area C) is not there yet"
+        return None
+
+    @contextmanager
+    def bare_broadcast(self, stream_topic: str) -> Iterator[tuple[str, str]]:
+        port = _free_port()
+        command = python_module("bench.streams_ws", "server", self.bootstrap, stream_topic, str(port))
+        with child(command, base_env(self.bootstrap, self.root), self.logs, "ws-broadcast") as server:
+            if not wait_until(lambda: "READY" in server.log.read_text(), 60):
+                raise RuntimeError(f"the broadcast server did not start:\n{server.tail()}")
+            yield f"ws://127.0.0.1:{port}", ""
+
+    @contextmanager
+    def api_for_stream(self, stream_topic: str) -> Iterator[tuple[str, str]]:
+        env = base_env(
+            self.bootstrap,
+            scratch_dir(self.root, "api"),
+            self.graph(),
+            DIGISPINE_STREAMS_DIR=str(self.stream_dir(stream_topic)),
+        )
+        with serve(env, self.logs, "api-fanout") as api:
+            yield api.ws_url, api.key
+
+    def fanout_run(
+        self, label: str, server: Callable[[str], AbstractContextManager[tuple[str, str]]], query: str | None
+    ) -> tuple[list[float], str]:
+        """Derived events put on a fresh stream topic at the fan-out rate while the clients listen
+        through ``server``: every delivery's receipt time less the message's Kafka timestamp."""
+        s = self.sizes
+        stream_topic = new_topic(self.bootstrap, f"bench.fanout.{label}")
+        count = int(s.fanout_rate * s.fanout_seconds)
+        measured = derived_events(count, self.machines, self.oee_sample, "m" + label)
+        warm = derived_events(int(s.fanout_rate * 3), self.machines, self.oee_sample, "w" + label)
+        env = base_env(self.bootstrap, self.root)
+        with server(stream_topic) as (url, key):
+            options = {"key": key} if key else {}
+            with swarm(url, s.clients, self.logs, f"clients-{label}", env, query, **options) as clients:
+                ready = clients.wait_ready(180)
+                Paced(self.bootstrap, stream_topic, as_messages(warm), s.fanout_rate).start().join(30)
+                time.sleep(1)
+                cpu0 = clients.process.cpu_s()
+                paced = Paced(self.bootstrap, stream_topic, as_messages(measured), s.fanout_rate).start()
+                paced.join(s.fanout_seconds + 30)
+                time.sleep(3)  # the last deliveries
+                client_cpu = clients.process.cpu_s() - cpu0
+        sent = {measured[i]["id"]: stamp for i, stamp in paced.stamps.items()}
+        got, delivered = latencies(clients.clients, sent)
+        errors = clients.errors()
+        note = (
+            f"{ready}; {delivered:,} of {s.clients * len(sent):,} deliveries at {s.fanout_rate:.0f}/s × "
+            f"{s.clients} clients, clients' CPU {client_cpu:.1f} s"
+            + (f"; {len(errors)} client errors, first: {errors[0]}" if errors else "")
+        )
+        return got, note
+
+    def section_fanout(self) -> None:
+        s = self.sizes
+        print(
+            f"\n== 2. derived event → subscription client, {s.clients} clients × {s.fanout_rate:.0f} events/s =="
+        )
+        base, note = self.fanout_run("bare", self.bare_broadcast, None)
+        b50, b99 = percentile(base, 50), percentile(base, 99)
+        print(f"bare broadcast: p50 {ms(b50)}  p99 {ms(b99)}  ({note})")
+        missing = self.api_missing()
+        if missing:
+            print(f"subscriptions: not measured: {missing}")
+            self.rows += [
+                Row("derived → 100 clients p50", f"not measured: {missing}", "≤ 20 ms", ms(b50)),
+                Row("derived → 100 clients p99", "not measured", "≤ 100 ms", ms(b99)),
+            ]
+            return
+        result, missing = attempt(
+            "subscriptions", lambda: self.fanout_run("api", self.api_for_stream, OEE_SUBSCRIPTION)
+        )
+        if result is None:
+            self.rows += [
+                Row("derived → 100 clients p50", f"not measured: {missing}", "≤ 20 ms", ms(b50)),
+                Row("derived → 100 clients p99", "not measured", "≤ 100 ms", ms(b99)),
+            ]
+            return
+        got, note = result
+        p50, p99 = percentile(got, 50), percentile(got, 99)
+        print(f"subscriptions:  p50 {ms(p50)}  p99 {ms(p99)}  ({note})")
+        self.rows += [
+            Row(
+                "derived → 100 clients p50", ms(p50), "≤ 20 ms", ms(b50), ratio(p50, b50), verdict(p50 <= 20)
+            ),
+            Row(
+                "derived → 100 clients p99",
+                ms(p99),
+                "≤ 100 ms",
+                ms(b99),
+                ratio(p99, b99),
+                verdict(p99 <= 100),
+            ),
+        ]
+
+    # -- 3. event → entity change on a subscription ----------------------------------------------
+
+    def section_changes(self) -> None:
+        s = self.sizes
+        print(f"\n== 3. event → entity change on a subscription, {s.load_rate:.0f} events/s ==")
+        missing = self.api_missing()
+        if missing:
+            print(f"not measured: {missing}")
+            self.rows += [
+                Row("event → entity change p50", f"not measured: {missing}", "≤ 500 ms"),
+                Row("event → entity change p99", "not measured", "≤ 1,500 ms"),
+            ]
+            return
+        settings = self.graph()
+        parts = load_parts(settings)
+        with Neo4jStore(settings) as store:
+            apply_schema(store, parts.model)
+        events_topic = new_topic(self.bootstrap, "bench.events")
+        changes_topic = new_topic(self.bootstrap, "bench.changes")
+        env = base_env(
+            self.bootstrap, scratch_dir(self.root, "load"), settings, DIGISPINE_CHANGE_LOG_TOPIC=changes_topic
+        )
+        loader = [str(Path(sys.executable).with_name("digispine")), "load", "--kafka", events_topic]
+        loader += ["--group", f"bench-loader-{uuid.uuid4().hex[:6]}"]
+        count = int(s.load_rate * s.load_seconds)
+        measured = state_changes(count, time.time() * 1000 + 8000, s.load_rate, self.machines, "c")
+        log = Collector(self.bootstrap, changes_topic, end_offsets(self.bootstrap, changes_topic))
+        try:
+            with (
+                serve(env, self.logs, "api-changes") as api,
+                child(loader, env, self.logs, "loader") as load,
+                swarm(
+                    api.ws_url,
+                    1,
+                    self.logs,
+                    "clients-changes",
+                    env,
+                    CHANGE_SUBSCRIPTION,
+                    key=api.key,
+                    id_path=CHANGE_ID_PATH,
+                ) as clients,
+            ):
+                ready = clients.wait_ready(120)
+                warm = state_changes(
+                    int(s.load_rate * 2), time.time() * 1000, s.load_rate, self.machines, "cw"
+                )
+                Paced(self.bootstrap, events_topic, as_messages(warm), s.load_rate).start().join(30)
+                if not log.wait_for(lambda got: len(got) > 0, 120):
+                    raise RuntimeError(f"no change log entry within 120 s:\n{load.tail()}")
+                log.settle(2, 30)
+                start = len(log.messages)
+                paced = Paced(self.bootstrap, events_topic, as_messages(measured), s.load_rate).start()
+                paced.join(s.load_seconds + 60)
+                ids = {e["id"] for e in measured}
+                log.wait_for(lambda got: {m.value.get("causeid") for m in got[start:]} >= ids, 120)
+                time.sleep(2)  # the last deliveries
+                loader_cpu = load.cpu_s()
+        finally:
+            log.close()
+        sent = {measured[i]["id"]: stamp for i, stamp in paced.stamps.items()}
+        firsts: dict[str, float] = {}
+        for m in log.messages:
+            firsts.setdefault(str(m.value.get("causeid")), m.recv_ms)
+        to_log = [firsts[i] - t for i, t in sent.items() if i in firsts]
+        got, delivered = latencies(clients.clients, sent)
+        errors = clients.errors()
+        p50, p99 = percentile(got, 50), percentile(got, 99)
+        print(
+            f"event → change log readable: p50 {ms(percentile(to_log, 50))}  p99 {ms(percentile(to_log, 99))} "
+            f"({len(to_log):,} of {len(sent):,} events; loader CPU {loader_cpu:.1f} s)"
+        )
+        print(
+            f"event → subscription:        p50 {ms(p50)}  p99 {ms(p99)}  ({ready}; {delivered:,} of {len(sent):,}"
+            f" delivered, producer late ≤ {paced.behind_max_s * 1000:.0f} ms"
+            + (f"; {len(errors)} client errors, first: {errors[0]}" if errors else "")
+            + ")"
+        )
+        self.rows += [
+            Row(
+                "event → entity change p50",
+                ms(p50),
+                "≤ 500 ms",
+                verdict=verdict(p50 <= 500 and delivered > 0),
+            ),
+            Row(
+                "event → entity change p99",
+                ms(p99),
+                "≤ 1,500 ms",
+                verdict=verdict(p99 <= 1500 and delivered > 0),
             ),
         ]
 
@@ -353,8 +587,19 @@ class Bench:
         def start(events_topic: str, stream_topic: str) -> AbstractContextManager[Child]:
             return self.processor(events_topic, stream_topic, data, "thr", "processor-throughput")
 
-        got = self.drain(start, GROUP, *self.drain_input(n, "tp"))
-        ratio = got.per_cpu_s() / base.per_cpu_s()
+        got, missing = attempt("processor", lambda: self.drain(start, GROUP, *self.drain_input(n, "tp")))
+        if got is None or got.note:
+            why = got.note if got is not None else missing
+            self.rows.append(
+                Row(
+                    "processor events/CPU-s",
+                    f"not measured: {why}",
+                    "≥ 0.25 × bare",
+                    f"{base.per_cpu_s():,.0f}",
+                )
+            )
+            return
+        share = got.per_cpu_s() / base.per_cpu_s()
         print(
             f"processor:  {got.per_cpu_s():,.0f} events/CPU-s ({got.inputs:,} in {got.cpu_s:.2f} CPU-s, "
             f"{len(got.derived):,} derived, VmHWM {got.rss_mb:.0f} MB) {got.note}"
@@ -365,8 +610,8 @@ class Bench:
                 f"{got.per_cpu_s():,.0f}",
                 "≥ 0.25 × bare",
                 f"{base.per_cpu_s():,.0f}",
-                f"{ratio:.2f}",
-                verdict(ratio >= 0.25),
+                f"{share:.2f}",
+                verdict(share >= 0.25),
             )
         )
         self.memory.append(got.rss_mb)
@@ -378,11 +623,13 @@ class Bench:
         missing = self.processor_missing()
         if missing:
             print(f"not measured: {missing}")
-            self.rows += [
-                Row("outage after kill -9", f"not measured: {missing}", "≤ 10 s"),
-                Row("processor memory (VmHWM)", "not measured", "≤ 150 MB"),
-            ]
+            self.rows.append(Row("outage after kill -9", f"not measured: {missing}", "≤ 10 s"))
             return
+        _, missing = attempt("kill -9", self.outage_run)
+        if missing:
+            self.rows.append(Row("outage after kill -9", f"not measured: {missing}", "≤ 10 s"))
+
+    def outage_run(self) -> None:
         s = self.sizes
         events_topic = new_topic(self.bootstrap, "bench.events")
         stream_topic = new_topic(self.bootstrap, "bench.kill")
@@ -456,6 +703,7 @@ class Bench:
 
     def section_memory(self) -> None:
         if not self.memory:
+            self.rows.append(Row("processor memory (VmHWM)", "not measured: no processor ran", "≤ 150 MB"))
             return
         peak = max(self.memory)
         self.rows.append(
@@ -466,14 +714,42 @@ class Bench:
 
     def table(self) -> str:
         head = ("measure", "value", "goal", "baseline", "ratio", "")
-        rows = [head] + [(r.measure, r.value, r.goal, r.baseline, r.ratio, r.verdict) for r in self.rows]
+        rows = [head] + [
+            tuple(cell(c) for c in (r.measure, r.value, r.goal, r.baseline, r.ratio, r.verdict))
+            for r in self.rows
+        ]
         widths = [max(len(r[i]) for r in rows) for i in range(len(head))]
         lines = ["| " + " | ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) + " |" for r in rows]
         lines.insert(1, "|" + "|".join("-" * (w + 2) for w in widths) + "|")
         return "\n".join(lines)
 
 
-SECTIONS = {"1": "section_latency", "4": "section_throughput", "5": "section_outage"}
+SECTIONS = {
+    "1": "section_latency",
+    "2": "section_fanout",
+    "3": "section_changes",
+    "4": "section_throughput",
+    "5": "section_outage",
+}
+
+
+def cell(text: str, width: int = 90) -> str:
+    line = text.splitlines()[0] if text else ""
+    return line if len(line) <= width else line[: width - 1] + "…"
+
+
+def run(bench: Bench, sections: str) -> None:
+    for key in sections.split(","):
+        name = SECTIONS.get(key.strip())
+        if name is None:
+            print(f"no section {key!r} (there are {', '.join(SECTIONS)})")
+            continue
+        try:
+            getattr(bench, name)()
+        except Exception as exc:  # a section's failure is reported, the others still run
+            traceback.print_exc()
+            bench.rows.append(Row(f"section {key}", f"not measured: {type(exc).__name__}: {exc}", "—"))
+    bench.section_memory()
 
 
 def main() -> None:
@@ -481,7 +757,11 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--quick", action="store_true", help="short runs (a minute or two), for development")
-    parser.add_argument("--sections", default="1,2,3,4,5", help="which sections to run, e.g. 1,4")
+    parser.add_argument(
+        "--sections",
+        default="1,4,5,2,3",
+        help="which sections to run, in this order (default: the processor's first, then those that need Neo4j)",
+    )
     parser.add_argument(
         "--prefill", type=int, help="events drained for the throughput (default 30,000; quick 5,000)"
     )
@@ -491,22 +771,17 @@ def main() -> None:
         root = Path(tmp)
         with kafka_for_bench(root / "kafka") as bootstrap:
             bench = Bench(args, bootstrap, root)
-            for key in args.sections.split(","):
-                name = SECTIONS.get(key.strip())
-                if name is None:
-                    continue
-                try:
-                    getattr(bench, name)()
-                except Exception as exc:  # a section's failure is reported, the others still run
-                    traceback.print_exc()
-                    bench.rows.append(
-                        Row(f"section {key}", f"not measured: {type(exc).__name__}: {exc}", "—")
-                    )
-            bench.section_memory()
-            print(
-                f"\n== results ({'quick' if args.quick else 'full'} run, {time.monotonic() - started:.0f} s) =="
-            )
+            with bench.stack:
+                run(bench, args.sections)
+            kind = "quick" if args.quick else "full"
+            print(f"\n== results ({kind} run, {time.monotonic() - started:.0f} s, {machine_state()}) ==")
             print(bench.table())
+
+
+def machine_state() -> str:
+    """What else the machine was doing: cores and the load average while the bench ran."""
+    load1, load5, _ = os.getloadavg()
+    return f"{os.cpu_count()} cores, load average {load1:.1f} (1 min) {load5:.1f} (5 min)"
 
 
 if __name__ == "__main__":

@@ -122,6 +122,8 @@ class Paced:
     sent: int = 0
     behind_max_s: float = 0.0
     stop: threading.Event = field(default_factory=threading.Event)
+    #: index → the Kafka timestamp (ms) the broker acknowledged the message with
+    stamps: dict[int, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._thread = threading.Thread(target=self._run, daemon=True, name=f"paced-{self.topic}")
@@ -142,10 +144,17 @@ class Paced:
                 time.sleep(lag)
             else:
                 self.behind_max_s = max(self.behind_max_s, -lag)
-            out.produce(self.topic, key=key, value=value)
+            out.produce(self.topic, key=key, value=value, on_delivery=self._delivered(i))
             out.poll(0)
             self.sent = i + 1
         out.flush(30)
+
+    def _delivered(self, index: int) -> Callable[[Any, Any], None]:
+        def record(error: Any, message: Any) -> None:
+            if error is None:
+                self.stamps[index] = message.timestamp()[1]
+
+        return record
 
     def join(self, timeout: float) -> None:
         self._thread.join(timeout)

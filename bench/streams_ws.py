@@ -6,10 +6,10 @@ reads TOPIC (read_committed, from its end) and sends each message, framed once a
 graphql-transport-ws ``next`` message, to every connected client (``websockets.broadcast``:
 one frame, written to each socket). No protocol, no authentication, no GraphQL: the floor.
 
-``python -m bench.streams_ws clients URL N OUT [--graphql QUERY --key KEY --field F]``: N clients
+``python -m bench.streams_ws clients URL N OUT [--graphql QUERY --key KEY --id-path P]``: N clients
 in one asyncio process. With ``--graphql`` each speaks graphql-transport-ws (connection_init with
 the key in its payload, subscribe to QUERY); without, it only listens. Each received event's id
-(``payload.data.<F>.id``) and its receipt time go to OUT (JSON lines, one per client) on SIGTERM.
+(at ``--id-path`` in the payload's data, ``equipmentOee.id`` by default) and its receipt time go to OUT (JSON lines, one per client) on SIGTERM.
 It prints ``READY <n>`` once every client is connected and subscribed.
 """
 
@@ -87,8 +87,8 @@ async def _server(bootstrap: str, topic: str, port: int, field: str) -> None:
 
 
 class Client:
-    def __init__(self, url: str, query: str | None, key: str | None, field: str) -> None:
-        self.url, self.query, self.key, self.field = url, query, key, field
+    def __init__(self, url: str, query: str | None, key: str | None, path: list[str]) -> None:
+        self.url, self.query, self.key, self.path = url, query, key, path
         self.received: list[tuple[str, float]] = []
         self.errors: list[str] = []
         self.ready = asyncio.Event()
@@ -123,14 +123,12 @@ class Client:
                 if payload.get("errors"):
                     self.errors.append(str(payload["errors"])[:300])
                     continue
-                self.received.append((_event_id(payload["data"][self.field]), now))
+                self.received.append((_dig(payload["data"], self.path), now))
 
 
-def _event_id(value: Any) -> str:
-    if isinstance(value, dict):
-        for name in ("id", "eventId"):
-            if name in value:
-                return str(value[name])
+def _dig(value: Any, path: list[str]) -> str:
+    for name in path:
+        value = value.get(name) if isinstance(value, dict) else None
     return str(value)
 
 
@@ -138,7 +136,8 @@ async def _clients(args: argparse.Namespace) -> None:
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     loop.add_signal_handler(signal.SIGTERM, stop.set)
-    clients = [Client(args.url, args.graphql, args.key, args.field) for _ in range(args.n)]
+    path = args.id_path.split(".")
+    clients = [Client(args.url, args.graphql, args.key, path) for _ in range(args.n)]
     tasks = []
     for client in clients:  # connect gradually: 100 handshakes at once only measure the accept queue
         tasks.append(asyncio.create_task(_guarded(client)))
@@ -177,7 +176,7 @@ def main() -> None:
     clients.add_argument("out")
     clients.add_argument("--graphql")
     clients.add_argument("--key")
-    clients.add_argument("--field", default="equipmentOee")
+    clients.add_argument("--id-path", default="equipmentOee.id", help="where the event id is in `data`")
     args = parser.parse_args()
     if args.role == "server":
         uvloop.run(_server(args.bootstrap, args.topic, args.port, args.field))
