@@ -16,14 +16,8 @@ schema_app = typer.Typer(help="The Neo4j schema (constraints, indexes) implied b
 
 def simulate(
     out: Path = typer.Option(None, "--out", "-o", help="JSON Lines file to write."),
-    kafka: str = typer.Option(
-        None,
-        "--kafka",
-        is_flag=False,
-        flag_value="",
-        metavar="[TOPIC]",
-        help="Publish to this Kafka topic instead [bare --kafka: DIGISPINE_EVENTS_TOPIC].",
-    ),
+    kafka: bool = typer.Option(False, "--kafka", help="Publish to Kafka (--topic) instead of a file."),
+    topic: str = typer.Option(None, "--topic", "-t", help="With --kafka [default: DIGISPINE_EVENTS_TOPIC]."),
     live: bool = typer.Option(
         False, "--live", help="With --kafka: keep the plant running, publishing as its clock advances."
     ),
@@ -55,12 +49,12 @@ def simulate(
     from loaders.simulation import simulate as run_simulation
     from loaders.simulation.faults import inject_faults, to_lines
 
-    if (out is None) == (kafka is None) or (live and kafka is None):
-        err_console.print("Give --out FILE, or --kafka [TOPIC] (with --live for a running plant).")
+    if (out is None) == (not kafka) or (live and not kafka):
+        err_console.print("Give --out FILE, or --kafka [--topic T] (with --live for a running plant).")
         raise typer.Exit(2)
-    if kafka is not None:
+    if kafka:
         _simulate_to_kafka(
-            kafka, live, seed, days, orders_per_day, speed, catch_up, start, after, state, stop_after
+            topic, live, seed, days, orders_per_day, speed, catch_up, start, after, state, stop_after
         )
         return
     events = run_simulation(seed, days, orders_per_day=orders_per_day)
@@ -77,7 +71,7 @@ def simulate(
 
 
 def _simulate_to_kafka(
-    topic: str,
+    topic: str | None,
     live: bool,
     seed: int,
     days: int,

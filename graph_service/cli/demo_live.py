@@ -96,6 +96,7 @@ def child_specs(settings: Settings, plan: DemoPlan) -> list[ChildSpec]:
             _cli(
                 "simulate",
                 "--kafka",
+                "--topic",
                 topic,
                 "--live",
                 "--seed",
