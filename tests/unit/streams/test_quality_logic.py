@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from graph_service.streams.processors import spc
 from graph_service.streams.processors.quality_logic import Completion, Parameters, step
 
@@ -127,3 +130,24 @@ def test_the_state_is_plain_json() -> None:
 def test_parameters_come_from_the_descriptor_with_defaults() -> None:
     assert Parameters.from_descriptor({}) == Parameters(20, 20)
     assert Parameters.from_descriptor({"rollingOperations": 5, "baselineOperations": 10}) == Parameters(5, 10)
+
+
+quantities = st.tuples(
+    st.integers(min_value=0, max_value=200), st.integers(min_value=0, max_value=200), st.integers(0, 200)
+).map(lambda t: (float(t[0] + t[1] + t[2]), float(t[0] + t[2]), float(t[1]), float(min(t[2], t[0] + t[2]))))
+
+
+@given(st.lists(quantities, min_size=1, max_size=40))
+def test_ratios_stay_ratios_and_nothing_is_judged_before_the_baseline(ops: list[tuple]) -> None:
+    completions = [done(f"OP-{i}", *q) for i, q in enumerate(ops)]
+    _, out = run(completions, Parameters(rolling_operations=5, baseline_operations=4))
+    with_parts = 0
+    for completion, events in zip(completions, out, strict=True):
+        rolling = events[0]
+        assert rolling["kind"] == "rolling" and 1 <= rolling["rollingOperations"] <= 5
+        for name in ("scrapRatio", "firstPassYield", "rollingScrapRatio", "rollingFirstPassYield"):
+            assert 0.0 <= rolling.get(name, 0.0) <= 1.0
+        if with_parts < 4:
+            assert len(events) == 1 and "centreLine" not in rolling
+        with_parts += completion.produced > 0
+        assert all(e == {**rolling, "kind": "alert", "rule": e["rule"]} for e in events[1:])
