@@ -6,66 +6,22 @@ say how to start one is checked for real (a refused connection, no mock).
 
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 
 import pytest
-import yaml
 from typer.testing import CliRunner
 
 from graph_service.cli.main import app
 from graph_service.cli.publish_cmd import check_line
 from graph_service.kafka.publish import event_key
 from tests.conftest import free_port
-
-SHAPE = """\
-@prefix sh:   <http://www.w3.org/ns/shacl#> .
-@prefix xsd:  <http://www.w3.org/2001/XMLSchema#> .
-@prefix dss:  <https://w3id.org/digispine/streams#> .
-
-dss:SampleV1Shape a sh:NodeShape ;
-    sh:targetClass dss:SampleV1Event ;
-    sh:property
-        [ sh:path dss:equipmentId ; sh:order 1 ; sh:datatype xsd:string ; sh:minCount 1 ; sh:maxCount 1 ] .
-"""
-
-DESCRIPTOR = {
-    "name": "sample",
-    "version": "1.0.0",
-    "title": "Sample, live",
-    "domain": "production",
-    "owner": "Test team",
-    "description": "State changes per equipment and hour.",
-    "status": "active",
-    "inputs": ["digispine.mes.EquipmentStateChanged.v1"],
-    "key": "ds:equipmentId",
-    "windows": [{"name": "hour", "kind": "tumbling", "size": "PT1H"}],
-    "grace": "PT15M",
-    "emit": "revisions",
-    "outputType": "digispine.stream.Sample.v1",
-    "latencySla": "PT1S",
-    "freshnessSla": "PT5M",
-    "accessRoles": ["analyst"],
-    "outputShape": "dss:SampleV1Shape",
-}
-
-
-def write_sample_stream(root: Path, **changes: object) -> None:
-    """``root/streams/sample/v1/stream.yaml`` and ``root/shapes/streams/sample-v1.ttl``."""
-    folder = root / "streams" / "sample" / "v1"
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "stream.yaml").write_text(yaml.safe_dump({**DESCRIPTOR, **changes}, sort_keys=False))
-    shapes = root / "shapes" / "streams"
-    shapes.mkdir(parents=True, exist_ok=True)
-    (shapes / "sample-v1.ttl").write_text(textwrap.dedent(SHAPE))
+from tests.support.sample_stream import write_sample_stream
 
 
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
-    write_sample_stream(tmp_path)
     return {
-        "DIGISPINE_STREAMS_DIR": str(tmp_path / "streams"),
-        "DIGISPINE_SHAPES_DIR": str(tmp_path / "shapes"),
+        **write_sample_stream(tmp_path),
         "DIGISPINE_DATA_DIR": str(tmp_path / "data"),
         "DIGISPINE_KAFKA_BOOTSTRAP": "",
         "DIGISPINE_KAFKA_PORT": str(free_port()),
