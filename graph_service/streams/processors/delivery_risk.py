@@ -49,7 +49,7 @@ class DeliveryRiskProcessor:
         body = {
             "type": event.type,
             "time": _text(event.time),
-            "data": event.data,
+            "data": logic.needed(event.type, event.data),
             "input": [event.source, event.id],
         }
         if event.type in logic.SALES_ORDER_TYPES and event.data.get("salesOrderNumber"):

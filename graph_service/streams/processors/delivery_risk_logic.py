@@ -263,3 +263,33 @@ def route_production(
         return current, []
     order = str(current["salesOrder"])
     return current, [OrderEvent(e["type"], e["time"], e["data"], order, e["meta"]) for e in waiting]
+
+
+def needed(type_: str, data: Mapping[str, Any]) -> dict[str, Any]:
+    """Only the members of an input the state machine reads: what travels through the keyed topic
+    (a sales order's customer and prices, for one, stay out of it)."""
+    keep: dict[str, Any] = {
+        k: data[k]
+        for k in (
+            "salesOrderNumber",
+            "requestedDeliveryDate",
+            "status",
+            "productionOrderNumber",
+            "plannedQuantity",
+            "operationId",
+        )
+        if k in data
+    }
+    if type_ in (SALES_ORDER_CREATED, SALES_ORDER_CHANGED) and "items" in data:
+        keep["items"] = [{"itemNumber": i.get("itemNumber")} for i in data["items"] or []]
+    if type_ == SHIPMENT_DISPATCHED and "items" in data:
+        keep["items"] = [{"salesOrderItemNumber": i.get("salesOrderItemNumber")} for i in data["items"] or []]
+    if type_ == PRODUCTION_ORDER_RELEASED and "operations" in data:
+        keep["operations"] = [
+            {
+                "operationId": op.get("operationId"),
+                "plannedRunTimePerUnitSeconds": op.get("plannedRunTimePerUnitSeconds"),
+            }
+            for op in data["operations"] or []
+        ]
+    return keep

@@ -185,3 +185,21 @@ def test_production_for_stock_goes_nowhere() -> None:
         {"productionOrderNumber": "PRD-9", "operationId": "x"},
     )
     assert routed == []
+
+
+def test_only_what_the_state_reads_travels_on() -> None:
+    data = {
+        "salesOrderNumber": SO,
+        "customerNumber": "C-1",
+        "totalNetAmount": 100.0,
+        "requestedDeliveryDate": "2026-01-05",
+        "items": [{"itemNumber": 10, "materialNumber": "FG-1", "netPrice": 20.0}],
+    }
+    slim = risk.needed(risk.SALES_ORDER_CREATED, data)
+    assert slim == {
+        "salesOrderNumber": SO,
+        "requestedDeliveryDate": "2026-01-05",
+        "items": [{"itemNumber": 10}],
+    }
+    _, out = step(None, OrderEvent(risk.SALES_ORDER_CREATED, "2026-01-05T23:00:00Z", slim, SO))
+    assert out is not None and out["riskState"] == "AT_RISK"
