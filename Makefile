@@ -5,7 +5,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.digispine-installed
 
-.PHONY: install chromium demo test test-unit lint bench-ingest bench-graphql bench-export clean-data
+.PHONY: install chromium demo test test-unit lint bench-ingest bench-graphql bench-export bench-streams clean-data
 
 EXPLORER     := explorer
 EXPLORER_OUT := graph_service/api/explorer_static/explorer.js
@@ -59,3 +59,7 @@ bench-export: install
 
 bench-graphql: install
 	$(BIN)/python -m bench.graphql
+
+# The real-time path against bare baselines (docs/streams.md "Measured"); `ARGS=--quick` for a short run.
+bench-streams: install
+	$(BIN)/python -m bench.streams $(ARGS)

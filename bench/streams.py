@@ -126,7 +126,9 @@ def attempt(what: str, work: Callable[[], T]) -> tuple[T | None, str | None]:
         return work(), None
     except Exception as exc:  # the code measured is someone's work in progress: report, go on
         print(f"{what}: not measured: {type(exc).__name__}: {exc}")
-        return None, f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+        lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+        errors = [ln for ln in lines[1:] if "Error" in ln or "error" in ln]
+        return None, " … ".join([f"{type(exc).__name__}: {lines[0] if lines else ''}", *errors[-1:]])
 
 
 def ratio(value: float, base: float) -> str:
@@ -208,12 +210,14 @@ class Bench:
                 ),
                 s.rate,
             ).start()
-            ready = collector.wait_for(lambda got: len(got) > 0, 120)
+            ready = collector.wait_for(lambda got: len(got) > 0 or not proc.alive(), 120) and proc.alive()
             warm.stop.set()
             warm.join(10)
             if not ready:
                 collector.close()
-                raise RuntimeError(f"no derived event within 120 s:\n{proc.tail()}")
+                raise RuntimeError(
+                    f"no derived event (within 120 s, or the processor exited):\n{proc.tail()}"
+                )
             time.sleep(2)  # let the warm-up drain
             count = int(s.rate * s.seconds)
             t0 = time.time() * 1000
@@ -647,7 +651,10 @@ class Bench:
                 )
                 paced.start()
                 try:
-                    if not collector.wait_for(lambda got: len(got) > 0, 120):
+                    if (
+                        not collector.wait_for(lambda got: len(got) > 0 or not first.alive(), 120)
+                        or not first.alive()
+                    ):
                         raise RuntimeError(f"no derived event within 120 s:\n{first.tail()}")
                     time.sleep(5)
                     rss.append(first.rss_peak_mb())
@@ -749,7 +756,8 @@ def run(bench: Bench, sections: str) -> None:
         except Exception as exc:  # a section's failure is reported, the others still run
             traceback.print_exc()
             bench.rows.append(Row(f"section {key}", f"not measured: {type(exc).__name__}: {exc}", "—"))
-    bench.section_memory()
+    if {"1", "4", "5"} & {k.strip() for k in sections.split(",")}:
+        bench.section_memory()
 
 
 def main() -> None:
