@@ -96,6 +96,14 @@ class Settings(BaseSettings):
         validation_alias=_env("DIGISPINE_STREAM_VIOLATIONS_TOPIC"),
         description="Where a stream processor sends a derived event that fails its shape, with the report.",
     )
+    stream_clock_seconds: float = Field(
+        default=0.0,
+        ge=0,
+        validation_alias=_env("DIGISPINE_STREAM_CLOCK_SECONDS"),
+        description="Every so many seconds a stream processor puts a wall-clock tick into its keyed "
+        "topic, so the windows of idle keys close (docs/streams.md, Processing). 0: no ticks, windows "
+        "close only as event time advances (right for replays of history).",
+    )
     stream_freshness_cache_s: float = Field(
         default=5.0,
         ge=0,

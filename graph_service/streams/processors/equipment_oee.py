@@ -1,0 +1,338 @@
+"""equipmentOee: ISO 22400-2 OEE per work unit per hour and per shift, revised live, final after grace.
+
+Keying (all through the stream's keyed topic, see :mod:`graph_service.streams.runtime`):
+
+- ``op:<operationId>`` joins what the MES says of one operation in three events: its planned run
+  time per unit (ProductionOrderReleased's operations), its equipment, shift and start
+  (OperationStarted) and its end and quantities (OperationCompleted, which names only the
+  operation). Once the equipment is known, every change of the joined operation goes on to
+  ``eq:<equipmentId>``.
+- ``cal`` holds the site's shift calendar (ShiftStarted) and the work units (EquipmentMasterChanged):
+  a shift is reference data every work unit needs, so this key fans each shift out to every work
+  unit it knows, and gives a newly known work unit the shifts known so far. The calendar is a few
+  events a day; one key carries it without becoming a hot spot. Wall-clock ticks are fanned out
+  the same way.
+- ``eq:<equipmentId>`` holds the unit's state timeline (EquipmentStateChanged), its operations and
+  the shifts, and computes the windows (:mod:`.oee_windows`).
+
+Time: a unit's open windows are computed up to the newest event time it knows. A window is final
+when the stream's watermark has passed its end by the grace period and no operation of the unit
+that started before its end is still running (its quantities come with its completion and are
+split over the windows it ran in). The watermark is the least event time over the input
+partitions: the runtime reports each partition's progress to ``cal`` (``progress_key``), which
+fans every rise out to the work units, after the shifts and master data it sent them before. The
+facts a window's completeness rests on — state changes and operation starts — are routed straight
+to the unit, so they reach it before any watermark that counts them (Kafka keeps the order of what
+one producer writes to one partition). Wall-clock ticks, when on, raise the watermark too.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+import orjson
+
+from graph_service.settings import Settings
+from graph_service.streams.envelope import LineageTracker, utc_text, window_id_parts
+from graph_service.streams.processors import oee_windows as ow
+from graph_service.streams.runtime import CLOCK_KEY, InputEvent, KeyState, Origin, Outbox, Routed
+
+STREAMS = ("equipmentOee",)
+
+MES = "digispine.mes."
+CALENDAR_KEY = "cal"
+#: How long after its end a window stays open at most while an operation that ran in it is still
+#: not completed (a lost completion must not hold a window open forever).
+MAX_HOLD = 24 * 3600
+#: Finished windows are remembered this long past their end (a late input for them is ignored, not
+#: counted as a new window).
+RETAIN = 3 * 24 * 3600
+
+
+def epoch(text: str) -> int:
+    return int(dt.datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp())
+
+
+def iso(seconds: int) -> str:
+    return utc_text(dt.datetime.fromtimestamp(seconds, dt.UTC))
+
+
+def create(descriptor: Any, settings: Settings) -> EquipmentOee:
+    return EquipmentOee(grace=int(descriptor.grace.total_seconds()))
+
+
+class EquipmentOee:
+    """The equipmentOee processor (see the module docstring)."""
+
+    #: The runtime sends its per-partition progress here; the calendar key makes the watermark.
+    progress_key = CALENDAR_KEY
+
+    def __init__(self, grace: int) -> None:
+        self.grace = grace
+
+    # -- routing ---------------------------------------------------------------------------------
+    def route(self, event: InputEvent) -> Iterable[Routed]:
+        kind = event.type.removeprefix(MES).removesuffix(".v1")
+        data = event.data
+        if kind == "EquipmentStateChanged":
+            change = [epoch(data["since"]), data["stateChangeId"], data["state"]]
+            yield Routed(f"eq:{data['equipmentId']}", {"kind": "state", "change": change})
+        elif kind == "OperationStarted":
+            started = {
+                "equipmentId": data["equipmentId"],
+                "shiftId": data.get("shiftId"),
+                "start": epoch(data["startedAt"]),
+            }
+            yield Routed(f"op:{data['operationId']}", {"kind": "started", **started})
+            # Straight to the unit too: it must know the operation runs before a watermark could
+            # close the windows the operation's quantities will belong to.
+            op = {"operationId": data["operationId"], **started}
+            yield Routed(f"eq:{data['equipmentId']}", {"kind": "op", "op": op})
+        elif kind == "OperationCompleted":
+            quantities = {k: data.get(f"{k}Quantity") for k in ("produced", "good", "scrap", "rework")}
+            body = {"kind": "completed", "end": epoch(data["completedAt"]), **quantities}
+            yield Routed(f"op:{data['operationId']}", body)
+        elif kind == "ProductionOrderReleased":
+            for op in data.get("operations") or []:
+                pru = op.get("plannedRunTimePerUnitSeconds")
+                yield Routed(f"op:{op['operationId']}", {"kind": "planned", "pru": pru})
+        elif kind == "ShiftStarted":
+            shift = {
+                "shiftId": data["shiftId"],
+                "name": data.get("shiftName"),
+                "start": epoch(data["shiftStart"]),
+                "end": epoch(data["shiftEnd"]),
+                "break": data.get("plannedBreakMinutes") or 0,
+                "site": data.get("siteCode"),
+            }
+            yield Routed(CALENDAR_KEY, {"kind": "shift", "shift": shift})
+        elif kind == "EquipmentMasterChanged":
+            master = {"equipmentId": data["equipmentId"], "level": data.get("equipmentLevel")}
+            yield Routed(CALENDAR_KEY, {"kind": "master", **master, "site": data.get("siteCode")})
+
+    # -- handling --------------------------------------------------------------------------------
+    def handle(self, key: str, body: dict[str, Any], origin: Origin, state: KeyState, out: Outbox) -> None:
+        if key == CLOCK_KEY:  # a wall-clock tick: the calendar key fans it out
+            out.send(CALENDAR_KEY, {"kind": "tick", "time": epoch(body["time"])})
+        elif key == CALENDAR_KEY:
+            self._calendar(body, state, out)
+        elif key.startswith("op:"):
+            self._operation(key[3:], body, state, out)
+        elif key.startswith("eq:"):
+            self._equipment(key[3:], body, origin, state, out)
+
+    def _calendar(self, body: dict[str, Any], state: KeyState, out: Outbox) -> None:
+        units: dict[str, Any] = state.get("units", {})
+        shifts: dict[str, Any] = state.get("shifts", {})
+        kind = body["kind"]
+        if kind == "shift":
+            shift = body["shift"]
+            shifts[shift["shiftId"]] = shift
+            newest = max(s["end"] for s in shifts.values())
+            state.set("shifts", {k: s for k, s in shifts.items() if s["end"] > newest - RETAIN})
+            for unit in sorted(units):
+                out.send(f"eq:{unit}", {"kind": "shift", "shift": shift})
+        elif kind == "master":
+            unit = body["equipmentId"]
+            first = unit not in units
+            units[unit] = {"level": body["level"], "site": body["site"]}
+            state.set("units", units)
+            out.send(f"eq:{unit}", {"kind": "master", "level": body["level"], "site": body["site"]})
+            if first:  # a unit known late gets the calendar and the watermark so far
+                for shift in sorted(shifts.values(), key=lambda s: (s["start"], s["shiftId"])):
+                    out.send(f"eq:{unit}", {"kind": "shift", "shift": shift})
+                if state.get("wm"):
+                    out.send(f"eq:{unit}", {"kind": "clock", "time": int(state.get("wm"))})
+        elif kind in ("progress", "tick"):
+            self._watermark(body, units, state, out)
+
+    def _watermark(self, body: dict[str, Any], units: dict[str, Any], state: KeyState, out: Outbox) -> None:
+        """The least event time of the input partitions, once every partition has reported (each
+        reports when it enters a new minute), raised by wall-clock ticks; each rise goes to every unit."""
+        if body["kind"] == "tick":
+            state.set("tick", max(int(state.get("tick", 0)), int(body["time"])))
+        else:
+            parts: dict[str, int] = state.get("parts", {})
+            where = str(body["partition"])
+            parts[where] = max(parts.get(where, 0), epoch(body["time"]))
+            state.set("parts", parts)
+            state.set("partitions", max(int(state.get("partitions", 1)), int(body["partitions"])))
+        parts = state.get("parts", {})
+        low = min(parts.values()) if parts and len(parts) >= int(state.get("partitions", 1)) else 0
+        mark = max(low, int(state.get("tick", 0)))
+        if mark > int(state.get("wm", 0)):
+            state.set("wm", mark)
+            for unit in sorted(units):
+                out.send(f"eq:{unit}", {"kind": "clock", "time": mark})
+
+    def _operation(self, operation_id: str, body: dict[str, Any], state: KeyState, out: Outbox) -> None:
+        """Join the operation's release, start and completion; pass it on once its unit is known."""
+        op: dict[str, Any] = state.get("op", {"operationId": operation_id})
+        op.update({k: v for k, v in body.items() if k != "kind" and v is not None})
+        state.set("op", op)
+        if op.get("equipmentId"):
+            out.send(f"eq:{op['equipmentId']}", {"kind": "op", "op": op})
+
+    # -- the work unit -----------------------------------------------------------------------------
+    def _equipment(
+        self, unit: str, body: dict[str, Any], origin: Origin, state: KeyState, out: Outbox
+    ) -> None:
+        kind = body["kind"]
+        if kind == "state":
+            since, change_id, value = body["change"]
+            changes: dict[str, Any] = state.get("changes", {})
+            changes[change_id] = [since, value]
+            state.set("changes", changes)
+            self._saw(state, max(since, epoch(origin.time_text)))
+        elif kind == "op":
+            ops: dict[str, Any] = state.get("ops", {})
+            merged = ops.get(body["op"]["operationId"], {})
+            merged.update({k: v for k, v in body["op"].items() if v is not None})
+            ops[merged["operationId"]] = merged
+            state.set("ops", ops)
+            self._saw(state, epoch(origin.time_text))
+        elif kind == "shift":
+            shifts: dict[str, Any] = state.get("shifts", {})
+            shifts[body["shift"]["shiftId"]] = body["shift"]
+            state.set("shifts", shifts)
+        elif kind == "master":
+            state.set("master", {"level": body["level"], "site": body["site"]})
+        elif kind == "clock":
+            if int(body["time"]) <= int(state.get("wm", 0)):
+                return
+            state.set("wm", int(body["time"]))
+        master = state.get("master")
+        if master is None or master.get("level") != "WORK_UNIT":
+            return  # the product's rows are work units; others wait until master data says so
+        watermark = int(state.get("wm", 0))
+        clock = max(int(state.get("seen", 0)), watermark)
+        self._windows(unit, master, clock, watermark, origin, state, out)
+
+    @staticmethod
+    def _saw(state: KeyState, when: int) -> None:
+        if when > int(state.get("seen", 0)):
+            state.set("seen", when)
+
+    def _windows(
+        self,
+        unit: str,
+        master: dict[str, Any],
+        clock: int,
+        watermark: int,
+        origin: Origin,
+        state: KeyState,
+        out: Outbox,
+    ) -> None:
+        """Recompute the open windows at ``clock`` (the newest time the unit knows), emit those that
+        changed, finish those the ``watermark`` has passed by the grace period."""
+        changes = [(int(v[0]), cid, v[1]) for cid, v in state.get("changes", {}).items()]
+        ops = [o for o in (ow.operation_of(r) for r in state.get("ops", {}).values()) if o is not None]
+        site = master.get("site")
+        shifts = [
+            ow.Shift(
+                s["shiftId"], s.get("name"), int(s["start"]), int(s["end"]), float(s["break"]), s.get("site")
+            )
+            for s in state.get("shifts", {}).values()
+            if site is None or s.get("site") is None or s.get("site") == site
+        ]
+        done: dict[str, Any] = state.get("done", {})  # window key -> its end, for finished windows
+        emitted: dict[str, Any] = state.get("open", {})  # window key -> {rev, hash, lin, time}
+        intervals = ow.timeline(changes, clock)
+        horizon = clock - RETAIN
+        candidates = [ow.Window("shift", s.start, s.end, s) for s in shifts if s.end > horizon]
+        candidates += ow.hour_windows(intervals, ops, horizon, clock)
+        open_ops = [o for o in ops if not o.completed]
+        for window in sorted(candidates, key=lambda w: (w.start, w.name)):
+            wkey = f"{window.name}/{window.start}"
+            if wkey in done:
+                continue
+            values = ow.window_values(window, intervals, ops, shifts, clock)
+            closes = window.end + self.grace
+            held = any(o.start < window.end for o in open_ops) and watermark < closes + MAX_HOLD
+            final = watermark >= closes and not held
+            entry = emitted.get(wkey)
+            if values is None and entry is None:
+                if final:
+                    done[wkey] = window.end
+                continue
+            digest = orjson.dumps(values, option=orjson.OPT_SORT_KEYS).decode() if values else ""
+            tracker = LineageTracker.from_state(entry["lin"] if entry else None)
+            changed = entry is None or entry["hash"] != digest
+            if changed:
+                tracker.add(origin)
+            newest = int(entry["time"]) if entry else 0
+            if changed or not newest:
+                newest = max(newest, epoch(origin.time_text))
+            revision = (entry["rev"] if entry else 0) + (1 if changed or final else 0)
+            if final:
+                done[wkey] = window.end
+                emitted.pop(wkey, None)
+                if values is not None:
+                    self._emit(unit, window, values, revision, True, newest, tracker, out)
+                continue
+            if changed:
+                emitted[wkey] = {"rev": revision, "hash": digest, "lin": tracker.to_state(), "time": newest}
+                if values is not None:
+                    self._emit(unit, window, values, revision, False, newest, tracker, out)
+        self._prune(state, done, emitted, clock)
+
+    def _emit(
+        self,
+        unit: str,
+        window: ow.Window,
+        values: dict[str, Any],
+        revision: int,
+        final: bool,
+        newest: int,
+        tracker: LineageTracker,
+        out: Outbox,
+    ) -> None:
+        data: dict[str, Any] = {
+            "equipmentId": unit,
+            "windowName": window.name,
+            "windowStart": iso(window.start),
+            "windowEnd": iso(window.end),
+            "final": final,
+            "revision": revision,
+        }
+        if window.shift is not None:
+            data["shiftId"] = window.shift.shift_id
+            if window.shift.name is not None:
+                data["shiftName"] = window.shift.name
+        data.update(values)
+        # A window's final has one id whatever revisions led to it (instances and restarts may
+        # group late inputs differently); revisions are numbered in the order they were computed.
+        parts = window_id_parts(window.name, data["windowStart"], revision)
+        if final:
+            parts = [window.name, data["windowStart"], "final"]
+        out.emit(
+            subject=unit,
+            data=data,
+            time=dt.datetime.fromtimestamp(newest, dt.UTC),
+            id_parts=parts,
+            lineage=tracker.lineage(),
+        )
+
+    def _prune(self, state: KeyState, done: dict[str, Any], emitted: dict[str, Any], clock: int) -> None:
+        """Forget what no open window needs: finished windows long past, states and operations
+        before the earliest open window (keeping the state in force at its start)."""
+        done = {k: v for k, v in done.items() if int(v) > clock - RETAIN}
+        state.set("done", done)
+        state.set("open", emitted)
+        starts = [int(k.split("/")[1]) for k in emitted] + [clock - RETAIN]
+        keep_from = min(starts)
+        changes: dict[str, Any] = state.get("changes", {})
+        ordered = sorted(changes.items(), key=lambda kv: (int(kv[1][0]), kv[0]))
+        before = [cid for cid, v in ordered if int(v[0]) < keep_from]
+        if len(before) > 1:
+            for cid in before[:-1]:
+                del changes[cid]
+            state.set("changes", changes)
+        ops: dict[str, Any] = state.get("ops", {})
+        stale = [k for k, o in ops.items() if o.get("end") is not None and int(o["end"]) < keep_from]
+        if stale:
+            for k in stale:
+                del ops[k]
+            state.set("ops", ops)
