@@ -136,7 +136,7 @@ class Supervisor:
         child.next_start = now + delay
         self.on_event(
             f"{child.spec.name} exited with code {child.last_exit} after {ran:.0f} s; "
-            f"restarting in {delay:.0f} s (log: {child.log_path})"
+            f"restarting in {delay:.1f} s (log: {child.log_path})"
         )
 
     def stop(self) -> None:
