@@ -5,7 +5,9 @@ What is checked (each problem at the descriptor's line, all collected):
 - ``domain`` is a bounded context of the ontology (as for data products);
 - every input type is mapped by some ``loaders/mappings/*.yaml`` (so the loader, too, knows it);
 - ``key`` is an ``owl:hasKey`` property of some class;
-- the key can be read from every input's payload: ``keyFrom`` names the payload field, or else the
+- the key can be found for every input: ``keyFrom`` names the payload field, a join
+  (``{joinOn: <field>, via: <another input keyed by a field, whose mapping reads the same-named
+  field>}``) or a broadcast (``{broadcast: <what>}``: the event concerns every key); or else the
   input's mapping reads the key property from one payload field for an entity that every event of
   the type writes (not ``optional``, not one per list element unless read from the payload root) —
   when two such entities read it from different fields the descriptor must say which (``keyFrom``);
@@ -24,7 +26,7 @@ from types import MappingProxyType
 
 from graph_service.ontology.model import DomainModel
 from graph_service.products.shape import OutputShape, ShapeLibrary
-from graph_service.streams.descriptor import StreamDescriptor
+from graph_service.streams.descriptor import KeySource, StreamDescriptor
 from graph_service.streams.errors import Problem
 from loaders.mapping import EventMapping, Mapper
 
@@ -44,7 +46,7 @@ def check_stream(
     shapes: ShapeLibrary,
     problems: list[Problem],
 ) -> tuple[StreamDescriptor, OutputShape] | None:
-    """The descriptor with its resolved ``key_fields`` and its output shape, or None (problems added)."""
+    """The descriptor with its resolved ``key_sources`` and its output shape, or None (problems added)."""
     before = len(problems)
     d = descriptor
     if d.domain not in model.bounded_contexts():
@@ -57,13 +59,13 @@ def check_stream(
         )
     key_ok = _check_key(d, model, problems)
     mappings = _check_inputs(d, mapper, problems)
-    key_fields = _key_fields(d, mappings, problems) if key_ok else {}
+    key_sources = _key_sources(d, mappings, problems) if key_ok else {}
     _check_windows(d, model, problems)
     _check_field_name(d, model, problems)
     shape = _shape(d, shapes, problems)
     if shape is None or len(problems) > before:
         return None
-    return dataclasses.replace(d, key_fields=MappingProxyType(key_fields)), shape
+    return dataclasses.replace(d, key_sources=MappingProxyType(key_sources)), shape
 
 
 def _check_key(d: StreamDescriptor, model: DomainModel, problems: list[Problem]) -> bool:
@@ -111,21 +113,71 @@ def _check_inputs(d: StreamDescriptor, mapper: Mapper, problems: list[Problem]) 
     return found
 
 
-def _key_fields(
+def _key_sources(
     d: StreamDescriptor, mappings: Mapping[str, EventMapping], problems: list[Problem]
-) -> dict[str, str]:
-    fields: dict[str, str] = {}
+) -> dict[str, KeySource]:
+    sources: dict[str, KeySource] = {}
     for position, event_type in enumerate(d.inputs):
         if event_type in d.key_from:
-            fields[event_type] = d.key_from[event_type]
+            sources[event_type] = d.key_from[event_type]
             continue
         mapping = mappings.get(event_type)
         if mapping is None:
             continue  # reported as an unknown input
         path = _key_path(d, mapping, problems, position)
         if path is not None:
-            fields[event_type] = path
-    return fields
+            sources[event_type] = KeySource.of_field(path)
+    for event_type, source in sources.items():
+        if source.kind == "join":
+            _check_join(d, event_type, source, sources, mappings, problems)
+    return sources
+
+
+def _check_join(
+    d: StreamDescriptor,
+    event_type: str,
+    source: KeySource,
+    sources: Mapping[str, KeySource],
+    mappings: Mapping[str, EventMapping],
+    problems: list[Problem],
+) -> None:
+    """A join's ``via`` is another input keyed by a field, whose events carry the joined field."""
+    via = source.via or ""
+    where = ("keyFrom", event_type)
+    if via == event_type or via not in d.inputs:
+        problems.append(d.problem(f"keyFrom {event_type}: via {via} must be another of the inputs", *where))
+        return
+    if via in sources and sources[via].kind != "field":
+        problems.append(
+            d.problem(
+                f"keyFrom {event_type}: via {via}, whose key is itself not a payload field; join via an "
+                "input that carries the key",
+                *where,
+            )
+        )
+        return
+    leaf = (source.field or "").rsplit(".", 1)[-1]
+    mapping = mappings.get(via)
+    if mapping is not None and leaf not in _payload_paths(mapping):
+        problems.append(
+            d.problem(
+                f"keyFrom {event_type}: the events of {via} have no field {leaf} (its mapping, "
+                f"{mapping.file}:{mapping.line}, reads none) to join on",
+                *where,
+            )
+        )
+
+
+def _payload_paths(mapping: EventMapping) -> set[str]:
+    """Every payload field the mapping reads, dotted from the payload root."""
+    paths = set()
+    for entity in mapping.entities:
+        prefix = entity.each if entity.each is not None else ()
+        for _, spec in (*entity.key, *entity.properties):
+            if spec.path:
+                full = spec.path if spec.from_root or entity.each is None else (*prefix, *spec.path)
+                paths.add(".".join(full))
+    return paths
 
 
 def _key_path(

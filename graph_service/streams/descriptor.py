@@ -94,6 +94,27 @@ class Window:
 
 
 @dataclass(frozen=True)
+class KeySource:
+    """How the key of one input type's events is found.
+
+    ``field``: the payload field (dotted when nested) holding the key value. ``join``: the payload
+    field ``field`` names an entity whose key the events of input ``via`` carry (``via`` events
+    have the same-named field, the last part of a dotted ``field``, and the key): the processor
+    remembers the pairs from ``via``. ``broadcast``: the event concerns every key (reference data
+    like a shift calendar); ``note`` says what it is.
+    """
+
+    kind: str  # field | join | broadcast
+    field: str | None = None
+    via: str | None = None
+    note: str | None = None
+
+    @classmethod
+    def of_field(cls, path: str) -> KeySource:
+        return cls("field", field=path)
+
+
+@dataclass(frozen=True)
 class StreamDescriptor:
     """What ``stream.yaml`` says about one major version of a stream (see docs/streams.md)."""
 
@@ -119,11 +140,11 @@ class StreamDescriptor:
     grace: dt.timedelta = dt.timedelta(0)
     access_roles: tuple[str, ...] = DEFAULT_ACCESS_ROLES
     tags: tuple[str, ...] = ()
-    #: ``keyFrom`` as written: input type → dotted payload path.
-    key_from: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
-    #: For every input type, the dotted payload path its key value is read from (set by the
-    #: registry from ``keyFrom`` or the input's mapping).
-    key_fields: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    #: ``keyFrom`` as written: input type → how its key is found.
+    key_from: Mapping[str, KeySource] = field(default_factory=lambda: MappingProxyType({}))
+    #: For every input type, how its key is found (set by the registry from ``keyFrom`` or the
+    #: input's mapping).
+    key_sources: Mapping[str, KeySource] = field(default_factory=lambda: MappingProxyType({}))
     parameters: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
     processor: str | None = None
     #: The line of each key path in the file, for checks made later (against model and mappings).
@@ -144,6 +165,13 @@ class StreamDescriptor:
     @property
     def major(self) -> int:
         return naming.major_of(self.version)
+
+    @property
+    def key_fields(self) -> Mapping[str, str]:
+        """Input type → the payload field holding the key, for the inputs keyed by a field."""
+        return MappingProxyType(
+            {t: s.field for t, s in self.key_sources.items() if s.kind == "field" and s.field}
+        )
 
     @property
     def key_iri(self) -> str:
@@ -333,22 +361,35 @@ class _StreamChecker(DescriptorChecker):
         self.problem(("key",), f"key {value!r} must name an ontology property, like ds:equipmentId")
         return ""
 
-    def _key_from(self, value: Any) -> dict[str, str]:
+    def _key_from(self, value: Any) -> dict[str, KeySource]:
         if value is None:
             return {}
         if not isinstance(value, dict):
             self.problem(("keyFrom",), "keyFrom must map an input type to the payload field holding the key")
             return {}
         result = {}
-        for event_type, path in value.items():
-            if not isinstance(path, str) or not _PAYLOAD_PATH.match(path):
-                self.problem(
-                    ("keyFrom", str(event_type)),
-                    f"keyFrom {event_type}: {path!r} must be a payload field (dotted if nested: a.b)",
-                )
-                continue
-            result[str(event_type)] = path
+        for event_type, spec in value.items():
+            source = self._key_source(str(event_type), spec)
+            if source is not None:
+                result[str(event_type)] = source
         return result
+
+    def _key_source(self, event_type: str, spec: Any) -> KeySource | None:
+        where = ("keyFrom", event_type)
+        if isinstance(spec, str) and _PAYLOAD_PATH.match(spec):
+            return KeySource.of_field(spec)
+        if isinstance(spec, dict) and set(spec) == {"joinOn", "via"}:
+            join_on, via = spec["joinOn"], spec["via"]
+            if isinstance(join_on, str) and _PAYLOAD_PATH.match(join_on) and isinstance(via, str) and via:
+                return KeySource("join", field=join_on, via=via)
+        elif isinstance(spec, dict) and set(spec) == {"broadcast"} and str(spec["broadcast"]).strip():
+            return KeySource("broadcast", note=str(spec["broadcast"]).strip())
+        self.problem(
+            where,
+            f"keyFrom {event_type}: {spec!r} must be a payload field (dotted if nested: a.b), "
+            "{joinOn: <payload field>, via: <input type>} or {broadcast: <what it is>}",
+        )
+        return None
 
     def _windows(self, value: Any, emit: str) -> tuple[Window, ...]:
         if value is None:

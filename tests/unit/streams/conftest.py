@@ -15,8 +15,8 @@ from graph_service.streams import StreamPaths, StreamRegistry, load_streams
 from loaders.mapping import Mapper, load_mappings
 from tests.unit.products.conftest import model  # noqa: F401  (the compiled shipped ontology)
 
-#: Three input types: one keyed by equipmentId from one field, one reading it from two different
-#: fields (ambiguous), one reading it only for an optional entity.
+#: Four input types: one keyed by equipmentId from one field, one reading it from two different
+#: fields (ambiguous), one reading it only for an optional entity, one without it (operations only).
 MAPPINGS = """\
 source: mes
 events:
@@ -57,6 +57,13 @@ events:
         optional: true
     relations:
       - [operation, performedOn, equipment]
+
+  - type: digispine.mes.OperationCompleted.v1
+    event: OperationCompleted
+    entities:
+      operation:
+        class: Operation
+        key: {operationId: operationId}
 """
 
 SHAPE = """\

@@ -11,12 +11,14 @@ import pytest
 
 from graph_service.ontology.model import DomainModel
 from graph_service.streams import StreamDefinitionError, StreamRegistry, UnknownStream, Window
+from graph_service.streams.descriptor import KeySource
 from loaders.mapping import Mapper
 from tests.unit.streams.conftest import SHAPE, at, line_of, load, write_stream
 
 STATE = "digispine.mes.EquipmentStateChanged.v1"
 MASTER = "digispine.mes.EquipmentMasterChanged.v1"
 STARTED = "digispine.mes.OperationStarted.v1"
+COMPLETED = "digispine.mes.OperationCompleted.v1"
 
 
 def problems(root: Path, model: DomainModel, mapper: Mapper) -> list[str]:
@@ -320,7 +322,7 @@ def test_a_key_read_from_two_fields_needs_key_from(
     write_stream(tmp_path, {"inputs": [STATE, MASTER], "keyFrom": {MASTER: "equipmentId"}})
     d = load(tmp_path, model, mapper).get("sample")
     assert dict(d.key_fields) == {STATE: "equipmentId", MASTER: "equipmentId"}
-    assert dict(d.key_from) == {MASTER: "equipmentId"}
+    assert dict(d.key_from) == {MASTER: KeySource("field", field="equipmentId")}
 
 
 def test_a_key_of_an_optional_entity_only_needs_key_from(
@@ -353,11 +355,64 @@ def test_key_from_must_name_inputs_and_payload_fields(
     path = write_stream(tmp_path, {"keyFrom": {STATE: "equipment id"}})
     assert only_problem(tmp_path, model, mapper) == (
         at(path, STATE + ":")
-        + f"keyFrom {STATE}: 'equipment id' must be a payload field (dotted if nested: a.b)"
+        + f"keyFrom {STATE}: 'equipment id' must be a payload field (dotted if nested: a.b), "
+        "{joinOn: <payload field>, via: <input type>} or {broadcast: <what it is>}"
     )
     path = write_stream(tmp_path, {"keyFrom": {STARTED: "equipmentId"}})
     assert only_problem(tmp_path, model, mapper) == (
         at(path, STARTED + ":") + f"keyFrom names {STARTED}, which is not one of the inputs"
+    )
+
+
+def test_a_key_by_join_or_broadcast_is_accepted(tmp_path: Path, model: DomainModel, mapper: Mapper) -> None:
+    key_from = {
+        STARTED: "equipmentId",
+        COMPLETED: {"joinOn": "operationId", "via": STARTED},
+        MASTER: {"broadcast": "equipment master data"},
+    }
+    write_stream(tmp_path, {"inputs": [STATE, STARTED, COMPLETED, MASTER], "keyFrom": key_from})
+    d = load(tmp_path, model, mapper).get("sample")
+    assert dict(d.key_sources) == {
+        STATE: KeySource("field", field="equipmentId"),
+        STARTED: KeySource("field", field="equipmentId"),
+        COMPLETED: KeySource("join", field="operationId", via=STARTED),
+        MASTER: KeySource("broadcast", note="equipment master data"),
+    }
+    assert dict(d.key_fields) == {STATE: "equipmentId", STARTED: "equipmentId"}  # keyed by a field
+
+
+def test_a_join_needs_another_input_keyed_by_a_field_with_the_joined_field(
+    tmp_path: Path, model: DomainModel, mapper: Mapper
+) -> None:
+    def stream_joining(via: str, extra: dict[str, Any] | None = None) -> Path:
+        key_from = {COMPLETED: {"joinOn": "operationId", "via": via}, **(extra or {})}
+        return write_stream(tmp_path, {"inputs": [STATE, STARTED, COMPLETED], "keyFrom": key_from})
+
+    path = stream_joining(MASTER, {STARTED: "equipmentId"})
+    assert only_problem(tmp_path, model, mapper) == (
+        at(path, COMPLETED + ":") + f"keyFrom {COMPLETED}: via {MASTER} must be another of the inputs"
+    )
+    path = stream_joining(STATE, {STARTED: "equipmentId"})
+    message = only_problem(tmp_path, model, mapper)
+    assert message.startswith(
+        at(path, COMPLETED + ":") + f"keyFrom {COMPLETED}: the events of {STATE} have no field operationId ("
+    )
+    assert message.endswith("reads none) to join on")
+    path = stream_joining(STARTED, {STARTED: {"broadcast": "x"}})
+    assert only_problem(tmp_path, model, mapper) == (
+        at(path, COMPLETED + ":") + f"keyFrom {COMPLETED}: via {STARTED}, whose key is itself not a payload "
+        "field; join via an input that carries the key"
+    )
+
+
+def test_a_malformed_key_from_entry_says_what_is_allowed(
+    tmp_path: Path, model: DomainModel, mapper: Mapper
+) -> None:
+    path = write_stream(tmp_path, {"keyFrom": {STATE: {"join": "operationId"}}})
+    assert only_problem(tmp_path, model, mapper) == (
+        at(path, STATE + ":")
+        + f"keyFrom {STATE}: {{'join': 'operationId'}} must be a payload field (dotted if "
+        "nested: a.b), {joinOn: <payload field>, via: <input type>} or {broadcast: <what it is>}"
     )
 
 
