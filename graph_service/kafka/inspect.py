@@ -27,7 +27,7 @@ class PartitionLag:
 
     @property
     def lag(self) -> int:
-        return self.end - (self.committed or 0) if self.committed is not None else self.end
+        return max(0, self.end - self.committed) if self.committed is not None else self.end
 
 
 @dataclass(frozen=True)
