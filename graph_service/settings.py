@@ -125,6 +125,27 @@ class Settings(BaseSettings):
         validation_alias=_env("DIGISPINE_STREAM_FRESHNESS_SAMPLE"),
         description="Recent derived events (and violations) read per stream for latency and conformance.",
     )
+    subscription_client_queue: int = Field(
+        default=256,
+        ge=1,
+        validation_alias=_env("DIGISPINE_SUBSCRIPTION_CLIENT_QUEUE"),
+        description="GraphQL subscription results a client may be behind; one further behind is "
+        "dropped (its subscription ends with SUBSCRIBER_TOO_SLOW and the cursor to resume from).",
+    )
+    subscription_feed_size: int = Field(
+        default=1024,
+        ge=1,
+        validation_alias=_env("DIGISPINE_SUBSCRIPTION_FEED_SIZE"),
+        description="Kafka messages waiting for one subscription (or group of identical ones); a live "
+        "one further behind ends with SUBSCRIBER_TOO_SLOW, a resumed one slows its reader down.",
+    )
+    subscription_max_replays: int = Field(
+        default=32,
+        ge=0,
+        validation_alias=_env("DIGISPINE_SUBSCRIPTION_MAX_REPLAYS"),
+        description="Subscriptions resumed from a cursor (`after`) at once per API process; each "
+        "reads Kafka with a consumer of its own.",
+    )
     http_host: str = Field(default="127.0.0.1", validation_alias=_env("DIGISPINE_HTTP_HOST"))
     http_port: int = Field(default=8000, ge=1, le=65535, validation_alias=_env("DIGISPINE_HTTP_PORT"))
     ontology_dir: Path = Field(default=Path("ontology"), validation_alias=_env("DIGISPINE_ONTOLOGY_DIR"))

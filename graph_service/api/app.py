@@ -15,19 +15,24 @@ import strawberry
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute, Route, WebSocketRoute
 from strawberry.asgi import GraphQL
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from graph_service import __version__
 from graph_service.api.auth import READER, AuthMiddleware, KeyRing
 from graph_service.api.explorer_page import mount_explorer
 from graph_service.api.graphql import Limits, default_extensions, make_schema
+from graph_service.api.graphql.subscription_sharing import SharedSubscriptions
+from graph_service.api.graphql.subscription_transport import transport_handler
+from graph_service.api.graphql.subscriptions import Sources, Subscriptions
 from graph_service.api.graphql_http import GraphQLRequestGate
 from graph_service.errors import DigiSpineError
 from graph_service.ontology.compiler import load_model
 from graph_service.ontology.model import DomainModel
 from graph_service.settings import Settings
 from graph_service.store import LoopReader, Neo4jStore
+from graph_service.streams.hub import StreamHub
 
 if TYPE_CHECKING:
     from graph_service.products import DataProducts
@@ -66,6 +71,7 @@ def create_app(
         added: list[BaseRoute] = []
         products: DataProducts | None = None
         view_task: asyncio.Task[None] | None = None
+        hub: StreamHub | None = None
         # GraphQL reads on this event loop, without a hop to a worker thread per query
         reader = LoopReader(current)
         try:
@@ -73,6 +79,13 @@ def create_app(
             products = _data_products(settings, domain, current) if data_products else None
             if products is not None:
                 products.use_async(reader)
+            hub = StreamHub(
+                settings.kafka_bootstrap_servers,
+                feed_size=settings.subscription_feed_size,
+                max_replays=settings.subscription_max_replays,
+            )
+            await hub.start()  # readers start with their topic's first subscription
+            app.state.hub = hub
             schema = make_schema(
                 domain,
                 current,
@@ -83,14 +96,23 @@ def create_app(
                 extra_types=[*([products.query_type] if products else []), _explore_type(domain, current)],
                 limits=limits,
                 reader=reader,
+                subscriptions=_subscriptions(settings, domain, products, hub),
             )
             app.state.schema = schema
+            sharing = SharedSubscriptions(
+                schema,
+                client_queue=settings.subscription_client_queue,
+                max_tokens=limits.max_tokens,
+                max_bytes=limits.max_document_bytes,
+            )
+            app.state.subscriptions = sharing
             before = list(app.router.routes)
-            app.router.routes.append(
-                graphql_route(
+            app.router.routes.extend(
+                graphql_routes(
                     schema,
                     access_roles=_graphql_roles(products),
                     max_body_bytes=settings.graphql_max_body_bytes,
+                    websocket=transport_handler(keyring, sharing),
                 )
             )
             app.include_router(_cypher_router(settings, current, domain, products))
@@ -102,6 +124,8 @@ def create_app(
             added = [route for route in app.router.routes if route not in before]
             yield
         finally:
+            if hub is not None:
+                await hub.stop()  # its reader threads return before the process goes on
             if view_task is not None:
                 app.state.rdf_view.stop()
                 view_task.cancel()
@@ -166,9 +190,47 @@ def graphql_route(
     cost a thread-pool hop each time). Queries only by POST: GET serves GraphiQL, open to load, its
     requests keyed. A POST from a caller without one of ``access_roles``, or with a body larger
     than ``max_body_bytes``, is refused before it is read (:class:`GraphQLRequestGate`)."""
-    app = _GraphQLApp(schema, graphql_ide="graphiql", allow_queries_via_get=False)
+    route = graphql_routes(schema, access_roles=access_roles, max_body_bytes=max_body_bytes)[0]
+    assert isinstance(route, Route)
+    return route
+
+
+def graphql_routes(
+    schema: strawberry.Schema,
+    *,
+    access_roles: Iterable[str] = (READER,),
+    max_body_bytes: int = 1_048_576,
+    websocket: type | None = None,
+) -> list[BaseRoute]:
+    """:func:`graphql_route`, and with ``websocket`` (a graphql-transport-ws handler class,
+    :func:`~graph_service.api.graphql.subscription_transport.transport_handler`) the same path
+    for websockets: subscriptions (and queries) over graphql-transport-ws."""
+    protocols = (GRAPHQL_TRANSPORT_WS_PROTOCOL,) if websocket is not None else ()
+    app = _GraphQLApp(
+        schema, graphql_ide="graphiql", allow_queries_via_get=False, subscription_protocols=protocols
+    )
     gate = GraphQLRequestGate(app, access_roles=access_roles, max_body_bytes=max_body_bytes)
-    return Route(GRAPHQL_PATH, gate, methods=["GET", "POST"], name="graphql")
+    routes: list[BaseRoute] = [Route(GRAPHQL_PATH, gate, methods=["GET", "POST"], name="graphql")]
+    if websocket is not None:
+        app.graphql_transport_ws_handler_class = websocket
+        routes.append(WebSocketRoute(GRAPHQL_PATH, app, name="graphql-ws"))
+    return routes
+
+
+def _subscriptions(
+    settings: Settings, model: DomainModel, products: DataProducts | None, hub: StreamHub
+) -> Subscriptions:
+    """The subscription fields: the change log's (errors while it is off), one per declared
+    stream, ``dataProductChanged``. Wrong stream descriptors are logged with file and line and
+    serve no field (their processors refuse to start): the graph is still served."""
+    from graph_service.streams import StreamDefinitionError, load_streams
+
+    try:
+        streams = load_streams(settings, model)
+    except StreamDefinitionError as exc:
+        log.error("no stream subscriptions are served: %s", exc)
+        streams = None
+    return Subscriptions(model, Sources(hub, settings.change_log_topic, streams=streams, products=products))
 
 
 def _graphql_roles(products: DataProducts | None) -> set[str]:

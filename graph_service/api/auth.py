@@ -22,7 +22,7 @@ import hashlib
 import hmac
 import re
 import secrets
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
@@ -71,6 +71,9 @@ class Principal:
 
 #: The caller outside any HTTP request: the process itself.
 SYSTEM = Principal("system", frozenset({ADMIN}))
+#: A websocket opened without a key (browsers cannot send headers on one): it holds no role
+#: until its ``connection_init`` presents a key (:func:`connection_principal`).
+UNAUTHENTICATED = Principal("unauthenticated", frozenset())
 
 _current: ContextVar[Principal] = ContextVar("digispine_principal", default=SYSTEM)
 
@@ -236,10 +239,13 @@ class AuthMiddleware:
 
     ``open_paths`` answer without a key (health checks, API docs, the GraphiQL and explorer
     pages, whose own requests carry the key). A websocket presents its key in the same headers
-    at the handshake (never in the URL, which lands in access logs); no path is open to it, and
-    a refused handshake is answered 401 (or closed before it is accepted: the client sees 403).
-    The principal stays set for the whole connection, so whatever serves it reads the caller
-    with :func:`current_principal`, as an HTTP route does.
+    at the handshake (never in the URL, which lands in access logs) or, since a browser cannot
+    set them, in its ``connection_init`` payload: a wrong key in the headers is refused at the
+    handshake (401, or closed before it is accepted: the client sees 403); without one the
+    socket opens as :data:`UNAUTHENTICATED` (no role) and the GraphQL websocket handler closes it
+    (4403) unless ``connection_init`` brings a valid key (:func:`connection_principal`). The
+    principal stays set for the whole connection, so whatever serves it reads the caller with
+    :func:`current_principal`, as an HTTP route does.
     """
 
     def __init__(self, app: ASGIApp, keyring: KeyRing, open_paths: Callable[[str, str], bool]) -> None:
@@ -284,12 +290,10 @@ class AuthMiddleware:
         principal: Principal | None
         if key is not None:
             principal = self.keyring.lookup(key)
-            problem = "the API key is not valid"
-        else:
-            principal = self.keyring.anonymous() if self.keyring.anonymous_roles else None
-            problem = "an API key is required: send `Authorization: Bearer <key>` or `X-API-Key: <key>`"
+        else:  # the key may come in the connection_init message (a browser cannot set headers)
+            principal = self.keyring.anonymous() if self.keyring.anonymous_roles else UNAUTHENTICATED
         if principal is None:
-            await _refuse_websocket(scope, receive, send, problem)
+            await _refuse_websocket(scope, receive, send, "the API key is not valid")
             return
         token = _current.set(principal)
         try:
@@ -309,6 +313,33 @@ async def _refuse_websocket(scope: Scope, receive: Receive, send: Send, message:
     response = _unauthorized(message)
     await send({"type": "websocket.http.response.start", "status": 401, "headers": response.raw_headers})
     await send({"type": "websocket.http.response.body", "body": response.body})
+
+
+def connection_principal(
+    keyring: KeyRing, handshake: Principal, payload: Mapping[str, Any]
+) -> tuple[Principal | None, str]:
+    """The caller of a websocket after its ``connection_init``: the key of the payload
+    (``{"Authorization": "Bearer <key>"}`` or ``{"apiKey": "<key>"}``) when it has one, else the
+    handshake's caller; None and the reason when the key is wrong or there is none at all."""
+    key: object = None
+    for name in ("apiKey", "x-api-key", "X-API-Key"):
+        key = key or payload.get(name)
+    authorization = payload.get("Authorization") or payload.get("authorization")
+    if key is None and isinstance(authorization, str):
+        scheme, _, token = authorization.partition(" ")
+        key = token.strip() if scheme.lower() == "bearer" else ""
+    if key is not None:
+        found = keyring.lookup(key) if isinstance(key, str) and key else None
+        return (found, "") if found else (None, "the API key in connection_init is not valid")
+    if handshake is UNAUTHENTICATED:
+        return None, 'an API key is required: connection_init payload {"apiKey": "<key>"}'
+    return handshake, ""
+
+
+def use_principal(principal: Principal) -> None:
+    """Make ``principal`` the caller of the rest of the current task (a websocket that
+    authenticated in its ``connection_init``), and of the tasks it starts from now on."""
+    _current.set(principal)
 
 
 def require_roles(*roles: str) -> Callable[[Request], Principal]:

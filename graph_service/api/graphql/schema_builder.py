@@ -44,6 +44,7 @@ from graph_service.api.graphql.operation import OperationStateExtension
 from graph_service.api.graphql.planner import Planner
 from graph_service.api.graphql.resolvers import Resolver, RootResolvers
 from graph_service.api.graphql.scalars import PYTHON_TYPES, scalar_overrides
+from graph_service.api.graphql.subscriptions import Subscriptions, route_subscriptions
 from graph_service.ontology.model import DomainModel
 from graph_service.store import LoopReader
 
@@ -80,6 +81,7 @@ def make_schema(
     extra_types: Sequence[type] = (),
     limits: Limits | None = None,
     reader: LoopReader | None = None,
+    subscriptions: Subscriptions | None = None,
 ) -> strawberry.Schema:
     """The GraphQL schema of ``model``, reading from ``store``.
 
@@ -88,6 +90,8 @@ def make_schema(
     ``DataProductsQuery``); where a name is taken by both, theirs wins and the generated field
     is left out (logged as a warning).
     ``reader``: read through it on its event loop; without it, reads run in worker threads.
+    ``subscriptions``: the ``Subscription`` type's builder (:mod:`subscriptions`); None: no
+    subscriptions.
     """
     limits = limits or Limits()
     fields = all_class_fields(model)
@@ -106,14 +110,18 @@ def make_schema(
     )
     generated = strawberry.type(type("GeneratedQuery", (), namespace), name="GeneratedQuery")
     query = strawberry.type(type(QUERY_TYPE, (*extra_types, generated), {}), name=QUERY_TYPE)
+    subscription = subscriptions.build(fields, inputs) if subscriptions is not None else None
     schema = _Schema(
         query=query,
+        subscription=subscription,
         types=outputs.object_types(),
         extensions=list(default_extensions(limits) if extensions is None else extensions),
         scalar_overrides=scalar_overrides(),  # type: ignore[arg-type]
         config=StrawberryConfig(default_resolver=read_attribute),
     )
     _route(schema, resolvers, fields, types)
+    if subscriptions is not None:
+        route_subscriptions(schema, subscriptions.subscribers)
     return schema
 
 

@@ -1,0 +1,47 @@
+"""graphql-transport-ws on ``/graphql``: authentication at ``connection_init``, shared execution.
+
+strawberry's handler speaks the protocol; ours adds two things. ``connection_init`` is where a
+browser's client presents its key (it cannot set websocket headers): a wrong key, or none when
+the handshake brought none either, closes the socket with 4403 and a reason before anything is
+executed (a ``subscribe`` before the acknowledgement is closed 4401 by the protocol). And
+operations go through :class:`SharedSubscriptions`, so identical subscriptions run once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import ConnectionInitMessage
+
+from graph_service.api.auth import KeyRing, connection_principal, current_principal, use_principal
+from graph_service.api.graphql.subscription_sharing import SharedSubscriptions
+
+#: Close code of a refused ``connection_init`` (graphql-transport-ws: Forbidden).
+FORBIDDEN_CLOSE = 4403
+
+
+def transport_handler(keyring: KeyRing, sharing: SharedSubscriptions) -> type[BaseGraphQLTransportWSHandler]:  # type: ignore[type-arg]
+    """The handler class of strawberry's ASGI view for graphql-transport-ws."""
+
+    class Handler(BaseGraphQLTransportWSHandler):  # type: ignore[type-arg]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.schema = sharing  # type: ignore[assignment]
+
+        async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
+            payload = message.get("payload") or {}
+            if isinstance(payload, dict) and not self.connection_init_received:
+                principal, problem = connection_principal(keyring, current_principal(), payload)
+                if principal is None:
+                    self.connection_init_received = True
+                    if self.connection_init_timeout_task:
+                        self.connection_init_timeout_task.cancel()
+                    with contextlib.suppress(RuntimeError):  # the client may have gone already
+                        await self.websocket.close(code=FORBIDDEN_CLOSE, reason=problem[:120])
+                    return
+                use_principal(principal)  # this task handles every later message of the socket
+            await super().handle_connection_init(message)
+
+    return Handler
