@@ -6,13 +6,16 @@ hand computation is in the comments.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from pathlib import Path
 
 from graph_service.settings import Settings
 from graph_service.streams.envelope import derived_id
+from graph_service.streams.runtime import run_stream
 from tests.integration.kafka_fixtures import kafka_settings  # noqa: F401
-from tests.integration.streams.running import StreamRun, cloud_event
+from tests.integration.streams.streams_kafka import produce, read_all, stream_env
+from tests.support.cloud_events import cloud_event
 
 MES = "digispine/mes/test"
 START = dt.datetime(2026, 1, 5, 6, 0, tzinfo=dt.UTC)
@@ -60,9 +63,8 @@ def test_scrap_beyond_the_limits_and_a_run_of_eight_raise_alerts(
     kafka_settings: Settings,  # noqa: F811
     tmp_path: Path,
 ) -> None:
-    run = StreamRun(
-        kafka_settings, tmp_path, "qualityYield", parameters={"baselineOperations": 3, "rollingOperations": 3}
-    )
+    settings, descriptor = stream_env(kafka_settings, tmp_path, "qualityYield", partitions=1)
+    small = dataclasses.replace(descriptor, parameters={"baselineOperations": 3, "rollingOperations": 3})
     events = [
         # Baseline of WU-1: 3 × (100 parts, 2 scrap): p̄ = 6/300 = 0.02. OP 2's completion is read first.
         *operation(1, "WU-1", 100, 2),
@@ -76,11 +78,11 @@ def test_scrap_beyond_the_limits_and_a_run_of_eight_raise_alerts(
         # Another work unit has a chart of its own.
         *operation(12, "WU-2", 40, 1),
     ]
-    run.produce(events)
-    run.run()
+    produce(settings, events)
+    run_stream(small, settings, instance="test", stop_after_idle=4.0)
 
-    derived = run.read()
-    assert run.violations() == []
+    derived = read_all(settings, descriptor.topic)
+    assert read_all(settings, settings.stream_violations_topic) == []
     assert [
         (e["subject"], e["data"]["kind"], e["data"].get("rule"), e["data"]["operationId"]) for e in derived
     ] == [

@@ -1,0 +1,172 @@
+"""deliveryRisk on the real broker: a sales order falls behind, recovers, falls behind, ships.
+
+The order SO-T1 is requested for 2026-01-05 (due 2026-01-06T00:00Z), one production order of 50
+parts with operations of 90, 120 and 45 s per part (212.5 min planned); safety margin 8 h = 480 min.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from graph_service.settings import Settings
+from graph_service.streams.envelope import derived_id
+from graph_service.streams.runtime import run_stream
+from tests.integration.kafka_fixtures import kafka_settings  # noqa: F401
+from tests.integration.streams.streams_kafka import produce, read_all, stream_env
+from tests.support.cloud_events import cloud_event
+
+ERP = "digispine/erp/test"
+MES = "digispine/mes/test"
+
+
+def sales_order(number: str, time: str, requested: str) -> dict[str, Any]:
+    data = {
+        "salesOrderNumber": number,
+        "customerNumber": "C-1",
+        "orderDate": time[:10],
+        "requestedDeliveryDate": requested,
+        "currency": "EUR",
+        "totalNetAmount": 1000.0,
+        "items": [
+            {"itemNumber": 10, "materialNumber": "FG-1", "quantity": 50.0, "unit": "PCE", "netPrice": 20.0}
+        ],
+    }
+    return cloud_event(ERP, "digispine.erp.SalesOrderCreated.v1", time, number, data)
+
+
+def changed(number: str, time: str, **data: Any) -> dict[str, Any]:
+    return cloud_event(
+        ERP, "digispine.erp.SalesOrderChanged.v1", time, number, {"salesOrderNumber": number, **data}
+    )
+
+
+def released(order: str, time: str, sales_order: str | None) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "productionOrderNumber": order,
+        "materialNumber": "FG-1",
+        "plannedQuantity": 50.0,
+        "unit": "PCE",
+        "plannedStart": time,
+        "plannedEnd": time,
+        "operations": [
+            {"operationId": f"{order}/{seq:04d}", "sequence": seq, "plannedRunTimePerUnitSeconds": secs}
+            for seq, secs in ((10, 90.0), (20, 120.0), (30, 45.0))
+        ],
+    }
+    if sales_order:
+        data |= {"salesOrderNumber": sales_order, "salesOrderItemNumber": 10}
+    return cloud_event(MES, "digispine.mes.ProductionOrderReleased.v1", time, order, data)
+
+
+def op_done(order: str, seq: int, time: str) -> dict[str, Any]:
+    op = f"{order}/{seq:04d}"
+    data = {
+        "operationId": op,
+        "productionOrderNumber": order,
+        "completedAt": time,
+        "producedQuantity": 50.0,
+        "goodQuantity": 50.0,
+        "scrapQuantity": 0.0,
+        "reworkQuantity": 0.0,
+    }
+    return cloud_event(MES, "digispine.mes.OperationCompleted.v1", time, op, data)
+
+
+def order_done(order: str, time: str) -> dict[str, Any]:
+    data = {
+        "productionOrderNumber": order,
+        "completedAt": time,
+        "producedQuantity": 50.0,
+        "goodQuantity": 50.0,
+    }
+    return cloud_event(MES, "digispine.mes.ProductionOrderCompleted.v1", time, order, data)
+
+
+def shipped(number: str, shipment: str, time: str) -> dict[str, Any]:
+    data = {
+        "shipmentNumber": shipment,
+        "salesOrderNumber": number,
+        "customerNumber": "C-1",
+        "shippedAt": time,
+        "items": [{"itemNumber": 10, "salesOrderItemNumber": 10, "materialNumber": "FG-1", "quantity": 50.0}],
+    }
+    return cloud_event(ERP, "digispine.erp.ShipmentDispatched.v1", time, shipment, data)
+
+
+def test_an_order_that_falls_behind_is_flagged_and_cleared_when_shipped(
+    kafka_settings: Settings,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    settings, descriptor = stream_env(kafka_settings, tmp_path, "deliveryRisk", partitions=1)
+    first_op = op_done("PRD-1", 10, "2026-01-05T16:00:00Z")
+    events = [
+        sales_order("SO-T1", "2026-01-05T08:00:00Z", "2026-01-05"),
+        # Read before its release: it waits in the production order's state.
+        first_op,
+        released("PRD-1", "2026-01-05T09:00:00Z", "SO-T1"),
+        # (after the release is read) 16:00: 480 min left, 50 × 165 s = 137.5 min to run: slack 342.5 < 480.
+        # 17:00: due 2026-01-08T00:00Z: 3,300 − 137.5 = 3,162.5: on track.
+        changed("SO-T1", "2026-01-05T17:00:00Z", requestedDeliveryDate="2026-01-07"),
+        # 17:30: back to the 5th: 390 − 137.5 = 252.5: at risk.
+        changed("SO-T1", "2026-01-05T17:30:00Z", requestedDeliveryDate="2026-01-05"),
+        # Progress, but not enough: 300 − 37.5 = 262.5; then 240 − 0 = 240: still at risk, no event.
+        op_done("PRD-1", 20, "2026-01-05T19:00:00Z"),
+        op_done("PRD-1", 30, "2026-01-05T20:00:00Z"),
+        order_done("PRD-1", "2026-01-05T20:05:00Z"),
+        # Shipped in full: cleared (60 min left, nothing to run: slack 60).
+        shipped("SO-T1", "DLV-1", "2026-01-05T23:00:00Z"),
+        # An order on time stays quiet; production for stock goes nowhere.
+        sales_order("SO-T2", "2026-01-05T08:00:00Z", "2026-01-09"),
+        released("PRD-2", "2026-01-05T09:00:00Z", "SO-T2"),
+        op_done("PRD-2", 10, "2026-01-05T12:00:00Z"),
+        released("PRD-9", "2026-01-05T09:00:00Z", None),
+        op_done("PRD-9", 10, "2026-01-05T12:00:00Z"),
+        shipped("SO-T2", "DLV-2", "2026-01-06T10:00:00Z"),
+    ]
+    produce(settings, events)
+    run_stream(descriptor, settings, instance="test", stop_after_idle=4.0)
+
+    derived = read_all(settings, descriptor.topic)
+    assert read_all(settings, settings.stream_violations_topic) == []
+    summary = [
+        (e["subject"], e["data"]["riskState"], e["data"]["evaluatedAt"], e["data"]["slackMinutes"])
+        for e in derived
+    ]
+    assert summary == [
+        ("SO-T1", "AT_RISK", "2026-01-05T16:00:00Z", 342.5),
+        ("SO-T1", "ON_TRACK", "2026-01-05T17:00:00Z", 3162.5),
+        ("SO-T1", "AT_RISK", "2026-01-05T17:30:00Z", 252.5),
+        ("SO-T1", "CLEARED", "2026-01-05T23:00:00Z", 60.0),
+    ]
+    at_risk = derived[0]
+    assert at_risk["data"] == {
+        "salesOrderNumber": "SO-T1",
+        "riskState": "AT_RISK",
+        "atRisk": True,
+        "requestedDeliveryDate": "2026-01-05",
+        "dueAt": "2026-01-06T00:00:00Z",
+        "evaluatedAt": "2026-01-05T16:00:00Z",
+        "timeLeftMinutes": 480.0,
+        "remainingRunTimeMinutes": 137.5,
+        "slackMinutes": 342.5,
+        "safetyMarginMinutes": 480.0,
+        "productionOrderCount": 1,
+        "openOperationCount": 2,
+        "criticalProductionOrderNumber": "PRD-1",
+    }
+    assert (at_risk["type"], at_risk["time"]) == ("digispine.stream.DeliveryRisk.v1", "2026-01-05T16:00:00Z")
+    # The triggering input is the operation's completion (not the release that let it through).
+    assert at_risk["id"] == derived_id(
+        ["deliveryRisk", 1, "SO-T1", "AT_RISK", first_op["source"], first_op["id"]]
+    )
+    assert {(s["source"], s["id"]) for s in at_risk["lineage"]["events"]} == {
+        (e["source"], e["id"]) for e in events[:3]
+    }
+    cleared = derived[3]["data"]
+    assert (cleared["atRisk"], cleared["timeLeftMinutes"], cleared["remainingRunTimeMinutes"]) == (
+        False,
+        60.0,
+        0.0,
+    )
+    assert "criticalProductionOrderNumber" not in cleared
