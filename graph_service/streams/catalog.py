@@ -138,7 +138,7 @@ class StreamCatalog:
         if cached is not None:
             return cached
         try:
-            return await asyncio.wait_for(asyncio.to_thread(self.freshness, d), self.config.timeout_s + 2.0)
+            return await asyncio.wait_for(asyncio.to_thread(self.freshness, d), self.config.timeout_s + 1.0)
         except TimeoutError:
             return Freshness(
                 FreshnessStatus.TIMED_OUT,

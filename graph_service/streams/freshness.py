@@ -154,6 +154,7 @@ class _Measurement:
                 "enable.partition.eof": True,
                 "socket.timeout.ms": max(1000, int(self.config.timeout_s * 1000)),
                 "topic.metadata.refresh.interval.ms": 60_000,
+                "logger": log,  # librdkafka's connection errors as log records, not raw stderr
             }
         )
         try:
@@ -180,7 +181,7 @@ class _Measurement:
     def _lag(self, consumer: Consumer, partitions: tuple[int, ...]) -> int | None:
         if not partitions:
             return None  # no input topic yet: nothing to lag behind
-        admin = AdminClient({"bootstrap.servers": self.config.bootstrap_servers})
+        admin = AdminClient({"bootstrap.servers": self.config.bootstrap_servers, "logger": log})
         request = ConsumerGroupTopicPartitions(
             self.d.consumer_group, [TopicPartition(self.config.input_topic, p) for p in partitions]
         )
