@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import enum
+import re
 import time
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -317,7 +318,7 @@ class _WatchedProduct:
         names = {c.neo4j_label for c in model.classes.values()} | {
             r.rel_type for r in model.relations.values()
         }
-        return cls(product, frozenset(n for n in names if f":{n}" in text or f":`{n}`" in text))
+        return cls(product, frozenset(n for n in names if re.search(rf":\s*`?{re.escape(n)}\b", text)))
 
 
 def _touched(model_labels: Callable[[str], tuple[str, ...]], event: Any) -> set[str]:
