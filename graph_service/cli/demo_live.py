@@ -4,7 +4,10 @@ background work (loader from the events topic, one processor per stream, the liv
 The handover. The loader refuses events dated further ahead than its clock-skew limit, so the
 plant's clock must never run ahead of the wall clock. The history the demo loads from a file ends
 ``catch_up`` before now; the live plant replays the same plant (same seed, same first day) from
-there at ``speed`` until it reaches now, then runs in real time. The first day is kept in
+there at ``speed`` until it reaches now, then runs in real time. The live plant also publishes
+the history itself (at once, when it first starts): the stream processors read only the topic and
+need the master data, shifts and orders in progress; the loader finds those events loaded already
+(duplicates, skipped). The first day is kept in
 ``<data dir>/demo/live-seed<seed>.json``, so a later `make demo` continues the same plant (its
 events have the same ids, so whatever is loaded twice is a duplicate, never a conflict), and the
 live plant's own progress file makes a restarted plant continue where it stopped.
@@ -103,8 +106,6 @@ def child_specs(settings: Settings, plan: DemoPlan) -> list[ChildSpec]:
                 str(plan.seed),
                 "--start",
                 plan.start.isoformat(),
-                "--after",
-                plan.handover.isoformat(),
                 "--speed",
                 f"{plan.speed:g}",
                 "--catch-up-hours",

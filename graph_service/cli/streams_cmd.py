@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 import typer
-from rich.table import Table
+from rich.table import Column, Table
 
 from graph_service.cli.common import console, err_console, settings_or_exit, user_errors
 from graph_service.errors import DigiSpineError
@@ -72,7 +72,16 @@ def list_streams() -> None:
         console.print(f"no streams declared under {settings.streams_dir}")
         return
     bootstrap = _kafka_or_none(settings)
-    table = Table("name", "version", "status", "inputs", "key", "topic", "lag")
+    # Names, topics and lag are what a user types or compares: never cut.
+    table = Table(
+        Column("name", no_wrap=True),
+        "version",
+        "status",
+        "inputs",
+        "key",
+        Column("topic", no_wrap=True),
+        "lag",
+    )
     for d in registry.streams:
         lag = "?"
         if bootstrap is not None:
@@ -196,7 +205,8 @@ def _print_last_event(messages: list[TailMessage], topic: str) -> None:
     last = messages[-1]
     event = orjson.loads(last.value)
     data = event.get("data", {})
-    latency = f", {last.timestamp_ms - event['inputts']} ms after its input" if "inputts" in event else ""
+    inputts = event.get("inputts")
+    latency = f" (its input: {_ms_text(inputts)})" if isinstance(inputts, int) else ""
     console.print(
         f"[bold]last derived event[/] ({len(messages)} read back): {topic}/{last.partition}@{last.offset}, "
         f"produced {_ms_text(last.timestamp_ms)}{latency}",
@@ -209,7 +219,15 @@ def _print_last_event(messages: list[TailMessage], topic: str) -> None:
             f"  window {data['windowName']} {data.get('windowStart')} → {data.get('windowEnd')} ({state})"
         )
     console.print(f"  subject {event.get('subject')}, time {event.get('time')}{window}", highlight=False)
-    console.print("  data: " + orjson.dumps(data, option=orjson.OPT_SORT_KEYS).decode(), highlight=False)
+    fields = (f"{name}={_short(value)}" for name, value in sorted(data.items()))
+    console.print("  data: " + ", ".join(fields), highlight=False)
+
+
+def _short(value: object) -> str:
+    """Ratios and minutes to 4 significant digits: the shape of the value, readable at a glance."""
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return orjson.dumps(value).decode() if not isinstance(value, str) else value
 
 
 def _is_of(message: TailMessage, name: str) -> bool:
