@@ -223,13 +223,16 @@ def _subscriptions(
     """The subscription fields: the change log's (errors while it is off), one per declared
     stream, ``dataProductChanged``. Wrong stream descriptors are logged with file and line and
     serve no field (their processors refuse to start): the graph is still served."""
-    from graph_service.streams import StreamDefinitionError, load_streams
+    from graph_service.streams import StreamDefinitionError, StreamRegistry, load_streams
 
-    try:
-        streams = load_streams(settings, model)
-    except StreamDefinitionError as exc:
-        log.error("no stream subscriptions are served: %s", exc)
-        streams = None
+    streams: StreamRegistry | None = None
+    if products is not None and products.streams is not None:
+        streams = products.streams.registry  # loaded and checked once, for the catalog
+    else:
+        try:
+            streams = load_streams(settings, model)
+        except StreamDefinitionError as exc:
+            log.error("no stream subscriptions are served: %s", exc)
     return Subscriptions(model, Sources(hub, settings.change_log_topic, streams=streams, products=products))
 
 
