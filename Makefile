@@ -49,6 +49,7 @@ lint: install
 
 clean-data:
 	@$(BIN)/digispine neo4j stop || true
+	@$(BIN)/digispine kafka stop || true
 	rm -rf .digispine
 
 bench-ingest: install
