@@ -6,9 +6,15 @@ order's operation and completion events to the sales order its release names; ``
 holds the sales order's state (delivery_risk_logic.py). Sales order events pass one hop through
 ``in/<number>`` first, so every input reaches its order after the same number of hops: on one
 partition an order sees its inputs in the order of the log (the join's hop does not overtake them).
-With the runtime's clock on (``DIGISPINE_STREAM_CLOCK_SECONDS`` > 0), the clock key keeps the open
-orders and passes each tick on to them, so an order whose production stalls becomes at risk
-without an event of its own.
+
+Time moves for an order without events of its own: an open order that is not at risk tells the
+watch key ``~orders`` (the processor's ``progress_key``) when it would become at risk if nothing
+happened (due − margin − remaining run time). The runtime reports each input partition's event
+time there; once the watermark (the least of them, raised by wall-clock ticks when the runtime's
+clock is on) reaches that moment, the order gets a tick and re-evaluates. The transition is dated
+at the moment itself, not at the tick, and an input of the order that comes first with a later
+time makes the same transition (delivery_risk_logic.step), so a stalled order turns AT_RISK at
+the same time with the same id in a replay as live, whichever arrives first.
 """
 
 from __future__ import annotations
@@ -28,27 +34,33 @@ STREAMS = ("deliveryRisk",)
 _PRODUCTION = "po/"
 _ORDER = "so/"
 _PASS = "in/"
+#: The watch key: the runtime's per-partition progress and the orders waiting for a time.
+WATCH_KEY = "~orders"
 TICK = "tick"
+#: The ``source`` in the id of a transition time alone made (its ``id`` is the moment).
+TIME_SOURCE = "time"
 
 
 def create(descriptor: Any, settings: Settings) -> DeliveryRiskProcessor:
     """The processor of one deliveryRisk descriptor (``parameters.safetyMargin``, ISO 8601)."""
     parameters = getattr(descriptor, "parameters", None) or {}
     margin = _duration(parameters.get("safetyMargin")) or logic.SAFETY_MARGIN
-    return DeliveryRiskProcessor(margin, watch=settings.stream_clock_seconds > 0)
+    return DeliveryRiskProcessor(margin)
 
 
 class DeliveryRiskProcessor:
     """Sales order events go to their order; production events first to their production order."""
 
-    def __init__(self, safety_margin: dt.timedelta, *, watch: bool) -> None:
+    #: The runtime reports each input partition's event time here (see the module docstring).
+    progress_key = WATCH_KEY
+
+    def __init__(self, safety_margin: dt.timedelta) -> None:
         self.safety_margin = safety_margin
-        self.watch = watch
 
     def route(self, event: InputEvent) -> Iterable[Routed]:
         body = {
             "type": event.type,
-            "time": _text(event.time),
+            "time": logic.iso(event.time),
             "data": logic.needed(event.type, event.data),
             "input": [event.source, event.id],
         }
@@ -59,8 +71,10 @@ class DeliveryRiskProcessor:
         return []
 
     def handle(self, key: str, body: dict[str, Any], origin: Origin, state: KeyState, out: Outbox) -> None:
-        if key == CLOCK_KEY:
-            self._clock(body, state, out)
+        if key == CLOCK_KEY:  # a wall-clock tick raises the watermark
+            out.send(WATCH_KEY, {"kind": TICK, "time": str(body["time"])})
+        elif key == WATCH_KEY:
+            self._watch(state, body, out)
         elif key.startswith(_PASS):
             out.send(_ORDER + key.removeprefix(_PASS), body)
         elif key.startswith(_PRODUCTION):
@@ -83,54 +97,47 @@ class DeliveryRiskProcessor:
     def _order(
         self, number: str, body: Mapping[str, Any], origin: Origin, state: KeyState, out: Outbox
     ) -> None:
+        before = LineageTracker.from_state(state.get("lineage"))
+        after = LineageTracker.from_state(state.get("lineage"))
         if body.get("type") == TICK:
-            trigger, source_origin = [origin.source, origin.id], origin
+            cause = [origin.source, origin.id]
+            state.set("watchAt", None)  # the watch key let go of the order when it sent the tick
         else:
-            trigger = list(body["input"])
-            source_origin = Origin.from_json(body["origin"]) if "origin" in body else origin
-            tracker = LineageTracker.from_state(state.get("lineage"))
-            tracker.add(source_origin)
-            state.set("lineage", tracker.to_state())
+            cause = list(body["input"])
+            after.add(Origin.from_json(body["origin"]) if "origin" in body else origin)
+            state.set("lineage", after.to_state())
         event = logic.OrderEvent(str(body["type"]), str(body["time"]), body.get("data") or {}, number)
-        order, data = logic.step(state.get("order"), event, self.safety_margin)
+        order, changes = logic.step(state.get("order"), event, self.safety_margin)
         state.set("order", order)
         self._keep_watch(number, order, state, out)
-        if data is None:
-            return
-        lineage = LineageTracker.from_state(state.get("lineage"))
-        out.emit(
-            subject=number,
-            data=data,
-            time=logic.parse_time(order["now"]),
-            id_parts=alert_id_parts(data["riskState"], trigger[0], trigger[1]),
-            lineage=lineage.lineage(),
-        )
+        for change in changes:
+            moment = change.data["evaluatedAt"]
+            # Time alone: the moment names it (whichever input or tick brought the news, the same id).
+            parts = [TIME_SOURCE, moment] if change.by_time else cause
+            out.emit(
+                subject=number,
+                data=change.data,
+                time=logic.parse_time(moment),
+                id_parts=alert_id_parts(change.data["riskState"], parts[0], parts[1]),
+                lineage=(before if change.by_time else after).lineage(),
+            )
 
     def _keep_watch(self, number: str, order: Mapping[str, Any], state: KeyState, out: Outbox) -> None:
-        """Tell the clock key which orders are open, so its ticks reach them."""
-        if not self.watch:
-            return
-        wanted = logic.is_open(order) and order["requested"] is not None
-        if wanted != bool(state.get("watched", False)):
-            out.send(CLOCK_KEY, {"kind": "watch" if wanted else "unwatch", "order": number})
-            state.set("watched", wanted)
+        """Tell the watch key when this order would become at risk (or that it need not watch)."""
+        at = logic.risk_from(order, self.safety_margin)
+        wanted = logic.iso(at) if at is not None else None
+        if wanted != state.get("watchAt"):
+            if wanted is None:
+                out.send(WATCH_KEY, {"kind": "unwatch", "order": number})
+            else:
+                out.send(WATCH_KEY, {"kind": "watch", "order": number, "at": wanted})
+            state.set("watchAt", wanted)
 
-    def _clock(self, body: Mapping[str, Any], state: KeyState, out: Outbox) -> None:
-        watched = set(state.get("orders", []))
-        kind = body.get("kind")
-        if kind == "watch":
-            watched.add(str(body["order"]))
-        elif kind == "unwatch":
-            watched.discard(str(body["order"]))
-        elif kind == TICK:
-            for number in sorted(watched):
-                out.send(_ORDER + number, {"type": TICK, "time": str(body["time"])})
-            return
-        state.set("orders", sorted(watched))
-
-
-def _text(when: dt.datetime) -> str:
-    return logic.iso(when)
+    def _watch(self, state: KeyState, body: Mapping[str, Any], out: Outbox) -> None:
+        watch, due = logic.watch_step(state.get("watch"), body)
+        state.set("watch", watch)
+        for number in due:
+            out.send(_ORDER + number, {"type": TICK, "time": logic.mark_text(watch)})
 
 
 def _duration(value: Any) -> dt.timedelta | None:

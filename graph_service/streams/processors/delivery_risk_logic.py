@@ -3,7 +3,7 @@
 Pure: ``step(state, event)`` takes the sales order's state as a plain, JSON-serialisable dict and
 one input event (its ``type``, ``time`` and ``data``; operation and production order events come
 with the sales order number the production-order join found, see ``OrderEvent``), and returns the
-new state and the data of the derived event, if the order changed between at risk and not.
+new state and its transitions between at risk and not (each the data of one derived event).
 
 Definitions:
 - due = the end of the requested delivery date (24:00 UTC of ``requestedDeliveryDate``, the
@@ -14,10 +14,12 @@ Definitions:
   production order's planned quantity (the operations of one production order run one after the
   other; the production orders of an order can run side by side). A completed production order
   has none left; an operation counts wholly until it is completed.
-- now = the newest event time seen for the order.
+- now = the newest event time seen for the order (or the watermark's, see delivery_risk.py).
 - slack = due − now − remaining run time. The order is AT_RISK while it is open (not every
-  ordered item shipped, not closed) and slack < the safety margin (SAFETY_MARGIN unless the
+  ordered item shipped, not closed) and slack ≤ the safety margin (SAFETY_MARGIN unless the
   descriptor's ``parameters.safetyMargin`` says otherwise).
+Time passes between events: an order that would have become at risk before an event's time
+became so at that moment (due − margin − remaining run time), with that moment as its time.
 Events (emit mode alert): AT_RISK when an open order becomes at risk, ON_TRACK when it stops
 being at risk while still open (progress, or a later date), CLEARED when an at-risk order is
 shipped in full or closed.
@@ -98,16 +100,39 @@ def new_state() -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class Transition:
+    """A change between at risk and not: the derived event's data, and whether time alone made it
+    (at ``data["evaluatedAt"]``, the moment the slack reached the margin) or the event did."""
+
+    data: dict[str, Any]
+    by_time: bool
+
+
 def step(
     state: Mapping[str, Any] | None, event: OrderEvent, safety_margin: dt.timedelta = SAFETY_MARGIN
-) -> tuple[dict[str, Any], dict[str, Any] | None]:
-    """The order's state after ``event`` and the derived event's data if its risk changed."""
+) -> tuple[dict[str, Any], list[Transition]]:
+    """The order's state after ``event`` and its transitions, in time order.
+
+    Time passes before the event applies: if the order, as it stood, would have become at risk by
+    the event's time, that happened at its moment (:func:`risk_from`), whatever event (or the watch
+    key's tick) brings the news — so the result does not depend on which arrives first."""
     current = _copy(state) if state else new_state()
+    changes: list[Transition] = []
+    when = parse_time(event.time)
+    moment = risk_from(current, safety_margin)
+    if moment is not None and moment <= when:
+        current["now"] = iso(moment)
+        data = _transition(current, event.sales_order, safety_margin)
+        if data is not None:
+            changes.append(Transition(data, by_time=True))
     _apply(current, event)
-    now = parse_time(event.time)
-    if current["now"] is None or now > parse_time(current["now"]):
-        current["now"] = iso(now)
-    return _transition(current, event.sales_order, safety_margin)
+    if current["now"] is None or when > parse_time(current["now"]):
+        current["now"] = iso(when)
+    data = _transition(current, event.sales_order, safety_margin)
+    if data is not None:
+        changes.append(Transition(data, by_time=False))
+    return current, changes
 
 
 def remaining_seconds(state: Mapping[str, Any]) -> tuple[float, str | None]:
@@ -189,21 +214,19 @@ def _add(values: list[Any], value: Any) -> None:
         values.append(value)
 
 
-def _transition(
-    state: dict[str, Any], sales_order: str, margin: dt.timedelta
-) -> tuple[dict[str, Any], dict[str, Any] | None]:
+def _transition(state: dict[str, Any], sales_order: str, margin: dt.timedelta) -> dict[str, Any] | None:
     was = bool(state["atRisk"])
     if state["requested"] is None:
-        return state, None  # no date, no risk: nothing is known to be needed by when
+        return None  # no date, no risk: nothing is known to be needed by when
     now = parse_time(state["now"])
     due = due_at(state["requested"])
     remaining, critical = remaining_seconds(state)
     slack = due - now - dt.timedelta(seconds=remaining)
     open_ = is_open(state)
-    at_risk = open_ and slack < margin
+    at_risk = open_ and slack <= margin
     state["atRisk"] = at_risk
     if at_risk == was:
-        return state, None
+        return None
     change = AT_RISK if at_risk else (ON_TRACK if open_ else CLEARED)
     data: dict[str, Any] = {
         "salesOrderNumber": sales_order,
@@ -224,7 +247,7 @@ def _transition(
     }
     if critical is not None:
         data["criticalProductionOrderNumber"] = critical
-    return state, data
+    return data
 
 
 def _minutes(seconds: float) -> float:
@@ -293,3 +316,59 @@ def needed(type_: str, data: Mapping[str, Any]) -> dict[str, Any]:
             for op in data["operations"] or []
         ]
     return keep
+
+
+def risk_from(state: Mapping[str, Any], margin: dt.timedelta = SAFETY_MARGIN) -> dt.datetime | None:
+    """When the order becomes at risk if nothing more happens to it: due − margin − remaining run
+    time, rounded up to the second (times are whole seconds); None when it cannot (closed,
+    shipped, no date) or already is."""
+    if state["requested"] is None or state["atRisk"] or not is_open(state):
+        return None
+    remaining, _ = remaining_seconds(state)
+    moment = due_at(state["requested"]) - margin - dt.timedelta(seconds=remaining)
+    if moment.microsecond:
+        moment = moment.replace(microsecond=0) + dt.timedelta(seconds=1)
+    return moment
+
+
+def new_watch() -> dict[str, Any]:
+    """The watch key's state: the input partitions' event times and the orders waiting for a time."""
+    return {"parts": {}, "partitions": 1, "tick": 0.0, "mark": 0.0, "watched": {}}
+
+
+def watch_step(state: Mapping[str, Any] | None, body: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """The watch key (the processor's ``progress_key``): its state after ``body`` and the orders
+    whose time has come (each gets a tick at the watermark, and leaves the watch until it asks again).
+
+    Bodies: ``{"kind": "progress", "partition", "partitions", "time"}`` from the runtime (each input
+    partition's event time), ``{"kind": "tick", "time"}`` (the wall clock, when on),
+    ``{"kind": "watch", "order", "at"}`` and ``{"kind": "unwatch", "order"}`` from the orders. The
+    watermark is the least event time over the partitions (once all have reported), raised by the
+    wall clock; an order is due when the watermark has reached its ``at``."""
+    current = dict(state) if state else new_watch()
+    current["parts"] = dict(current["parts"])
+    current["watched"] = dict(current["watched"])
+    kind = body.get("kind")
+    if kind == "progress":
+        where = str(body["partition"])
+        seen = parse_time(str(body["time"])).timestamp()
+        current["parts"][where] = max(float(current["parts"].get(where, 0.0)), seen)
+        current["partitions"] = max(int(current["partitions"]), int(body.get("partitions") or 1))
+    elif kind == "tick":
+        current["tick"] = max(float(current["tick"]), parse_time(str(body["time"])).timestamp())
+    elif kind == "watch":
+        current["watched"][str(body["order"])] = parse_time(str(body["at"])).timestamp()
+    elif kind == "unwatch":
+        current["watched"].pop(str(body["order"]), None)
+    parts = current["parts"]
+    low = min(parts.values()) if parts and len(parts) >= int(current["partitions"]) else 0.0
+    current["mark"] = max(float(current["mark"]), low, float(current["tick"]))
+    due = sorted(order for order, at in current["watched"].items() if current["mark"] >= at)
+    for order in due:
+        del current["watched"][order]
+    return current, due
+
+
+def mark_text(state: Mapping[str, Any]) -> str:
+    """The watch key's watermark as a derived event time."""
+    return iso(dt.datetime.fromtimestamp(float(state["mark"]), dt.UTC))

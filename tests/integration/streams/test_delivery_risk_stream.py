@@ -102,10 +102,15 @@ def test_an_order_that_falls_behind_is_flagged_and_cleared_when_shipped(
     first_op = op_done("PRD-1", 10, "2026-01-05T16:00:00Z")
     events = [
         sales_order("SO-T1", "2026-01-05T08:00:00Z", "2026-01-05"),
+        # SO-T3 never hears of production again: at risk from 00:00 − 8 h = 16:00, which the
+        # watermark (the plant's event time) reaches with the events below.
+        sales_order("SO-T3", "2026-01-05T08:00:00Z", "2026-01-05"),
         # Read before its release: it waits in the production order's state.
         first_op,
         released("PRD-1", "2026-01-05T09:00:00Z", "SO-T1"),
-        # (after the release is read) 16:00: 480 min left, 50 × 165 s = 137.5 min to run: slack 342.5 < 480.
+        # After the release (09:00: 687.5 min slack), at risk from 24:00 − 8 h − 212.5 min = 12:27:30
+        # unless op 10 completes first; it completes at 16:00, so time made it at risk at 12:27:30
+        # (692.5 min left − 212.5 = 480); at 16:00 (137.5 min to run, slack 342.5) it still is.
         # 17:00: due 2026-01-08T00:00Z: 3,300 − 137.5 = 3,162.5: on track.
         changed("SO-T1", "2026-01-05T17:00:00Z", requestedDeliveryDate="2026-01-07"),
         # 17:30: back to the 5th: 390 − 137.5 = 252.5: at risk.
@@ -133,37 +138,50 @@ def test_an_order_that_falls_behind_is_flagged_and_cleared_when_shipped(
         (e["subject"], e["data"]["riskState"], e["data"]["evaluatedAt"], e["data"]["slackMinutes"])
         for e in derived
     ]
-    assert summary == [
-        ("SO-T1", "AT_RISK", "2026-01-05T16:00:00Z", 342.5),
+    assert [row for row in summary if row[0] == "SO-T1"] == [
+        ("SO-T1", "AT_RISK", "2026-01-05T12:27:30Z", 480.0),
         ("SO-T1", "ON_TRACK", "2026-01-05T17:00:00Z", 3162.5),
         ("SO-T1", "AT_RISK", "2026-01-05T17:30:00Z", 252.5),
         ("SO-T1", "CLEARED", "2026-01-05T23:00:00Z", 60.0),
     ]
-    at_risk = derived[0]
+    assert [row for row in summary if row[0] != "SO-T1"] == [
+        ("SO-T3", "AT_RISK", "2026-01-05T16:00:00Z", 480.0)
+    ]
+    # Time alone made both: the id names the moment, whichever input or watermark tick brought it.
+    stalled = next(e for e in derived if e["subject"] == "SO-T3")
+    assert stalled["id"] == derived_id(
+        ["deliveryRisk", 1, "SO-T3", "AT_RISK", "time", "2026-01-05T16:00:00Z"]
+    )
+    at_risk = next(e for e in derived if e["subject"] == "SO-T1")
     assert at_risk["data"] == {
         "salesOrderNumber": "SO-T1",
         "riskState": "AT_RISK",
         "atRisk": True,
         "requestedDeliveryDate": "2026-01-05",
         "dueAt": "2026-01-06T00:00:00Z",
-        "evaluatedAt": "2026-01-05T16:00:00Z",
-        "timeLeftMinutes": 480.0,
-        "remainingRunTimeMinutes": 137.5,
-        "slackMinutes": 342.5,
+        "evaluatedAt": "2026-01-05T12:27:30Z",
+        "timeLeftMinutes": 692.5,
+        "remainingRunTimeMinutes": 212.5,
+        "slackMinutes": 480.0,
         "safetyMarginMinutes": 480.0,
         "productionOrderCount": 1,
-        "openOperationCount": 2,
+        "openOperationCount": 3,
         "criticalProductionOrderNumber": "PRD-1",
     }
-    assert (at_risk["type"], at_risk["time"]) == ("digispine.stream.DeliveryRisk.v1", "2026-01-05T16:00:00Z")
-    # The triggering input is the operation's completion (not the release that let it through).
+    assert (at_risk["type"], at_risk["time"]) == ("digispine.stream.DeliveryRisk.v1", "2026-01-05T12:27:30Z")
     assert at_risk["id"] == derived_id(
-        ["deliveryRisk", 1, "SO-T1", "AT_RISK", first_op["source"], first_op["id"]]
+        ["deliveryRisk", 1, "SO-T1", "AT_RISK", "time", "2026-01-05T12:27:30Z"]
     )
+    # Its lineage: what the order knew then (its creation and its production order's release).
     assert {(s["source"], s["id"]) for s in at_risk["lineage"]["events"]} == {
-        (e["source"], e["id"]) for e in events[:3]
+        (e["source"], e["id"]) for e in (events[0], events[3])
     }
-    cleared = derived[3]["data"]
+    # The change that moved the date back caused the second AT_RISK: its id names that input.
+    again = [e for e in derived if e["subject"] == "SO-T1"][2]
+    assert again["id"] == derived_id(
+        ["deliveryRisk", 1, "SO-T1", "AT_RISK", events[5]["source"], events[5]["id"]]
+    )
+    cleared = [e for e in derived if e["subject"] == "SO-T1"][3]["data"]
     assert (cleared["atRisk"], cleared["timeLeftMinutes"], cleared["remainingRunTimeMinutes"]) == (
         False,
         60.0,

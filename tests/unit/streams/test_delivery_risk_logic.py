@@ -50,23 +50,26 @@ def shipped(time: str) -> OrderEvent:
     return OrderEvent(risk.SHIPMENT_DISPATCHED, time, data, SO)
 
 
-def replay(events: list[OrderEvent]) -> list[dict[str, Any] | None]:
+def replay(events: list[OrderEvent]) -> list[list[risk.Transition]]:
     state: dict[str, Any] | None = None
     out = []
     for event in events:
-        state, data = step(state, event)
-        out.append(data)
+        state, changes = step(state, event)
+        out.append(changes)
     return out
 
 
 def test_an_order_falls_behind_recovers_with_a_later_date_and_clears_when_shipped() -> None:
     out = replay(
         [
-            # 08:00: due in 16 h, nothing planned yet: slack 960 min.
+            # 08:00: due in 16 h, nothing planned yet: slack 960 min; at risk from 16:00 on.
             created("2026-01-05T08:00:00Z", "2026-01-05"),
-            # 09:00: 900 min left − 212.5 min planned = 687.5 min slack ≥ 480.
+            # 09:00: 900 min left − 212.5 min planned = 687.5 min slack > 480; at risk from
+            # 24:00 − 8 h − 212.5 min = 12:27:30 on, unless op 10 completes first.
             released("2026-01-05T09:00:00Z"),
-            # 16:00: op 10 done, 50 × 165 s = 137.5 min left; 480 − 137.5 = 342.5 < 480: at risk.
+            # 16:00: op 10 completes — later than 12:27:30, so time made the order at risk then:
+            # 692.5 min left − 212.5 = 480 = the margin. At 16:00 (137.5 min to run, slack 342.5)
+            # it still is: no second event.
             completed("2026-01-05T16:00:00Z", "PRD-1/0010"),
             # 17:00: requested moves to the 7th (due 01-08 00:00): 7 h + 48 h = 3,300 min
             # left − 137.5 = 3,162.5: on track.
@@ -77,32 +80,29 @@ def test_an_order_falls_behind_recovers_with_a_later_date_and_clears_when_shippe
             shipped("2026-01-05T23:00:00Z"),
         ]
     )
-    assert out[:2] == [None, None]
-    assert out[2] == {
+    assert out[:2] == [[], []]
+    (by_time,) = out[2]
+    assert by_time.by_time
+    assert by_time.data == {
         "salesOrderNumber": SO,
         "riskState": "AT_RISK",
         "atRisk": True,
         "requestedDeliveryDate": "2026-01-05",
         "dueAt": "2026-01-06T00:00:00Z",
-        "evaluatedAt": "2026-01-05T16:00:00Z",
-        "timeLeftMinutes": 480.0,
-        "remainingRunTimeMinutes": 137.5,
-        "slackMinutes": 342.5,
+        "evaluatedAt": "2026-01-05T12:27:30Z",
+        "timeLeftMinutes": 692.5,
+        "remainingRunTimeMinutes": 212.5,
+        "slackMinutes": 480.0,
         "safetyMarginMinutes": 480.0,
         "productionOrderCount": 1,
-        "openOperationCount": 2,
+        "openOperationCount": 3,
         "criticalProductionOrderNumber": "PRD-1",
     }
-    assert out[3] is not None
-    assert (out[3]["riskState"], out[3]["dueAt"], out[3]["slackMinutes"]) == (
-        "ON_TRACK",
-        "2026-01-08T00:00:00Z",
-        3162.5,
-    )
-    assert out[4] is not None
-    assert (out[4]["riskState"], out[4]["slackMinutes"]) == ("AT_RISK", 252.5)
-    assert out[5] is not None
-    assert (out[5]["riskState"], out[5]["atRisk"], out[5]["timeLeftMinutes"]) == ("CLEARED", False, 60.0)
+    rest = [
+        [(c.by_time, c.data["riskState"], c.data["slackMinutes"]) for c in changes] for changes in out[3:]
+    ]
+    assert rest == [[(False, "ON_TRACK", 3162.5)], [(False, "AT_RISK", 252.5)], [(False, "CLEARED", -77.5)]]
+    assert (out[5][0].data["atRisk"], out[5][0].data["timeLeftMinutes"]) == (False, 60.0)
 
 
 def test_progress_on_time_keeps_an_order_quiet() -> None:
@@ -116,45 +116,53 @@ def test_progress_on_time_keeps_an_order_quiet() -> None:
             shipped("2026-01-06T10:00:00Z"),
         ]
     )
-    assert out == [None] * 6
+    assert out == [[]] * 6
 
 
 def test_an_order_past_its_date_is_at_risk_even_without_production_known() -> None:
-    # due 2026-01-06T00:00Z; at 01-06 02:00 time left is −120 min.
+    # due 2026-01-06T00:00Z, nothing to run: at risk from 16:00; the next news comes at 02:00.
     out = replay(
         [created("2026-01-05T08:00:00Z", "2026-01-05"), changed("2026-01-06T02:00:00Z", status="OPEN")]
     )
-    assert out[1] is not None
-    assert (out[1]["riskState"], out[1]["timeLeftMinutes"], out[1]["remainingRunTimeMinutes"]) == (
-        "AT_RISK",
-        -120.0,
-        0.0,
+    (change,) = out[1]
+    assert change.by_time
+    assert (change.data["evaluatedAt"], change.data["timeLeftMinutes"], change.data["slackMinutes"]) == (
+        "2026-01-05T16:00:00Z",
+        480.0,
+        480.0,
     )
-    assert "criticalProductionOrderNumber" not in out[1]
+    assert change.data["remainingRunTimeMinutes"] == 0.0
+    assert "criticalProductionOrderNumber" not in change.data
 
 
 def test_a_closed_order_clears() -> None:
     out = replay(
         [created("2026-01-05T23:00:00Z", "2026-01-05"), changed("2026-01-05T23:30:00Z", status="CANCELLED")]
     )
-    assert out[0] is not None and out[0]["riskState"] == "AT_RISK"
-    assert out[1] is not None and out[1]["riskState"] == "CLEARED"
+    assert [[(c.by_time, c.data["riskState"]) for c in changes] for changes in out] == [
+        [(False, "AT_RISK")],
+        [(False, "CLEARED")],
+    ]
 
 
 def test_the_newest_time_counts_so_a_late_old_event_does_not_turn_the_clock_back() -> None:
     state, first = step(None, created("2026-01-05T23:00:00Z", "2026-01-05"))
-    assert first is not None and first["atRisk"]
-    state, data = step(state, changed("2026-01-05T01:00:00Z", status="OPEN"))
-    assert data is None
+    assert first[0].data["atRisk"]
+    state, changes = step(state, changed("2026-01-05T01:00:00Z", status="OPEN"))
+    assert changes == []
     assert state["now"] == "2026-01-05T23:00:00Z"
 
 
 def test_the_safety_margin_is_a_parameter() -> None:
     # 09:00: slack 687.5 min; a 12 h (720 min) margin makes that at risk.
     state, _ = step(None, created("2026-01-05T08:00:00Z", "2026-01-05"), dt.timedelta(hours=12))
-    _, data = step(state, released("2026-01-05T09:00:00Z"), dt.timedelta(hours=12))
-    assert data is not None
-    assert (data["slackMinutes"], data["safetyMarginMinutes"]) == (687.5, 720.0)
+    _, changes = step(state, released("2026-01-05T09:00:00Z"), dt.timedelta(hours=12))
+    (change,) = changes
+    assert (change.by_time, change.data["slackMinutes"], change.data["safetyMarginMinutes"]) == (
+        False,
+        687.5,
+        720.0,
+    )
 
 
 def test_completions_wait_for_their_release_and_then_go_to_its_sales_order() -> None:
@@ -202,4 +210,4 @@ def test_only_what_the_state_reads_travels_on() -> None:
         "items": [{"itemNumber": 10}],
     }
     _, out = step(None, OrderEvent(risk.SALES_ORDER_CREATED, "2026-01-05T23:00:00Z", slim, SO))
-    assert out is not None and out["riskState"] == "AT_RISK"
+    assert [c.data["riskState"] for c in out] == ["AT_RISK"]
