@@ -74,6 +74,13 @@ def test_a_published_file_loads_from_the_topic_and_its_bad_lines_are_named_not_d
     stats = load_topic(loader_settings(neo4j_settings, tmp_path / "data"), store, bootstrap, topic)
     assert (stats.loaded, stats.rejected_total) == (len(events), 0)
 
+    as_is = CliRunner().invoke(
+        app, ["publish", str(path), "--topic", f"{topic}-all", "--bootstrap", bootstrap, "--include-invalid"]
+    )
+    assert as_is.exit_code == 0, as_is.output
+    keys = {m.key for m in tail(bootstrap, f"{topic}-all", len(lines))}
+    assert {b"plant.jsonl:11", b"plant.jsonl:21"} <= keys, "bad lines go as they are, keyed by their place"
+
 
 def run_live_plant(bootstrap: str, topic: str, start: dt.datetime, state: Path, count: int) -> str:
     env = {**os.environ, "DIGISPINE_KAFKA_BOOTSTRAP": bootstrap, "COLUMNS": "200"}
