@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import logging
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
@@ -40,6 +41,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 GRAPHQL_PATH = "/graphql"
+#: Seconds a websocket may stay open without a successful ``connection_init`` (then 4408).
+CONNECTION_INIT_TIMEOUT_S = 10
+#: Operations one websocket may run at once (more are answered with an error).
+MAX_SUBSCRIPTIONS_PER_CONNECTION = 100
 
 
 def create_app(
@@ -207,7 +212,13 @@ def graphql_routes(
     for websockets: subscriptions (and queries) over graphql-transport-ws."""
     protocols = (GRAPHQL_TRANSPORT_WS_PROTOCOL,) if websocket is not None else ()
     app = _GraphQLApp(
-        schema, graphql_ide="graphiql", allow_queries_via_get=False, subscription_protocols=protocols
+        schema,
+        graphql_ide="graphiql",
+        allow_queries_via_get=False,
+        subscription_protocols=protocols,
+        # a socket that has not authenticated holds a connection and no role: not for a minute
+        connection_init_wait_timeout=dt.timedelta(seconds=CONNECTION_INIT_TIMEOUT_S),
+        max_subscriptions_per_connection=MAX_SUBSCRIPTIONS_PER_CONNECTION,
     )
     gate = GraphQLRequestGate(app, access_roles=access_roles, max_body_bytes=max_body_bytes)
     routes: list[BaseRoute] = [Route(GRAPHQL_PATH, gate, methods=["GET", "POST"], name="graphql")]
