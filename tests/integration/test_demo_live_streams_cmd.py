@@ -8,13 +8,20 @@ import uuid
 from pathlib import Path
 
 import orjson
-from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
+from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
 from typer.testing import CliRunner
 
 from graph_service.cli.main import app
 from graph_service.kafka import create_topic
 from graph_service.settings import Settings
 from tests.support.sample_stream import write_sample_stream
+
+#: What a fresh broker answers while its group coordinator is still being elected or loaded.
+COORDINATOR_NOT_READY = {
+    KafkaError.NOT_COORDINATOR,
+    KafkaError.COORDINATOR_LOAD_IN_PROGRESS,
+    KafkaError.COORDINATOR_NOT_AVAILABLE,
+}
 
 
 def derived(revision: int, inputts: int) -> dict:
@@ -68,7 +75,8 @@ def commit(bootstrap: str, group: str, topic: str, offset: int) -> None:
                 consumer.commit(offsets=[TopicPartition(topic, 0, offset)], asynchronous=False)
                 return
             except KafkaException as exc:  # a fresh broker's group coordinator may still be loading
-                if not exc.args[0].retriable() or time.monotonic() > deadline:
+                retry = exc.args[0].retriable() or exc.args[0].code() in COORDINATOR_NOT_READY
+                if not retry or time.monotonic() > deadline:
                     raise
                 time.sleep(0.2)
     finally:
@@ -112,3 +120,17 @@ def test_list_and_inspect_show_lag_the_last_derived_event_and_this_streams_viola
     assert "violations: 1 among the last" in inspected.output
     assert "dss:equipmentId: needs an equipmentId" in inspected.output
     assert "not ours" not in inspected.output
+
+
+def test_run_says_when_no_processor_computes_a_declared_stream(
+    kafka_settings: Settings, tmp_path: Path
+) -> None:
+    env = {
+        **write_sample_stream(tmp_path),
+        "DIGISPINE_KAFKA_BOOTSTRAP": kafka_settings.kafka_bootstrap_servers,
+    }
+
+    result = CliRunner().invoke(app, ["streams", "run", "sample", "--stop-after-idle", "1"], env=env)
+
+    assert result.exit_code == 1
+    assert "no processor computes the stream 'sample'" in " ".join(result.output.split())
