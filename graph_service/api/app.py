@@ -89,7 +89,11 @@ def create_app(
                 feed_size=settings.subscription_feed_size,
                 max_replays=settings.subscription_max_replays,
             )
-            await hub.start()  # readers start with their topic's first subscription
+            # the change log's reader starts now (its cursors count from the server's start); a
+            # stream topic's with its first subscription, so a server without Kafka never dials it
+            await hub.start(
+                [settings.change_log_topic] if settings.change_log_topic else [], ready_timeout_s=5.0
+            )
             app.state.hub = hub
             schema = make_schema(
                 domain,
