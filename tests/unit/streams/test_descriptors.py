@@ -10,7 +10,14 @@ from typing import Any
 import pytest
 
 from graph_service.ontology.model import DomainModel
-from graph_service.streams import StreamDefinitionError, StreamRegistry, UnknownStream, Window
+from graph_service.streams import (
+    StreamDefinitionError,
+    StreamPaths,
+    StreamRegistry,
+    UnknownStream,
+    Window,
+    load_streams,
+)
 from graph_service.streams.descriptor import KeySource
 from loaders.mapping import Mapper
 from tests.unit.streams.conftest import SHAPE, at, line_of, load, write_stream
@@ -475,6 +482,22 @@ def test_two_streams_on_one_topic_are_refused(tmp_path: Path, model: DomainModel
     assert only_problem(tmp_path, model, mapper) == (
         at(other, "topic:") + f"topic digispine.stream.sample.v1 is also used by {first}"
     )
+
+
+def test_one_stream_version_in_two_streams_directories_is_refused(
+    tmp_path: Path, model: DomainModel, mapper: Mapper
+) -> None:
+    first = write_stream(tmp_path / "a")
+    second = write_stream(tmp_path / "b", {"topic": "digispine.stream.other.v1"})
+    (tmp_path / "b" / "shapes" / "sample-v1.ttl").unlink()
+    paths = StreamPaths(
+        (tmp_path / "a" / "streams", tmp_path / "b" / "streams"), (tmp_path / "a" / "shapes",)
+    )
+    with pytest.raises(StreamDefinitionError) as caught:
+        load_streams(paths, model, mapper)
+    assert [str(p) for p in caught.value.problems] == [
+        at(second, "version:") + f"sample v1 is also used by {first}"
+    ]
 
 
 def test_problems_of_several_files_are_reported_together(
