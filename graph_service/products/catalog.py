@@ -3,9 +3,10 @@
 Per product version: a ``dcat:Dataset`` (what the data is: title, description, version, owner,
 keywords, domain, output shape as ``dct:conformsTo``, ``dsq:validationStatus`` (CONFORMS,
 NONCONFORMING, TIMED_OUT, FAILED or NOT_CHECKED) and, when the output was checked, the quality
-measurements of the latest validation) and a ``dcat:DataService`` (its GraphQL field, ``dcat:servesDataset``). Per product:
-a ``dcat:Dataset`` whose ``dcat:hasVersion`` lists the versions, ``dcat:hasCurrentVersion`` the
-latest one; versions chain with ``dcat:previousVersion``.
+measurements of the latest validation) and a ``dcat:DataService`` (its GraphQL field,
+``dcat:servesDataset``). Per product: a ``dcat:Dataset`` whose ``dcat:hasVersion`` lists the
+versions, ``dcat:hasCurrentVersion`` the latest one; versions chain with ``dcat:previousVersion``.
+The streams are added beside them by :func:`graph_service.streams.dcat.add_streams`.
 """
 
 from __future__ import annotations
