@@ -60,16 +60,15 @@ class QualityProcessor:
 
     def _join(self, body: Mapping[str, Any], origin: Origin, state: KeyState, out: Outbox) -> None:
         """Remember each half with where it came from; when both are there, send the completion on."""
-        origins = list(state.get("origins", []))
-        origins.append(origin.to_json())
+        if state.get("sent"):
+            return  # the operation was joined already: a repeated report says nothing new
+        origins = [*state.get("origins", []), origin.to_json()]
         if "started" in body:
             state.set("equipment", body["started"])
         else:
-            if state.get("sent"):
-                return  # a second completion report of one operation: the first one counted
             state.set("completion", {k: body[k] for k in ("completed", "time", "input")})
         equipment, completion = state.get("equipment"), state.get("completion")
-        if equipment is None or completion is None or state.get("sent"):
+        if equipment is None or completion is None:
             state.set("origins", origins)
             return
         out.send(_UNIT + equipment, {**completion, "origins": origins})
