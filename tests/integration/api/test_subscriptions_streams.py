@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import orjson
 import pytest
 from confluent_kafka.admin import AdminClient, NewTopic
@@ -20,7 +21,7 @@ from graph_service.ontology.model import DomainModel
 from graph_service.settings import Settings
 from graph_service.store import Neo4jStore
 from loaders.changelog import change_event, change_key
-from tests.conftest import keyed
+from tests.conftest import auth, keyed
 from tests.integration.api.conftest import served
 from tests.integration.api.test_subscriptions import Server, next_payload, settled, subscribed, until
 from tests.integration.kafka_fixtures import kafka_settings  # noqa: F401
@@ -188,3 +189,24 @@ def test_a_product_signal_needs_the_products_access_role(server: StreamServer) -
     message = asyncio.run(scenario())
     errors = message["payload"] if message["type"] == "error" else message["payload"]["errors"]
     assert errors[0]["extensions"]["code"] == "FORBIDDEN"
+
+
+def test_a_products_validation_status_changing_signals_the_product(server: StreamServer) -> None:
+    query = 'subscription { dataProductChanged(name: "lotGenealogy") { product reason validationStatus } }'
+
+    async def scenario() -> dict[str, Any]:
+        await settled(server)
+        ws = await subscribed(server, "analyst", query)
+        await until(lambda: server.hub.stats.feeds >= 1, "the feed")
+        http = server.url.replace("ws://", "http://").removesuffix("/graphql")
+        response = await asyncio.to_thread(
+            httpx.post, f"{http}/products/lotGenealogy/1.0.0/validate", headers=auth("analyst"), timeout=60
+        )
+        assert response.status_code == 200, response.text
+        got = (await next_payload(ws))["data"]["dataProductChanged"]
+        await ws.close()
+        return {**got, "validated": response.json()["status"]}
+
+    signal = asyncio.run(scenario())
+    assert signal["reason"] == "VALIDATION_CHANGED" and signal["product"] == "lotGenealogy"
+    assert signal["validationStatus"] == signal["validated"] != "NOT_CHECKED"
