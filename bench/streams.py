@@ -30,7 +30,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import sys
 import tempfile
 import time
 import traceback
@@ -192,7 +191,7 @@ class Bench:
     # -- 1. latency ------------------------------------------------------------------------------
 
     def latency_run(
-        self, label: str, start: Callable[[str, str], AbstractContextManager[Child]]
+        self, label: str, start: Callable[[str, str], AbstractContextManager[Child]], group: str
     ) -> tuple[list[float], str]:
         """Live plant events at the steady rate into a fresh topic; the latency of every derived
         event whose input was sent after the warm-up, as read by a read_committed consumer."""
@@ -200,42 +199,49 @@ class Bench:
         events_topic = new_topic(self.bootstrap, "bench.events")
         stream_topic = new_topic(self.bootstrap, f"bench.{label}")
         collector = Collector(self.bootstrap, stream_topic, end_offsets(self.bootstrap, stream_topic))
-        with ExitStack() as stack:
-            proc = stack.enter_context(start(events_topic, stream_topic))
-            warm = Paced(
-                self.bootstrap,
-                events_topic,
-                as_messages(
-                    plant_events(int(s.rate * 120), time.time() * 1000, s.rate, self.machines, "w" + label)
-                ),
-                s.rate,
-            ).start()
-            ready = collector.wait_for(lambda got: len(got) > 0 or not proc.alive(), 120) and proc.alive()
-            warm.stop.set()
-            warm.join(10)
-            if not ready:
-                collector.close()
-                raise RuntimeError(
-                    f"no derived event (within 120 s, or the processor exited):\n{proc.tail()}"
+        committed = Committed(self.bootstrap, group)
+        try:
+            with start(events_topic, stream_topic) as proc:
+                # warm-up: events flow until the first derived one, then the backlog is drained
+                warm_events = plant_events(
+                    int(s.rate * 120), time.time() * 1000, s.rate, self.machines, "w" + label
                 )
-            time.sleep(2)  # let the warm-up drain
-            count = int(s.rate * s.seconds)
-            t0 = time.time() * 1000
-            paced = Paced(
-                self.bootstrap,
-                events_topic,
-                as_messages(plant_events(count, t0, s.rate, self.machines, "m" + label)),
-                s.rate,
-            ).start()
-            paced.join(s.seconds + 30)
-            collector.settle(3, 60)
-            cpu = proc.cpu_s()
-        collector.close()
+                warm = Paced(self.bootstrap, events_topic, as_messages(warm_events), s.rate).start()
+                ready = collector.wait_for(lambda got: len(got) > 0 or not proc.alive(), 120)
+                warm.stop.set()
+                warm.join(10)
+                if not ready or not proc.alive():
+                    raise RuntimeError(
+                        f"no derived event (within 120 s, or the processor exited):\n{proc.tail()}"
+                    )
+                if not self.wait_drained(proc, committed, events_topic, stream_topic, warm.sent, 120):
+                    raise RuntimeError(
+                        f"the warm-up's {warm.sent:,} events not drained in 120 s:\n{proc.tail()}"
+                    )
+                count = int(s.rate * s.seconds)
+                t0 = time.time() * 1000
+                measured_events = plant_events(count, t0, s.rate, self.machines, "m" + label)
+                cpu0 = proc.cpu_s()
+                paced = Paced(self.bootstrap, events_topic, as_messages(measured_events), s.rate).start()
+                paced.join(s.seconds + 30)
+                total = warm.sent + paced.sent
+                drained = self.wait_drained(proc, committed, events_topic, stream_topic, total, 120)
+                collector.settle(1, 10)
+                cpu = proc.cpu_s() - cpu0
+                if label == "oee":
+                    self.memory.append(proc.rss_peak_mb())
+        finally:
+            collector.close()
+            committed.close()
         measured = [m for m in collector.messages if m.value.get("inputts", 0) >= t0]
         if measured and label == "oee":
             self.oee_sample = measured[-1].value
         latencies = [m.recv_ms - m.value["inputts"] for m in measured]
-        note = f"{len(measured):,} derived from {count:,} inputs at {s.rate:.0f}/s (producer late ≤ {paced.behind_max_s * 1000:.0f} ms), CPU {cpu:.1f} s"
+        note = (
+            f"{len(measured):,} derived from {count:,} inputs at {s.rate:.0f}/s, "
+            f"producer late ≤ {paced.behind_max_s * 1000:.0f} ms, CPU {cpu:.1f} s"
+            + ("" if drained else "; NOT drained 120 s after the input stopped")
+        )
         return latencies, note
 
     def bare(self, events_topic: str, stream_topic: str, group: str = "") -> AbstractContextManager[Child]:
@@ -245,7 +251,8 @@ class Bench:
 
     def section_latency(self) -> None:
         print("\n== 1. event produced → derived event readable (read_committed) ==")
-        base, note = self.latency_run("bare", self.bare)
+        group = f"bench-bare-{uuid.uuid4().hex[:6]}"
+        base, note = self.latency_run("bare", lambda e, t: self.bare(e, t, group), group)
         print(f"bare loop:  p50 {ms(percentile(base, 50))}  p99 {ms(percentile(base, 99))}  ({note})")
         b50, b99 = percentile(base, 50), percentile(base, 99)
         missing = self.processor_missing()
@@ -261,7 +268,7 @@ class Bench:
         def start(events_topic: str, stream_topic: str) -> AbstractContextManager[Child]:
             return self.processor(events_topic, stream_topic, data, "lat", "processor-latency")
 
-        result, missing = attempt("processor", lambda: self.latency_run("oee", start))
+        result, missing = attempt("processor", lambda: self.latency_run("oee", start, GROUP))
         if result is None:
             self.rows += [
                 Row("event → derived p50", f"not measured: {missing}", "≤ 150 ms", ms(b50)),
@@ -409,7 +416,7 @@ class Bench:
         env = base_env(
             self.bootstrap, scratch_dir(self.root, "load"), settings, DIGISPINE_CHANGE_LOG_TOPIC=changes_topic
         )
-        loader = [str(Path(sys.executable).with_name("digispine")), "load", "--kafka", events_topic]
+        loader = python_module("graph_service.cli.main", "load", "--kafka", events_topic)
         loader += ["--group", f"bench-loader-{uuid.uuid4().hex[:6]}"]
         count = int(s.load_rate * s.load_seconds)
         measured = state_changes(count, time.time() * 1000 + 8000, s.load_rate, self.machines, "c")
@@ -542,24 +549,27 @@ class Bench:
                     )
                 ),
                 timeout,
-                step=0.05,
+                step=0.1,
             )
             and proc.alive()
         )
 
     def keyed_drained(self, committed: Committed, stream_topic: str) -> bool:
-        """The processor's internal keyed topic (if it has one) is read to its end too."""
+        """The processor's internal keyed topic (if it has one) is read to its end too. It is written
+        in transactions: the end offset counts the last transaction's commit marker, which no
+        reader's offset ever passes, hence one short of the end is the end."""
         keyed = f"{stream_topic}.keyed"
-        try:
-            ends = end_offsets(self.bootstrap, keyed)
-        except KeyError:
+        ends = committed.ends(keyed)
+        if ends is None:
             return True
-        return committed.total(keyed) >= sum(ends.values())
+        return committed.total(keyed) >= sum(ends.values()) - len(ends)
 
     def drain_input(self, n: int, run: str) -> tuple[list[tuple[bytes, bytes]], list[tuple[bytes, bytes]]]:
-        """``n`` plant events 1 ms apart ending now, and 500 before them to warm up on."""
-        start_ms = time.time() * 1000 - n - 1000
-        events = as_messages(plant_events(n + 500, start_ms, 1000, self.machines, run))
+        """``n`` plant events ending now, timed as at the latency runs' rate, and 500 before them to
+        warm up on."""
+        rate = self.sizes.rate
+        start_ms = time.time() * 1000 - (n + 500) * 1000 / rate
+        events = as_messages(plant_events(n + 500, start_ms, rate, self.machines, run))
         return events[500:], events[:500]
 
     def section_throughput(self) -> None:
@@ -773,10 +783,11 @@ def main() -> None:
     parser.add_argument(
         "--prefill", type=int, help="events drained for the throughput (default 30,000; quick 5,000)"
     )
+    parser.add_argument("--keep", action="store_true", help="keep the run's directory (the processes' logs)")
     args = parser.parse_args()
     started = time.monotonic()
-    with tempfile.TemporaryDirectory(prefix="digispine-bench-streams-") as tmp:
-        root = Path(tmp)
+    root = Path(tempfile.mkdtemp(prefix="digispine-bench-streams-"))
+    try:
         with kafka_for_bench(root / "kafka") as bootstrap:
             bench = Bench(args, bootstrap, root)
             with bench.stack:
@@ -784,6 +795,11 @@ def main() -> None:
             kind = "quick" if args.quick else "full"
             print(f"\n== results ({kind} run, {time.monotonic() - started:.0f} s, {machine_state()}) ==")
             print(bench.table())
+    finally:
+        if args.keep:
+            print(f"logs and data kept in {root}")
+        else:
+            shutil.rmtree(root, ignore_errors=True)
 
 
 def machine_state() -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -57,8 +56,9 @@ def serve(env: dict[str, str], logs: Path, name: str, timeout_s: float = 120) ->
         "DIGISPINE_PRODUCT_VALIDATION_S": "0",
         "DIGISPINE_LOG_LEVEL": "WARNING",
     }
-    digispine = str(Path(sys.executable).with_name("digispine"))
-    with child([digispine, "serve", "--port", str(port)], env, logs, name) as proc:
+    # `digispine serve`, run as a module so the tree the bench runs from is the one served
+    command = python_module("graph_service.cli.main", "serve", "--port", str(port))
+    with child(command, env, logs, name) as proc:
         url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + timeout_s
         while True:

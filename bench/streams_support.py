@@ -98,6 +98,19 @@ class Committed:
             return 0
         return sum(max(tp.offset, 0) for tp in parts)
 
+    def ends(self, topic: str) -> dict[int, int] | None:
+        """The high watermarks of ``topic``'s partitions; None while it does not exist."""
+        try:
+            meta = self._consumer.list_topics(topic, timeout=10).topics[topic]
+            if meta.error is not None or not meta.partitions:
+                return None
+            return {
+                p: self._consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1]
+                for p in meta.partitions
+            }
+        except KafkaException:
+            return None
+
     def close(self) -> None:
         self._consumer.close()
 
