@@ -45,14 +45,20 @@ def typed(graphql_type: str, value: Any) -> Any:
     return value
 
 
-def entity_ref(doc: Mapping[str, Any], class_of_label: Mapping[str, str]) -> dict[str, Any]:
+def entity_ref(
+    doc: Mapping[str, Any], class_of_label: Mapping[str, str], hidden: frozenset[str] = frozenset()
+) -> dict[str, Any]:
+    """An entity of a change by class and key; key properties in ``hidden`` (personal data the
+    caller may not see; none of today's keys is) are null, and so is then the subject."""
     key = doc.get("key") or {}
     label = str(doc.get("class", ""))
-    values = [str(v) for v in key.values()]
+    masked = any(k in hidden for k in key)
     return {
         "class_name": class_of_label.get(label, label),
-        "key": [{"name": str(k), "value": None if v is None else str(v)} for k, v in key.items()],
-        "subject": "/".join([label, *values]),
+        "key": [
+            {"name": str(k), "value": None if v is None or k in hidden else str(v)} for k, v in key.items()
+        ],
+        "subject": None if masked else "/".join([label, *(str(v) for v in key.values())]),
     }
 
 
@@ -65,6 +71,7 @@ class ChangeView:
     labels: frozenset[str]  # Neo4j labels of the class and of its subclasses
     class_of_label: Mapping[str, str]
     relation_names: Mapping[str, str]  # relationship type -> the ontology's relation name
+    personal: frozenset[str] = frozenset()  # names of every personal-data property of the model
 
     @classmethod
     def of(cls, model: DomainModel, fields: ClassFields) -> ChangeView:
@@ -76,6 +83,7 @@ class ChangeView:
             labels=frozenset(model.cls(c).neo4j_label for c in members),
             class_of_label={c.neo4j_label: c.name for c in model.classes.values()},
             relation_names={r.rel_type: r.name for r in model.relations.values() if r.stored},
+            personal=frozenset(p.name for p in model.datatype_properties.values() if p.personal_data),
         )
 
     def items(self, event: Any, cursor: str, *, personal: bool) -> Iterator[dict[str, Any]]:
@@ -86,12 +94,13 @@ class ChangeView:
         if event.get("type") == ENTITY_CHANGED:
             entity = data.get("entity") or {}
             if entity.get("class") in self.labels:
-                yield self._item(event, cursor, entity, data.get("properties") or {}, None, personal)
+                properties = data.get("properties") or {}
+                yield self._item(event, cursor, entity, properties, None, personal)
         elif event.get("type") == RELATIONSHIP_CHANGED:
             ends = [data.get("from") or {}, data.get("to") or {}]
             mine = next((end for end in ends if end.get("class") in self.labels), None)
             if mine is not None:
-                yield self._item(event, cursor, mine, {}, self._relationship(data), personal)
+                yield self._item(event, cursor, mine, {}, self._relationship(data, personal), personal)
 
     def _item(
         self,
@@ -121,7 +130,7 @@ class ChangeView:
             "cursor": cursor,
             "change": KINDS.get(str(event.get("data", {}).get("change")), "UPDATED"),
             "class_name": self.class_of_label.get(str(entity.get("class")), str(entity.get("class"))),
-            "entity": entity_ref(entity, self.class_of_label),
+            "entity": entity_ref(entity, self.class_of_label, self._hidden(personal)),
             "values": values,
             "changed_properties": sorted(properties),
             "masked_fields": sorted(dict.fromkeys(masked)),
@@ -136,15 +145,21 @@ class ChangeView:
             "_given": given,  # for `where`; never a GraphQL field
         }
 
-    def _relationship(self, data: Mapping[str, Any]) -> dict[str, Any]:
+    def _hidden(self, personal: bool) -> frozenset[str]:
+        return frozenset() if personal else self.personal
+
+    def _relationship(self, data: Mapping[str, Any], personal: bool) -> dict[str, Any]:
         rel_type = str(data.get("relationship", ""))
+        hidden = self._hidden(personal)
         return {
             "relation": self.relation_names.get(rel_type),
             "relationship_type": rel_type,
-            "from_": entity_ref(data.get("from") or {}, self.class_of_label),
-            "to": entity_ref(data.get("to") or {}, self.class_of_label),
+            "from_": entity_ref(data.get("from") or {}, self.class_of_label, hidden),
+            "to": entity_ref(data.get("to") or {}, self.class_of_label, hidden),
             "previous": [
-                entity_ref(p, self.class_of_label) for p in data.get("previous") or () if isinstance(p, dict)
+                entity_ref(p, self.class_of_label, hidden)
+                for p in data.get("previous") or ()
+                if isinstance(p, dict)
             ],
         }
 

@@ -68,7 +68,9 @@ class KeyValue:
 class EntityRef:
     class_name: str = strawberry.field(description="The entity's class (its most specific).")
     key: list[KeyValue]
-    subject: str = strawberry.field(description="`<Class>/<key…>`: the change log's Kafka key.")
+    subject: Optional[str] = strawberry.field(  # noqa: UP045
+        description="`<Class>/<key…>`: the change log's Kafka key (null when a key value is masked)."
+    )
 
 
 @strawberry.type(description="The operational event that caused a change.")

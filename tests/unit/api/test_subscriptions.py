@@ -172,3 +172,12 @@ def test_connection_init_brings_the_key_a_browser_cannot_send_in_headers() -> No
     headers_key = ring.lookup("dsk_web")
     assert headers_key is not None
     assert connection_principal(ring, headers_key, {})[0] == headers_key
+
+
+def test_a_personal_key_value_would_be_masked_in_entity_references() -> None:
+    from graph_service.api.graphql.change_events import entity_ref
+
+    doc = {"class": "Badge", "key": {"badgeId": "B-7"}}
+    hidden = entity_ref(doc, {}, frozenset({"badgeId"}))
+    assert hidden["key"] == [{"name": "badgeId", "value": None}] and hidden["subject"] is None
+    assert entity_ref(doc, {})["subject"] == "Badge/B-7"
