@@ -181,3 +181,17 @@ def test_a_personal_key_value_would_be_masked_in_entity_references() -> None:
     hidden = entity_ref(doc, {}, frozenset({"badgeId"}))
     assert hidden["key"] == [{"name": "badgeId", "value": None}] and hidden["subject"] is None
     assert entity_ref(doc, {})["subject"] == "Badge/B-7"
+
+
+def test_the_subscription_type_is_generated_per_entity_class(model: DomainModel) -> None:
+    from graph_service.api.graphql import make_schema
+    from graph_service.api.graphql.subscriptions import Sources, Subscriptions
+
+    sdl = str(make_schema(model, None, subscriptions=Subscriptions(model, Sources(None, "t"))))  # type: ignore[arg-type]
+    assert "salesOrderChanged(\n" in sdl and "): SalesOrderChange\n" in sdl
+    assert "where: SalesOrderChangeWhere" in sdl and "after: String" in sdl
+    assert "equipmentChanged(" in sdl and "entityChanged(" in sdl  # superclasses too
+    assert "lotProducedChanged" not in sdl  # events do not change
+    assert "input PersonChangeWhere {" in sdl and "  email: StringFilter\n" in sdl
+    values = sdl[sdl.index("type SalesOrderChangeValues {") :]
+    assert "orderDate: Date\n" in values[: values.index("}")]
