@@ -209,6 +209,8 @@ def run_live(settings: Settings, topic: str, options: LiveOptions, partitions: i
 
 @dataclass
 class LiveSummary:
+    """What a live run published, for the closing table."""
+
     published: int = 0
     first: dt.datetime | None = None
     last: dt.datetime | None = None
