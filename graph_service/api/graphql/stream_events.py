@@ -65,28 +65,34 @@ class StreamField:
             argument("after", Optional[str], "Resume after the event of this `cursor`."),  # noqa: UP045
         ]
 
-    def condition(self, where: Mapping[str, Any] | None) -> Callable[[Mapping[str, Any]], bool]:
+    def condition(self, where: Mapping[str, Any] | None) -> Callable[[str, bool | None], bool]:
+        """``where`` as a test on an event's key and ``final``."""
         keys = set((where or {}).get("key") or ())
         final = (where or {}).get("final")
 
-        def test(item: Mapping[str, Any]) -> bool:
-            return (not keys or item["key"] in keys) and (final is None or item["final"] is final)
+        def test(key: str, is_final: bool | None) -> bool:
+            return (not keys or key in keys) and (final is None or is_final is final)
 
         return test
 
-    def item(self, message: TopicMessage) -> dict[str, Any] | None:
-        """The delivered event of one message; None for what is not this stream's output."""
+    def item(self, message: TopicMessage, test: Callable[[str, bool | None], bool]) -> dict[str, Any] | None:
+        """The delivered event of one message; None for what is not this stream's output or
+        fails ``test`` (checked before the event is built)."""
         event = message.value
         if not isinstance(event, dict) or event.get("type") != self.descriptor.output_type:
             return None
         data = event.get("data") if isinstance(event.get("data"), dict) else {}
+        key = str(event.get("subject") or message.key or "")
+        final = data.get("final") if isinstance(data.get("final"), bool) else None
+        if not test(key, final):
+            return None
         return {
             "id": str(event.get("id", "")),
             "time": typed("DateTime", event.get("time")),
-            "key": str(event.get("subject") or message.key or ""),
+            "key": key,
             "source": event.get("source"),
             "type": event.get("type"),
-            "final": data.get("final") if isinstance(data.get("final"), bool) else None,
+            "final": final,
             "revision": data.get("revision") if isinstance(data.get("revision"), int) else None,
             "cursor": message.position.encode(),
             "data": self.build_data(_typed_data(self.shape, data)),

@@ -204,9 +204,10 @@ class Subscriptions:
                     if isinstance(message, GraphQLError):
                         yield message
                         return
-                    for item in view.items(message.value, message.position.encode(), personal=personal):
-                        if condition(item):
+                    for item in view.items(message.value, "", personal=personal):
+                        if condition(item):  # the cursor only for what is delivered: it costs
                             item["change"] = ChangeKind(item["change"])
+                            item["cursor"] = message.position.encode()
                             note_cursor(item["cursor"])
                             yield item
 
@@ -247,8 +248,8 @@ class Subscriptions:
                     if isinstance(message, GraphQLError):
                         yield message
                         return
-                    item = spec.item(message)
-                    if item is not None and condition(item):
+                    item = spec.item(message, condition)
+                    if item is not None:
                         note_cursor(item["cursor"])
                         yield item
 
