@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import strawberry
 from graphql import GraphQLError
@@ -44,7 +44,9 @@ from graph_service.api.graphql.operation import OperationStateExtension
 from graph_service.api.graphql.planner import Planner
 from graph_service.api.graphql.resolvers import Resolver, RootResolvers
 from graph_service.api.graphql.scalars import PYTHON_TYPES, scalar_overrides
-from graph_service.api.graphql.subscriptions import Subscriptions, route_subscriptions
+
+if TYPE_CHECKING:  # imported when used: the streams package imports products, which import this
+    from graph_service.api.graphql.subscriptions import Subscriptions
 from graph_service.ontology.model import DomainModel
 from graph_service.store import LoopReader
 
@@ -121,6 +123,8 @@ def make_schema(
     )
     _route(schema, resolvers, fields, types)
     if subscriptions is not None:
+        from graph_service.api.graphql.subscriptions import route_subscriptions
+
         route_subscriptions(schema, subscriptions.subscribers)
     return schema
 
