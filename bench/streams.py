@@ -72,6 +72,8 @@ STREAM = "equipmentOee"
 #: One entity class's changes; each state change event creates one EquipmentStateChange.
 CHANGE_SUBSCRIPTION = "subscription { equipmentStateChangeChanged { change cause { id type time } } }"
 CHANGE_ID_PATH = "equipmentStateChangeChanged.cause.id"
+#: A subscription feed that holds a loader batch's changes (two per event: entity, relationship).
+BIG_FEED = 16_384
 GROUP = f"digispine-stream-{STREAM}-v1"
 
 
@@ -114,7 +116,7 @@ class Drained:
         return self.inputs / self.cpu_s if self.cpu_s > 0 else float("nan")
 
 
-FULL = Sizes(150, 30, 30_000, 100, 100, 20, 1000, 20, 25)
+FULL = Sizes(150, 30, 15_000, 100, 100, 20, 1000, 20, 25)
 QUICK = Sizes(150, 8, 5_000, 100, 100, 6, 1000, 6, 15)
 
 
@@ -414,25 +416,60 @@ class Bench:
         parts = load_parts(settings)
         with Neo4jStore(settings) as store:
             apply_schema(store, parts.model)
+        runs = [("", None)]
+        while runs:
+            label, feed = runs.pop(0)
+            result, missing = attempt("entity changes", lambda feed=feed: self.changes_run(settings, feed))
+            if result is None:
+                self.rows.append(Row(f"event → entity change{label}", f"not measured: {missing}", "≤ 500 ms"))
+                continue
+            got, delivered, dropped = result
+            p50, p99 = percentile(got, 50), percentile(got, 99)
+            value50 = ms(p50) if not dropped else f"{ms(p50)}, dropped: {dropped}"
+            self.rows += [
+                Row(
+                    f"event → entity change p50{label}",
+                    value50,
+                    "≤ 500 ms",
+                    verdict=verdict(p50 <= 500 and not dropped),
+                ),
+                Row(
+                    f"event → entity change p99{label}",
+                    ms(p99),
+                    "≤ 1,500 ms",
+                    verdict=verdict(p99 <= 1500 and not dropped),
+                ),
+            ]
+            if dropped and feed is None:
+                # the API dropped the subscription (its feed overflowed): measure once more with
+                # a feed that holds the loader's bursts, to say what the path does when it keeps up
+                runs.append((f" (feed {BIG_FEED:,})", BIG_FEED))
+
+    def changes_run(self, settings: Settings, feed: int | None) -> tuple[list[float], int, str]:
+        """State-change events at the load rate into a fresh topic, ``digispine load --kafka`` with
+        the change log on, the API serving one subscription to the EquipmentStateChange class's
+        changes: the latencies to the change log and to the client, deliveries, why it was dropped."""
+        s = self.sizes
         events_topic = new_topic(self.bootstrap, "bench.events")
         changes_topic = new_topic(self.bootstrap, "bench.changes")
-        env = base_env(
-            self.bootstrap, scratch_dir(self.root, "load"), settings, DIGISPINE_CHANGE_LOG_TOPIC=changes_topic
-        )
+        extra = {"DIGISPINE_CHANGE_LOG_TOPIC": changes_topic}
+        if feed:
+            extra["DIGISPINE_SUBSCRIPTION_FEED_SIZE"] = str(feed)
+        env = base_env(self.bootstrap, scratch_dir(self.root, "load"), settings, **extra)
         loader = python_module("graph_service.cli.main", "load", "--kafka", events_topic)
         loader += ["--group", f"bench-loader-{uuid.uuid4().hex[:6]}"]
         count = int(s.load_rate * s.load_seconds)
-        measured = state_changes(count, time.time() * 1000 + 8000, s.load_rate, self.machines, "c")
+        run = f"c{uuid.uuid4().hex[:4]}"
         log = Collector(self.bootstrap, changes_topic, end_offsets(self.bootstrap, changes_topic))
         try:
             with (
-                serve(env, self.logs, "api-changes") as api,
-                child(loader, env, self.logs, "loader") as load,
+                serve(env, self.logs, f"api-changes{feed or ''}") as api,
+                child(loader, env, self.logs, f"loader{feed or ''}") as load,
                 swarm(
                     api.ws_url,
                     1,
                     self.logs,
-                    "clients-changes",
+                    f"clients-changes{feed or ''}",
                     env,
                     CHANGE_SUBSCRIPTION,
                     key=api.key,
@@ -441,19 +478,21 @@ class Bench:
             ):
                 ready = clients.wait_ready(120)
                 warm = state_changes(
-                    int(s.load_rate * 2), time.time() * 1000, s.load_rate, self.machines, "cw"
+                    int(s.load_rate * 2), time.time() * 1000, s.load_rate, self.machines, run + "w"
                 )
                 Paced(self.bootstrap, events_topic, as_messages(warm), s.load_rate).start().join(30)
-                if not log.wait_for(lambda got: len(got) > 0, 120):
+                if not log.wait_for(lambda got: len(got) > 0 or not load.alive(), 120) or not load.alive():
                     raise RuntimeError(f"no change log entry within 120 s:\n{load.tail()}")
                 log.settle(2, 30)
                 start = len(log.messages)
+                measured = state_changes(count, time.time() * 1000, s.load_rate, self.machines, run)
+                cpu0 = load.cpu_s()
                 paced = Paced(self.bootstrap, events_topic, as_messages(measured), s.load_rate).start()
                 paced.join(s.load_seconds + 60)
                 ids = {e["id"] for e in measured}
                 log.wait_for(lambda got: {m.value.get("causeid") for m in got[start:]} >= ids, 120)
                 time.sleep(2)  # the last deliveries
-                loader_cpu = load.cpu_s()
+                loader_cpu = load.cpu_s() - cpu0
         finally:
             log.close()
         sent = {measured[i]["id"]: stamp for i, stamp in paced.stamps.items()}
@@ -461,33 +500,30 @@ class Bench:
         for m in log.messages:
             firsts.setdefault(str(m.value.get("causeid")), m.recv_ms)
         to_log = [firsts[i] - t for i, t in sent.items() if i in firsts]
+        loaded_s = (max((firsts[i] for i in sent if i in firsts), default=0) - min(sent.values())) / 1000
         got, delivered = latencies(clients.clients, sent)
         errors = clients.errors()
-        p50, p99 = percentile(got, 50), percentile(got, 99)
+        dropped = "SUBSCRIBER_TOO_SLOW" if any("SUBSCRIBER_TOO" in e for e in errors) else ""
         print(
             f"event → change log readable: p50 {ms(percentile(to_log, 50))}  p99 {ms(percentile(to_log, 99))} "
-            f"({len(to_log):,} of {len(sent):,} events; loader CPU {loader_cpu:.1f} s)"
+            f"({len(to_log):,} of {len(sent):,} events in {loaded_s:.1f} s, "
+            f"{len(to_log) / max(loaded_s, 1e-9):,.0f}/s; loader CPU {loader_cpu:.1f} s)"
         )
         print(
-            f"event → subscription:        p50 {ms(p50)}  p99 {ms(p99)}  ({ready}; {delivered:,} of {len(sent):,}"
-            f" delivered, producer late ≤ {paced.behind_max_s * 1000:.0f} ms"
-            + (f"; {len(errors)} client errors, first: {errors[0]}" if errors else "")
+            f"event → subscription:        p50 {ms(percentile(got, 50))}  p99 {ms(percentile(got, 99))}  "
+            f"({ready}; {delivered:,} of {len(sent):,} delivered, producer late ≤ {paced.behind_max_s * 1000:.0f} ms"
+            + (f"; feed {feed:,}" if feed else "")
+            + (f"; {len(errors)} client errors, first: {errors[0][:300]}" if errors else "")
             + ")"
         )
-        self.rows += [
+        self.rows.append(
             Row(
-                "event → entity change p50",
-                ms(p50),
-                "≤ 500 ms",
-                verdict=verdict(p50 <= 500 and delivered > 0),
-            ),
-            Row(
-                "event → entity change p99",
-                ms(p99),
-                "≤ 1,500 ms",
-                verdict=verdict(p99 <= 1500 and delivered > 0),
-            ),
-        ]
+                "event → change log readable p50/p99" + (f" (feed {feed:,})" if feed else ""),
+                f"{ms(percentile(to_log, 50))} / {ms(percentile(to_log, 99))}",
+                "— (the loader's share)",
+            )
+        )
+        return got, delivered, dropped
 
     # -- 4. throughput per CPU-second -------------------------------------------------------------
 
@@ -779,7 +815,7 @@ def main() -> None:
         help="which sections to run, in this order (default: the processor's first, then those that need Neo4j)",
     )
     parser.add_argument(
-        "--prefill", type=int, help="events drained for the throughput (default 30,000; quick 5,000)"
+        "--prefill", type=int, help="events drained for the throughput (default 15,000; quick 5,000)"
     )
     parser.add_argument("--keep", action="store_true", help="keep the run's directory (the processes' logs)")
     args = parser.parse_args()

@@ -117,11 +117,11 @@ class Client:
                     await ws.send('{"type":"pong"}')
                     continue
                 if kind != "next":
-                    self.errors.append(str(message)[:300])
+                    self.errors.append(str(message)[:1000])
                     continue
                 payload = message["payload"]
                 if payload.get("errors"):
-                    self.errors.append(str(payload["errors"])[:300])
+                    self.errors.append(str(payload["errors"])[:1000])
                     continue
                 self.received.append((_dig(payload["data"], self.path), now))
 
