@@ -360,7 +360,8 @@ class Bench:
     def section_fanout(self) -> None:
         s = self.sizes
         print(
-            f"\n== 2. derived event → subscription client, {s.clients} clients × {s.fanout_rate:.0f} events/s =="
+            f"\n== 2. derived event → subscription client, {s.clients} clients × "
+            f"{s.fanout_rate:.0f} events/s =="
         )
         base, note = self.fanout_run("bare", self.bare_broadcast, None)
         b50, b99 = percentile(base, 50), percentile(base, 99)
@@ -505,13 +506,15 @@ class Bench:
         errors = clients.errors()
         dropped = "SUBSCRIBER_TOO_SLOW" if any("SUBSCRIBER_TOO" in e for e in errors) else ""
         print(
-            f"event → change log readable: p50 {ms(percentile(to_log, 50))}  p99 {ms(percentile(to_log, 99))} "
+            f"event → change log readable: p50 {ms(percentile(to_log, 50))}  "
+            f"p99 {ms(percentile(to_log, 99))} "
             f"({len(to_log):,} of {len(sent):,} events in {loaded_s:.1f} s, "
             f"{len(to_log) / max(loaded_s, 1e-9):,.0f}/s; loader CPU {loader_cpu:.1f} s)"
         )
         print(
             f"event → subscription:        p50 {ms(percentile(got, 50))}  p99 {ms(percentile(got, 99))}  "
-            f"({ready}; {delivered:,} of {len(sent):,} delivered, producer late ≤ {paced.behind_max_s * 1000:.0f} ms"
+            f"({ready}; {delivered:,} of {len(sent):,} delivered, "
+            f"producer late ≤ {paced.behind_max_s * 1000:.0f} ms"
             + (f"; feed {feed:,}" if feed else "")
             + (f"; {len(errors)} client errors, first: {errors[0][:300]}" if errors else "")
             + ")"
@@ -621,7 +624,8 @@ class Bench:
 
         base = self.drain(bare, group, *self.drain_input(n, "tb"))
         print(
-            f"bare loop:  {base.per_cpu_s():,.0f} events/CPU-s ({base.inputs:,} in {base.cpu_s:.2f} CPU-s, {len(base.derived):,} derived) {base.note}"
+            f"bare loop:  {base.per_cpu_s():,.0f} events/CPU-s ({base.inputs:,} in {base.cpu_s:.2f} CPU-s, "
+            f"{len(base.derived):,} derived) {base.note}"
         )
         missing = self.processor_missing()
         if missing:
@@ -728,7 +732,8 @@ class Bench:
         gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
         outage = max(gaps, default=float("nan")) / 1000 if recovered else float("inf")
         print(
-            f"outage {outage:.1f} s (input {paced.sent:,} events at {s.rate:.0f}/s; processor VmHWM {max(rss):.0f} MB)"
+            f"outage {outage:.1f} s (input {paced.sent:,} events at {s.rate:.0f}/s; "
+            f"processor VmHWM {max(rss):.0f} MB)"
         )
         # the same input, drained by an unkilled processor: the ids every derived event must have
         ref_data = self.root / f"proc-ref-{uuid.uuid4().hex[:6]}"
@@ -812,7 +817,7 @@ def main() -> None:
     parser.add_argument(
         "--sections",
         default="1,4,5,2,3",
-        help="which sections to run, in this order (default: the processor's first, then those that need Neo4j)",
+        help="which sections to run, in this order (default: the processor's, then those needing Neo4j)",
     )
     parser.add_argument(
         "--prefill", type=int, help="events drained for the throughput (default 15,000; quick 5,000)"

@@ -9,7 +9,8 @@ one frame, written to each socket). No protocol, no authentication, no GraphQL: 
 ``python -m bench.streams_ws clients URL N OUT [--graphql QUERY --key KEY --id-path P]``: N clients
 in one asyncio process. With ``--graphql`` each speaks graphql-transport-ws (connection_init with
 the key in its payload, subscribe to QUERY); without, it only listens. Each received event's id
-(at ``--id-path`` in the payload's data, ``equipmentOee.id`` by default) and its receipt time go to OUT (JSON lines, one per client) on SIGTERM.
+(at ``--id-path`` in the payload's data, ``equipmentOee.id`` by default) and its receipt time
+go to OUT (JSON lines, one per client) on SIGTERM.
 It prints ``READY <n>`` once every client is connected and subscribed.
 """
 
