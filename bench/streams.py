@@ -254,12 +254,36 @@ class Bench:
         command = python_module("bench.streams_bare", self.bootstrap, events_topic, stream_topic, group)
         return child(command, base_env(self.bootstrap, self.root), self.logs, f"bare-{stream_topic}")
 
+    def quix(self, events_topic: str, stream_topic: str, group: str) -> AbstractContextManager[Child]:
+        """The engine's floor: a Quix Streams pass-through with the runtime's settings."""
+        state = scratch_dir(self.root, "quix")
+        command = python_module(
+            "bench.streams_quix", self.bootstrap, events_topic, stream_topic, group, str(state)
+        )
+        return child(command, base_env(self.bootstrap, self.root), self.logs, f"quix-{group}")
+
     def section_latency(self) -> None:
         print("\n== 1. event produced → derived event readable (read_committed) ==")
         group = f"bench-bare-{uuid.uuid4().hex[:6]}"
         base, note = self.latency_run("bare", lambda e, t: self.bare(e, t, group), group)
         print(f"bare loop:  p50 {ms(percentile(base, 50))}  p99 {ms(percentile(base, 99))}  ({note})")
         b50, b99 = percentile(base, 50), percentile(base, 99)
+        quix_group = f"bench-quix-{uuid.uuid4().hex[:6]}"
+        engine, why = attempt(
+            "Quix pass-through",
+            lambda: self.latency_run("quix", lambda e, t: self.quix(e, t, quix_group), quix_group),
+        )
+        if engine is not None:
+            q50, q99 = percentile(engine[0], 50), percentile(engine[0], 99)
+            print(f"Quix pass-through (exactly-once): p50 {ms(q50)}  p99 {ms(q99)}  ({engine[1]})")
+            self.rows.append(
+                Row(
+                    "Quix pass-through p50 / p99",
+                    f"{ms(q50)} / {ms(q99)}",
+                    "— (the engine's floor)",
+                    f"{ms(b50)} / {ms(b99)}",
+                )
+            )
         missing = self.processor_missing()
         if missing:
             print(f"processor: not measured: {missing}")
@@ -622,11 +646,36 @@ class Bench:
         def bare(events_topic: str, stream_topic: str) -> AbstractContextManager[Child]:
             return self.bare(events_topic, stream_topic, group)
 
-        base = self.drain(bare, group, *self.drain_input(n, "tb"))
+        # the bare loop is fast: ten times the events, so its CPU time is many clock ticks (10 ms)
+        base = self.drain(bare, group, *self.drain_input(10 * n, "tb"))
         print(
             f"bare loop:  {base.per_cpu_s():,.0f} events/CPU-s ({base.inputs:,} in {base.cpu_s:.2f} CPU-s, "
             f"{len(base.derived):,} derived) {base.note}"
         )
+        quix_group = f"bench-quix-{uuid.uuid4().hex[:6]}"
+
+        def quix(events_topic: str, stream_topic: str) -> AbstractContextManager[Child]:
+            return self.quix(events_topic, stream_topic, quix_group)
+
+        engine, why = attempt(
+            "Quix pass-through", lambda: self.drain(quix, quix_group, *self.drain_input(4 * n, "tq"))
+        )
+        if engine is not None and not engine.note:
+            print(
+                f"Quix pass-through (exactly-once): {engine.per_cpu_s():,.0f} events/CPU-s "
+                f"({engine.inputs:,} in {engine.cpu_s:.2f} CPU-s, {len(engine.derived):,} derived)"
+            )
+            self.rows.append(
+                Row(
+                    "Quix pass-through events/CPU-s",
+                    f"{engine.per_cpu_s():,.0f}",
+                    "— (the engine's floor)",
+                    f"{base.per_cpu_s():,.0f}",
+                    f"{engine.per_cpu_s() / base.per_cpu_s():.2f}",
+                )
+            )
+        else:
+            print(f"Quix pass-through: not measured: {why or engine.note if engine else why}")
         missing = self.processor_missing()
         if missing:
             print(f"processor: not measured: {missing}")
