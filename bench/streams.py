@@ -158,6 +158,7 @@ class Bench:
         #: a derived event of the real processor, the template of the fan-out's events
         self.oee_sample: dict[str, Any] | None = None
         self.memory: list[float] = []
+        self.engine_rss_mb = float("nan")
 
     # -- the processor under test ----------------------------------------------------------------
 
@@ -661,9 +662,11 @@ class Bench:
             "Quix pass-through", lambda: self.drain(quix, quix_group, *self.drain_input(4 * n, "tq"))
         )
         if engine is not None and not engine.note:
+            self.engine_rss_mb = engine.rss_mb
             print(
                 f"Quix pass-through (exactly-once): {engine.per_cpu_s():,.0f} events/CPU-s "
-                f"({engine.inputs:,} in {engine.cpu_s:.2f} CPU-s, {len(engine.derived):,} derived)"
+                f"({engine.inputs:,} in {engine.cpu_s:.2f} CPU-s, {len(engine.derived):,} derived, "
+                f"VmHWM {engine.rss_mb:.0f} MB)"
             )
             self.rows.append(
                 Row(
@@ -709,6 +712,7 @@ class Bench:
         print(
             f"processor:  {got.per_cpu_s():,.0f} events/CPU-s ({got.inputs:,} in {got.cpu_s:.2f} CPU-s, "
             f"{len(got.derived):,} derived, VmHWM {got.rss_mb:.0f} MB) {got.note}"
+            + (f"; {got.per_cpu_s() / engine.per_cpu_s():.3f} of the pass-through's" if engine else "")
         )
         self.rows.append(
             Row(
@@ -716,7 +720,7 @@ class Bench:
                 f"{got.per_cpu_s():,.0f}",
                 "≥ 0.25 × bare",
                 f"{base.per_cpu_s():,.0f}",
-                f"{share:.2f}",
+                f"{share:.2f}" if share >= 0.1 else f"{share:.3f}",
                 verdict(share >= 0.25),
             )
         )
@@ -811,8 +815,16 @@ class Bench:
             self.rows.append(Row("processor memory (VmHWM)", "not measured: no processor ran", "≤ 150 MB"))
             return
         peak = max(self.memory)
+        floor = self.engine_rss_mb
         self.rows.append(
-            Row("processor memory (VmHWM)", f"{peak:.0f} MB", "≤ 150 MB", verdict=verdict(peak <= 150))
+            Row(
+                "processor memory (VmHWM)",
+                f"{peak:.0f} MB",
+                "≤ 150 MB",
+                f"{floor:.0f} MB (Quix pass-through)" if floor == floor else "—",
+                ratio(peak, floor),
+                verdict(peak <= 150),
+            )
         )
 
     # -- the final table -------------------------------------------------------------------------
