@@ -213,6 +213,8 @@ class OutputValidator:
         if shape is None:
             raise StreamShapeError(f"the output shape {shape_iri} is not defined in the stream's shape file")
         self._shape: Shape = shape
+        kinds = {XSD.dateTime, XSD.date, *_INTEGERS, *_FLOATS}
+        self._converted = frozenset(k for k, t in self._types.items() if t in kinds)
         targets = list(shapes.objects(URIRef(shape_iri), SH.targetClass))
         self._classes = tuple(str(t) for t in targets)
 
@@ -227,7 +229,9 @@ class OutputValidator:
 
     def validate(self, data: Mapping[str, Any], focus: str = "urn:digispine:stream-event") -> list[dict]:
         """Each violation of ``data`` as ``{"focus", "path", "constraint", "message"}``; none: conforms."""
-        typed = {key: self._typed(key, value) for key, value in data.items()}
+        typed = dict(data)
+        for key in self._converted.intersection(typed):  # JSON reads strings and decimals as they are
+            typed[key] = self._typed(key, typed[key])
         root = PNode(focus, typed, self._classes)
         found = self._shape.validate(PayloadView(root), root)
         return [

@@ -85,6 +85,9 @@ def read_minimal(path: Path, shapes_dir: Path) -> MinimalDescriptor:
 def find_descriptor(settings: Settings, name: str, major: int | None = None) -> Any:
     """The checked descriptor from the stream registry; if the registry refuses the definitions,
     the stream's own file read minimally (logged: `digispine streams check` shows the problems)."""
+    # The products package first: streams.errors imports products.errors, whose package imports
+    # the API's subscriptions, which import streams.errors (a cycle when entered from this side).
+    import graph_service.products  # noqa: F401
     from graph_service.streams.errors import StreamDefinitionError
 
     try:

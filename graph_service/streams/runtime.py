@@ -36,6 +36,7 @@ import orjson
 from confluent_kafka import Producer
 from confluent_kafka.admin import AdminClient
 
+from graph_service.errors import DigiSpineError as StreamError  # streams.errors imports products: a cycle
 from graph_service.settings import Settings
 from graph_service.streams.envelope import (
     OutputValidator,
@@ -44,7 +45,6 @@ from graph_service.streams.envelope import (
     utc_text,
     violation_record,
 )
-from graph_service.errors import DigiSpineError as StreamError  # streams.errors imports products: a cycle
 from loaders.envelope import parse_line
 from loaders.errors import EventRejected
 

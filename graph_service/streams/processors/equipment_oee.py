@@ -16,9 +16,11 @@ Keying (all through the stream's keyed topic, see :mod:`graph_service.streams.ru
   the shifts, and computes the windows (:mod:`.oee_windows`).
 
 Time: a unit's open windows are computed up to the newest event time it knows. A window is final
-when the stream's watermark has passed its end by the grace period and no operation of the unit
-that started before its end is still running (its quantities come with its completion and are
-split over the windows it ran in). The watermark is the least event time over the input
+when the stream's watermark has passed its end by the grace period and every operation of the
+unit that started before its end has completed before the watermark, its order's release (with
+the planned run time per unit) has joined it (its quantities come with its
+completion and are split over the windows it ran in by its RUNNING time, which is known once the
+watermark has passed its end). The watermark is the least event time over the input
 partitions: the runtime reports each partition's progress to ``cal`` (``progress_key``), which
 fans every rise out to the work units, after the shifts and master data it sent them before. The
 facts a window's completeness rests on — state changes and operation starts — are routed straight
@@ -43,12 +45,11 @@ STREAMS = ("equipmentOee",)
 
 MES = "digispine.mes."
 CALENDAR_KEY = "cal"
-#: How long after its end a window stays open at most while an operation that ran in it is still
-#: not completed (a lost completion must not hold a window open forever).
-MAX_HOLD = 24 * 3600
 #: Finished windows are remembered this long past their end (a late input for them is ignored, not
 #: counted as a new window).
 RETAIN = 3 * 24 * 3600
+#: No shift is longer (what is kept of a unit's past before the watermark allows for it).
+LONGEST_WINDOW = 12 * 3600
 
 
 def epoch(text: str) -> int:
@@ -97,7 +98,8 @@ class EquipmentOee:
         elif kind == "ProductionOrderReleased":
             for op in data.get("operations") or []:
                 pru = op.get("plannedRunTimePerUnitSeconds")
-                yield Routed(f"op:{op['operationId']}", {"kind": "planned", "pru": pru})
+                body = {"kind": "planned", "pru": pru, "released": True}
+                yield Routed(f"op:{op['operationId']}", body)
         elif kind == "ShiftStarted":
             shift = {
                 "shiftId": data["shiftId"],
@@ -130,8 +132,10 @@ class EquipmentOee:
         if kind == "shift":
             shift = body["shift"]
             shifts[shift["shiftId"]] = shift
-            newest = max(s["end"] for s in shifts.values())
-            state.set("shifts", {k: s for k, s in shifts.items() if s["end"] > newest - RETAIN})
+            # Kept by the watermark, not by the newest shift: the shifts' partition may be days ahead,
+            # and a work unit whose master data comes late still needs every shift not yet finished.
+            horizon = int(state.get("wm", 0)) - RETAIN
+            state.set("shifts", {k: s for k, s in shifts.items() if s["end"] > horizon})
             for unit in sorted(units):
                 out.send(f"eq:{unit}", {"kind": "shift", "shift": shift})
         elif kind == "master":
@@ -199,8 +203,9 @@ class EquipmentOee:
             state.set("shifts", shifts)
         elif kind == "master":
             state.set("master", {"level": body["level"], "site": body["site"]})
-        elif kind == "clock":
-            if int(body["time"]) <= int(state.get("wm", 0)):
+        previous = int(state.get("wm", 0))
+        if kind == "clock":
+            if int(body["time"]) <= previous:
                 return
             state.set("wm", int(body["time"]))
         master = state.get("master")
@@ -208,7 +213,7 @@ class EquipmentOee:
             return  # the product's rows are work units; others wait until master data says so
         watermark = int(state.get("wm", 0))
         clock = max(int(state.get("seen", 0)), watermark)
-        self._windows(unit, master, clock, watermark, origin, state, out)
+        self._windows(unit, master, clock, watermark, previous, origin, state, out)
 
     @staticmethod
     def _saw(state: KeyState, when: int) -> None:
@@ -221,6 +226,7 @@ class EquipmentOee:
         master: dict[str, Any],
         clock: int,
         watermark: int,
+        previous: int,
         origin: Origin,
         state: KeyState,
         out: Outbox,
@@ -228,7 +234,9 @@ class EquipmentOee:
         """Recompute the open windows at ``clock`` (the newest time the unit knows), emit those that
         changed, finish those the ``watermark`` has passed by the grace period."""
         changes = [(int(v[0]), cid, v[1]) for cid, v in state.get("changes", {}).items()]
-        ops = [o for o in (ow.operation_of(r) for r in state.get("ops", {}).values()) if o is not None]
+        # In one order whatever order they arrived in: float sums then agree to the last bit.
+        records = sorted(state.get("ops", {}).values(), key=lambda r: r["operationId"])
+        ops = [o for o in (ow.operation_of(r) for r in records) if o is not None]
         site = master.get("site")
         shifts = [
             ow.Shift(
@@ -240,17 +248,30 @@ class EquipmentOee:
         done: dict[str, Any] = state.get("done", {})  # window key -> its end, for finished windows
         emitted: dict[str, Any] = state.get("open", {})  # window key -> {rev, hash, lin, time}
         intervals = ow.timeline(changes, clock)
-        horizon = clock - RETAIN
+        # Windows older than this were finished at an earlier watermark (and forgotten); the
+        # watermark can jump by days when a partition that was behind catches up.
+        horizon = previous - RETAIN
         candidates = [ow.Window("shift", s.start, s.end, s) for s in shifts if s.end > horizon]
         candidates += ow.hour_windows(intervals, ops, horizon, clock)
-        open_ops = [o for o in ops if not o.completed]
+        # An operation's split over windows needs its whole RUNNING profile: until the watermark
+        # has passed its end, the state changes inside it may not all be here yet.
+        # Its planned run time comes with its order's release, through the operation's own key: an
+        # operation is settled once that is here too (the release may be on a partition behind).
+        unsettled = [
+            o for o in ops if not o.completed or o.end is None or o.end > watermark or not o.released
+        ]
+        # Revisions too count an operation's quantities only once its split is known.
+        settled = [o for o in ops if o not in unsettled]
         for window in sorted(candidates, key=lambda w: (w.start, w.name)):
             wkey = f"{window.name}/{window.start}"
             if wkey in done:
                 continue
-            values = ow.window_values(window, intervals, ops, shifts, clock)
+            values = ow.window_values(window, intervals, settled, shifts, clock)
             closes = window.end + self.grace
-            held = any(o.start < window.end for o in open_ops) and watermark < closes + MAX_HOLD
+            # No time limit: under a backlog one keyed partition may be a day of event time behind
+            # another, and a limit in event time closed windows before their operations' completions
+            # came through (a lost completion keeps its windows open: docs/streams.md).
+            held = any(o.start < window.end for o in unsettled)
             final = watermark >= closes and not held
             entry = emitted.get(wkey)
             if values is None and entry is None:
@@ -276,7 +297,7 @@ class EquipmentOee:
                 emitted[wkey] = {"rev": revision, "hash": digest, "lin": tracker.to_state(), "time": newest}
                 if values is not None:
                     self._emit(unit, window, values, revision, False, newest, tracker, out)
-        self._prune(state, done, emitted, clock)
+        self._prune(state, done, emitted, watermark, [o.start for o in unsettled])
 
     def _emit(
         self,
@@ -315,14 +336,17 @@ class EquipmentOee:
             lineage=tracker.lineage(),
         )
 
-    def _prune(self, state: KeyState, done: dict[str, Any], emitted: dict[str, Any], clock: int) -> None:
-        """Forget what no open window needs: finished windows long past, states and operations
-        before the earliest open window (keeping the state in force at its start)."""
-        done = {k: v for k, v in done.items() if int(v) > clock - RETAIN}
+    def _prune(
+        self, state: KeyState, done: dict[str, Any], emitted: dict[str, Any], watermark: int, held: list[int]
+    ) -> None:
+        """Forget what no window that can still change needs: finished windows long past, states
+        and operations before the earliest open window (keeping the state in force at its start).
+        All by the watermark: a unit's own events may be far ahead of it."""
+        done = {k: v for k, v in done.items() if int(v) > watermark - RETAIN}
         state.set("done", done)
         state.set("open", emitted)
-        starts = [int(k.split("/")[1]) for k in emitted] + [clock - RETAIN]
-        keep_from = min(starts)
+        oldest_open = watermark - self.grace - LONGEST_WINDOW
+        keep_from = min([int(k.split("/")[1]) for k in emitted] + held + [oldest_open]) - LONGEST_WINDOW
         changes: dict[str, Any] = state.get("changes", {})
         ordered = sorted(changes.items(), key=lambda kv: (int(kv[1][0]), kv[0]))
         before = [cid for cid, v in ordered if int(v[0]) < keep_from]

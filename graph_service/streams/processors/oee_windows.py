@@ -36,6 +36,7 @@ class Operation:
     rework: float | None
     planned_seconds_per_unit: float | None
     shift_id: str | None
+    released: bool = True  # its order's release (planned run time) is known
 
     @property
     def completed(self) -> bool:
@@ -196,4 +197,5 @@ def operation_of(record: Mapping[str, Any]) -> Operation | None:
         rework=record.get("rework"),
         planned_seconds_per_unit=record.get("pru"),
         shift_id=record.get("shiftId"),
+        released=bool(record.get("released")),
     )

@@ -105,19 +105,44 @@ def wait_for(condition: Callable[[], Any], timeout: float, what: str) -> Any:
 
 
 def lag(settings: Settings, group: str, topics: Iterable[str]) -> int:
-    """Messages of ``topics`` not yet committed by consumer group ``group``."""
+    """Messages of ``topics`` that consumer group ``group`` has not committed yet. A partition written
+    in transactions ends with a commit marker the consumer never processes: one trailing offset
+    more than the group's committed one counts as caught up."""
     consumer = Consumer({"bootstrap.servers": settings.kafka_bootstrap_servers, "group.id": group})
     try:
         total = 0
         for topic in topics:
             metadata = consumer.list_topics(topic, timeout=10).topics[topic]
+            if metadata.error is not None:
+                raise KeyError(topic)
             partitions = [TopicPartition(topic, p) for p in metadata.partitions]
             for tp in consumer.committed(partitions, timeout=10):
-                high = consumer.get_watermark_offsets(tp, timeout=10)[1]
-                total += high - max(tp.offset, 0)
+                low, high = consumer.get_watermark_offsets(tp, timeout=10)
+                if high == low:
+                    continue
+                behind = high - max(tp.offset, low)
+                total += 0 if behind <= 1 and tp.offset >= 0 and _marker_at(settings, tp, high) else behind
         return total
     finally:
         consumer.close()
+
+
+def _marker_at(settings: Settings, tp: TopicPartition, high: int) -> bool:
+    """Whether the partition's last offset holds no message a read_committed reader would get."""
+    probe = Consumer(
+        {
+            "bootstrap.servers": settings.kafka_bootstrap_servers,
+            "group.id": f"probe-{uuid.uuid4().hex}",
+            "isolation.level": "read_committed",
+            "enable.auto.commit": False,
+        }
+    )
+    try:
+        probe.assign([TopicPartition(tp.topic, tp.partition, high - 1)])
+        message = probe.poll(1.0)
+        return message is None or message.error() is not None or message.offset() != high - 1
+    finally:
+        probe.close()
 
 
 def start_processor(settings: Settings, name: str, instance: str, log: Path) -> subprocess.Popen[bytes]:
@@ -154,3 +179,37 @@ def finals(events: Iterable[Mapping[str, Any]]) -> dict[tuple[str, str, str], Ma
             assert key not in found, f"two finals for {key}"
             found[key] = event
     return found
+
+
+def caught_up(settings: Settings, descriptor: Any) -> bool:
+    """The stream's group has committed all of the events topic and of its keyed topic, twice in a
+    row a second apart (the partitions are read one by one: a transaction committed in between
+    could add to one already read)."""
+    if not _caught_up_once(settings, descriptor):
+        return False
+    time.sleep(1.0)
+    return _caught_up_once(settings, descriptor)
+
+
+def _caught_up_once(settings: Settings, descriptor: Any) -> bool:
+    from confluent_kafka import KafkaException
+
+    from graph_service.streams.runtime import keyed_topic_name
+
+    topics = [settings.events_topic, keyed_topic_name(descriptor)]
+    try:
+        return lag(settings, descriptor.consumer_group, topics) == 0
+    except (KafkaException, KeyError):  # the keyed topic not created yet, a coordinator moving
+        return False
+
+
+def run_to_end(settings: Settings, descriptor: Any, instances: Iterable[str], log: Path) -> None:
+    """Processor processes (one per instance) until the group has caught up, then SIGTERM."""
+    processes = [start_processor(settings, descriptor.name, instance, log) for instance in instances]
+    try:
+        wait_for(lambda: caught_up(settings, descriptor), 120, "the processors to catch up")
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(30)

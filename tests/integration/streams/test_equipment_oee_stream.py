@@ -24,7 +24,10 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
-def processed(kafka_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, Any, list[dict[str, Any]]]:  # noqa: F811
+def processed(
+    kafka_settings: Settings,  # noqa: F811
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[Settings, Any, list[dict[str, Any]]]:
     """The fixed plant through one processor on a one-partition topic, read back to the end."""
     tmp_path = tmp_path_factory.mktemp("oee")
     settings, descriptor = stream_env(kafka_settings, tmp_path, "equipmentOee", partitions=1)
@@ -129,9 +132,7 @@ def assert_equal_to_product(final: dict, rows: list[dict[str, Any]]) -> None:
     ]
     for key, row in by_key.items():
         window = shifts[key]
-        assert window["windowStart"] == row["shiftStart"].astimezone(dt.UTC).strftime(
-            "%Y-%m-%dT%H:%M:%SZ"
-        )
+        assert window["windowStart"] == row["shiftStart"].astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         for name in fields:
             expected = row[name]
             if isinstance(expected, float):

@@ -99,12 +99,86 @@ class Driver:
                     self.violations.append(orjson.loads(record["v"]))
 
     def finals(self) -> dict[tuple[str, str, str], dict[str, Any]]:
-        """``(equipmentId, windowName, windowStart)`` → the data of its final event."""
-        found: dict[tuple[str, str, str], dict[str, Any]] = {}
-        for event in self.outputs:
-            data = event["data"]
-            if data.get("final"):
-                key = (data["equipmentId"], data["windowName"], data["windowStart"])
-                assert key not in found, f"two finals for {key}"
-                found[key] = data
-        return found
+        return final_windows(self.outputs)
+
+
+def final_windows(outputs: Iterable[Mapping[str, Any]]) -> dict[tuple[str, str, str], dict[str, Any]]:
+    """``(equipmentId, windowName, windowStart)`` → the data of its final event; fails on a second."""
+    found: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for event in outputs:
+        data = event["data"]
+        if data.get("final"):
+            key = (data["equipmentId"], data["windowName"], data["windowStart"])
+            assert key not in found, f"two finals for {key}"
+            found[key] = dict(data)
+    return found
+
+
+class ShuffledDriver:
+    """The runtime's topology with ``partitions`` input and keyed partitions (crc32 of the Kafka
+    key), consumed in a random interleaving (``seed``): what a real consumer may do, any order
+    Kafka allows. A processor's final results must not depend on it."""
+
+    def __init__(
+        self, processor: StreamProcessor, events: DerivedEvents, inputs: Iterable[str], partitions: int
+    ):
+        self.processor = processor
+        self.events = events
+        self.inputs = frozenset(inputs)
+        self.partitions = partitions
+        self.outputs: list[dict[str, Any]] = []
+        self.violations: list[dict[str, Any]] = []
+
+    def run(self, docs: Iterable[Mapping[str, Any]], seed: int) -> None:
+        import random
+        import zlib
+
+        from graph_service.kafka.publish import event_key
+
+        rng = random.Random(seed)
+        n = self.partitions
+        progress = Progress(getattr(self.processor, "progress_key", None), n)
+        inputs: list[deque[Mapping[str, Any]]] = [deque() for _ in range(n)]
+        for doc in docs:
+            inputs[zlib.crc32(event_key(doc)) % n].append(doc)
+        keyed: list[deque[tuple[str, dict[str, Any], Origin]]] = [deque() for _ in range(n)]
+        states: dict[str, dict[str, Any]] = {}
+        offsets = [0] * n
+
+        def send(key: str, body: dict[str, Any], origin: Origin) -> None:
+            keyed[zlib.crc32(key.encode()) % n].append((key, body, origin))
+
+        while any(inputs) or any(keyed):
+            ready = [("in", i) for i in range(n) if inputs[i]] + [("keyed", i) for i in range(n) if keyed[i]]
+            kind, i = rng.choice(ready)
+            if kind == "in":
+                doc = inputs[i].popleft()
+                offsets[i] += 1
+                envelope = check_envelope(dict(doc), orjson.dumps(doc).decode())
+                where = ("events", i, offsets[i], 1_000_000 + offsets[i])
+                if envelope.type in self.inputs:
+                    event = InputEvent(
+                        envelope.type,
+                        envelope.source,
+                        envelope.id,
+                        envelope.time.astimezone(dt.UTC),
+                        envelope.subject,
+                        envelope.data,
+                        *where,
+                    )
+                    for routed in self.processor.route(event):
+                        send(routed.key, routed.body, event.origin)
+                for record in progress.records(envelope.time, envelope.source, envelope.id, where):
+                    send(record["k"], record["v"]["b"], Origin.from_json(record["v"]["o"]))
+                continue
+            key, body, origin = keyed[i].popleft()
+            out = Outbox(self.events, origin)
+            state = DictState(states.setdefault(key, {}))
+            self.processor.handle(key, orjson.loads(orjson.dumps(body)), origin, state, out)
+            for record in out.records:
+                if record["r"] == "k":
+                    send(record["k"], record["v"]["b"], Origin.from_json(record["v"]["o"]))
+                elif record["r"] == "o":
+                    self.outputs.append(orjson.loads(record["v"]))
+                else:
+                    self.violations.append(orjson.loads(record["v"]))
