@@ -83,27 +83,18 @@ def read_minimal(path: Path, shapes_dir: Path) -> MinimalDescriptor:
 
 
 def find_descriptor(settings: Settings, name: str, major: int | None = None) -> Any:
-    """The checked descriptor from the stream registry; if the registry refuses the definitions,
-    the stream's own file read minimally (logged: `digispine streams check` shows the problems)."""
-    # The products package first: streams.errors imports products.errors, whose package imports
-    # the API's subscriptions, which import streams.errors (a cycle when entered from this side).
-    import graph_service.products  # noqa: F401
-    from graph_service.streams.errors import StreamDefinitionError
+    """The checked descriptor from the stream registry. A registry that refuses the definitions
+    stops the processor with every problem (file:line): a processor never runs a stream whose
+    declaration the API and the catalog would refuse."""
+    from graph_service.ontology.compiler import load_model
+    from graph_service.streams import load_streams
+    from graph_service.streams.errors import StreamDefinitionError, UnknownStream
 
     try:
-        from graph_service.ontology.compiler import load_model
-        from graph_service.streams import load_streams
-
         registry = load_streams(settings, load_model(settings.ontology_dir))
         return registry.get(name, major) if major is not None else registry.get(name)
-    except StreamDefinitionError as exc:
-        log.warning("the stream registry refused the definitions (%s); reading %s minimally", exc, name)
-    folders = sorted((Path(settings.streams_dir) / name).glob("v*"), key=lambda p: int(p.name[1:]))
-    if major is not None:
-        folders = [f for f in folders if f.name == f"v{major}"]
-    if not folders:
-        raise SystemExit(f"no stream {name!r} under {settings.streams_dir}")
-    return read_minimal(folders[-1] / "stream.yaml", Path(settings.shapes_dir) / "streams")
+    except (StreamDefinitionError, UnknownStream) as exc:
+        raise SystemExit(str(exc)) from None
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -184,8 +184,14 @@ class EquipmentOee:
         self, unit: str, body: dict[str, Any], origin: Origin, state: KeyState, out: Outbox
     ) -> None:
         kind = body["kind"]
+        # What this message can change starts at ``lo``: windows that end at or before it keep the
+        # values they had (only finishing can still happen to them), so only the later ones are
+        # recomputed; the newest time the unit knew bounds it (later windows grow with the clock).
+        old_clock = max(int(state.get("seen", 0)), int(state.get("wm", 0)))
+        lo = old_clock
         if kind == "state":
             since, change_id, value = body["change"]
+            lo = min(lo, int(since))
             changes: dict[str, Any] = state.get("changes", {})
             changes[change_id] = [since, value]
             state.set("changes", changes)
@@ -197,23 +203,41 @@ class EquipmentOee:
             ops[merged["operationId"]] = merged
             state.set("ops", ops)
             self._saw(state, epoch(origin.time_text))
+            lo = min(lo, self._op_reach(merged, state))
         elif kind == "shift":
             shifts: dict[str, Any] = state.get("shifts", {})
             shifts[body["shift"]["shiftId"]] = body["shift"]
             state.set("shifts", shifts)
+            lo = min(lo, int(body["shift"]["start"]))
         elif kind == "master":
             state.set("master", {"level": body["level"], "site": body["site"]})
+            lo = 0  # the site decides which shifts count: everything may change
         previous = int(state.get("wm", 0))
         if kind == "clock":
             if int(body["time"]) <= previous:
                 return
             state.set("wm", int(body["time"]))
+            # Operations the watermark has now passed are settled: their split reaches back.
+            for record in state.get("ops", {}).values():
+                end = record.get("end")
+                if end is not None and previous < int(end) <= int(body["time"]):
+                    lo = min(lo, self._op_reach(record, state))
         master = state.get("master")
         if master is None or master.get("level") != "WORK_UNIT":
             return  # the product's rows are work units; others wait until master data says so
         watermark = int(state.get("wm", 0))
         clock = max(int(state.get("seen", 0)), watermark)
-        self._windows(unit, master, clock, watermark, previous, origin, state, out)
+        self._windows(unit, master, clock, watermark, previous, origin, state, out, lo)
+
+    @staticmethod
+    def _op_reach(record: dict[str, Any], state: KeyState) -> int:
+        """The earliest window start an operation's quantities can count in: its start, or its
+        reported shift's (an operation without RUNNING time counts wholly there)."""
+        reach = int(record.get("start", 0))
+        shift = state.get("shifts", {}).get(record.get("shiftId") or "")
+        if shift is not None:
+            reach = min(reach, int(shift["start"]))
+        return reach
 
     @staticmethod
     def _saw(state: KeyState, when: int) -> None:
@@ -230,9 +254,11 @@ class EquipmentOee:
         origin: Origin,
         state: KeyState,
         out: Outbox,
+        lo: int = 0,
     ) -> None:
-        """Recompute the open windows at ``clock`` (the newest time the unit knows), emit those that
-        changed, finish those the ``watermark`` has passed by the grace period."""
+        """Recompute the open windows at ``clock`` (the newest time the unit knows) that end after
+        ``lo`` (what the message can have changed), emit those that changed, finish those the
+        ``watermark`` has passed by the grace period."""
         changes = [(int(v[0]), cid, v[1]) for cid, v in state.get("changes", {}).items()]
         # In one order whatever order they arrived in: float sums then agree to the last bit.
         records = sorted(state.get("ops", {}).values(), key=lambda r: r["operationId"])
@@ -273,6 +299,8 @@ class EquipmentOee:
             # came through (a lost completion keeps its windows open: docs/streams.md).
             held = any(o.start < window.end for o in unsettled)
             final = watermark >= closes and not held
+            if window.end <= lo and not final:
+                continue  # unchanged by this message, and not finished by it
             entry = emitted.get(wkey)
             if values is None and entry is None:
                 if final:
