@@ -96,14 +96,6 @@ class Settings(BaseSettings):
         validation_alias=_env("DIGISPINE_STREAM_VIOLATIONS_TOPIC"),
         description="Where a stream processor sends a derived event that fails its shape, with the report.",
     )
-    stream_clock_seconds: float = Field(
-        default=0.0,
-        ge=0,
-        validation_alias=_env("DIGISPINE_STREAM_CLOCK_SECONDS"),
-        description="Every so many seconds a stream processor puts a wall-clock tick into its keyed "
-        "topic, so the windows of idle keys close (docs/streams.md, Processing). 0: no ticks, windows "
-        "close only as event time advances (right for replays of history).",
-    )
     stream_freshness_cache_s: float = Field(
         default=5.0,
         ge=0,
@@ -132,8 +124,10 @@ class Settings(BaseSettings):
         description="GraphQL subscription results a client may be behind; one further behind is "
         "dropped (its subscription ends with SUBSCRIBER_TOO_SLOW and the cursor to resume from).",
     )
+    # The loader publishes a batch's changes at once (two per state change at 1,000 events/s make
+    # more than a thousand in one burst): the feed must hold a burst a keeping-up client will drain.
     subscription_feed_size: int = Field(
-        default=1024,
+        default=8192,
         ge=1,
         validation_alias=_env("DIGISPINE_SUBSCRIPTION_FEED_SIZE"),
         description="Kafka messages waiting for one subscription (or group of identical ones); a live "
@@ -145,6 +139,14 @@ class Settings(BaseSettings):
         validation_alias=_env("DIGISPINE_SUBSCRIPTION_MAX_REPLAYS"),
         description="Subscriptions resumed from a cursor (`after`) at once per API process; each "
         "reads Kafka with a consumer of its own.",
+    )
+    stream_clock_seconds: float = Field(
+        default=0.0,
+        ge=0,
+        validation_alias=_env("DIGISPINE_STREAM_CLOCK_SECONDS"),
+        description="Every so many seconds a stream processor puts a wall-clock tick into its keyed "
+        "topic, so the windows of idle keys close (docs/streams.md, Processing). 0: no ticks, windows "
+        "close only as event time advances (right for replays of history).",
     )
     http_host: str = Field(default="127.0.0.1", validation_alias=_env("DIGISPINE_HTTP_HOST"))
     http_port: int = Field(default=8000, ge=1, le=65535, validation_alias=_env("DIGISPINE_HTTP_PORT"))

@@ -212,7 +212,11 @@ class TopicReader:
                     if self._assign_new_partitions():
                         self.ready.set()
                     next_look = _now() + (METADATA_S if self.ready.is_set() else POLL_S * 5)
-                batch = self._consumer.consume(BATCH, POLL_S)
+                # librdkafka's batch consume waits its whole timeout unless the batch fills, which
+                # delayed every delivery by up to POLL_S at a trickle: wait for the first message
+                # only, then take what is already fetched.
+                first = self._consumer.poll(POLL_S)
+                batch = [] if first is None else [first, *self._consumer.consume(BATCH - 1, 0)]
                 messages = [m for m in (self._parsed(raw) for raw in batch) if m is not None]
                 if messages and not self._hand_over(messages):
                     return
