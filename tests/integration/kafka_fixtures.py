@@ -2,8 +2,9 @@
 
 The broker is the project's own local Kafka (started on free ports with a temporary data
 directory and stopped at the end), or the one named by DIGISPINE_KAFKA_BOOTSTRAP when that is
-set. Use it from a test module with
-``from tests.integration.kafka_fixtures import kafka_settings  # noqa: F401``.
+set. tests/conftest.py registers the fixture once for the whole suite: do not import it into a
+test module as well — every module that does gets a session fixture of its own, and so a broker
+of its own that runs until the session ends (eleven of them slowed the suite to a crawl).
 """
 
 from __future__ import annotations

@@ -21,7 +21,6 @@ from loaders.assembly import build_pipeline, load_parts
 from loaders.changelog import OUTBOX_LABEL
 from loaders.pipeline import Record
 from loaders.simulation import simulate
-from tests.integration.kafka_fixtures import kafka_settings  # noqa: F401
 
 REPO = Path(__file__).resolve().parents[2]
 ERP, CRM = "erp/s4-plant-1000", "crm/main"

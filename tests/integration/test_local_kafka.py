@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from graph_service.cli.kafka_cmd import app
 from graph_service.kafka import LocalKafka, LocalKafkaError, create_topic
 from graph_service.settings import Settings, load_settings
-from tests.integration.kafka_fixtures import free_port_pair, kafka_settings  # noqa: F401
+from tests.integration.kafka_fixtures import free_port_pair
 
 
 def _env(data_dir: Path, port: int, controller_port: int) -> dict[str, str]:

@@ -28,7 +28,6 @@ from graph_service.store import Neo4jStore
 from loaders.changelog import change_event, change_key
 from tests.conftest import TEST_KEYS, keyed
 from tests.integration.api.conftest import served
-from tests.integration.kafka_fixtures import kafka_settings  # noqa: F401
 
 PROTOCOL = "graphql-transport-ws"
 CLIENT_QUEUE = 32

@@ -24,7 +24,6 @@ from loaders.changelog import change_event, change_key
 from tests.conftest import auth, keyed
 from tests.integration.api.conftest import served
 from tests.integration.api.test_subscriptions import Server, next_payload, settled, subscribed, until
-from tests.integration.kafka_fixtures import kafka_settings  # noqa: F401
 
 REPO = Path(__file__).resolve().parents[3]
 

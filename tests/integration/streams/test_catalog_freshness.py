@@ -28,7 +28,6 @@ from graph_service.streams import StreamDefinitionError, StreamDescriptor, Strea
 from graph_service.streams.catalog import StreamCatalog
 from graph_service.streams.freshness import FreshnessConfig, FreshnessStatus, measure
 from tests.conftest import keyed
-from tests.integration.kafka_fixtures import kafka_settings  # noqa: F401
 from tests.integration.products.conftest import SHIPPED, make_app
 from tests.integration.streams.streams_kafka import create_topic, wait_for
 from tests.unit.streams.conftest import MAPPINGS, SHAPE, write_stream

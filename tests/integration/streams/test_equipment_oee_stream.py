@@ -14,7 +14,6 @@ from graph_service.products import build_data_products
 from graph_service.settings import Settings
 from graph_service.store import Neo4jStore
 from graph_service.streams.runtime import run_stream
-from tests.integration.kafka_fixtures import kafka_settings  # noqa: F401
 from tests.integration.products.conftest import SHIPPED, model  # noqa: F401
 from tests.integration.streams.streams_kafka import finals, produce, read_all, stream_env
 from tests.support.loading import load_fresh

@@ -12,7 +12,6 @@ import pytest
 
 from graph_service.settings import Settings
 from loaders.simulation import simulate
-from tests.integration.kafka_fixtures import kafka_settings  # noqa: F401
 from tests.integration.streams.streams_kafka import (
     caught_up,
     finals,

@@ -13,7 +13,6 @@ from pathlib import Path
 from graph_service.settings import Settings
 from graph_service.streams.envelope import derived_id
 from graph_service.streams.runtime import run_stream
-from tests.integration.kafka_fixtures import kafka_settings  # noqa: F401
 from tests.integration.streams.streams_kafka import produce, read_all, stream_env
 from tests.support.cloud_events import cloud_event
 
