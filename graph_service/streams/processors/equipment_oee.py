@@ -274,11 +274,6 @@ class EquipmentOee:
         done: dict[str, Any] = state.get("done", {})  # window key -> its end, for finished windows
         emitted: dict[str, Any] = state.get("open", {})  # window key -> {rev, hash, lin, time}
         intervals = ow.timeline(changes, clock)
-        # Windows older than this were finished at an earlier watermark (and forgotten); the
-        # watermark can jump by days when a partition that was behind catches up.
-        horizon = previous - RETAIN
-        candidates = [ow.Window("shift", s.start, s.end, s) for s in shifts if s.end > horizon]
-        candidates += ow.hour_windows(intervals, ops, horizon, clock)
         # An operation's split over windows needs its whole RUNNING profile: until the watermark
         # has passed its end, the state changes inside it may not all be here yet.
         # Its planned run time comes with its order's release, through the operation's own key: an
@@ -288,6 +283,18 @@ class EquipmentOee:
         ]
         # Revisions too count an operation's quantities only once its split is known.
         settled = [o for o in ops if o not in unsettled]
+        # Windows older than this were finished at an earlier watermark (and forgotten); the
+        # watermark can jump by days when a partition that was behind catches up. Except those an
+        # operation held at the last computation (``held``: the earliest start of an unsettled
+        # one): no window ending after it ever finished, and its completion or release, two hops
+        # away, may come through a keyed partition read days behind this one, long after the
+        # watermark has passed them by RETAIN — they must still finish then.
+        horizon = previous - RETAIN
+        for start in [state.get("held")] + [o.start for o in unsettled]:
+            if start is not None:
+                horizon = min(horizon, int(start))
+        candidates = [ow.Window("shift", s.start, s.end, s) for s in shifts if s.end > horizon]
+        candidates += ow.hour_windows(intervals, ops, horizon, clock)
         for window in sorted(candidates, key=lambda w: (w.start, w.name)):
             wkey = f"{window.name}/{window.start}"
             if wkey in done:
@@ -325,6 +332,10 @@ class EquipmentOee:
                 emitted[wkey] = {"rev": revision, "hash": digest, "lin": tracker.to_state(), "time": newest}
                 if values is not None:
                     self._emit(unit, window, values, revision, False, newest, tracker, out)
+        if unsettled:
+            state.set("held", min(o.start for o in unsettled))
+        elif state.exists("held"):
+            state.delete("held")
         self._prune(state, done, emitted, watermark, [o.start for o in unsettled])
 
     def _emit(

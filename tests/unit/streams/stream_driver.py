@@ -120,9 +120,17 @@ class ShuffledDriver:
     Kafka allows. A processor's final results must not depend on it."""
 
     def __init__(
-        self, processor: StreamProcessor, events: DerivedEvents, inputs: Iterable[str], partitions: int
+        self,
+        processor: StreamProcessor,
+        events: DerivedEvents,
+        inputs: Iterable[str],
+        partitions: int,
+        starved: int | None = None,
     ):
         self.processor = processor
+        #: A keyed partition read only when nothing else is left: a consumer may read one partition
+        #: days of event time behind the others (a backlog, a partition handed over mid-stream).
+        self.starved = starved
         self.events = events
         self.inputs = frozenset(inputs)
         self.partitions = partitions
@@ -150,6 +158,8 @@ class ShuffledDriver:
 
         while any(inputs) or any(keyed):
             ready = [("in", i) for i in range(n) if inputs[i]] + [("keyed", i) for i in range(n) if keyed[i]]
+            if len(ready) > 1 and ("keyed", self.starved) in ready:
+                ready.remove(("keyed", self.starved))
             kind, i = rng.choice(ready)
             if kind == "in":
                 doc = inputs[i].popleft()

@@ -139,6 +139,25 @@ def test_final_windows_do_not_depend_on_how_partitions_interleave(seed: int) -> 
     assert shuffled.violations == ordered.violations == []
 
 
+@pytest.mark.parametrize("starved", [0, 1, 2])
+def test_final_windows_do_not_depend_on_a_keyed_partition_read_days_behind(starved: int) -> None:
+    # Seen on Kafka (two instances, a restart): the keyed partition of an operation's key read
+    # after the unit's, so its completion reached the unit when the watermark had passed the
+    # windows it held by more than the days a unit remembers finished windows for.
+    events = simulate(seed=11, days=4, orders_per_day=5)
+    ordered = driver()
+    ordered.feed(events)
+    expected = {k: {f: v for f, v in d.items() if f != "revision"} for k, d in ordered.finals().items()}
+    lagging = ShuffledDriver(
+        create(DESCRIPTOR, None), DerivedEvents(DESCRIPTOR), DESCRIPTOR.inputs, 3, starved=starved
+    )
+    lagging.run(events, 1)
+    got = {
+        k: {f: v for f, v in d.items() if f != "revision"} for k, d in final_windows(lagging.outputs).items()
+    }
+    assert expected and got == expected
+
+
 def test_derived_times_are_utc_text() -> None:
     run = driver()
     run.feed(fixed_plant_events())
