@@ -286,13 +286,12 @@ class EquipmentOee:
         # Windows older than this were finished at an earlier watermark (and forgotten); the
         # watermark can jump by days when a partition that was behind catches up. Except those an
         # operation held at the last computation (``held``: the earliest start of an unsettled
-        # one): no window ending after it ever finished, and its completion or release, two hops
-        # away, may come through a keyed partition read days behind this one, long after the
-        # watermark has passed them by RETAIN — they must still finish then.
+        # one that came in time): no window ending after it ever finished, and its completion or
+        # release, two hops away, may come through a keyed partition read days behind this one,
+        # long after the watermark has passed them by RETAIN — they must still finish then.
         horizon = previous - RETAIN
-        for start in [state.get("held")] + [o.start for o in unsettled]:
-            if start is not None:
-                horizon = min(horizon, int(start))
+        if state.get("held") is not None:
+            horizon = min(horizon, int(state.get("held")))
         candidates = [ow.Window("shift", s.start, s.end, s) for s in shifts if s.end > horizon]
         candidates += ow.hour_windows(intervals, ops, horizon, clock)
         for window in sorted(candidates, key=lambda w: (w.start, w.name)):
@@ -332,8 +331,11 @@ class EquipmentOee:
                 emitted[wkey] = {"rev": revision, "hash": digest, "lin": tracker.to_state(), "time": newest}
                 if values is not None:
                     self._emit(unit, window, values, revision, False, newest, tracker, out)
-        if unsettled:
-            state.set("held", min(o.start for o in unsettled))
+        # An operation that started before the horizon came too late to hold anything (its windows
+        # may be final and forgotten): it must not bring them back.
+        holding = [o.start for o in unsettled if o.start >= horizon]
+        if holding:
+            state.set("held", min(holding))
         elif state.exists("held"):
             state.delete("held")
         self._prune(state, done, emitted, watermark, [o.start for o in unsettled])
