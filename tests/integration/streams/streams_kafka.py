@@ -76,7 +76,7 @@ def read_all(settings: Settings, topic: str, timeout: float = 30.0) -> list[dict
         metadata = consumer.list_topics(topic, timeout=10).topics[topic]
         partitions = [TopicPartition(topic, p, 0) for p in metadata.partitions]
         consumer.assign(partitions)
-        ends = {p.partition: consumer.get_watermark_offsets(p, timeout=10)[1] for p in partitions}
+        ends = {p.partition: _high_watermark(consumer, p) for p in partitions}
         found: list[dict[str, Any]] = []
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -92,6 +92,21 @@ def read_all(settings: Settings, topic: str, timeout: float = 30.0) -> list[dict
         return found
     finally:
         consumer.close()
+
+
+def _high_watermark(consumer: Consumer, tp: TopicPartition) -> int:
+    """The partition's high watermark; a topic just created may not have its leader yet."""
+    from confluent_kafka import KafkaError, KafkaException
+
+    moving = {KafkaError.NOT_LEADER_FOR_PARTITION, KafkaError.LEADER_NOT_AVAILABLE}
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            return int(consumer.get_watermark_offsets(tp, timeout=10)[1])
+        except KafkaException as exc:
+            if exc.args[0].code() not in moving or time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
 
 
 def wait_for(condition: Callable[[], Any], timeout: float, what: str) -> Any:

@@ -71,11 +71,7 @@ def test_a_processor_killed_mid_stream_loses_and_doubles_nothing(
     differ = sorted(
         k for k in set(want) | set(have) if k not in have or k not in want or not same(want[k], have[k])
     )
-    if differ:
-        # Known, not understood yet (docs/streams.md, Processing): after a kill -9 and restart (two
-        # rebalances while the dead member's session lingers) some final windows differ from an
-        # unkilled run's; runs restarted after SIGTERM, with or without local state, do not.
-        pytest.xfail(f"{len(differ)} of {len(want)} final windows differ after kill -9, e.g. {differ[0]}")
+    assert not differ, f"{len(differ)} of {len(want)} final windows differ after kill -9, e.g. {differ[0]}"
 
 
 def same(a: dict, b: dict) -> bool:
