@@ -396,9 +396,15 @@ def build_application(
     sdf.to_topic(keyed, key=_record_key)
     results = app.dataframe(keyed).apply(handle, stateful=True, metadata=True, expand=True)
     _branch(results, "k").to_topic(keyed, key=_record_key)
-    _branch(results, "o").to_topic(output, key=_record_key)
-    _branch(results, "x").to_topic(violations, key=_record_key)
+    # A derived event is stamped when it is produced: Quix would give it its input's timestamp,
+    # and the catalog's latency (message timestamp − `inputts`) would then always read 0.
+    _branch(results, "o").set_timestamp(_now_ms).to_topic(output, key=_record_key)
+    _branch(results, "x").set_timestamp(_now_ms).to_topic(violations, key=_record_key)
     return app, counters, events
+
+
+def _now_ms(_value: Any, _key: Any, _timestamp: int, _headers: Any) -> int:
+    return int(time.time() * 1000)
 
 
 def _record_key(record: dict[str, Any]) -> str:
