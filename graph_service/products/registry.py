@@ -68,7 +68,7 @@ class ProductRegistry:
         shapes = ShapeLibrary.load(shapes_dirs)
         problems += shapes.problems
         products: dict[tuple[str, int], DataProduct] = {}
-        for folder in _version_folders(queries_dirs, problems):
+        for folder in version_folders(queries_dirs, problems):
             product = _load_product(folder, shapes, model, problems)
             if product is None:
                 continue
@@ -123,7 +123,7 @@ def declared_access_roles(queries_dirs: Sequence[Path]) -> frozenset[str]:
     """Every access role the readable descriptors under ``queries_dirs`` name, without loading
     the products (which needs the model); a broken descriptor is reported by :meth:`ProductRegistry.load`."""
     roles: set[str] = set()
-    for folder in _version_folders(queries_dirs, []):
+    for folder in version_folders(queries_dirs, []):
         try:
             roles.update(load_descriptor(folder / DESCRIPTOR_FILE).access_roles)
         except ProductDefinitionError:
@@ -131,25 +131,32 @@ def declared_access_roles(queries_dirs: Sequence[Path]) -> frozenset[str]:
     return frozenset(roles)
 
 
-def _version_folders(queries_dirs: Sequence[Path], problems: list[Problem]) -> list[Path]:
+def version_folders(
+    dirs: Sequence[Path],
+    problems: list[Problem],
+    *,
+    descriptor_file: str = DESCRIPTOR_FILE,
+    kind: str = "product",
+    required: bool = True,
+) -> list[Path]:
+    """The ``<name>/v<major>/`` folders holding a ``descriptor_file`` under ``dirs``, sorted; what
+    is misnamed or missing is added to ``problems``. Shared by the data products and the streams
+    (``kind`` names them in the messages; ``required``: a missing directory is a problem)."""
     folders: list[Path] = []
-    for queries_dir in queries_dirs:
-        if not queries_dir.is_dir():
-            problems.append(Problem(queries_dir, None, "the data product directory does not exist"))
+    for root in dirs:
+        if not root.is_dir():
+            if required:
+                problems.append(Problem(root, None, f"the data {kind} directory does not exist"))
             continue
-        for product_dir in sorted(
-            p for p in queries_dir.iterdir() if p.is_dir() and not p.name.startswith(".")
-        ):
-            versions = sorted(p for p in product_dir.iterdir() if p.is_dir() and not p.name.startswith("."))
+        for named in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
+            versions = sorted(p for p in named.iterdir() if p.is_dir() and not p.name.startswith("."))
             if not versions:
-                problems.append(
-                    Problem(product_dir, None, "a product folder needs at least one v<major> folder")
-                )
+                problems.append(Problem(named, None, f"a {kind} folder needs at least one v<major> folder"))
             for folder in versions:
                 if naming.folder_major(folder.name) is None:
                     problems.append(Problem(folder, None, "version folders are named v1, v2, …"))
-                elif not (folder / DESCRIPTOR_FILE).is_file():
-                    problems.append(Problem(folder, None, f"missing {DESCRIPTOR_FILE}"))
+                elif not (folder / descriptor_file).is_file():
+                    problems.append(Problem(folder, None, f"missing {descriptor_file}"))
                 else:
                     folders.append(folder)
     return folders

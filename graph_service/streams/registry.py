@@ -15,7 +15,7 @@ from pathlib import Path
 
 from graph_service.ontology.diff import StreamUse
 from graph_service.ontology.model import DomainModel
-from graph_service.products import naming
+from graph_service.products.registry import version_folders
 from graph_service.products.shape import OutputShape, ShapeLibrary
 from graph_service.settings import Settings
 from graph_service.streams.check import check_stream, check_unique
@@ -195,7 +195,9 @@ def _mapper(mapper: Mapper | Path | None, model: DomainModel) -> Mapper:
 
 def _read_descriptors(paths: StreamPaths, problems: list[Problem]) -> list[StreamDescriptor]:
     descriptors = []
-    for folder in _version_folders(paths.streams_dirs, problems):
+    for folder in version_folders(
+        paths.streams_dirs, problems, descriptor_file=DESCRIPTOR_FILE, kind="stream", required=False
+    ):
         try:
             descriptors.append(load_descriptor(folder / DESCRIPTOR_FILE, _shapes_dir(paths)))
         except StreamDefinitionError as exc:
@@ -206,26 +208,3 @@ def _read_descriptors(paths: StreamPaths, problems: list[Problem]) -> list[Strea
 def _shapes_dir(paths: StreamPaths) -> Path:
     """Where a stream's own shape file is expected: the first shapes directory."""
     return paths.shapes_dirs[0] if paths.shapes_dirs else Path("shapes") / SHAPES_SUBDIR
-
-
-def _version_folders(streams_dirs: Sequence[Path], problems: list[Problem]) -> list[Path]:
-    folders: list[Path] = []
-    for streams_dir in streams_dirs:
-        if not streams_dir.is_dir():
-            continue  # no streams declared: a service without real-time products
-        for stream_dir in sorted(
-            p for p in streams_dir.iterdir() if p.is_dir() and not p.name.startswith(".")
-        ):
-            versions = sorted(p for p in stream_dir.iterdir() if p.is_dir() and not p.name.startswith("."))
-            if not versions:
-                problems.append(
-                    Problem(stream_dir, None, "a stream folder needs at least one v<major> folder")
-                )
-            for folder in versions:
-                if naming.folder_major(folder.name) is None:
-                    problems.append(Problem(folder, None, "version folders are named v1, v2, …"))
-                elif not (folder / DESCRIPTOR_FILE).is_file():
-                    problems.append(Problem(folder, None, f"missing {DESCRIPTOR_FILE}"))
-                else:
-                    folders.append(folder)
-    return folders
