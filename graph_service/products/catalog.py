@@ -122,6 +122,37 @@ def _metrics(graph: Graph) -> None:
         graph.add((metric, DQV.expectedDataType, datatype))
 
 
+def add_dataset(
+    graph: Graph,
+    dataset: URIRef,
+    d: Any,
+    *,
+    identifier: str,
+    shape: str,
+    publisher_id: str,
+    themes: Mapping[str, str],
+) -> None:
+    """What every catalog entry says of itself (a data product's or a stream's descriptor ``d``):
+    identity, title, version, shape, status, tags, owner and theme."""
+    graph.add((dataset, RDF.type, DCAT.Dataset))
+    graph.add((dataset, DCTERMS.identifier, Literal(identifier)))
+    graph.add((dataset, DCTERMS.title, Literal(d.title, lang="en")))
+    graph.add((dataset, DCTERMS.description, Literal(d.description, lang="en")))
+    graph.add((dataset, DCAT.version, Literal(d.version)))
+    graph.add((dataset, DCTERMS.conformsTo, URIRef(shape)))
+    graph.add((dataset, ADMS.status, ADMS_STATUS.Deprecated if d.deprecated else ADMS_STATUS.Completed))
+    if d.deprecation_reason:
+        graph.add((dataset, ADMS.versionNotes, Literal(d.deprecation_reason, lang="en")))
+    for tag in d.tags:
+        graph.add((dataset, DCAT.keyword, Literal(tag, lang="en")))
+    publisher = BNode(publisher_id)
+    graph.add((dataset, DCTERMS.publisher, publisher))
+    graph.add((publisher, RDF.type, FOAF.Agent))
+    graph.add((publisher, FOAF.name, Literal(d.owner)))
+    if d.domain in themes:
+        graph.add((dataset, DCAT.theme, URIRef(themes[d.domain])))
+
+
 def _dataset(
     graph: Graph,
     dataset: URIRef,
@@ -131,23 +162,15 @@ def _dataset(
     themes: Mapping[str, str],
 ) -> None:
     d = product.descriptor
-    graph.add((dataset, RDF.type, DCAT.Dataset))
-    graph.add((dataset, DCTERMS.identifier, Literal(d.key)))
-    graph.add((dataset, DCTERMS.title, Literal(d.title, lang="en")))
-    graph.add((dataset, DCTERMS.description, Literal(d.description, lang="en")))
-    graph.add((dataset, DCAT.version, Literal(d.version)))
-    graph.add((dataset, DCTERMS.conformsTo, URIRef(d.output_shape)))
-    graph.add((dataset, ADMS.status, ADMS_STATUS.Deprecated if d.deprecated else ADMS_STATUS.Completed))
-    if d.deprecation_reason:
-        graph.add((dataset, ADMS.versionNotes, Literal(d.deprecation_reason, lang="en")))
-    for tag in d.tags:
-        graph.add((dataset, DCAT.keyword, Literal(tag, lang="en")))
-    publisher = BNode(f"owner-{product.name}-{d.major}")
-    graph.add((dataset, DCTERMS.publisher, publisher))
-    graph.add((publisher, RDF.type, FOAF.Agent))
-    graph.add((publisher, FOAF.name, Literal(d.owner)))
-    if d.domain in themes:
-        graph.add((dataset, DCAT.theme, URIRef(themes[d.domain])))
+    add_dataset(
+        graph,
+        dataset,
+        d,
+        identifier=d.key,
+        shape=d.output_shape,
+        publisher_id=f"owner-{product.name}-{d.major}",
+        themes=themes,
+    )
     graph.add((dataset, DSQ.domain, Literal(d.domain)))
     graph.add((dataset, DSQ.freshnessSla, Literal(d.freshness_sla, datatype=XSD.dayTimeDuration)))
     graph.add((dataset, DSQ.graphqlField, Literal(product.field_name)))

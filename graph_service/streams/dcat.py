@@ -13,9 +13,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from rdflib import RDF, XSD, BNode, Graph, Literal, URIRef
-from rdflib.namespace import DCTERMS, FOAF, PROV
+from rdflib.namespace import DCTERMS, PROV
 
-from graph_service.products.catalog import ADMS, ADMS_STATUS, DCAT, DQV, DSQ, GRAPHQL_SPEC
+from graph_service.products.catalog import DCAT, DQV, DSQ, GRAPHQL_SPEC, add_dataset
 from graph_service.streams.catalog import SUBSCRIPTION_PROTOCOL_SPEC, StreamCatalog
 from graph_service.streams.descriptor import StreamDescriptor, iso_duration
 from graph_service.streams.freshness import Freshness
@@ -87,23 +87,15 @@ def _dataset_iri(base: str, d: StreamDescriptor) -> URIRef:
 
 
 def _dataset(graph: Graph, dataset: URIRef, d: StreamDescriptor, themes: Mapping[str, str]) -> None:
-    graph.add((dataset, RDF.type, DCAT.Dataset))
-    graph.add((dataset, DCTERMS.identifier, Literal(f"stream {d.name}/{d.version}")))
-    graph.add((dataset, DCTERMS.title, Literal(d.title, lang="en")))
-    graph.add((dataset, DCTERMS.description, Literal(d.description, lang="en")))
-    graph.add((dataset, DCAT.version, Literal(d.version)))
-    graph.add((dataset, DCTERMS.conformsTo, URIRef(d.shape_iri)))
-    graph.add((dataset, ADMS.status, ADMS_STATUS.Deprecated if d.deprecated else ADMS_STATUS.Completed))
-    if d.deprecation_reason:
-        graph.add((dataset, ADMS.versionNotes, Literal(d.deprecation_reason, lang="en")))
-    for tag in d.tags:
-        graph.add((dataset, DCAT.keyword, Literal(tag, lang="en")))
-    publisher = BNode(f"owner-stream-{d.name}-{d.major}")
-    graph.add((dataset, DCTERMS.publisher, publisher))
-    graph.add((publisher, RDF.type, FOAF.Agent))
-    graph.add((publisher, FOAF.name, Literal(d.owner)))
-    if d.domain in themes:
-        graph.add((dataset, DCAT.theme, URIRef(themes[d.domain])))
+    add_dataset(
+        graph,
+        dataset,
+        d,
+        identifier=f"stream {d.name}/{d.version}",
+        shape=d.shape_iri,
+        publisher_id=f"owner-stream-{d.name}-{d.major}",
+        themes=themes,
+    )
     graph.add((dataset, DSQ.kind, Literal("STREAM")))
     graph.add((dataset, DSQ.domain, Literal(d.domain)))
     graph.add(
