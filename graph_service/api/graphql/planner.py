@@ -33,13 +33,19 @@ class PageRequest:
 class Planner:
     """Plans root fields of the generated schema."""
 
-    def __init__(self, fields: Mapping[str, ClassFields], types: TypeIndex, limits: Limits) -> None:
+    def __init__(
+        self,
+        fields: Mapping[str, ClassFields],
+        types: TypeIndex,
+        limits: Limits,
+        codes: Mapping[tuple[str, str], frozenset[str]] | None = None,
+    ) -> None:
         self._fields = fields
         self._type_classes = types.type_classes
         self._node_types = types.node_types
         self._interfaces = types.interfaces
         self._limits = limits
-        self._filters = FilterReader(fields)
+        self._filters = FilterReader(fields, codes)
 
     def key_lookup(self, info: Any, class_name: str, arguments: Mapping[str, Any]) -> KeyLookup:
         """One node by business key; ``arguments`` are the root field's (one per key property)."""

@@ -84,6 +84,7 @@ def make_schema(
     limits: Limits | None = None,
     reader: LoopReader | None = None,
     subscriptions: Subscriptions | None = None,
+    codes: Mapping[tuple[str, str], frozenset[str]] | None = None,
 ) -> strawberry.Schema:
     """The GraphQL schema of ``model``, reading from ``store``.
 
@@ -94,6 +95,8 @@ def make_schema(
     ``reader``: read through it on its event loop; without it, reads run in worker threads.
     ``subscriptions``: the ``Subscription`` type's builder (:mod:`subscriptions`); None: no
     subscriptions.
+    ``codes``: (class, property) → its closed code list; a filter value outside it is an error
+    naming the allowed codes (:func:`loaders.code_lists.by_queried_class`).
     """
     limits = limits or Limits()
     fields = all_class_fields(model)
@@ -102,7 +105,7 @@ def make_schema(
     outputs = OutputTypes(model, fields, inputs)
     executor = GraphExecutor(store, limits.query_timeout_s)
     executor.use_async(reader)
-    roots = RootResolvers(Planner(fields, types, limits), executor)
+    roots = RootResolvers(Planner(fields, types, limits, codes), executor)
     namespace, resolvers = _root_fields(fields, types, outputs, inputs, roots, limits)
     _drop_taken(namespace, resolvers, extra_types)
     namespace[ONTOLOGY_FIELD] = strawberry.field(

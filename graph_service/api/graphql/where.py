@@ -26,8 +26,12 @@ MAX_FILTER_DEPTH = 16
 class FilterReader:
     """Reads ``where`` inputs of any class, by the fields of that class."""
 
-    def __init__(self, fields: Mapping[str, ClassFields]) -> None:
+    def __init__(
+        self, fields: Mapping[str, ClassFields], codes: Mapping[tuple[str, str], frozenset[str]] | None = None
+    ) -> None:
         self._fields = fields
+        # (class, property) → its closed code list (loaders.code_lists): a value outside it is a typo
+        self._codes = codes or {}
 
     def where(
         self, class_name: str, value: Mapping[str, Any] | None, depth: int = 0, *, personal: bool = True
@@ -58,6 +62,7 @@ class FilterReader:
                 prop = fields.properties[name]
                 if prop.prop.personal_data and not personal:
                     raise _personal_refused(class_name, name, "filter on")
+                self._check_codes(class_name, prop.name, given)
                 parts.extend(self._comparisons(prop.name, given))
             elif name in fields.relations:
                 parts.extend(self._relation(fields, name, given, depth, personal))
@@ -66,6 +71,20 @@ class FilterReader:
         if not parts:
             return None
         return parts[0] if len(parts) == 1 else AllOf(tuple(parts))
+
+    def _check_codes(self, class_name: str, prop: str, given: Mapping[str, Any]) -> None:
+        """Refuse an equality operand that is not one of the property's codes: it could only ever
+        answer nothing (eq, in) or everything (ne, notIn), which hides the typo."""
+        allowed = self._codes.get((class_name, prop))
+        if not allowed:
+            return
+        for op in ("eq", "ne", "in", "notIn"):
+            operand = given.get(op)
+            values = [operand] if op in ("eq", "ne") else list(operand or ())
+            for value in values:
+                if isinstance(value, str) and value not in allowed:
+                    message = _unknown_code(class_name, prop, value, allowed)
+                    raise bad_input(message, field=f"{class_name}.{prop}", allowed=sorted(allowed))
 
     @staticmethod
     def _comparisons(prop: str, given: Mapping[str, Any]) -> list[Filter]:
@@ -110,6 +129,14 @@ def sort_keys(
     chosen = {k.prop for k in keys}
     tie_breakers = [SortKey(p.name) for p in fields.key_fields if p.name not in chosen]
     return (*keys, *tie_breakers) if fields.key_fields else (*keys, SortKey(None))
+
+
+def _unknown_code(class_name: str, prop: str, value: str, allowed: frozenset[str]) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(value, sorted(allowed), n=1)
+    hint = f" Did you mean {close[0]!r}?" if close else ""
+    return f"{value!r} is not a {class_name}.{prop} code: one of {', '.join(sorted(allowed))}.{hint}"
 
 
 def _personal_refused(class_name: str, name: str, what: str) -> Exception:

@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from graph_service.store import Neo4jStore
-from tests.integration.api.conftest import data
+from tests.integration.api.conftest import data, post
 
 LOTS = "query($w: LotWhere) { lots(first: 1000, where: $w) { totalCount nodes { lotNumber } } }"
 
@@ -114,3 +114,17 @@ def test_nested_relation_fields_take_their_own_where(client: TestClient, graph: 
             {"n": order["productionOrderNumber"]},
         )
         assert [o["operationId"] for o in order["hasOperation"]] == [r["id"] for r in rows]
+
+
+def test_a_code_that_no_write_can_produce_is_an_error_naming_the_allowed_codes(client: TestClient) -> None:
+    for where in ({"status": {"eq": "BLOKED"}}, {"status": {"in": ["RELEASED", "BLOKED"]}}):
+        body = post(client, LOTS, {"w": where})
+        assert body["data"] is None or body["data"].get("lots") is None
+        (error,) = body["errors"]
+        assert error["extensions"]["code"] == "BAD_USER_INPUT"
+        assert "'BLOKED'" in error["message"] and "Did you mean 'BLOCKED'?" in error["message"]
+        assert "BLOCKED" in error["extensions"]["allowed"] and "BLOKED" not in error["extensions"]["allowed"]
+    # a relation filter reaches the target class's codes, and a code that is one still selects
+    nested = {"lotOfMaterial": {"some": {"materialType": {"eq": "RAW_MATERIAL"}}}}
+    assert "RAW" in post(client, LOTS, {"w": nested})["errors"][0]["message"]
+    assert lots(client, {"status": {"eq": "BLOCKED"}}) == lots(client, {"status": {"in": ["BLOCKED"]}})
