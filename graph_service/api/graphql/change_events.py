@@ -16,6 +16,7 @@ from typing import Any
 
 from graph_service.api.graphql.errors import FORBIDDEN, bad_input, client_error
 from graph_service.api.graphql.fields import ClassFields, PropertyField
+from graph_service.api.graphql.operators import OPERATORS
 from graph_service.ontology.model import DomainModel
 from loaders.changelog import ENTITY_CHANGED, RELATIONSHIP_CHANGED
 
@@ -226,7 +227,7 @@ def compare(op: str, value: Any, operand: Any) -> bool:
         return False
     value, operand = _comparable(value, operand)
     try:
-        return _OPERATORS[op](value, operand)
+        return OPERATORS[op].test(value, operand)
     except (TypeError, KeyError):
         return False
 
@@ -237,22 +238,6 @@ def _comparable(value: Any, operand: Any) -> tuple[Any, Any]:
     if isinstance(operand, Sequence) and not isinstance(operand, str):
         return value, [_comparable(value, o)[1] for o in operand]
     return value, operand
-
-
-_OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
-    "eq": lambda v, o: v == o,
-    "ne": lambda v, o: v != o,
-    "in": lambda v, o: v in o,
-    "notIn": lambda v, o: v not in o,
-    "lt": lambda v, o: v < o,
-    "lte": lambda v, o: v <= o,
-    "gt": lambda v, o: v > o,
-    "gte": lambda v, o: v >= o,
-    "contains": lambda v, o: isinstance(v, str) and o in v,
-    "startsWith": lambda v, o: isinstance(v, str) and v.startswith(o),
-    "endsWith": lambda v, o: isinstance(v, str) and v.endswith(o),
-    "includes": lambda v, o: isinstance(v, list) and o in v,
-}
 
 
 def property_fields(fields: ClassFields) -> tuple[PropertyField, ...]:

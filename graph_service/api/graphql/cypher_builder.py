@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from graph_service.api.graphql.operators import OPERATORS
 from graph_service.api.graphql.plan import (
     AllOf,
     AnyOf,
@@ -29,6 +30,7 @@ from graph_service.api.graphql.plan import (
     RelationRead,
     SortKey,
 )
+from graph_service.store.lineage import KEY_JOINS
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -38,21 +40,6 @@ NODES = "nodes"
 TOTAL = "total"
 #: Key of a node's labels in result maps (never a GraphQL field name: those cannot start with __).
 LABELS = "__labels"
-
-_OPERATORS = {
-    "eq": "{x} = {v}",
-    "ne": "{x} <> {v}",
-    "in": "{x} IN {v}",
-    "notIn": "NOT {x} IN {v}",
-    "lt": "{x} < {v}",
-    "lte": "{x} <= {v}",
-    "gt": "{x} > {v}",
-    "gte": "{x} >= {v}",
-    "contains": "{x} CONTAINS {v}",
-    "startsWith": "{x} STARTS WITH {v}",
-    "endsWith": "{x} ENDS WITH {v}",
-    "includes": "{v} IN {x}",
-}
 
 
 @dataclass(frozen=True)
@@ -155,6 +142,10 @@ class _Writer:
     def relation(self, n: str, read: RelationRead, indent: str) -> str:
         m = self.variable()
         pattern = self.pattern(n, read.hop, m)
+        if not read.to_many and (read.hop.rel_type, read.hop.direction) in KEY_JOINS:
+            where = f" WHERE {self.condition(m, read.where)}" if read.where is not None else ""
+            value = self.projection(m, read.projection, indent)
+            return f"{identifier(read.column)}: head(COLLECT {{ MATCH {pattern}{where} RETURN {value} }})"
         if not read.to_many:
             where = f" WHERE {self.condition(m, read.where)}" if read.where is not None else ""
             value = self.projection(m, read.projection, indent)
@@ -171,6 +162,10 @@ class _Writer:
 
     @staticmethod
     def pattern(n: str, hop: Hop, m: str) -> str:
+        join = KEY_JOINS.get((hop.rel_type, hop.direction))
+        if join is not None:  # a relation held as a key property (ds:reportedBy: store/lineage.py)
+            label, far, near = join
+            return f"({m}:{identifier(label)} {{{identifier(far)}: {n}.{identifier(near)}}})"
         rel = f"[:{identifier(hop.rel_type)}]"
         return f"({n})-{rel}->({m})" if hop.direction == "out" else f"({n})<-{rel}-({m})"
 
@@ -198,12 +193,12 @@ class _Writer:
 
     def compare(self, n: str, where: Compare) -> str:
         target = f"{n}.{identifier(where.prop)}"
-        if where.op == "isNull":
-            return f"{target} IS NULL" if where.value else f"{target} IS NOT NULL"
-        template = _OPERATORS.get(where.op)
-        if template is None:
+        op = OPERATORS.get(where.op)
+        if op is None:
             raise ValueError(f"unknown comparison {where.op!r}")
-        return template.format(x=target, v=self.param(where.value))
+        if op.operand == "flag":
+            return (op.cypher if where.value else op.cypher_not).format(x=target)
+        return op.cypher.format(x=target, v=self.param(where.value))
 
     def junction(self, n: str, parts: tuple[Filter, ...], glue: str, empty: str) -> str:
         if not parts:

@@ -16,6 +16,7 @@ import strawberry
 
 from graph_service.api.graphql import naming
 from graph_service.api.graphql.fields import ClassFields, PropertyField
+from graph_service.api.graphql.operators import OPERATORS, operators_for
 from graph_service.api.graphql.scalars import PYTHON_TYPES
 
 
@@ -23,35 +24,6 @@ from graph_service.api.graphql.scalars import PYTHON_TYPES
 class SortDirection(enum.Enum):
     ASC = "ASC"
     DESC = "DESC"
-
-
-_RANGE = ("lt", "lte", "gt", "gte")
-_TEXT = ("contains", "startsWith", "endsWith")
-_OPERATOR_DOCS = {
-    "eq": "equal to",
-    "ne": "not equal to (null values do not match)",
-    "in": "equal to one of",
-    "notIn": "equal to none of (null values do not match)",
-    "lt": "less than",
-    "lte": "less than or equal to",
-    "gt": "greater than",
-    "gte": "greater than or equal to",
-    "contains": "contains the text (case-sensitive)",
-    "startsWith": "starts with the text (case-sensitive)",
-    "endsWith": "ends with the text (case-sensitive)",
-    "includes": "the list contains the value",
-    "isNull": "true: the value is missing; false: it is present",
-}
-
-
-def operators_for(graphql_type: str, is_list: bool) -> tuple[str, ...]:
-    """The comparison operators a scalar field of ``graphql_type`` supports."""
-    if is_list:
-        return ("includes", "isNull")
-    if graphql_type == "Boolean":
-        return ("eq", "ne", "isNull")
-    text = _TEXT if graphql_type == "String" else ()
-    return ("eq", "ne", "in", "notIn", *_RANGE, *text, "isNull")
 
 
 def operator_input_name(graphql_type: str, is_list: bool) -> str:
@@ -90,15 +62,16 @@ class InputTypes:
             python = PYTHON_TYPES[graphql_type]
             namespace: dict[str, Any] = {"__annotations__": {}}
             for op in operators_for(graphql_type, is_list):
+                operand = OPERATORS[op].operand
                 value: Any = python
-                if op in ("in", "notIn"):
+                if operand == "values":
                     value = list[python]  # type: ignore[valid-type]
-                elif op == "isNull":
+                elif operand == "flag":
                     value = bool
                 attr = naming.python_name(op)
                 namespace["__annotations__"][attr] = Optional[value]  # noqa: UP045 - runtime type
                 namespace[attr] = strawberry.field(
-                    name=op, description=_OPERATOR_DOCS[op], default=strawberry.UNSET
+                    name=op, description=OPERATORS[op].doc, default=strawberry.UNSET
                 )
             self._operator_inputs[name] = strawberry.input(
                 type(name, (), namespace),

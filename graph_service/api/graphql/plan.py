@@ -10,25 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from graph_service.api.graphql.operators import OPERATORS
+
 Direction = Literal["out", "in"]
 Quantifier = Literal["some", "none", "every"]
 
-#: Comparison operators of the ``where`` filters (GraphQL name = plan name).
-COMPARISONS = (
-    "eq",
-    "ne",
-    "in",
-    "notIn",
-    "lt",
-    "lte",
-    "gt",
-    "gte",
-    "contains",
-    "startsWith",
-    "endsWith",
-    "includes",
-    "isNull",
-)
+#: Comparison operators of the ``where`` filters (GraphQL name = plan name), from the one table.
+COMPARISONS = tuple(OPERATORS)
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""Resolvers of the generated root fields: plan → one Cypher statement → result dicts.
+"""Resolvers of the generated root fields: plan → one Cypher statement → result dicts, handed
+back as :class:`~completion.Compiled` (they have the response's shape).
 
 They are plain graphql-core resolvers (``(source, info, **arguments)``) with the arguments already
 coerced, so planning reads the same values whether they came as literals or variables.
@@ -10,6 +11,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from graph_service.api.graphql import cursors
+from graph_service.api.graphql.completion import Compiled
 from graph_service.api.graphql.cypher_builder import NODE, NODES, TOTAL, build
 from graph_service.api.graphql.executor import GraphExecutor, rename_aliased
 from graph_service.api.graphql.planner import PageRequest, Planner
@@ -31,7 +33,7 @@ class RootResolvers:
             node = record[NODE] if record else None
             if node is not None:
                 rename_aliased([node], plan.projection)
-            return node
+            return Compiled(node)
 
         return resolve
 
@@ -39,7 +41,7 @@ class RootResolvers:
         async def resolve(_source: Any, info: Any, **arguments: Any) -> Any:
             request = self._planner.page(info, class_name, arguments)
             record = await self._executor.run_async(build(request.plan))
-            return connection(request, record or {})
+            return Compiled(connection(request, record or {}))
 
         return resolve
 

@@ -27,6 +27,7 @@ from strawberry.types.base import has_object_definition
 from strawberry.utils.logging import StrawberryLogger
 
 from graph_service.api.graphql import naming
+from graph_service.api.graphql.completion import CompiledExecutionContext
 from graph_service.api.graphql.document_gate import DocumentGate, DocumentGuard
 from graph_service.api.graphql.errors import (
     DOCUMENT_TOO_LARGE,
@@ -123,6 +124,7 @@ def make_schema(
         extensions=list(default_extensions(limits) if extensions is None else extensions),
         scalar_overrides=scalar_overrides(),  # type: ignore[arg-type]
         config=StrawberryConfig(default_resolver=read_attribute),
+        execution_context_class=CompiledExecutionContext,
     )
     _route(schema, resolvers, fields, types)
     if subscriptions is not None:

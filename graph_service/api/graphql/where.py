@@ -7,6 +7,7 @@ from typing import Any
 
 from graph_service.api.graphql.errors import FORBIDDEN, bad_input, client_error
 from graph_service.api.graphql.fields import ClassFields
+from graph_service.api.graphql.operators import OPERATORS
 from graph_service.api.graphql.plan import (
     COMPARISONS,
     AllOf,
@@ -94,7 +95,7 @@ class FilterReader:
                 continue
             if op not in COMPARISONS:
                 raise bad_input(f"unknown comparison {op!r} on {prop}")
-            if op in ("in", "notIn"):
+            if OPERATORS[op].operand == "values":
                 operand = tuple(operand)
             found.append(Compare(prop, op, operand))
         return found
