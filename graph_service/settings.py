@@ -6,17 +6,21 @@ composition root (CLI command, FastAPI lifespan) and pass it down.
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 #: Neo4j 5 refuses passwords shorter than this.
 MIN_NEO4J_PASSWORD_LENGTH = 8
 #: The development default. Documented, and refused when a remote Neo4j is configured.
 DEFAULT_LOCAL_PASSWORD = "digispine-local"
 NEO4J_VERSION = "5.26.19"
+#: The shipped systems' mappings (erp, mes, crm, qms), the default of DIGISPINE_MAPPINGS_DIRS.
+SHIPPED_MAPPINGS = Path(__file__).resolve().parents[1] / "loaders" / "mappings"
 
 
 def _env(name: str) -> AliasChoices:
@@ -151,6 +155,20 @@ class Settings(BaseSettings):
     http_host: str = Field(default="127.0.0.1", validation_alias=_env("DIGISPINE_HTTP_HOST"))
     http_port: int = Field(default=8000, ge=1, le=65535, validation_alias=_env("DIGISPINE_HTTP_PORT"))
     ontology_dir: Path = Field(default=Path("ontology"), validation_alias=_env("DIGISPINE_ONTOLOGY_DIR"))
+    ontology_dirs: Annotated[tuple[Path, ...], NoDecode] = Field(
+        default=(),
+        validation_alias=_env("DIGISPINE_ONTOLOGY_DIRS"),
+        description="Directories of ontology extension modules (*.ttl, e.g. a plant's own event "
+        "classes), read with DIGISPINE_ONTOLOGY_DIR by every consumer; separated by ':' (os.pathsep). "
+        "Empty: the core only.",
+    )
+    mappings_dirs: Annotated[tuple[Path, ...], NoDecode] = Field(
+        default=(SHIPPED_MAPPINGS,),
+        validation_alias=_env("DIGISPINE_MAPPINGS_DIRS"),
+        description="Directories of event mappings and source-system declarations (*.yaml), in order; "
+        "separated by ':' (os.pathsep). Default: the shipped loaders/mappings (erp, mes, crm, qms); "
+        "list it too to keep those systems (docs/sources.md).",
+    )
     shapes_dir: Path = Field(default=Path("shapes"), validation_alias=_env("DIGISPINE_SHAPES_DIR"))
     loader_max_event_bytes: int = Field(
         default=1_048_576,
@@ -289,6 +307,19 @@ class Settings(BaseSettings):
         validation_alias=_env("DIGISPINE_GRAPHQL_MAX_SELECTIONS"),
         description="Most selections of a document with its fragments expanded, checked before validation.",
     )
+
+    @field_validator("ontology_dirs", "mappings_dirs", mode="before")
+    @classmethod
+    def _split_dirs(cls, value: object) -> object:
+        """``a:b`` from the environment (like PATH); empty parts are left out."""
+        if isinstance(value, str):
+            return tuple(Path(part) for part in value.split(os.pathsep) if part.strip())
+        return value
+
+    @property
+    def ontology_paths(self) -> tuple[Path, ...]:
+        """Every directory the ontology is read from: the core, then the extension modules."""
+        return (self.ontology_dir, *self.ontology_dirs)
 
     @field_validator("neo4j_uri")
     @classmethod
