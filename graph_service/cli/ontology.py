@@ -181,17 +181,47 @@ def docs(
 def shapes(
     directory: DirectoryArg = None,
     out: Annotated[
-        Path | None, typer.Option(help="Output file [default: <shapes dir>/entities/entities.ttl].")
+        Path | None, typer.Option(help="Entity shapes file [default: <shapes dir>/entities/entities.ttl].")
     ] = None,
+    mappings: Annotated[
+        Path | None,
+        typer.Option(help="Event mappings the payload contracts follow (default: loaders/mappings)"),
+    ] = None,
+    docs_file: Annotated[
+        Path, typer.Option("--docs", help="Document holding the generated event-type table.")
+    ] = Path("docs/loaders.md"),
+    check: Annotated[
+        bool, typer.Option("--check", help="Write nothing; exit 1 when a committed file is stale.")
+    ] = False,
 ) -> None:
-    """SHACL shapes for the graph's instance data (types, cardinalities, keys), from the ontology."""
+    """Generate what follows from the ontology and the mappings: the instance-data shapes
+    (shapes/entities/), the event payload contracts (shapes/events/, hand-written additions from
+    shapes/events/extra/ merged) and the event-type table of docs/loaders.md."""
     from graph_service.ontology.compiler import load_model
     from graph_service.rdf.shapes import entity_shapes
+    from loaders.assembly import MAPPINGS_DIR
+    from loaders.contracts import event_table, generated_files, stale_files, with_event_table, write_files
+    from loaders.mapping import load_mappings
 
     settings = settings_or_exit()
-    target = out or settings.shapes_dir / "entities" / "entities.ttl"
+    entities = out or settings.shapes_dir / "entities" / "entities.ttl"
+    events_dir = settings.shapes_dir / "events"
     with user_errors():
-        text = entity_shapes(load_model(directory or settings.ontology_dir))
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(text, encoding="utf-8")
-    typer.echo(f"wrote {text.count('a sh:NodeShape')} node shapes to {target}")
+        model = load_model(directory or settings.ontology_dir)
+        mapper = load_mappings(mappings or MAPPINGS_DIR, model)
+        expected = dict(generated_files(model, mapper, events_dir))
+        expected[entities] = entity_shapes(model)
+        if docs_file.exists():
+            table = event_table(model, mapper)
+            expected[docs_file] = with_event_table(docs_file.read_text(encoding="utf-8"), table)
+    if check:
+        stale = stale_files(expected, events_dir)
+        for line in stale:
+            typer.echo(typer.style(line, fg=typer.colors.RED))
+        if stale:
+            typer.echo("run `digispine ontology shapes` and commit the result")
+            raise typer.Exit(EXIT_ERRORS)
+        typer.echo(f"up to date: {len(expected)} generated file(s)")
+        return
+    written = write_files(expected, events_dir)
+    typer.echo(f"wrote {len(written)} file(s): " + ", ".join(str(p) for p in written))

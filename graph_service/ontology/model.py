@@ -13,6 +13,7 @@ from types import MappingProxyType
 from typing import Any
 
 from graph_service.ontology.errors import UnknownTermError
+from graph_service.ontology.facets import ValueFacets
 
 #: The abstract root of business entities and the root of domain events.
 ENTITY_ROOT = "Entity"
@@ -111,6 +112,8 @@ class DatatypeProperty(Term):
     graphql_type: str
     functional: bool = True
     personal_data: bool = False
+    #: Allowed values, pattern, bounds (ds:allowedValue, ds:pattern, ...): the event contracts' source.
+    facets: ValueFacets = ValueFacets()
 
 
 @_hashed_by("iri")

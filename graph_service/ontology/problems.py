@@ -39,6 +39,7 @@ CODES: Mapping[str, str] = MappingProxyType(
         "affects-not-class": "ds:affects names something that is not a class of the ontology",
         "event-missing-affects": "an event class names no affected entity class (ds:affects)",
         "event-missing-emitted-by": "an event class has no ds:emittedBy",
+        "invalid-facet": "a value facet (ds:allowedValue, ds:pattern, ds:minInclusive, ...) does not fit",
         "invalid-emitted-by": "ds:emittedBy is not one of erp, mes, crm, qms",
         "inverse-mismatch": "a reverse property's domain/range are not the stored property's swapped",
         "inverse-target": "owl:inverseOf does not name a stored ds: object property",

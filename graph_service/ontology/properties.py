@@ -8,6 +8,7 @@ from rdflib import Graph, URIRef
 
 from graph_service.ontology.datatypes import DataType, datatype_for, supported_xsd_curies
 from graph_service.ontology.declarations import Declarations, report_dangling
+from graph_service.ontology.facets import read_facets
 from graph_service.ontology.model import DatatypeProperty, Relation
 from graph_service.ontology.namespaces import DS, OWL, RDF, RDFS, curie, in_ds, local_name
 from graph_service.ontology.naming import upper_snake
@@ -35,6 +36,7 @@ def build_datatype_properties(
             graphql_type=datatype.graphql_type,
             functional=_functional(graph, iri),
             personal_data=is_true(graph, iri, DS.personalData),
+            facets=read_facets(graph, iri, datatype.xsd, report),
         )
         built[prop.name] = prop
     return built
