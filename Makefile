@@ -9,8 +9,10 @@ STAMP  := $(VENV)/.digispine-installed
 
 EXPLORER     := explorer
 EXPLORER_OUT := graph_service/api/explorer_static/explorer.js
+PAGES        := pages
+PAGES_OUT    := graph_service/api/pages_static/graphiql.js
 
-install: $(STAMP) $(EXPLORER_OUT) chromium
+install: $(STAMP) $(EXPLORER_OUT) $(PAGES_OUT) chromium
 	@$(BIN)/digispine neo4j install
 	@$(BIN)/digispine kafka install
 
@@ -21,6 +23,14 @@ $(EXPLORER)/node_modules/.package-lock.json: $(EXPLORER)/package-lock.json
 
 $(EXPLORER_OUT): $(EXPLORER)/node_modules/.package-lock.json $(wildcard $(EXPLORER)/src/*) $(EXPLORER)/build.mjs
 	@cd $(EXPLORER) && npm run --silent build
+
+# GraphiQL, Swagger UI, ReDoc and the catalog page, bundled from npm the same way (offline pages).
+$(PAGES)/node_modules/.package-lock.json: $(PAGES)/package-lock.json
+	@echo "› npm ci (GraphiQL, API docs, catalog pages)"
+	@cd $(PAGES) && npm ci --no-audit --no-fund --loglevel=error
+
+$(PAGES_OUT): $(PAGES)/node_modules/.package-lock.json $(wildcard $(PAGES)/src/* $(PAGES)/src/*/*) $(PAGES)/build.mjs
+	@cd $(PAGES) && npm run --silent build
 
 # Headless Chromium for the explorer's end-to-end tests (Debian's package; the tests never download a browser).
 chromium:
