@@ -21,7 +21,9 @@ from neo4j.exceptions import Neo4jError
 from graph_service.api.auth import current_principal
 from graph_service.api.graphql.errors import graph_failure
 from graph_service.errors import DigiSpineError
+from graph_service.ontology.model import DomainModel
 from graph_service.products import naming
+from graph_service.products.catalog_fields import FieldEntry, field_entries, product_example, stream_example
 from graph_service.products.errors import ParameterError, ProductRefused
 from graph_service.products.extension import add_notice
 from graph_service.products.graphql_types import GeneratedType, generate_type
@@ -124,10 +126,23 @@ class DataProductEntry:
     stream: StreamEntry | None = strawberry.field(
         default=None, description="For a STREAM: its inputs, windows, distributions and measured freshness."
     )
+    fields: list[FieldEntry] = strawberry.field(
+        default_factory=list,
+        description="The output row's fields (a stream's: its events' data), with their ontology terms.",
+    )
+    example_query: str = strawberry.field(
+        default="", description="A runnable document reading it: a query, or a subscription for a STREAM."
+    )
+    example_variables: str = strawberry.field(
+        default="{}", description="Variables of the example (JSON): required parameters, to fill in."
+    )
 
 
-def catalog_entry(product: DataProduct, latest: bool, result: ValidationResult | None) -> DataProductEntry:
+def catalog_entry(
+    product: DataProduct, latest: bool, result: ValidationResult | None, model: DomainModel | None = None
+) -> DataProductEntry:
     d = product.descriptor
+    example = product_example(product.field_name, product.shape.row, d.parameters)
     return DataProductEntry(
         name=d.name,
         version=d.version,
@@ -156,15 +171,23 @@ def catalog_entry(product: DataProduct, latest: bool, result: ValidationResult |
         ],
         validation_status=status_of(result),
         validation=_validation_entry(result) if result else None,
+        fields=field_entries(product.shape.row, model) if model else [],
+        example_query=example.query,
+        example_variables=example.variables,
     )
 
 
-def stream_catalog_entry(streams: StreamCatalog, d: StreamDescriptor) -> DataProductEntry:
+def stream_catalog_entry(
+    streams: StreamCatalog, d: StreamDescriptor, model: DomainModel | None = None
+) -> DataProductEntry:
     """A stream as a real-time data product. It has no batch validation: every derived event is
     validated against its shape before it is produced, a failing one is withheld (``onViolation``
     refuse) and reported on the violations topic; ``stream.freshness.conformanceRate`` measures it."""
     from graph_service.streams.descriptor import iso_duration
 
+    shapes = getattr(streams.registry, "shape", None)
+    row = shapes(d).row if shapes is not None else None
+    example = stream_example(streams.field_name(d), row) if row is not None else None
     return DataProductEntry(
         name=d.name,
         version=d.version,
@@ -186,6 +209,9 @@ def stream_catalog_entry(streams: StreamCatalog, d: StreamDescriptor) -> DataPro
         validation=None,
         kind=ProductKind.STREAM,
         stream=stream_entry(streams, d),
+        fields=field_entries(row, model) if model and row is not None else [],
+        example_query=example.query if example else "",
+        example_variables=example.variables if example else "{}",
     )
 
 
@@ -375,8 +401,11 @@ def _catalog_resolver(access: ProductAccess) -> Callable[..., list[DataProductEn
             )
 
         registry = access.registry
+        model: DomainModel | None = getattr(access, "model", None)
         entries = [
-            catalog_entry(product, registry.latest(product.name) is product, access.latest_result(product))
+            catalog_entry(
+                product, registry.latest(product.name) is product, access.latest_result(product), model
+            )
             for product in registry
             if wanted(
                 product.name, product.descriptor.domain, product.descriptor.deprecated, ProductKind.BATCH
@@ -384,7 +413,7 @@ def _catalog_resolver(access: ProductAccess) -> Callable[..., list[DataProductEn
         ]
         streams: StreamCatalog | None = getattr(access, "streams", None)
         entries += [
-            stream_catalog_entry(streams, d)
+            stream_catalog_entry(streams, d, model)
             for d in (streams or ())
             if wanted(d.name, d.domain, d.deprecated, ProductKind.STREAM)
         ]
