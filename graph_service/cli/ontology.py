@@ -167,7 +167,9 @@ def docs(
         result = compile_ontology(directory)
         if result.model is None:
             raise OntologyError("the ontology does not parse", result.errors)
-        written = write_docs(result.model, out)
+        from graph_service.api.class_queries import class_queries  # each class's GraphQL fields
+
+        written = write_docs(result.model, out, queries=class_queries(result.model))
     if result.errors:
         typer.echo(
             f"warning: {len(result.errors)} ontology error(s); terms that did not compile are "

@@ -5,12 +5,16 @@
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlencode
 
+from graph_service.ontology.class_diagram import class_diagram
 from graph_service.ontology.diagram import context_diagram
-from graph_service.ontology.docs_html import esc, link, page, search_box, search_text, table
+from graph_service.ontology.docs_html import esc, global_search, link, page, search_box, search_text, table
 from graph_service.ontology.model import ClassDef, DatatypeProperty, DomainModel, Relation
 
 UNASSIGNED = "unassigned"
@@ -21,19 +25,45 @@ LEGEND = (
 )
 
 
-def render_docs(model: DomainModel) -> dict[str, str]:
-    """Every page of the glossary, keyed by file name; stable output for a given model."""
-    pages = {"index.html": _index(model)}
+@dataclass(frozen=True)
+class ClassQueries:
+    """How GraphQL reads a class (named by the API layer, which owns the schema's naming rules)."""
+
+    list_field: str
+    key_field: str | None
+    example: str
+
+
+@dataclass(frozen=True)
+class _Extras:
+    queries: Mapping[str, ClassQueries]
+    graphiql: str | None  # where "Run in GraphiQL" links point, when the glossary is served
+
+
+def render_docs(
+    model: DomainModel,
+    *,
+    queries: Mapping[str, ClassQueries] | None = None,
+    graphiql: str | None = None,
+) -> dict[str, str]:
+    """Every page of the glossary, keyed by file name; stable output for a given model.
+    ``queries``: each class's GraphQL fields and example; ``graphiql``: the GraphiQL page's
+    address, to link each example to (only when the glossary is served beside the API)."""
+    extras = _Extras(queries or {}, graphiql)
+    index = _search_index(model)
+    pages = {"index.html": _index(model, index)}
     for context in _contexts(model):
-        pages[_page_name(context)] = _context_page(model, context)
+        pages[_page_name(context)] = _context_page(model, context, extras, index)
     return pages
 
 
-def write_docs(model: DomainModel, out: Path) -> tuple[Path, ...]:
+def write_docs(
+    model: DomainModel, out: Path, *, queries: Mapping[str, ClassQueries] | None = None
+) -> tuple[Path, ...]:
     """Write the glossary into ``out`` (created if needed); returns the files written."""
     out.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, html in sorted(render_docs(model).items()):
+    for name, html in sorted(render_docs(model, queries=queries).items()):
         path = out / name
         path.write_text(html, encoding="utf-8")
         written.append(path)
@@ -54,6 +84,15 @@ def _page_name(context: str) -> str:
 
 def _class_href(model: DomainModel, name: str) -> str:
     return f"{_page_name(model.classes[name].bounded_context or UNASSIGNED)}#{name}"
+
+
+def term_href(model: DomainModel, name: str) -> str | None:
+    """Where the glossary describes the class, property or relation ``name`` (relative to its
+    index), or None when the model has no such term."""
+    if name in model.classes:
+        return _class_href(model, name)
+    term = model.datatype_properties.get(name) or model.relations.get(name)
+    return _member_href(model, term) if term else None
 
 
 def _member_href(model: DomainModel, term: DatatypeProperty | Relation) -> str:
@@ -79,7 +118,24 @@ def _class_link(model: DomainModel, name: str) -> str:
 # -- index --------------------------------------------------------------------------------------
 
 
-def _index(model: DomainModel) -> str:
+def _search_index(model: DomainModel) -> str:
+    """Every term as [name, kind, labels, context, definition, href]: the header's search over
+    the whole glossary reads it. Escaped so the page stays valid XML."""
+    rows = []
+    for term in sorted(model.terms(), key=lambda t: (t.name.lower(), t.name)):
+        kind = "class" if isinstance(term, ClassDef) else "property"
+        if isinstance(term, Relation):
+            kind = "relation"
+        alt = [a for texts in getattr(term, "alt_labels", {}).values() for a in texts]
+        labels = " / ".join(dict.fromkeys([*term.labels.values(), *alt]))
+        rows.append(
+            [term.name, kind, labels, term.bounded_context, term.definition(), term_href(model, term.name)]
+        )
+    text = json.dumps(rows, ensure_ascii=False, separators=(",", ":"))
+    return text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
+
+
+def _index(model: DomainModel, search_index: str) -> str:
     modules = {m.name: m for m in model.modules}
     cards = []
     for context in _contexts(model):
@@ -107,7 +163,13 @@ def _index(model: DomainModel) -> str:
             _glossary_rows(model),
         )
     )
-    return page("DigiSpine ontology glossary", "DigiSpine ontology glossary", _nav(model), body)
+    return page(
+        "DigiSpine ontology glossary",
+        "DigiSpine ontology glossary",
+        _nav(model),
+        body,
+        tools=global_search(search_index),
+    )
 
 
 def _glossary_rows(model: DomainModel) -> Iterator[str]:
@@ -144,12 +206,12 @@ def _member_words(model: DomainModel, cls: ClassDef) -> list[str]:
 # -- context page -------------------------------------------------------------------------------
 
 
-def _context_page(model: DomainModel, context: str) -> str:
+def _context_page(model: DomainModel, context: str, extras: _Extras, search_index: str) -> str:
     classes = sorted(
         (c for c in model.classes.values() if (c.bounded_context or UNASSIGNED) == context),
         key=lambda c: c.name,
     )
-    sections = "".join(_class_section(model, c) for c in classes)
+    sections = "".join(_class_section(model, c, extras) for c in classes)
     diagram = context_diagram(model, context, lambda name: _class_href(model, name))
     orphans = _foreign_members(model, context)
     body = (
@@ -160,10 +222,10 @@ def _context_page(model: DomainModel, context: str) -> str:
         + orphans
     )
     title = f"{context} — DigiSpine ontology"
-    return page(title, f"Bounded context: {context}", _nav(model), body)
+    return page(title, f"Bounded context: {context}", _nav(model), body, tools=global_search(search_index))
 
 
-def _class_section(model: DomainModel, cls: ClassDef) -> str:
+def _class_section(model: DomainModel, cls: ClassDef, extras: _Extras) -> str:
     badges = "".join(
         f'<span class="badge{extra}">{esc(text)}</span>'
         for text, extra, shown in (
@@ -177,9 +239,29 @@ def _class_section(model: DomainModel, cls: ClassDef) -> str:
         f'data-search="{_searchable(cls, *_member_words(model, cls))}">'
         f"<h2>{esc(cls.name)}{badges}</h2>"
         + table((), _class_facts(model, cls), "facts")
+        + f'<div class="neighbours">{class_diagram(model, cls.name, lambda n: _class_href(model, n))}</div>'
+        + _graphql(extras, cls)
         + _properties(model, cls)
         + _relations(model, cls)
         + "</section>"
+    )
+
+
+def _graphql(extras: _Extras, cls: ClassDef) -> str:
+    queries = extras.queries.get(cls.name)
+    if queries is None:
+        return ""
+    fields = f"<code>{esc(queries.list_field)}(first, after, where, orderBy)</code> (a page)"
+    if queries.key_field:
+        keys = ", ".join(f"{k}: …" for k in cls.key)
+        fields += f", <code>{esc(queries.key_field)}({esc(keys)})</code> (one, by its key)"
+    run = ""
+    if extras.graphiql:
+        href = f"{extras.graphiql}#{urlencode({'query': queries.example})}"
+        run = f"<p>{link(href, 'Run in GraphiQL', **{'data-testid': 'run-example'})}</p>"
+    return (
+        f'<h3>GraphQL</h3><p data-testid="graphql-fields">{fields}</p>'
+        f'<pre class="example" data-testid="example">{esc(queries.example)}</pre>{run}'
     )
 
 

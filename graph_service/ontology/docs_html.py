@@ -41,6 +41,19 @@ code { font-family: ui-monospace, "SFMono-Regular", Menlo, monospace; font-size:
 .contexts { display: grid; grid-template-columns: repeat(auto-fill, minmax(260px, 1fr));
             gap: 14px; padding: 0; list-style: none; }
 .contexts li { border: 1px solid var(--line); border-radius: 8px; padding: 12px 14px; }
+.neighbours { overflow-x: auto; margin: 8px 0 4px; }
+pre.example { background: var(--bg); border: 1px solid var(--line); border-radius: 6px;
+              padding: 8px 10px; font-size: 13px; overflow-x: auto; }
+header { display: flex; flex-wrap: wrap; align-items: center; gap: 4px 24px; }
+.global { position: relative; margin-left: auto; }
+.global input { width: 320px; padding: 6px 10px; border-radius: 6px; border: 0; font-size: 14px; }
+.global ol { position: absolute; right: 0; top: 36px; z-index: 10; width: 560px; max-height: 70vh;
+             overflow-y: auto; margin: 0; padding: 4px 0; list-style: none; background: #fff;
+             color: var(--ink); border: 1px solid var(--line); border-radius: 6px;
+             box-shadow: 0 6px 24px rgba(0, 0, 0, .15); }
+.global li { padding: 4px 12px; border-bottom: 1px solid var(--line); font-size: 14px; }
+.global li a { color: var(--accent); font-weight: 600; }
+.global li span { color: var(--muted); }
 [hidden] { display: none !important; }
 """
 
@@ -55,6 +68,47 @@ SCRIPT = """
     items.forEach(function (item) {
       item.hidden = query !== "" ? item.getAttribute("data-search").indexOf(query) === -1 : false;
     });
+  });
+})();
+(function () {
+  var box = document.getElementById("global-search");
+  var list = document.getElementById("global-results");
+  var data = document.getElementById("glossary-index");
+  if (!box || !list || !data) { return; }
+  var terms = JSON.parse(data.textContent);
+  function starts(t, query) { return t[0].toLowerCase().indexOf(query) === 0 ? 0 : 1; }
+  function show() {
+    var query = box.value.trim().toLowerCase();
+    list.textContent = "";
+    list.hidden = query === "";
+    if (list.hidden) { return; }
+    var found = terms.filter(function (t) {
+      return (t[0] + " " + t[2] + " " + t[4]).toLowerCase().indexOf(query) !== -1;
+    });
+    found.sort(function (a, b) { return starts(a, query) - starts(b, query); });
+    found.slice(0, 40).forEach(function (t) {
+      var item = document.createElement("li");
+      item.setAttribute("data-testid", "global-result");
+      var a = document.createElement("a");
+      a.href = t[5];
+      a.textContent = t[0];
+      var about = document.createElement("span");
+      about.textContent = " " + t[1] + " · " + t[3] + (t[2] ? " · " + t[2] : "") + (t[4] ? " — " + t[4] : "");
+      item.appendChild(a);
+      item.appendChild(about);
+      list.appendChild(item);
+    });
+    if (found.length === 0) {
+      var none = document.createElement("li");
+      none.textContent = "No term matches.";
+      list.appendChild(none);
+    }
+  }
+  box.addEventListener("input", show);
+  box.addEventListener("keydown", function (event) {
+    var first = list.querySelector("a");
+    if (event.key === "Enter" ? first : false) { window.location.href = first.href; }
+    if (event.key === "Escape") { box.value = ""; show(); }
   });
 })();
 """
@@ -93,8 +147,19 @@ def table(headers: Iterable[str], rows: Iterable[str], css_class: str = "") -> s
     return f"<table{cls}>{head}<tbody>{body}</tbody></table>"
 
 
-def page(title: str, heading: str, nav: str, body: str) -> str:
-    """A whole page: one file, inline CSS and script, no external resources."""
+def global_search(index_json: str) -> str:
+    """The header's search over every term of the glossary (``index_json``: escaped JSON rows)."""
+    return (
+        '<div class="global"><input id="global-search" type="search" data-testid="global-search" '
+        'placeholder="Search the whole glossary…" aria-label="Search the whole glossary" '
+        'autocomplete="off" /><ol id="global-results" data-testid="global-results" hidden=""></ol>'
+        f'<script type="application/json" id="glossary-index">{index_json}</script></div>'
+    )
+
+
+def page(title: str, heading: str, nav: str, body: str, *, tools: str = "") -> str:
+    """A whole page: one file, inline CSS and script, no external resources. ``tools``: more
+    of the header (the global search)."""
     return (
         "<!DOCTYPE html>\n"
         '<html xmlns="http://www.w3.org/1999/xhtml" lang="en">\n'
@@ -105,7 +170,7 @@ def page(title: str, heading: str, nav: str, body: str) -> str:
         f"<style>{CSS}</style>\n"
         "</head>\n"
         "<body>\n"
-        f"<header><h1>{esc(heading)}</h1><nav>{nav}</nav></header>\n"
+        f"<header><div><h1>{esc(heading)}</h1><nav>{nav}</nav></div>{tools}</header>\n"
         f"<main>\n{body}\n</main>\n"
         f"<script>{SCRIPT}</script>\n"
         "</body>\n"
