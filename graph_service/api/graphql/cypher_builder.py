@@ -91,6 +91,8 @@ class _Writer:
         )
 
     def page(self, plan: PageQuery) -> str:
+        if plan.count_total and plan.projection is not None and plan.where is not None:
+            return self._counted_page(plan)
         lines: list[str] = []
         if plan.count_total:
             n = self.variable()
@@ -112,6 +114,31 @@ class _Writer:
             lines += ["CALL () {", *self._indent(body), "}"]
         columns = [c for c, wanted in ((TOTAL, plan.count_total), (NODES, plan.projection)) if wanted]
         return "\n".join([*lines, f"RETURN {', '.join(columns)}"])
+
+    def _counted_page(self, plan: PageQuery) -> str:
+        """A filtered page with its total: the filter is matched once, and the page is ordered and
+        cut from what it matched (two matches cost Neo4j the filter's work twice). Without a
+        filter the count comes from Neo4j's count store instead, which costs nothing."""
+        assert plan.projection is not None
+        n, m = self.variable(), self.variable()
+        match = self._match(n, plan)  # first: parameters are numbered in the text's order
+        body = [
+            f"UNWIND matched AS {m}",
+            f"WITH {m}",
+            f"ORDER BY {self.order(m, plan.order)}",
+            f"SKIP {self.param(plan.skip)} LIMIT {self.param(plan.limit)}",
+            f"RETURN collect({self.projection(m, plan.projection, '  ')}) AS {NODES}",
+        ]
+        return "\n".join(
+            [
+                *match,
+                f"WITH collect({n}) AS matched",
+                "CALL (matched) {",
+                *self._indent(body),
+                "}",
+                f"RETURN size(matched) AS {TOTAL}, {NODES}",
+            ]
+        )
 
     def _match(self, n: str, plan: PageQuery) -> list[str]:
         lines = [f"MATCH ({n}:{identifier(plan.label)})"]

@@ -39,7 +39,7 @@ def test_a_key_lookup_matches_on_the_key_and_projects_the_selected_properties() 
     assert statement.params == {"p0": "SO-1"}
 
 
-def test_a_page_counts_and_reads_in_two_subqueries_of_one_statement() -> None:
+def test_a_filtered_page_with_its_total_matches_the_filter_once() -> None:
     plan = PageQuery(
         label="Lot",
         where=Compare("lotQuantity", "gte", decimal.Decimal("10.5")),
@@ -51,22 +51,45 @@ def test_a_page_counts_and_reads_in_two_subqueries_of_one_statement() -> None:
     )
     statement = build(plan)
     assert statement.text == (
+        "MATCH (n0:`Lot`)\n"
+        "WHERE n0.`lotQuantity` >= $p0\n"
+        "WITH collect(n0) AS matched\n"
+        "CALL (matched) {\n"
+        "  UNWIND matched AS n1\n"
+        "  WITH n1\n"
+        "  ORDER BY n1.`producedAt` DESC, n1.`lotNumber`\n"
+        "  SKIP $p1 LIMIT $p2\n"
+        "  RETURN collect(n1 {.`lotNumber`}) AS nodes\n"
+        "}\n"
+        "RETURN size(matched) AS total, nodes"
+    )
+    assert statement.params == {"p0": 10.5, "p1": 20, "p2": 11}
+
+
+def test_an_unfiltered_page_counts_from_the_count_store_and_reads_in_two_subqueries() -> None:
+    plan = PageQuery(
+        label="Lot",
+        where=None,
+        order=(SortKey("lotNumber"),),
+        skip=0,
+        limit=3,
+        projection=Projection((("lotNumber", "lotNumber"),)),
+        count_total=True,
+    )
+    assert build(plan).text == (
         "CALL () {\n"
         "  MATCH (n0:`Lot`)\n"
-        "  WHERE n0.`lotQuantity` >= $p0\n"
         "  RETURN count(n0) AS total\n"
         "}\n"
         "CALL () {\n"
         "  MATCH (n1:`Lot`)\n"
-        "  WHERE n1.`lotQuantity` >= $p1\n"
         "  WITH n1\n"
-        "  ORDER BY n1.`producedAt` DESC, n1.`lotNumber`\n"
-        "  SKIP $p2 LIMIT $p3\n"
+        "  ORDER BY n1.`lotNumber`\n"
+        "  SKIP $p0 LIMIT $p1\n"
         "  RETURN collect(n1 {.`lotNumber`}) AS nodes\n"
         "}\n"
         "RETURN total, nodes"
     )
-    assert statement.params == {"p0": 10.5, "p1": 10.5, "p2": 20, "p3": 11}
 
 
 def test_a_count_only_page_reads_no_nodes() -> None:
