@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -190,6 +190,42 @@ class Settings(BaseSettings):
         description="How far an event's time may lie ahead of the loader's clock; further: future-event.",
     )
     log_level: str = Field(default="INFO", validation_alias=_env("DIGISPINE_LOG_LEVEL"))
+    log_format: Literal["text", "json"] = Field(
+        default="text",
+        validation_alias=_env("DIGISPINE_LOG_FORMAT"),
+        description="text: one readable line per record; json: one JSON object per line (time, "
+        "level, logger, message, request_id and the record's extra fields).",
+    )
+    metrics_open: bool = Field(
+        default=False,
+        validation_alias=_env("DIGISPINE_METRICS_OPEN"),
+        description="Serve GET /metrics without an API key (a scraper on a private network). "
+        "Off: it needs a key with the metrics or admin role.",
+    )
+    loader_metrics_port: int = Field(
+        default=0,
+        ge=0,
+        le=65535,
+        validation_alias=_env("DIGISPINE_LOADER_METRICS_PORT"),
+        description="Port on which a loader process (`digispine load`, the demo's loader) serves its "
+        "Prometheus metrics at /metrics. 0: not served.",
+    )
+    loader_metrics_host: str = Field(
+        default="127.0.0.1",
+        validation_alias=_env("DIGISPINE_LOADER_METRICS_HOST"),
+        description="Address the loader's metrics port binds to (unauthenticated: keep it private).",
+    )
+    otlp_endpoint: str | None = Field(
+        default=None,
+        validation_alias=_env("DIGISPINE_OTLP_ENDPOINT"),
+        description="OTLP/HTTP traces endpoint (http://collector:4318/v1/traces). Unset: no tracing.",
+    )
+    otlp_service_name: str = Field(
+        default="digispine",
+        min_length=1,
+        validation_alias=_env("DIGISPINE_OTLP_SERVICE_NAME"),
+        description="service.name of the exported spans.",
+    )
     api_keys: SecretStr | None = Field(
         default=None,
         validation_alias=_env("DIGISPINE_API_KEYS"),

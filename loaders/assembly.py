@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from graph_service.ontology.compiler import load_model
 from graph_service.ontology.model import DomainModel
@@ -20,6 +21,9 @@ from loaders.mapping import Mapper, load_mappings
 from loaders.pipeline import Pipeline
 from loaders.validation import PayloadValidator
 from loaders.writer import GraphWriter
+
+if TYPE_CHECKING:
+    from graph_service.observability.loader_metrics import LoaderMetrics
 
 MAPPINGS_DIR = Path(__file__).parent / "mappings"
 
@@ -65,9 +69,10 @@ def build_pipeline(
     *,
     batch_size: int = 1000,
     publisher: type[ChangePublisher] = ChangePublisher,
+    metrics: LoaderMetrics | None = None,
 ) -> Pipeline:
     """The pipeline of ``parts`` on ``store``; with the change log on, its writer fills the outbox
-    and a ``publisher`` sends it."""
+    and a ``publisher`` sends it. ``metrics``: counts and times each batch."""
     changes = (
         publisher(store.driver, store.database, *parts.change_log) if parts.change_log is not None else None
     )
@@ -81,4 +86,5 @@ def build_pipeline(
         batch_size=batch_size,
         limits=parts.limits,
         changes=changes,
+        metrics=metrics,
     )

@@ -6,12 +6,15 @@ import logging
 import threading
 import time
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 
 from loaders.errors import LoaderError
 from loaders.pipeline import Record
+
+if TYPE_CHECKING:
+    from graph_service.observability.loader_metrics import LoaderMetrics
 
 log = logging.getLogger(__name__)
 
@@ -32,8 +35,11 @@ class KafkaSource:
         stop: threading.Event | None = None,
         idle_timeout: float | None = None,
         poll_timeout: float = 0.5,
+        metrics: LoaderMetrics | None = None,
     ) -> None:
         self.topic = topic
+        #: Told each partition's lag after every commit (None: no metrics).
+        self.metrics = metrics
         self.stop = stop or threading.Event()
         self.idle_timeout = idle_timeout
         self.poll_timeout = poll_timeout
@@ -121,6 +127,17 @@ class KafkaSource:
                 self._consumer.commit(offsets=offsets, asynchronous=False)
         except KafkaException as exc:
             raise LoaderError(f"could not commit Kafka offsets for {self.topic}: {exc}") from exc
+        if self.metrics is not None:
+            self._report_lag(offsets)
+
+    def _report_lag(self, committed: list[TopicPartition]) -> None:
+        """Lag = the partition's end as the last fetch saw it (no broker round trip) minus the
+        offset just committed."""
+        for tp in committed:
+            with self._lock:
+                _, high = self._consumer.get_watermark_offsets(tp, cached=True)
+            if high >= 0 and self.metrics is not None:
+                self.metrics.lag(tp.topic, tp.partition, high - tp.offset)
 
     def close(self) -> None:
         with self._lock:

@@ -19,7 +19,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from neo4j.exceptions import DriverError, IncompleteCommit, Neo4jError
@@ -32,6 +32,9 @@ from loaders.limits import PREVIEW_BYTES, Limits
 from loaders.mapping import MappedEvent, Mapper
 from loaders.validation import PayloadValidator
 from loaders.writer import Conflict, GraphWriter, WritePlan, WriteResult
+
+if TYPE_CHECKING:
+    from graph_service.observability.loader_metrics import LoaderMetrics
 
 log = logging.getLogger(__name__)
 
@@ -169,6 +172,7 @@ class Pipeline:
         limits: Limits | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         changes: ChangePublisher | None = None,
+        metrics: LoaderMetrics | None = None,
     ) -> None:
         self.mapper = mapper
         self.validator = validator
@@ -180,6 +184,8 @@ class Pipeline:
         self.clock = clock
         #: The change log's publisher (its writer fills the outbox), None when the log is off.
         self.changes = changes
+        #: Counts each written batch and times its write (None: no metrics).
+        self.metrics = metrics
 
     # -- one event ---------------------------------------------------------------------------------
     def prepare(self, record: Record) -> MappedEvent | Rejection:
@@ -332,9 +338,13 @@ class Pipeline:
         """Write one batch and dead-letter its rejections. Raises the driver's error when Neo4j is
         unavailable (stats then count only what was committed)."""
         rejections = list(batch.rejections)
+        loaded, duplicates = stats.loaded, stats.duplicates
         if batch.events:
             try:
+                started = time.perf_counter()
                 result = self.writer.write([e for e, _ in batch.events], batch.plan)
+                if self.metrics is not None:
+                    self.metrics.batch_write.observe(time.perf_counter() - started)
                 rejections += self._count(result, stats, batch.events)
             except Neo4jError as exc:
                 if _unavailable(exc):
@@ -347,6 +357,13 @@ class Pipeline:
         for rejection in rejections:
             stats.rejected[rejection.reason] += 1
             self._dead_letter(rejection)
+        if self.metrics is not None:
+            self.metrics.batch(
+                read=batch.read,
+                loaded=stats.loaded - loaded,
+                duplicates=stats.duplicates - duplicates,
+                rejected=Counter(r.reason for r in rejections),
+            )
 
     def _write_one_by_one(
         self, events: list[tuple[MappedEvent, Record]], stats: LoadStats

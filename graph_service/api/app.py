@@ -29,6 +29,8 @@ from graph_service.api.graphql.subscription_transport import transport_handler
 from graph_service.api.graphql.subscriptions import Sources, Subscriptions
 from graph_service.api.graphql_http import GraphQLRequestGate
 from graph_service.errors import DigiSpineError
+from graph_service.observability.requests import RequestContextMiddleware
+from graph_service.observability.service import Observability
 from graph_service.ontology.compiler import load_model
 from graph_service.ontology.model import DomainModel
 from graph_service.settings import Settings
@@ -36,6 +38,8 @@ from graph_service.store import LoopReader, Neo4jStore
 from graph_service.streams.hub import StreamHub
 
 if TYPE_CHECKING:
+    from opentelemetry.sdk.trace import TracerProvider
+
     from graph_service.products import DataProducts
 
 log = logging.getLogger(__name__)
@@ -66,13 +70,16 @@ def create_app(
     model: DomainModel | None = None,
     data_products: bool = True,
     limits: Limits | None = None,
+    tracer_provider: TracerProvider | None = None,
 ) -> FastAPI:
     """Build the app. Pass ``store`` to share a driver and ``model`` to skip compiling the ontology
     (tests); else the lifespan owns them. ``data_products=False`` serves only the generated
-    schema. Products are validated every ``DIGISPINE_PRODUCT_VALIDATION_S`` (0: on demand only)."""
+    schema. Products are validated every ``DIGISPINE_PRODUCT_VALIDATION_S`` (0: on demand only).
+    ``tracer_provider``: where spans go (tests); default: OTLP when ``DIGISPINE_OTLP_ENDPOINT`` is set."""
 
     limits = limits or Limits.from_settings(settings)
     keyring = KeyRing.from_settings(settings)  # a bad key entry stops the start, naming the entry
+    observability = Observability(settings, tracer_provider)
     if not keyring.keys and not keyring.anonymous_roles:
         log.warning(
             "no API keys (DIGISPINE_API_KEYS) and no DIGISPINE_ANONYMOUS_ROLES are configured: every "
@@ -96,6 +103,7 @@ def create_app(
             products = _data_products(settings, domain, current) if data_products else None
             if products is not None:
                 products.use_async(reader)
+            observability.attach(current, reader, products)
             hub = StreamHub(
                 settings.kafka_bootstrap_servers,
                 feed_size=settings.subscription_feed_size,
@@ -112,6 +120,7 @@ def create_app(
                 current,
                 extensions=[
                     *default_extensions(limits),
+                    *observability.extensions(),
                     *([products.extension] if products else []),
                 ],
                 extra_types=[*([products.query_type] if products else []), _explore_type(domain, current)],
@@ -120,6 +129,7 @@ def create_app(
                 subscriptions=_subscriptions(settings, domain, products, hub),
                 codes=_code_lists(settings, domain),
             )
+            observability.instrument(schema)
             app.state.schema = schema
             sharing = SharedSubscriptions(
                 schema,
@@ -156,6 +166,8 @@ def create_app(
             if products is not None:
                 await products.stop_scheduler()
             app.router.routes[:] = [route for route in app.router.routes if route not in added]
+            observability.detach(current)
+            observability.close()
             await reader.close()
             if owned:
                 current.close()
@@ -166,7 +178,14 @@ def create_app(
         description="Knowledge graph and semantic layer for manufacturing.",
         lifespan=lifespan,
     )
-    app.add_middleware(AuthMiddleware, keyring=keyring, open_paths=is_open_path)
+    app.add_middleware(
+        AuthMiddleware,
+        keyring=keyring,
+        open_paths=lambda method, path: is_open_path(method, path) or observability.is_open(method, path),
+    )
+    # outermost: a request refused by AuthMiddleware has a request id and a log line too
+    app.add_middleware(RequestContextMiddleware, tracer=observability.tracer)
+    app.include_router(observability.router())
     mount_explorer(app)
 
     @app.get("/healthz", tags=["operations"])

@@ -12,8 +12,9 @@ Code that runs outside a request (CLI, scheduler, tests executing the schema dir
 :data:`SYSTEM`.
 
 Roles: ``reader`` (entity queries, explore), ``analyst`` (read-only Cypher, SPARQL; implies
-``reader``), ``personal-data`` (sees properties the ontology marks ``ds:personalData``), ``admin``
-(every role); data products name their own access roles in their descriptors.
+``reader``), ``personal-data`` (sees properties the ontology marks ``ds:personalData``), ``metrics``
+(``GET /metrics`` only: a scraper's key), ``admin`` (every role); data products name their own
+access roles in their descriptors.
 """
 
 from __future__ import annotations
@@ -38,10 +39,12 @@ READER = "reader"
 ANALYST = "analyst"
 PERSONAL_DATA = "personal-data"
 ADMIN = "admin"
+#: Reads ``GET /metrics`` and nothing else: the key a Prometheus scraper presents.
+METRICS = "metrics"
 #: Roles that include others.
 IMPLIED: dict[str, frozenset[str]] = {ANALYST: frozenset({READER})}
 #: The roles of the service itself; data products add the access roles their descriptors name.
-BUILTIN_ROLES = frozenset({READER, ANALYST, PERSONAL_DATA, ADMIN})
+BUILTIN_ROLES = frozenset({READER, ANALYST, PERSONAL_DATA, ADMIN, METRICS})
 
 _ROLE = re.compile(r"[a-z][a-z0-9_-]*")
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@-]*")

@@ -21,6 +21,7 @@ from neo4j.exceptions import (
 )
 
 from graph_service.errors import StoreAuthError, StoreUnavailable
+from graph_service.observability.statements import NO_OBSERVER, StatementObserver
 from graph_service.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -129,6 +130,13 @@ class Neo4jStore:
             notifications_disabled_classifications=[NotificationDisabledClassification.UNRECOGNIZED],
         )
         self._driver = GraphDatabase.driver(self.uri, auth=self._auth, **self._config)
+        #: Told of every statement this store and its readers run (metrics, spans); see :meth:`observe`.
+        self.observer: StatementObserver = NO_OBSERVER
+
+    def observe(self, observer: StatementObserver) -> StatementObserver:
+        """Report statements to ``observer`` from now on; returns the one it replaces."""
+        previous, self.observer = self.observer, observer
+        return previous
 
     @property
     def driver(self) -> neo4j.Driver:
@@ -223,7 +231,11 @@ class Neo4jStore:
         self, cypher: str | neo4j.Query, parameters: Mapping[str, Any] | None, mode: str
     ) -> tuple[list[dict[str, Any]], neo4j.ResultSummary]:
         # One auto-commit transaction; retries are ours (``call``), so there is one retry policy.
-        with self._driver.session(database=self.database, default_access_mode=mode) as session:
+        text = cypher.text if isinstance(cypher, neo4j.Query) else cypher
+        with (
+            self.observer.statement(text, "read" if mode == neo4j.READ_ACCESS else "write"),
+            self._driver.session(database=self.database, default_access_mode=mode) as session,
+        ):
             result = session.run(cypher, dict(parameters or {}))
             records = [record.data() for record in result]
             return records, result.consume()
@@ -257,6 +269,10 @@ class LoopReader:
         self._loop = asyncio.get_running_loop()
 
     @property
+    def driver(self) -> neo4j.AsyncDriver:
+        return self._driver
+
+    @property
     def here(self) -> bool:
         """Whether the running event loop is this reader's."""
         try:
@@ -270,11 +286,12 @@ class LoopReader:
         """The records of ``query`` in one auto-commit read transaction, retried as the store's."""
 
         async def work() -> list[neo4j.Record]:
-            async with self._driver.session(
-                database=self._store.database, default_access_mode=neo4j.READ_ACCESS, **session
-            ) as result_session:
-                result = await result_session.run(query, dict(parameters))
-                return [record async for record in result]
+            with self._store.observer.statement(query.text, "read"):
+                async with self._driver.session(
+                    database=self._store.database, default_access_mode=neo4j.READ_ACCESS, **session
+                ) as result_session:
+                    result = await result_session.run(query, dict(parameters))
+                    return [record async for record in result]
 
         return await self._store._call_async(work)
 

@@ -18,6 +18,7 @@ from graph_service.api.graphql.cypher_builder import Statement
 from graph_service.api.graphql.errors import graph_failure
 from graph_service.api.graphql.plan import Projection
 from graph_service.errors import DigiSpineError
+from graph_service.observability.statements import StatementObserver
 from graph_service.store import LoopReader
 
 #: Prefix of the keys that hold aliased relation fields in result dicts (see :func:`read_relation`).
@@ -28,6 +29,7 @@ class Store(Protocol):
     """What the executor needs of :class:`graph_service.store.Neo4jStore`."""
 
     database: str
+    observer: StatementObserver
 
     @property
     def driver(self) -> neo4j.Driver: ...
@@ -58,11 +60,14 @@ class GraphExecutor:
         query = neo4j.Query(statement.text, timeout=self._timeout_s)  # type: ignore[arg-type]
 
         def work() -> list[neo4j.Record]:
-            with self._store.driver.session(
-                database=self._store.database,
-                default_access_mode=neo4j.READ_ACCESS,
-                notifications_min_severity=QUIET,
-            ) as session:
+            with (
+                self._store.observer.statement(statement.text, "read"),
+                self._store.driver.session(
+                    database=self._store.database,
+                    default_access_mode=neo4j.READ_ACCESS,
+                    notifications_min_severity=QUIET,
+                ) as session,
+            ):
                 return list(session.run(query, statement.params))
 
         try:
