@@ -20,8 +20,10 @@ One transaction per batch, a handful of statements whatever the batch holds:
    relationship touching a node created in this transaction is ``CREATE``\\ d (it cannot exist
    yet), others are ``MERGE``\\ d; to-one relations keep only the newest target;
 6. the event node is created (``CREATE``: step 1 proved it new) with its lineage — ``AFFECTED``
-   links to what it affected, ``REPORTED_BY`` to its source system (PROV-O in the ontology) — in
-   the same statement.
+   links to what it affected — in the same statement. Its source system (``ds:reportedBy``, PROV-O
+   in the ontology) is its ``source`` property, the ``SourceSystem`` node's key: one relationship
+   per event to that node made it a supernode that every batch locked (see
+   ``graph_service/store/lineage.py``).
 
 All labels, relationship types and property names come from the compiled model and mappings;
 values are always parameters.
@@ -157,7 +159,7 @@ class _Prepared:
     lookup: dict[str, list[dict[str, Any]]]  # one list per keyed label: rows {i, k}
     to_many: list[dict[str, Any]]  # {t: type, a: source node, b: target node}
     to_one: list[dict[str, Any]]  # the same and v: version of the newest event that set it
-    events: list[dict[str, Any]]  # the event, s: its source system node, aff: nodes it affected
+    events: list[dict[str, Any]]  # the event, aff: the nodes it affected
 
 
 @dataclass(frozen=True)
@@ -354,8 +356,6 @@ class GraphWriter:
             "eventTime: datetime(r.time), source: r.source, subject: r.subject, ingestedAt: $at, "
             f"_payloadHash: r.hash, {PAYLOAD_PROPERTY}: r.payload}})\n"
             "SET e:$(r.labels)\n"
-            "WITH e, r MATCH (s) WHERE elementId(s) = $ids[r.s]\n"
-            f"CREATE (e)-[:{_q(reported.rel_type)}]->(s)\n"
             "WITH e, r UNWIND r.aff AS a MATCH (n) WHERE elementId(n) = $ids[a]\n"
             f"CREATE (e)-[:{_q(affected.rel_type)}]->(n)"
         )
@@ -413,10 +413,9 @@ class GraphWriter:
             env = event.envelope
             version = env.version_token
             source_ref = EntityRef(self.source_label, (self.source_key,), (env.source,))
-            source = node(source_ref)
-            source.labels.update(self.source_labels)
-            source.affected = True
-            source.touch(env.time, env.source)
+            # The source system node is only made to exist (a reference, no lineage): updating it
+            # would lock that one node in every batch of every loader.
+            node(source_ref).labels.update(self.source_labels)
             affected: dict[int, None] = {}
             for write in event.entities:
                 acc = node(write.ref)
@@ -445,7 +444,6 @@ class GraphWriter:
                 "hash": env.payload_hash,
                 "payload": env.payload_json.decode(),
             }
-            row["s"] = index[source_ref]
             row["aff"] = list(affected)
             event_rows.append(row)
         lookup: dict[str, list[dict[str, Any]]] = {param: [] for param in self._lookup_params.values()}

@@ -27,6 +27,7 @@ from urllib.parse import quote
 import neo4j
 
 from graph_service.ontology.model import ClassDef, DatatypeProperty, DomainModel, Relation
+from graph_service.store.lineage import EVENT_SOURCE_PROPERTY, REPORTED_BY
 
 RDF_TYPE = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
 XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -88,7 +89,12 @@ class RdfMapper:
         }
         self._rel_terms = {t: iri(r.iri) for t, r in self._relations.items()}
         self._affected = model.relations["affected"].rel_type if "affected" in model.relations else None
-        self._reported = model.relations["reportedBy"].rel_type if "reportedBy" in model.relations else None
+        # ds:reportedBy is the event's ``source`` property (the source system's key), not a
+        # relationship: graph_service/store/lineage.py. Its term and the source system's class.
+        reported = model.relations.get(REPORTED_BY)
+        self._reported = reported.rel_type if reported is not None else None
+        self._reported_term = iri(reported.iri) if reported is not None else None
+        self._source_class = model.classes.get(reported.range) if reported is not None else None
 
     # -- identity -----------------------------------------------------------------------------
 
@@ -159,9 +165,11 @@ class RdfMapper:
                 if o is not None:
                     yield s, PROV_STARTED, o
                     yield s, PROV_ENDED, o
+        if is_event:
+            yield from self._reported_by(s, record.properties.get(EVENT_SOURCE_PROPERTY))
         for rel_type, labels, key_values in record.out:
             p = self._rel_terms.get(rel_type)
-            if p is None:
+            if p is None or rel_type == self._reported:  # a graph not yet migrated: said above
                 continue
             o = self.target(labels, key_values)
             if o is None:
@@ -169,8 +177,14 @@ class RdfMapper:
             yield s, p, o
             if rel_type == self._affected:
                 yield s, PROV_USED, o
-            elif rel_type == self._reported:
-                yield s, PROV_ASSOCIATED, o
+
+    def _reported_by(self, s: str, source: Any) -> Iterator[Triple]:
+        if self._reported_term is None or self._source_class is None or not isinstance(source, str):
+            return
+        o = self.subject(self._source_class, [source])
+        if o is not None:
+            yield s, self._reported_term, o
+            yield s, PROV_ASSOCIATED, o
 
 
 def typed_literal(value: Any, xsd: str) -> str | None:

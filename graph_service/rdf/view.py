@@ -59,8 +59,10 @@ Render = Callable[[Any, FrameWriter], dict[str, Any]]
 
 _CHANGED = """
 MATCH (e:DomainEvent) WHERE e.ingestedAt > $since
-OPTIONAL MATCH (e)-[:AFFECTED|REPORTED_BY]->(n)
-WITH collect(DISTINCT e) + collect(DISTINCT n) AS changed
+OPTIONAL MATCH (e)-[:AFFECTED]->(n)
+WITH collect(DISTINCT e) + collect(DISTINCT n) AS changed, collect(DISTINCT e.source) AS sources
+OPTIONAL MATCH (s:SourceSystem) WHERE s.sourceSystemId IN sources
+WITH changed + collect(s) AS changed
 UNWIND changed AS c
 OPTIONAL MATCH (c)-->(t) WHERE NOT t:DomainEvent
 WITH changed, collect(DISTINCT t) AS targets

@@ -1,7 +1,8 @@
 """The Neo4j schema the ontology implies: uniqueness constraints from ``owl:hasKey`` and indexes.
 
 ``plan_schema`` is pure (model → desired items); ``apply_schema`` compares with what the
-server has and creates only what is missing, so a second run changes nothing.
+server has and creates only what is missing, so a second run changes nothing. It also migrates
+data written in an older shape (``lineage.migrate_reported_by``).
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from graph_service.ontology.model import ENTITY_ROOT, DomainModel
+from graph_service.store.lineage import migrate_reported_by
 from graph_service.store.neo4j_store import Neo4jStore
 
 PREFIX = "ds_"
@@ -56,10 +58,12 @@ class SchemaChanges:
     unchanged: list[SchemaItem] = field(default_factory=list)
     obsolete: list[str] = field(default_factory=list)
     dropped: list[str] = field(default_factory=list)
+    #: Per-event source-system relationships of the old shape removed (or found, in a dry run).
+    migrated_reported_by: int = 0
 
     @property
     def changed(self) -> bool:
-        return bool(self.created or self.replaced or self.dropped)
+        return bool(self.created or self.replaced or self.dropped or self.migrated_reported_by)
 
 
 def plan_schema(model: DomainModel) -> list[SchemaItem]:
@@ -148,6 +152,7 @@ def apply_schema(
                 changes.dropped.append(name)
                 if not dry_run:
                     _drop(store, name, kind)
+    changes.migrated_reported_by = migrate_reported_by(store, model, dry_run=dry_run)
     return changes
 
 
