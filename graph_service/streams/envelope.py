@@ -220,12 +220,7 @@ class OutputValidator:
 
     @classmethod
     def from_file(cls, path: Path, shape_iri: str) -> OutputValidator:
-        graph = Graph()
-        try:
-            graph.parse(path, format="turtle")
-        except Exception as exc:  # rdflib raises several unrelated types for bad syntax
-            raise StreamShapeError(f"{path}: cannot parse the output shape: {exc}") from exc
-        return cls(graph, shape_iri)
+        return cls(read_shape_file(path), shape_iri)
 
     def validate(self, data: Mapping[str, Any], focus: str = "urn:digispine:stream-event") -> list[dict]:
         """Each violation of ``data`` as ``{"focus", "path", "constraint", "message"}``; none: conforms."""
@@ -259,6 +254,30 @@ class OutputValidator:
         if datatype in _FLOATS and isinstance(value, int | float):
             return Literal(float(value), datatype=datatype)
         return value
+
+
+class ShapeCheck(Protocol):
+    """What checks a derived event's ``data``: a compiled flat shape or the general validator."""
+
+    def validate(self, data: Mapping[str, Any], focus: str = ...) -> list[dict]: ...
+
+
+def read_shape_file(path: Path) -> Graph:
+    graph = Graph()
+    try:
+        graph.parse(path, format="turtle")
+    except Exception as exc:  # rdflib raises several unrelated types for bad syntax
+        raise StreamShapeError(f"{path}: cannot parse the output shape: {exc}") from exc
+    return graph
+
+
+def shape_check(path: Path, shape_iri: str) -> ShapeCheck:
+    """The output check of a stream: its shape compiled to plain Python when it is flat (as the
+    shipped ones are), else the general validator."""
+    from graph_service.streams.output_check import compile_flat
+
+    graph = read_shape_file(path)
+    return compile_flat(graph, shape_iri) or OutputValidator(graph, shape_iri)
 
 
 def _as_payload_shapes(shapes: Graph) -> tuple[Graph, dict[str, str], dict[str, Identifier]]:

@@ -39,9 +39,9 @@ from confluent_kafka.admin import AdminClient
 from graph_service.errors import DigiSpineError as StreamError  # streams.errors imports products: a cycle
 from graph_service.settings import Settings
 from graph_service.streams.envelope import (
-    OutputValidator,
     StreamIdentity,
     build_event,
+    shape_check,
     utc_text,
     violation_record,
 )
@@ -126,6 +126,42 @@ class KeyState(Protocol):
     def exists(self, key: str) -> bool: ...
 
 
+_MISSING = object()
+
+
+class MemoState:
+    """One ``handle`` call's view of a key's state: each value is decoded once however often the
+    processor reads it (Quix decodes the stored JSON on every ``get``, and a processor reads the
+    same few values many times a message); writes go through at once, so the transaction, the
+    changelog and a later message see exactly what they would without it. Only for one call: a
+    value a processor changes in place and does not ``set`` is never kept past the call."""
+
+    __slots__ = ("_state", "_values")
+
+    def __init__(self, state: KeyState) -> None:
+        self._state = state
+        self._values: dict[str, Any] = {}
+
+    def get(self, key: str, default: Any = None) -> Any:
+        value = self._values.get(key, _MISSING)
+        if value is _MISSING:
+            value = self._values[key] = self._state.get(key, _MISSING)
+        return default if value is _MISSING else value
+
+    def set(self, key: str, value: Any) -> None:
+        self._state.set(key, value)
+        self._values[key] = value
+
+    def delete(self, key: str) -> None:
+        self._state.delete(key)
+        self._values[key] = _MISSING
+
+    def exists(self, key: str) -> bool:
+        if key in self._values:
+            return self._values[key] is not _MISSING
+        return self._state.exists(key)
+
+
 class StreamProcessor(Protocol):
     """What a processor module's ``create(descriptor, settings)`` returns."""
 
@@ -141,7 +177,7 @@ class DerivedEvents:
 
     def __init__(self, descriptor: Any) -> None:
         self.stream = StreamIdentity.of(descriptor)
-        self.validator = OutputValidator.from_file(Path(descriptor.shape_path), descriptor.shape_iri)
+        self.validator = shape_check(Path(descriptor.shape_path), descriptor.shape_iri)
         self.emitted = 0
         self.violations = 0
 
@@ -389,7 +425,7 @@ def build_application(
         counters.handled += 1
         origin = Origin.from_json(value["o"])
         out = Outbox(events, origin)
-        processor.handle(key, value["b"], origin, state, out)
+        processor.handle(key, value["b"], origin, MemoState(state), out)
         return out.records
 
     sdf = app.dataframe(events_topic).apply(route, metadata=True, expand=True)

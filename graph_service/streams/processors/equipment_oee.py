@@ -274,6 +274,7 @@ class EquipmentOee:
         done: dict[str, Any] = state.get("done", {})  # window key -> its end, for finished windows
         emitted: dict[str, Any] = state.get("open", {})  # window key -> {rev, hash, lin, time}
         intervals = ow.timeline(changes, clock)
+        running_time = ow.RunningTime(intervals)
         # An operation's split over windows needs its whole RUNNING profile: until the watermark
         # has passed its end, the state changes inside it may not all be here yet.
         # Its planned run time comes with its order's release, through the operation's own key: an
@@ -282,7 +283,8 @@ class EquipmentOee:
             o for o in ops if not o.completed or o.end is None or o.end > watermark or not o.released
         ]
         # Revisions too count an operation's quantities only once its split is known.
-        settled = [o for o in ops if o not in unsettled]
+        unsettled_ids = {id(o) for o in unsettled}
+        settled = [o for o in ops if id(o) not in unsettled_ids]
         # Windows older than this were finished at an earlier watermark (and forgotten); the
         # watermark can jump by days when a partition that was behind catches up. Except those an
         # operation held at the last computation (``held``: the earliest start of an unsettled
@@ -298,7 +300,6 @@ class EquipmentOee:
             wkey = f"{window.name}/{window.start}"
             if wkey in done:
                 continue
-            values = ow.window_values(window, intervals, settled, shifts, clock)
             closes = window.end + self.grace
             # No time limit: under a backlog one keyed partition may be a day of event time behind
             # another, and a limit in event time closed windows before their operations' completions
@@ -307,6 +308,7 @@ class EquipmentOee:
             final = watermark >= closes and not held
             if window.end <= lo and not final:
                 continue  # unchanged by this message, and not finished by it
+            values = ow.window_values(window, intervals, settled, shifts, clock, running_time)
             entry = emitted.get(wkey)
             if values is None and entry is None:
                 if final:

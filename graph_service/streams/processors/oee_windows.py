@@ -18,6 +18,7 @@ seconds, as the query's ``epochSeconds``.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -71,8 +72,29 @@ def timeline(changes: Sequence[tuple[int, str, str]], as_of: int) -> list[Interv
     ]
 
 
-def _overlap(a0: int, a1: int, b0: int, b1: int) -> int:
-    return max(0, min(a1, b1) - max(a0, b0))
+class RunningTime:
+    """RUNNING time of a timeline before any instant, by bisection over cumulative sums: the
+    RUNNING time in [a, b) is ``before(b) - before(a)``, the same whole seconds as summing each
+    RUNNING interval's overlap (the intervals of a timeline are sorted and do not overlap), but
+    in O(log n) instead of O(n) per operation and window."""
+
+    def __init__(self, intervals: Sequence[Interval]) -> None:
+        running = [(a, b) for a, b, st in intervals if st == "RUNNING" and b > a]
+        self._starts = [a for a, _ in running]
+        self._ends = [b for _, b in running]
+        self._cumulative = [0]
+        for a, b in running:
+            self._cumulative.append(self._cumulative[-1] + (b - a))
+
+    def before(self, t: int) -> int:
+        i = bisect_right(self._starts, t) - 1
+        if i < 0:
+            return 0
+        return self._cumulative[i] + min(t, self._ends[i]) - self._starts[i]
+
+    def within(self, a: int, b: int) -> int:
+        """RUNNING seconds in [a, b) (0 when the span is empty)."""
+        return self.before(b) - self.before(a) if b > a else 0
 
 
 def planned_break_seconds(w0: int, w1: int, window: Window) -> float:
@@ -91,18 +113,19 @@ def window_values(
     operations: Sequence[Operation],
     shifts: Sequence[Shift],
     as_of: int,
+    running_time: RunningTime | None = None,
 ) -> dict[str, Any] | None:
     """The KPI fields of ``window`` at ``as_of``, or None when the work unit neither ran nor
-    produced in it (the product has no row then either)."""
+    produced in it (the product has no row then either). ``running_time`` is ``intervals``'
+    :class:`RunningTime`, when the caller computes several windows of one timeline."""
     if window.start >= as_of:
         return None
+    run_time = running_time or RunningTime(intervals)
     w0, w1 = window.start, min(window.end, as_of)
     in_window = [(max(a, w0), min(b, w1), st) for a, b, st in intervals if min(b, w1) > max(a, w0)]
     apt = sum(b - a for a, b, st in in_window if st == "RUNNING")
     down = sum(b - a for a, b, st in in_window if st == "DOWN")
     setup = sum(b - a for a, b, st in in_window if st == "SETUP")
-    running = [(a, b) for a, b, st in intervals if st == "RUNNING"]
-    running_in = [(a, b) for a, b, st in in_window if st == "RUNNING"]
     planned_run = produced = good = scrap = rework = 0.0
     count = 0
     for op in operations:
@@ -112,9 +135,9 @@ def window_values(
         during = _reported_in(window, op)
         if not ((o0 < w1 and o1 > w0) or during):
             continue
-        op_run = sum(_overlap(a, b, o0, o1) for a, b in running)
+        op_run = run_time.within(o0, o1)
         if op_run > 0:
-            share = float(sum(_overlap(a, b, o0, o1) for a, b in running_in)) / op_run
+            share = float(run_time.within(max(o0, w0), min(o1, w1))) / op_run
         else:
             share = 1.0 if during else 0.0
         planned_run += share * (op.planned_seconds_per_unit or 0) * (op.produced or 0)

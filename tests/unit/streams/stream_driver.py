@@ -13,7 +13,15 @@ from typing import Any
 
 import orjson
 
-from graph_service.streams.runtime import DerivedEvents, InputEvent, Origin, Outbox, Progress, StreamProcessor
+from graph_service.streams.runtime import (
+    DerivedEvents,
+    InputEvent,
+    MemoState,
+    Origin,
+    Outbox,
+    Progress,
+    StreamProcessor,
+)
 from loaders.envelope import check_envelope
 
 
@@ -88,7 +96,7 @@ class Driver:
         while queue:
             key, body, origin = queue.popleft()
             out = Outbox(self.events, origin)
-            state = DictState(self.states.setdefault(key, {}))
+            state = MemoState(DictState(self.states.setdefault(key, {})))
             self.processor.handle(key, orjson.loads(orjson.dumps(body)), origin, state, out)
             for record in out.records:
                 if record["r"] == "k":
@@ -183,7 +191,7 @@ class ShuffledDriver:
                 continue
             key, body, origin = keyed[i].popleft()
             out = Outbox(self.events, origin)
-            state = DictState(states.setdefault(key, {}))
+            state = MemoState(DictState(states.setdefault(key, {})))
             self.processor.handle(key, orjson.loads(orjson.dumps(body)), origin, state, out)
             for record in out.records:
                 if record["r"] == "k":
