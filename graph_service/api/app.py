@@ -318,9 +318,7 @@ def _mount_sparql(
     from graph_service.rdf.routes import make_sparql_router, refresh_periodically
     from graph_service.rdf.view import RdfView, ViewLimits
 
-    view = RdfView(
-        store, model, settings.ontology_dir, settings.rdf_base, limits=ViewLimits.from_settings(settings)
-    )
+    view = RdfView(store, model, settings.rdf_base, limits=ViewLimits.from_settings(settings))
     app.state.rdf_view = view
     app.include_router(make_sparql_router(view))
     if settings.rdf_refresh_s <= 0:

@@ -21,29 +21,21 @@ import strawberry
 from graphql import GraphQLError
 
 from graph_service.api.auth import READER, current_principal
-from graph_service.ontology.model import ClassDef, DomainModel
+from graph_service.ontology.model import EVENT_ROOT, ClassDef, DomainModel
 from graph_service.store import Neo4jStore
+from graph_service.store.lineage import affected_type, lineage_types
 from graph_service.store.schema import SEARCH_INDEX
 
 MAX_DEPTH = 3
 MAX_LIMIT = 500
 MAX_PATH_LENGTH = 6
 MAX_PATHS = 10
-EVENT_LABEL = "DomainEvent"
+EVENT_LABEL = EVENT_ROOT
 #: Entities the search index proposes before the exact filter and ranking pick ``limit`` of them.
 SEARCH_CANDIDATES = 2000
-LINEAGE_TYPES = ("AFFECTED", "REPORTED_BY")
 #: One colour per bounded context (colour-blind-safe palette, in context order).
 PALETTE = ("#4477AA", "#EE6677", "#228833", "#CCBB44", "#66CCEE", "#AA3377", "#BBBBBB", "#EE8866")
 DISPLAY_PROPERTIES = ("name", "description", "title")
-CONTEXT_LABELS_DE = {
-    "core": "Kern",
-    "enterprise": "Unternehmen (ERP)",
-    "events": "Ereignisse",
-    "production": "Produktion (MES)",
-    "quality": "Qualität",
-    "sales": "Vertrieb (CRM)",
-}
 
 
 @strawberry.type(description="A property of an explored node.")
@@ -122,7 +114,9 @@ class Explorer:
         self.colors = {c: PALETTE[i % len(PALETTE)] for i, c in enumerate(contexts)}
         self.by_label = {c.neo4j_label: c for c in model.classes.values()}
         self.rel_label = {r.rel_type: r for r in model.relations.values() if r.stored}
-        types = sorted(t for t in self.rel_label if t not in LINEAGE_TYPES)
+        self.affected = affected_type(model)
+        lineage = lineage_types(model)
+        types = sorted(t for t in self.rel_label if t not in lineage)
         self.traversable = "|".join(f"`{t}`" for t in types)
 
     # -- helpers ------------------------------------------------------------------------------
@@ -317,7 +311,7 @@ class Explorer:
         cls = self.cls(class_name)
         limit = _bounded(limit, 1, MAX_LIMIT, "limit")
         rows = self.read(
-            f"MATCH (:`{cls.neo4j_label}` {{`{cls.key[0]}`: $key}})<-[:AFFECTED]-(e:{EVENT_LABEL})\n"
+            f"MATCH (:`{cls.neo4j_label}` {{`{cls.key[0]}`: $key}})<-[:`{self.affected}`]-(e:{EVENT_LABEL})\n"
             "RETURN e ORDER BY e.eventTime DESC, e.eventId LIMIT $limit",
             key=self.key_param(cls, key),
             limit=limit,
@@ -338,15 +332,15 @@ class Explorer:
         return out
 
     def legend(self, lang: str) -> list[ContextLegend]:
-        labels = {m.name: m.label for m in self.model.modules}
-        out = []
-        for context, color in self.colors.items():
-            if lang == "de" and context in CONTEXT_LABELS_DE:
-                label = CONTEXT_LABELS_DE[context]
-            else:
-                label = labels.get(context, context).replace("DigiSpine ", "").replace(" ontology", "")
-            out.append(ContextLegend(context=context, label=label, color=color))
-        return out
+        modules = {m.name: m for m in self.model.modules}
+        return [
+            ContextLegend(
+                context=context,
+                label=modules[context].context_label(lang) if context in modules else context,
+                color=color,
+            )
+            for context, color in self.colors.items()
+        ]
 
 
 ClassArg = Annotated[Optional[str], strawberry.argument(name="class")]  # noqa: UP045 - runtime type

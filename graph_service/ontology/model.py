@@ -166,6 +166,18 @@ class ModuleInfo(_Frozen):
     file: str
     label: str
     description: str = ""
+    #: rdfs:label and skos:altLabel (the bounded context's short name) by language.
+    labels: Mapping[str, str] = field(default_factory=_empty)
+    short_labels: Mapping[str, str] = field(default_factory=_empty)
+    #: The module's Turtle as the compiler read it, for consumers that serve the ontology's own
+    #: triples (the SPARQL view) without reading files themselves.
+    turtle: str = ""
+
+    def context_label(self, lang: str = "en") -> str:
+        """The bounded context's name in ``lang``: its short label, else its label, else English."""
+        return (
+            self.short_labels.get(lang) or self.labels.get(lang) or self.short_labels.get("en") or self.label
+        )
 
     @property
     def name(self) -> str:

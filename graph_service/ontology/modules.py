@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from graph_service.ontology.model import ModuleInfo
-from graph_service.ontology.namespaces import DCTERMS, OWL, RDF, RDFS
+from graph_service.ontology.namespaces import DCTERMS, OWL, RDF, RDFS, SKOS
 from graph_service.ontology.problems import WARNING, Problem
-from graph_service.ontology.rdfread import first_text, iris
+from graph_service.ontology.rdfread import by_language, first_text, iris
 from graph_service.ontology.sources import ParsedFile
 
 UNVERSIONED = "unversioned"
@@ -45,6 +45,9 @@ def _module(parsed: ParsedFile, iri: str) -> ModuleInfo:
         file=parsed.source.display,
         label=first_text(graph, iri, RDFS.label) or parsed.source.path.stem,
         description=first_text(graph, iri, DCTERMS.description) or "",
+        labels=by_language(graph, iri, RDFS.label)[0],
+        short_labels=by_language(graph, iri, SKOS.altLabel)[0],
+        turtle=parsed.source.data.decode("utf-8"),
     )
 
 

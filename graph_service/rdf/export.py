@@ -21,6 +21,7 @@ import neo4j
 from neo4j.exceptions import DriverError, Neo4jError
 
 from graph_service.errors import DigiSpineError
+from graph_service.ontology.model import ENTITY_ROOT, EVENT_ROOT
 from graph_service.rdf.mapping import PROV, RDF_TYPE, XSD, NodeRecord, RdfMapper, Triple
 
 if TYPE_CHECKING:
@@ -29,7 +30,8 @@ if TYPE_CHECKING:
 
 FORMATS = ("ttl", "nt", "jsonld")
 FETCH_SIZE = 2000
-ROOTS = ("Entity", "DomainEvent")
+#: Every entity and every event node carries one of the model's two roots as a label.
+ROOTS = (ENTITY_ROOT, EVENT_ROOT)
 
 _NODES = """MATCH (n:{label})
 RETURN labels(n) AS labels, properties(n) AS props,

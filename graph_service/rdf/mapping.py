@@ -27,7 +27,7 @@ from urllib.parse import quote
 import neo4j
 
 from graph_service.ontology.model import ClassDef, DatatypeProperty, DomainModel, Relation
-from graph_service.store.lineage import EVENT_SOURCE_PROPERTY, REPORTED_BY
+from graph_service.store.lineage import AFFECTED, EVENT_SOURCE_PROPERTY, REPORTED_BY
 
 RDF_TYPE = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
 XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -88,7 +88,7 @@ class RdfMapper:
             iri(p.iri): f"{p.domain}.{p.name}" for p in self._props.values()
         }
         self._rel_terms = {t: iri(r.iri) for t, r in self._relations.items()}
-        self._affected = model.relations["affected"].rel_type if "affected" in model.relations else None
+        self._affected = model.relations[AFFECTED].rel_type if AFFECTED in model.relations else None
         # ds:reportedBy is the event's ``source`` property (the source system's key), not a
         # relationship: graph_service/store/lineage.py. Its term and the source system's class.
         reported = model.relations.get(REPORTED_BY)

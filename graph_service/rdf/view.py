@@ -27,16 +27,17 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import neo4j
 import pyoxigraph as ox
 
+from graph_service.ontology.model import EVENT_ROOT
 from graph_service.rdf.bounded import BoundedRunner, Bounds, FrameWriter, Outcome
 from graph_service.rdf.export import ROOTS, records
 from graph_service.rdf.federation import check_federation, parse_allowlist
 from graph_service.rdf.mapping import NodeRecord, RdfMapper, Triple
+from graph_service.store.lineage import SOURCE_SYSTEM_KEY, SOURCE_SYSTEM_LABEL, affected_type
 
 if TYPE_CHECKING:
     from graph_service.ontology.model import DomainModel
@@ -57,19 +58,29 @@ SKIPPED_SHOWN = 20
 #: Serializes a pyoxigraph result to the writer (in the query's child); returns its metadata.
 Render = Callable[[Any, FrameWriter], dict[str, Any]]
 
-_CHANGED = """
-MATCH (e:DomainEvent) WHERE e.ingestedAt > $since
-OPTIONAL MATCH (e)-[:AFFECTED]->(n)
+
+def _changed_query(model: DomainModel) -> str:
+    """The events ingested since ``$since``, what they affected, their source systems, and the
+    nodes those link to (labels and the lineage relationship type from the model)."""
+    event, affected = _q(EVENT_ROOT), _q(affected_type(model))
+    source, source_key = _q(SOURCE_SYSTEM_LABEL), _q(SOURCE_SYSTEM_KEY)
+    return f"""
+MATCH (e:{event}) WHERE e.ingestedAt > $since
+OPTIONAL MATCH (e)-[:{affected}]->(n)
 WITH collect(DISTINCT e) + collect(DISTINCT n) AS changed, collect(DISTINCT e.source) AS sources
-OPTIONAL MATCH (s:SourceSystem) WHERE s.sourceSystemId IN sources
+OPTIONAL MATCH (s:{source}) WHERE s.{source_key} IN sources
 WITH changed + collect(s) AS changed
 UNWIND changed AS c
-OPTIONAL MATCH (c)-->(t) WHERE NOT t:DomainEvent
+OPTIONAL MATCH (c)-->(t) WHERE NOT t:{event}
 WITH changed, collect(DISTINCT t) AS targets
 UNWIND changed + targets AS n
 WITH DISTINCT n
 RETURN labels(n) AS labels, properties(n) AS props,
        [(n)-[r]->(m) | [type(r), labels(m), [k IN $keys | m[k]]]] AS out"""
+
+
+def _q(name: str) -> str:
+    return "`" + name.replace("`", "``") + "`"
 
 
 @dataclass(frozen=True)
@@ -160,7 +171,6 @@ class RdfView:
         self,
         store: Neo4jStore,
         model: DomainModel,
-        ontology_dir: Path,
         base: str | None = None,
         limits: ViewLimits | None = None,
     ) -> None:
@@ -168,7 +178,7 @@ class RdfView:
         self.model = model
         self.mapper = RdfMapper(model, base) if base else RdfMapper(model)
         self.limits = limits or ViewLimits()
-        self.ontology_files = sorted(Path(ontology_dir).glob("*.ttl"))
+        self._changed = _changed_query(model)
         self.store = ox.Store()
         self.status = ViewStatus(property_names=self.mapper.property_names)
         self.runner = BoundedRunner(
@@ -224,14 +234,14 @@ class RdfView:
             raise RefreshStopped("the service is stopping")
 
     def _high_water(self) -> dt.datetime | None:
-        rows = self.neo4j.read("MATCH (e:DomainEvent) RETURN max(e.ingestedAt) AS high")
+        rows = self.neo4j.read(f"MATCH (e:{_q(EVENT_ROOT)}) RETURN max(e.ingestedAt) AS high")
         high = rows[0]["high"] if rows else None
         return high.to_native() if isinstance(high, neo4j.time.DateTime) else high
 
     def _rebuild(self) -> None:
         fresh = ox.Store()
-        for path in self.ontology_files:
-            fresh.bulk_load(path=str(path), format=ox.RdfFormat.TURTLE)
+        for module in self.model.modules:  # the ontology's own triples, as the compiler read them
+            fresh.bulk_load(input=module.turtle.encode("utf-8"), format=ox.RdfFormat.TURTLE)
         skipped: dict[str, list[Skipped]] = {}
         self._load(fresh, records(self.neo4j, self.mapper, ROOTS), skipped)
         with self._mutating:
@@ -262,7 +272,9 @@ class RdfView:
     def _apply_changes(self, since: dt.datetime) -> int:
         changed = [
             NodeRecord(r["labels"], r["props"], r["out"])
-            for r in self.neo4j.read(_CHANGED, {"since": since, "keys": list(self.mapper.key_properties)})
+            for r in self.neo4j.read(
+                self._changed, {"since": since, "keys": list(self.mapper.key_properties)}
+            )
         ]
         subjects: list[str] = []
         chunk: list[list[str]] = []

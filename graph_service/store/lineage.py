@@ -10,9 +10,11 @@ DELETE`` ran out of transaction memory on it. Readers (the RDF mapping, GraphQL)
 
 from __future__ import annotations
 
-from graph_service.ontology.model import DomainModel
+from graph_service.ontology.model import EVENT_ROOT, DomainModel
 from graph_service.store.neo4j_store import Neo4jStore
 
+#: The ontology's relation from an event to what it affected: a relationship, written by the loader.
+AFFECTED = "affected"
 #: The ontology's relation from an event to its source system, held as a key property.
 REPORTED_BY = "reportedBy"
 #: The event node's property holding the source system's key.
@@ -21,7 +23,7 @@ EVENT_SOURCE_PROPERTY = "source"
 MIGRATION_BATCH = 10_000
 #: The old shape's relationship type (``ds:reportedBy`` as the model names relationship types).
 REPORTED_BY_TYPE = "REPORTED_BY"
-EVENT_LABEL = "DomainEvent"
+EVENT_LABEL = EVENT_ROOT
 SOURCE_SYSTEM_LABEL = "SourceSystem"
 SOURCE_SYSTEM_KEY = "sourceSystemId"
 #: Relations held as a key property, by (relationship type, direction of the walk): the label of
@@ -31,6 +33,19 @@ KEY_JOINS: dict[tuple[str, str], tuple[str, str, str]] = {
     (REPORTED_BY_TYPE, "out"): (SOURCE_SYSTEM_LABEL, SOURCE_SYSTEM_KEY, EVENT_SOURCE_PROPERTY),
     (REPORTED_BY_TYPE, "in"): (EVENT_LABEL, EVENT_SOURCE_PROPERTY, SOURCE_SYSTEM_KEY),
 }
+
+
+def affected_type(model: DomainModel) -> str:
+    """The relationship type from an event to an entity it affected, as the writer names it."""
+    return model.relations[AFFECTED].rel_type
+
+
+def lineage_types(model: DomainModel) -> frozenset[str]:
+    """Relationship types that record lineage (event → entity, event → source system), not
+    business relations: readers that walk the business graph leave them out."""
+    return frozenset(
+        model.relations[name].rel_type for name in (AFFECTED, REPORTED_BY) if name in model.relations
+    )
 
 
 def reported_by_type(model: DomainModel) -> str | None:

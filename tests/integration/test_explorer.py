@@ -13,12 +13,12 @@ import pytest
 import uvicorn
 
 from graph_service.api.app import create_app
-from graph_service.api.explore import LINEAGE_TYPES
 from graph_service.api.explorer_page import STATIC
 from graph_service.ontology.compiler import load_model
 from graph_service.ontology.model import DomainModel
 from graph_service.settings import Settings
 from graph_service.store import Neo4jStore
+from graph_service.store.lineage import lineage_types
 from loaders.simulation import simulate
 from tests.conftest import free_port, keyed
 from tests.support.loading import load_fresh
@@ -72,8 +72,9 @@ def server(plant: Neo4jStore, model: DomainModel, neo4j_settings: Settings) -> I
 
 
 def neighbours(store: Neo4jStore, model: DomainModel, label: str, key_prop: str, key: str) -> set[str]:
+    lineage = lineage_types(model)
     types = "|".join(
-        sorted(r.rel_type for r in model.relations.values() if r.stored and r.rel_type not in LINEAGE_TYPES)
+        sorted(r.rel_type for r in model.relations.values() if r.stored and r.rel_type not in lineage)
     )
     rows = store.read(
         f"MATCH (c:`{label}` {{`{key_prop}`: $k}})-[:{types}]-(m) WHERE NOT m:DomainEvent "

@@ -40,7 +40,7 @@ def test_the_thread_result_comes_back_when_not_cancelled() -> None:
 
 
 def test_a_stopped_view_refreshes_no_more_and_touches_no_store() -> None:
-    view = RdfView(None, load_model(REPO / "ontology"), REPO / "ontology")  # type: ignore[arg-type]
+    view = RdfView(None, load_model(REPO / "ontology"))  # type: ignore[arg-type]
     view.stop()
     with pytest.raises(RefreshStopped):
         view.refresh()  # with store None, any read would fail with AttributeError instead

@@ -7,9 +7,10 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from graph_service.api.explore import LINEAGE_TYPES, Explorer
+from graph_service.api.explore import Explorer
 from graph_service.ontology.model import DomainModel
 from graph_service.store import Neo4jStore
+from graph_service.store.lineage import lineage_types
 from tests.conftest import auth
 from tests.integration.api.conftest import data, post
 
@@ -20,8 +21,9 @@ HOOD = f"""query($c: String!, $k: String!, $d: Int!, $l: Int!, $lang: String!) {
 
 
 def traversable(model: DomainModel) -> str:
+    lineage = lineage_types(model)
     return "|".join(
-        sorted(r.rel_type for r in model.relations.values() if r.stored and r.rel_type not in LINEAGE_TYPES)
+        sorted(r.rel_type for r in model.relations.values() if r.stored and r.rel_type not in lineage)
     )
 
 

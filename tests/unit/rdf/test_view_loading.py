@@ -22,7 +22,7 @@ def model() -> DomainModel:
 
 def view(model: DomainModel, max_literal_bytes: int = 4096) -> RdfView:
     # the Neo4j store is only used by refresh(), which these tests do not call
-    return RdfView(None, model, REPO / "ontology", limits=ViewLimits(max_literal_bytes=max_literal_bytes))  # type: ignore[arg-type]
+    return RdfView(None, model, limits=ViewLimits(max_literal_bytes=max_literal_bytes))  # type: ignore[arg-type]
 
 
 def contact(model: DomainModel, **props: object) -> NodeRecord:
