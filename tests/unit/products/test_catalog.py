@@ -20,8 +20,12 @@ DSQ = Namespace("https://w3id.org/digispine/products#")
 BASE = "https://digispine.example/"
 
 
+def shipped(model: DomainModel) -> ProductRegistry:
+    return ProductRegistry.load([REPO / "queries"], [REPO / "shapes" / "products"], model)
+
+
 def build(model: DomainModel) -> Graph:
-    registry = ProductRegistry.load([REPO / "queries"], [REPO / "shapes" / "products"], model)
+    registry = shipped(model)
     checked = dt.datetime(2026, 3, 2, 12, tzinfo=dt.UTC)
     violation = Violation(
         3, "lotNumber=L-3", "quantity", "MinInclusive", "quantity must be ≥ 0, got '-1'", "-1"
@@ -38,9 +42,11 @@ def test_every_version_is_a_dataset_served_by_its_own_graphql_service(model: Dom
     catalog = URIRef(BASE + "catalog.jsonld")
     datasets = set(g.objects(catalog, DCAT.dataset))
     versions = {d for d in datasets if (d, DCAT.version, None) in g}
-    assert len(versions) == 6 and len(datasets) == 6 + 5  # a versioned dataset per product too
+    registry = shipped(model)
+    # a dataset per version, and one per product over its versions
+    assert len(versions) == len(registry) and len(datasets) == len(registry) + len(registry.names())
     services = set(g.objects(catalog, DCAT.service))
-    assert len(services) == 6
+    assert len(services) == len(registry)
     for service in services:
         assert (service, RDF.type, DCAT.DataService) in g
         assert (service, DCAT.endpointURL, URIRef(BASE + "graphql")) in g
