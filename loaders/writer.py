@@ -42,14 +42,14 @@ import neo4j
 import neo4j.exceptions
 import orjson
 
-from graph_service.ontology.model import DomainModel
+from graph_service.ontology.model import EVENT_ROOT, DomainModel
 from loaders import changelog
 from loaders.changelog import LinkOutcome, NodeOutcome
 from loaders.mapping import EntityRef, MappedEvent
 
 log = logging.getLogger(__name__)
 
-EVENT_LABEL = "DomainEvent"
+EVENT_LABEL = EVENT_ROOT
 #: The event node's copy of its payload (canonical JSON of ``data``). It may hold personal data
 #: whatever the ontology marks: every read path hides ``_``-prefixed properties and the Cypher
 #: guard refuses this name to callers without ``personal-data`` (guard.PERSONAL_INTERNAL).
