@@ -390,7 +390,8 @@ def _product_case(store: Neo4jStore, settings: Settings, rng: random.Random) -> 
     from graph_service.products.service import ProductPaths
 
     paths = ProductPaths.from_settings(settings)
-    registry = ProductRegistry.load(paths.queries_dirs, paths.shapes_dirs, load_model(settings.ontology_dir))
+    model = load_model(settings.ontology_paths)
+    registry = ProductRegistry.load(paths.queries_dirs, paths.shapes_dirs, model)
     query = registry.latest("lotGenealogy").query
     lots = [
         r["n"]

@@ -25,6 +25,7 @@ from loaders.writer import GraphWriter
 if TYPE_CHECKING:
     from graph_service.observability.loader_metrics import LoaderMetrics
 
+#: The shipped systems' mappings; DIGISPINE_MAPPINGS_DIRS (settings.mappings_dirs) says which are read.
 MAPPINGS_DIR = Path(__file__).parent / "mappings"
 
 
@@ -41,8 +42,8 @@ class LoaderParts:
 
 def load_parts(settings: Settings, mappings_dir: Path | None = None) -> LoaderParts:
     """Compile everything the loaders need and check it fits together (start-up errors)."""
-    model = load_model(settings.ontology_dir)
-    mapper = load_mappings(mappings_dir or MAPPINGS_DIR, model)
+    model = load_model(settings.ontology_paths)
+    mapper = load_mappings(mappings_dir or settings.mappings_dirs, model)
     validator = PayloadValidator.from_directory(settings.shapes_dir / "events")
     missing = sorted(
         {m.event_class for m in mapper.by_type.values() if not validator.has_shape(m.event_class)}

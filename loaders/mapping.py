@@ -180,14 +180,14 @@ def _pairs(left: list[_Row], right: list[_Row]) -> list[tuple[_Row, _Row]]:
 def _joined(
     rel: RelationSpec, left: list[_Row], right: list[_Row], payload: Mapping[str, Any], envelope: Envelope
 ) -> list[tuple[EntityWrite, EntityWrite]]:
-    """Each source row with the target rows whose key its ``on:`` paths give."""
+    """Each source row with the target rows whose key its ``join:`` paths give."""
     by_key: dict[tuple[Any, ...], list[EntityWrite]] = defaultdict(list)
     for row in right:
         by_key[row.write.ref.key].append(row.write)
     pairs = []
     for a in left:
         wanted = tuple(
-            spec.value_in(payload, a.chain, envelope, f"{rel.source} {rel.relation} on {prop}")
+            spec.value_in(payload, a.chain, envelope, f"{rel.source} {rel.relation} join {prop}")
             for prop, spec in rel.on
         )
         pairs += [(a.write, b) for b in by_key.get(wanted, ())]

@@ -18,7 +18,7 @@ from loaders.yamlsource import Located, LocatedList
 
 ENTITY_FIELDS = ("class", "key", "set", "each", "when", "optional", "lineage", "role")
 VALUE_FIELDS = ("path", "const", "template", "convert", "default", "map", "format", "unit", "factor")
-RELATION_FIELDS = ("from", "relation", "to", "on")
+RELATION_FIELDS = ("from", "relation", "to", "join")
 
 
 class Ctx:
@@ -138,7 +138,7 @@ def _compile_entity(
             f"does not declare ds:affects ds:{class_name} in the ontology (add it there, or only "
             "reference the entity by key; `lineage: true` links the event to it without setting anything)",
         )
-    unknown = sorted(set(doc) - set(ENTITY_FIELDS))
+    unknown = sorted(str(k) for k in set(doc) - set(ENTITY_FIELDS))
     if unknown:
         ctx.error(
             line_of(doc, unknown[0]),
@@ -169,8 +169,13 @@ def _compile_entity(
             "this entity has none (`lineage: false`)",
         )
     role = None
-    if "role" in doc:
-        role = value_spec(ctx, doc["role"], line_of(doc, "role"), "string", f"{alias}.role")
+    if "role" in doc:  # plain text is the qualifier itself; {path: ...} reads it from the event
+        role_doc = doc["role"]
+        role = (
+            ValueSpec(const=role_doc)
+            if isinstance(role_doc, str)
+            else value_spec(ctx, role_doc, line_of(doc, "role"), "string", f"{alias}.role")
+        )
         if not linked:
             ctx.error(
                 line_of(doc, "role"),
@@ -268,7 +273,7 @@ def value_spec(ctx: Ctx, doc: Any, line: int | None, xsd: str, where: str) -> Va
     if not isinstance(doc, Located):
         ctx.error(line, f"{where}: a value is a payload path, or a mapping with path, const or template")
         return ValueSpec(convert=xsd)
-    unknown = sorted(set(doc) - set(VALUE_FIELDS))
+    unknown = sorted(str(k) for k in set(doc) - set(VALUE_FIELDS))
     if unknown:
         ctx.error(
             line_of(doc, unknown[0]),
@@ -362,19 +367,20 @@ def _compile_relation(
     if isinstance(doc, LocatedList) and len(doc) == 3:
         source, name, target = (str(x) for x in doc)
     elif isinstance(doc, Located) and {"from", "relation", "to"} <= set(doc):
-        unknown = sorted(set(doc) - set(RELATION_FIELDS))
+        unknown = sorted(str(k) for k in set(doc) - set(RELATION_FIELDS))
         if unknown:
             ctx.error(
                 line_of(doc, unknown[0]),
-                f"relation: unknown field(s) {', '.join(unknown)}; use {', '.join(RELATION_FIELDS)}",
+                f"relation: unknown field(s) {', '.join(unknown)}; use {', '.join(RELATION_FIELDS)}"
+                + (" (YAML reads a bare `on:` as true)" if True in doc else ""),
             )
         source, name, target = str(doc["from"]), str(doc["relation"]), str(doc["to"])
-        on_doc = doc.get("on")
+        on_doc = doc.get("join")
     else:
         ctx.error(
             line_of(doc),
             "a relation is written [source alias, relation, target alias], or as a "
-            "mapping with from, relation, to (and on)",
+            "mapping with from, relation, to (and join)",
         )
         return None
     line = line_of(doc)
@@ -403,7 +409,7 @@ def _compile_relation(
     if on and flipped:
         ctx.error(
             line,
-            f"relation ds:{name}: `on:` joins from→to of a stored relation; write it with "
+            f"relation ds:{name}: `join:` joins from→to of a stored relation; write it with "
             f"ds:{rel.name} from {source} to {target}",
         )
         return None
@@ -411,7 +417,7 @@ def _compile_relation(
         ctx.error(
             line,
             f"relation ds:{rel.name}: {source} and {target} iterate different lists; pair them by key "
-            f"with `on:` (the target's key read in the source's element), or nest one list in the other",
+            f"with `join:` (the target's key read in the source's element), or nest one list in the other",
         )
         return None
     return RelationSpec(source, rel.name, rel.rel_type, target, rel.to_many, on)
@@ -431,11 +437,11 @@ def _on(
     key_props = [p for p, _ in target.key]
     if not isinstance(doc, Located) or set(doc) != set(key_props):
         ctx.error(
-            line, f"relation ds:{name}: `on:` must give the key of {target.alias}: {', '.join(key_props)}"
+            line, f"relation ds:{name}: `join:` must give the key of {target.alias}: {', '.join(key_props)}"
         )
         return None
     converts = dict(target.key)
     return tuple(
-        (p, value_spec(ctx, doc[p], line_of(doc, p), converts[p].convert, f"relation ds:{name} on {p}"))
+        (p, value_spec(ctx, doc[p], line_of(doc, p), converts[p].convert, f"relation ds:{name} join {p}"))
         for p in key_props
     )

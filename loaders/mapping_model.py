@@ -135,7 +135,7 @@ class RelationSpec:
     rel_type: str
     target: str
     to_many: bool
-    #: Join by key: the target's key properties read in the source's element (relations between
+    #: ``join:`` by key: the target's key properties read in the source's element (relations between
     #: elements of two lists). Empty: paired by position (same element, or one inside the other).
     on: tuple[tuple[str, ValueSpec], ...] = ()
 

@@ -82,7 +82,7 @@ def system_of(doc: Located, file: str, problems: list[MappingError]) -> SourceSy
 
 
 def _declared(doc: Located, file: str, problems: list[MappingError]) -> SourceSystem | None:
-    unknown = sorted(set(doc) - set(_FIELDS))
+    unknown = sorted(str(k) for k in set(doc) - set(_FIELDS))
     if unknown:
         problems.append(
             MappingError(

@@ -160,6 +160,8 @@ class _Prepared:
     to_many: list[dict[str, Any]]  # {t: type, a: source node, b: target node}
     to_one: list[dict[str, Any]]  # the same and v: version of the newest event that set it
     events: list[dict[str, Any]]  # the event, aff: the nodes it affected
+    #: Lineage links with properties (a role, values kept as history): {s, id: the event, n, p}.
+    qualified: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -360,6 +362,14 @@ class GraphWriter:
             f"CREATE (e)-[:{_q(affected.rel_type)}]->(n)"
         )
 
+        # Lineage links that carry a role or kept values (mappings' `role:`, `history: true`); a
+        # statement of their own, run only when a batch has some, so the plain batch is unchanged.
+        self._qualified_cypher = (
+            f"UNWIND $rows AS r MATCH (e:{_q(EVENT_LABEL)} {{source: r.s, eventId: r.id}})\n"
+            "MATCH (n) WHERE elementId(n) = $ids[r.n]\n"
+            f"CREATE (e)-[l:{_q(affected.rel_type)}]->(n) SET l = r.p"
+        )
+
     def plan(self, events: Sequence[MappedEvent]) -> WritePlan:
         """Everything about a batch that needs no database: repeats inside it dropped, updates
         collapsed, relationship and event rows built. The pipeline plans batch N+1 on its feeder
@@ -409,6 +419,7 @@ class GraphWriter:
         to_many: set[tuple[str, int, int]] = set()
         to_one: dict[tuple[str, int], tuple[str, int]] = {}
         event_rows: list[dict[str, Any]] = []
+        qualified: list[dict[str, Any]] = []
         for event in events:
             env = event.envelope
             version = env.version_token
@@ -420,10 +431,15 @@ class GraphWriter:
             for write in event.entities:
                 acc = node(write.ref)
                 acc.labels.update(write.labels)
-                if write.affected:  # lineage only for what the event affects; references just exist
+                if write.affected:  # values and bookkeeping for what it affects; references just exist
                     acc.affected = True
                     acc.touch(env.time, env.source)
-                    affected[index[write.ref]] = None
+                if write.lineage:  # the event's link to it (a mapping's `lineage:`, default: affected)
+                    link = write.link_properties
+                    if link is None:
+                        affected[index[write.ref]] = None
+                    else:  # a role or kept values: the qualified links' own statement
+                        qualified.append({"s": env.source, "id": env.id, "n": index[write.ref], "p": link})
                 for prop, value in write.properties.items():
                     acc.offer(prop, version, value)
             for rel in event.relations:  # between entities of the event (the mapping checks it)
@@ -461,6 +477,7 @@ class GraphWriter:
             [{"t": t, "a": a, "b": b} for t, a, b in sorted(to_many)],
             [{"t": t, "a": a, "b": b, "v": v} for (t, a), (v, b) in sorted(to_one.items())],
             event_rows,
+            qualified,
         )
 
     # -- the transaction ---------------------------------------------------------------------------
@@ -519,6 +536,8 @@ class GraphWriter:
             if rows:
                 run(cypher, rows=rows, ids=ids)
         run(self._events_cypher, rows=prepared.events, ids=ids, at=dt.datetime.now(dt.UTC))
+        if prepared.qualified:
+            run(self._qualified_cypher, rows=prepared.qualified, ids=ids)
 
     def _send_logged(
         self,
@@ -569,6 +588,8 @@ class GraphWriter:
                 links.append(LinkOutcome(record["t"], nodes[record["a"]].ref, target, version, previous))
         at = dt.datetime.now(dt.UTC)
         _run(tx, result, self._events_cypher, rows=prepared.events, ids=ids, at=at).consume()
+        if prepared.qualified:
+            _run(tx, result, self._qualified_cypher, rows=prepared.qualified, ids=ids).consume()
         changes = changelog.batch_changes(fresh, outcomes, links, self._source_ref)
         if changes:
             text = changelog.outbox_text(changes)

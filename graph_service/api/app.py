@@ -99,7 +99,7 @@ def create_app(
         # GraphQL reads on this event loop, without a hop to a worker thread per query
         reader = LoopReader(current)
         try:
-            domain = model or load_model(settings.ontology_dir)
+            domain = model or load_model(settings.ontology_paths)
             products = _data_products(settings, domain, current) if data_products else None
             if products is not None:
                 products.use_async(reader)

@@ -123,7 +123,7 @@ def schema_apply(
     """Create the uniqueness constraints (owl:hasKey) and indexes the model implies; idempotent."""
     settings = settings_or_exit()
     with user_errors():
-        model = load_model(settings.ontology_dir)
+        model = load_model(settings.ontology_paths)
         with Neo4jStore(settings) as store:
             changes = apply_schema(store, model, dry_run=dry_run, prune=prune)
     verb = "would create" if dry_run else "created"
@@ -153,6 +153,6 @@ def schema_show() -> None:
     """Print the Cypher of every constraint and index the model implies (no Neo4j needed)."""
     settings = settings_or_exit()
     with user_errors():
-        model = load_model(settings.ontology_dir)
+        model = load_model(settings.ontology_paths)
     for item in plan_schema(model):
         console.print(f"{item.cypher};", highlight=False)

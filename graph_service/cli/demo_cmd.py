@@ -138,7 +138,7 @@ def _schema(settings: Settings) -> None:
     from graph_service.store import Neo4jStore
     from graph_service.store.schema import apply_schema
 
-    model = load_model(settings.ontology_dir)
+    model = load_model(settings.ontology_paths)
     echo(
         f"Ontology {model.version}: {len(model.classes)} classes, {len(model.datatype_properties)} "
         f"properties, {len(model.relations)} relations"

@@ -125,7 +125,7 @@ def _stream_names(settings: Settings) -> list[str]:
     from graph_service.streams import load_streams
 
     try:
-        registry = load_streams(settings, load_model(settings.ontology_dir))
+        registry = load_streams(settings, load_model(settings.ontology_paths))
     except DigiSpineError as exc:
         err_console.print(f"[yellow]stream processors skipped:[/] {exc}", highlight=False)
         return []

@@ -32,7 +32,7 @@ def export(
 
     settings = settings_or_exit()
     with user_errors(), Neo4jStore(settings) as store:
-        model = load_model(settings.ontology_dir)
+        model = load_model(settings.ontology_paths)
 
         def progress(stats: object) -> None:
             err_console.print(f"… {stats.summary()}", highlight=False)  # type: ignore[attr-defined]

@@ -61,7 +61,7 @@ def check(
 ) -> None:
     """Syntax, lint (SHACL shapes), name clashes and logical consistency. Exit 1 on errors."""
     settings = settings_or_exit()
-    directory = directory or settings.ontology_dir
+    directory = directory or settings.ontology_paths
     with user_errors():
         report = check_ontology(
             directory, lint_shapes=shapes or settings.shapes_dir / "ontology", reason=reason
@@ -119,7 +119,7 @@ def diff(
     ] = None,
     mappings: Annotated[
         Path | None,
-        typer.Option(help="Event mappings giving the streams' input classes (default: loaders/mappings)"),
+        typer.Option(help="Event mappings of the streams' input classes (default: DIGISPINE_MAPPINGS_DIRS)"),
     ] = None,
 ) -> None:
     """Added, removed and changed terms, each breaking or compatible, and the declared streams a
@@ -131,7 +131,7 @@ def diff(
     with user_errors(), tempfile.TemporaryDirectory(prefix="digispine-diff-") as scratch:
         old_model = _model_for(old, folder, Path(scratch) / "old")
         new_model = _model_for(new, folder, Path(scratch) / "new")
-    uses = stream_uses(streams or settings.streams_dir, mappings)
+    uses = stream_uses(streams or settings.streams_dir, mappings or settings.mappings_dirs)
     result = diff_models(old_model, new_model, uses)
     if as_json:
         typer.echo(json.dumps(result.as_dict(), indent=2, ensure_ascii=False))
@@ -162,7 +162,7 @@ def docs(
 ) -> None:
     """Static HTML glossary: bounded contexts, classes with labels, keys, properties, diagrams."""
     settings = settings_or_exit()
-    directory = directory or settings.ontology_dir
+    directory = directory or settings.ontology_paths
     with user_errors():
         result = compile_ontology(directory)
         if result.model is None:
@@ -209,7 +209,7 @@ def shapes(
     entities = out or settings.shapes_dir / "entities" / "entities.ttl"
     events_dir = settings.shapes_dir / "events"
     with user_errors():
-        model = load_model(directory or settings.ontology_dir)
+        model = load_model(directory or settings.ontology_paths)
         mapper = load_mappings(mappings or MAPPINGS_DIR, model)
         expected = dict(generated_files(model, mapper, events_dir))
         expected[entities] = entity_shapes(model)

@@ -47,7 +47,7 @@ def query(
     settings = settings_or_exit()
     parameters = dict(_parameter(p) for p in param)
     with user_errors(), Neo4jStore(settings) as store:
-        model = load_model(settings.ontology_dir)
+        model = load_model(settings.ontology_paths)
         runner = ReadOnlyCypher.from_settings(
             settings, store, model, products=_registry(settings, model) if name else None
         )

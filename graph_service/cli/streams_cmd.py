@@ -28,7 +28,7 @@ def _registry(settings: Settings) -> StreamRegistry:
     from graph_service.ontology.compiler import load_model
     from graph_service.streams import load_streams
 
-    return load_streams(settings, load_model(settings.ontology_dir))
+    return load_streams(settings, load_model(settings.ontology_paths))
 
 
 def _descriptor(registry: StreamRegistry, name: str, version: str | None) -> StreamDescriptor:

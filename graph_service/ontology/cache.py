@@ -14,16 +14,17 @@ import tempfile
 from pathlib import Path
 
 from graph_service.ontology.model import DomainModel
-from graph_service.ontology.sources import content_hash, read_sources
+from graph_service.ontology.sources import Directories, content_hash, directories, read_sources
 
 log = logging.getLogger(__name__)
 
 
-def cache_key(directory: Path) -> str:
-    """Changes when an ontology file, the directory as given, or the compiler's code changes."""
+def cache_key(directory: Directories) -> str:
+    """Changes when an ontology file, the directories as given, or the compiler's code changes."""
     digest = hashlib.sha256()
     digest.update(content_hash(read_sources(directory)).encode())
-    digest.update(str(directory).encode())  # source locations in the model name the directory
+    for folder in directories(directory):  # source locations in the model name the directories
+        digest.update(str(folder).encode() + b"\0")
     for module in sorted(Path(__file__).parent.glob("*.py")):
         digest.update(module.name.encode() + module.read_bytes())
     return digest.hexdigest()

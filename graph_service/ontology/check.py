@@ -12,7 +12,7 @@ from typing import TypeVar
 from graph_service.ontology.compiler import compile_sources
 from graph_service.ontology.model import DomainModel
 from graph_service.ontology.problems import Problem, errors_in, sorted_problems
-from graph_service.ontology.sources import parse_sources
+from graph_service.ontology.sources import Directories, parse_sources
 
 _T = TypeVar("_T")
 
@@ -39,7 +39,7 @@ class CheckReport:
         return not self.errors
 
 
-def check_ontology(directory: Path, *, lint_shapes: Path | None, reason: bool = True) -> CheckReport:
+def check_ontology(directory: Directories, *, lint_shapes: Path | None, reason: bool = True) -> CheckReport:
     """Run every check on the ontology in ``directory``.
 
     ``lint_shapes`` is the directory of SHACL lint shapes (None skips the lint); ``reason``

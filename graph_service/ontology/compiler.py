@@ -21,7 +21,7 @@ from graph_service.ontology.namespaces import DS
 from graph_service.ontology.problems import WARNING, Problem, errors_in, sorted_problems
 from graph_service.ontology.properties import build_datatype_properties, build_relations
 from graph_service.ontology.reporting import Reporter
-from graph_service.ontology.sources import ParsedSources, parse_sources
+from graph_service.ontology.sources import Directories, ParsedSources, directories, parse_sources
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +42,7 @@ class CompileResult:
         return self.model is not None and not self.errors
 
 
-def compile_ontology(directory: Path) -> CompileResult:
+def compile_ontology(directory: Directories) -> CompileResult:
     """Parse every ``*.ttl`` in ``directory`` and compile them into one model.
 
     Problems in the ontology are returned, never raised; only a missing directory raises
@@ -81,7 +81,7 @@ def compile_sources(sources: ParsedSources) -> CompileResult:
     return CompileResult(model, sorted_problems(problems))
 
 
-def load_model(directory: Path, *, cache_dir: Path | None = None) -> DomainModel:
+def load_model(directory: Directories, *, cache_dir: Path | None = None) -> DomainModel:
     """The compiled model; raises :class:`OntologyError` listing every error when there are any.
 
     With ``cache_dir`` a compiled model is kept there, keyed by the hash of the ontology files
@@ -95,7 +95,8 @@ def load_model(directory: Path, *, cache_dir: Path | None = None) -> DomainModel
     result = compile_ontology(directory)
     if result.model is None or result.errors:
         raise OntologyError(
-            f"the ontology in {directory} has {len(result.errors)} error(s); run "
+            f"the ontology in {', '.join(map(str, directories(directory)))} has {len(result.errors)} "
+            "error(s); run "
             "`digispine ontology check` for details",
             result.errors,
         )

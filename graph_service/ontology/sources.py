@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,17 +64,36 @@ class ParsedSources:
         return None
 
 
-def read_sources(directory: Path) -> tuple[SourceFile, ...]:
-    """The ``*.ttl`` files of ``directory``, sorted by name."""
-    if not directory.is_dir():
-        raise SourceUnavailable(
-            f"ontology directory {directory} does not exist; pass the directory holding the "
-            "*.ttl modules, or set DIGISPINE_ONTOLOGY_DIR"
-        )
-    return tuple(
-        SourceFile(path, str(directory / path.name), path.read_bytes())
-        for path in sorted(directory.glob("*.ttl"))
-    )
+#: One ontology directory, or several: the core and extension modules (DIGISPINE_ONTOLOGY_DIRS).
+Directories = Path | Sequence[Path]
+
+
+def directories(directory: Directories) -> tuple[Path, ...]:
+    if isinstance(directory, str | Path):  # a str too: callers pass "ontology"
+        return (Path(directory),)
+    return tuple(Path(d) for d in directory)
+
+
+def read_sources(directory: Directories) -> tuple[SourceFile, ...]:
+    """The ``*.ttl`` files of ``directory`` (or of several: the core, then extension modules),
+    each directory's sorted by name. A module name may occur once."""
+    files: list[SourceFile] = []
+    seen: dict[str, Path] = {}
+    for folder in directories(directory):
+        if not folder.is_dir():
+            raise SourceUnavailable(
+                f"ontology directory {folder} does not exist; pass the directory holding the "
+                "*.ttl modules, or set DIGISPINE_ONTOLOGY_DIR (extension modules: DIGISPINE_ONTOLOGY_DIRS)"
+            )
+        for path in sorted(folder.glob("*.ttl")):
+            if path.name in seen:
+                raise SourceUnavailable(
+                    f"ontology module {path.name} is in {seen[path.name]} and in {folder}; give an "
+                    "extension module a file name of its own"
+                )
+            seen[path.name] = folder
+            files.append(SourceFile(path, str(folder / path.name), path.read_bytes()))
+    return tuple(files)
 
 
 def content_hash(files: Iterable[SourceFile]) -> str:
@@ -87,7 +106,7 @@ def content_hash(files: Iterable[SourceFile]) -> str:
     return digest.hexdigest()
 
 
-def parse_sources(directory: Path) -> ParsedSources:
+def parse_sources(directory: Directories) -> ParsedSources:
     """Parse every file; syntax errors become problems (with file and line), not exceptions."""
     sources = read_sources(directory)
     problems: list[Problem] = []
@@ -96,8 +115,9 @@ def parse_sources(directory: Path) -> ParsedSources:
             Problem(
                 severity=ERROR,
                 code="no-ontology-files",
-                message=f"no *.ttl files in {directory}; the ontology modules belong there",
-                file=str(directory),
+                message=f"no *.ttl files in {', '.join(map(str, directories(directory)))}; the "
+                "ontology modules belong there",
+                file=str(directories(directory)[0]),
             )
         )
     parsed = [p for p in (_parse(source, problems) for source in sources) if p is not None]

@@ -100,14 +100,15 @@ def load_streams(
 
     ``source``: the settings (``DIGISPINE_STREAMS_DIR``, ``<DIGISPINE_SHAPES_DIR>/streams``),
     :class:`StreamPaths`, or stream directories (then ``shapes_dirs``, default ``shapes/streams``).
-    ``mapper``: the loaders' compiled mappings, a mappings directory, or None for
-    ``loaders/mappings``. A streams directory that does not exist holds no streams."""
+    ``mapper``: the loaders' compiled mappings, a mappings directory, or None for the settings'
+    ``DIGISPINE_MAPPINGS_DIRS`` (``loaders/mappings`` when ``source`` is no Settings). A streams
+    directory that does not exist holds no streams."""
     paths = _paths(source, shapes_dirs)
     problems: list[Problem] = []
     descriptors = _read_descriptors(paths, problems)
     if not descriptors and not problems:
         return StreamRegistry(())
-    mappings = _mapper(mapper, model)
+    mappings = _mapper(mapper if mapper is not None or not isinstance(source, Settings) else source, model)
     shapes = ShapeLibrary.load(paths.shapes_dirs)
     problems += shapes.problems
     checked: dict[tuple[str, int], tuple[StreamDescriptor, OutputShape]] = {}
@@ -134,14 +135,16 @@ def declared_access_roles(source: Settings | StreamPaths | Path | Sequence[Path]
 
 
 def stream_uses(
-    source: Settings | StreamPaths | Path | Sequence[Path], mappings_dir: Path | None = None
+    source: Settings | StreamPaths | Path | Sequence[Path],
+    mappings_dir: Path | Sequence[Path] | None = None,
 ) -> list[StreamUse]:
     """What each readable stream relies on in the ontology, for ``ontology diff``. The input types'
     event classes are read from the mapping files as written (``type``/``event``), without checking
     them against a model: the diff compares two models the mappings may not both fit."""
     from loaders.assembly import MAPPINGS_DIR
 
-    classes = mapped_event_classes(mappings_dir or MAPPINGS_DIR)
+    default = source.mappings_dirs if isinstance(source, Settings) else MAPPINGS_DIR
+    classes = mapped_event_classes(mappings_dir or default)
     return [
         StreamUse(
             name=f"{d.name} v{d.major}",
@@ -153,11 +156,12 @@ def stream_uses(
     ]
 
 
-def mapped_event_classes(mappings_dir: Path) -> dict[str, str]:
+def mapped_event_classes(mappings_dir: Path | Sequence[Path]) -> dict[str, str]:
     """CloudEvents type → event class local name, as the mapping files say; unreadable files are
     skipped (the loader reports them)."""
     classes: dict[str, str] = {}
-    for path in sorted(mappings_dir.glob("*.yaml")):
+    folders = [mappings_dir] if isinstance(mappings_dir, Path) else list(mappings_dir)
+    for path in (p for folder in folders for p in sorted(folder.glob("*.yaml"))):
         try:
             document = load_yaml(path)
         except MappingError:
@@ -185,9 +189,11 @@ def _paths(
     return paths
 
 
-def _mapper(mapper: Mapper | Path | None, model: DomainModel) -> Mapper:
+def _mapper(mapper: Mapper | Path | Settings | None, model: DomainModel) -> Mapper:
     if isinstance(mapper, Mapper):
         return mapper
+    if isinstance(mapper, Settings):  # the loader's own directories (DIGISPINE_MAPPINGS_DIRS)
+        return load_mappings(mapper.mappings_dirs, model)
     from loaders.assembly import MAPPINGS_DIR
 
     return load_mappings(mapper or MAPPINGS_DIR, model)

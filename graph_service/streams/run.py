@@ -91,7 +91,7 @@ def find_descriptor(settings: Settings, name: str, major: int | None = None) -> 
     from graph_service.streams.errors import StreamDefinitionError, UnknownStream
 
     try:
-        registry = load_streams(settings, load_model(settings.ontology_dir))
+        registry = load_streams(settings, load_model(settings.ontology_paths))
         return registry.get(name, major) if major is not None else registry.get(name)
     except (StreamDefinitionError, UnknownStream) as exc:
         raise SystemExit(str(exc)) from None

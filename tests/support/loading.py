@@ -23,18 +23,21 @@ def load_fresh(
     data_dir: Path,
     events: Iterable[Mapping[str, Any]],
     origin: str,
+    **overrides: Any,
 ) -> LoadStats:
     """Empty the database, apply the schema and load ``events`` (the repo's ontology, shapes and
-    mappings; dead letters under ``data_dir``); records are named ``origin:N``."""
+    mappings unless ``overrides`` name other settings, e.g. ``mappings_dirs``; dead letters under
+    ``data_dir``); records are named ``origin:N``."""
     from tests.conftest import reset_database
 
-    settings = load_settings(
-        neo4j_uri=neo4j_settings.bolt_uri,
-        neo4j_password=neo4j_settings.neo4j_password,
-        ontology_dir=REPO / "ontology",
-        shapes_dir=REPO / "shapes",
-        data_dir=data_dir,
-    )
+    chosen: dict[str, Any] = {
+        "neo4j_uri": neo4j_settings.bolt_uri,
+        "neo4j_password": neo4j_settings.neo4j_password,
+        "ontology_dir": REPO / "ontology",
+        "shapes_dir": REPO / "shapes",
+        "data_dir": data_dir,
+    }
+    settings = load_settings(**{**chosen, **overrides})
     parts = load_parts(settings)
     reset_database(store)
     apply_schema(store, parts.model)
