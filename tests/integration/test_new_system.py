@@ -103,8 +103,9 @@ def test_a_new_system_with_two_event_types_from_files_outside_the_repository_loa
     assert (stats.loaded, stats.rejected_total) == (len(EVENTS), 0), stats.rejected
 
     shipment = store.read(
-        "MATCH (s:Shipment {shipmentNumber: 'SH-9'}) RETURN s.name AS name, toString(s.plannedShipDate) AS day, "
-        "s.status AS status, s.trackingNumber AS tracking, s.carrier AS carrier, toString(s.shippedAt) AS shipped"
+        "MATCH (s:Shipment {shipmentNumber: 'SH-9'}) "
+        "RETURN s.name AS name, toString(s.plannedShipDate) AS day, s.status AS status, "
+        "s.trackingNumber AS tracking, s.carrier AS carrier, toString(s.shippedAt) AS shipped"
     )
     assert shipment == [
         {
@@ -119,8 +120,8 @@ def test_a_new_system_with_two_event_types_from_files_outside_the_repository_loa
     items = store.read(
         "MATCH (i:ShipmentItem)-[:ITEM_OF_SHIPMENT|itemOfShipment]->(:Shipment) "
         "OPTIONAL MATCH (i)-[]->(l:Lot)-[]->(m:Material) "
-        "RETURN i.shipmentItemId AS id, i.shippedQuantity AS kg, l.lotNumber AS lot, m.materialNumber AS material "
-        "ORDER BY id"
+        "RETURN i.shipmentItemId AS id, i.shippedQuantity AS kg, l.lotNumber AS lot, "
+        "m.materialNumber AS material ORDER BY id"
     )
     assert items == [  # lines inside parcels, ../ in the key, g → kg, lots joined to another list's materials
         {"id": "SH-9/1/1", "kg": 1.5, "lot": "L-1", "material": "M-1"},
