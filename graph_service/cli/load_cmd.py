@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
 from pathlib import Path
 
 import typer
@@ -12,16 +13,21 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Column, Table
 
 from graph_service.cli.common import console, err_console, settings_or_exit, user_errors
+from graph_service.observability.loader_metrics import served_loader_metrics
 from graph_service.store import Neo4jStore
 from loaders.assembly import build_pipeline, deadletter_store, load_parts
 from loaders.pipeline import LoadStats, Record
-from loaders.sources import count_records, jsonl_files, read_files
+from loaders.sources import EVENT_SUFFIXES, count_records, event_files, read_files
 
 deadletters_app = typer.Typer(help="Inspect and retry rejected events.")
 
 
 def load(
-    paths: list[Path] = typer.Argument(None, help="JSON Lines files or directories of *.jsonl."),
+    paths: list[Path] = typer.Argument(
+        None,
+        help="Event files (JSON Lines, or a JSON array; gzip too) or directories of *.jsonl, "
+        "*.ndjson, *.json and their .gz.",
+    ),
     kafka: str = typer.Option(None, "--kafka", help="Consume this Kafka topic instead of files."),
     bootstrap: str = typer.Option(None, "--bootstrap", help="Kafka host:port [default: the local broker]"),
     group: str = typer.Option("digispine-loader", "--group", help="Kafka consumer group."),
@@ -31,27 +37,53 @@ def load(
     """Load CloudEvents into the graph: validated, idempotent, dead-lettering what is refused."""
     settings = settings_or_exit()
     if not paths and not kafka:
-        err_console.print("Give JSON Lines paths, or --kafka TOPIC.")
+        err_console.print("Give event files or directories, or --kafka TOPIC.")
         raise typer.Exit(2)
+    files = [] if kafka else _event_files_or_exit(paths)
     # A lost connection ends the load with one message saying what is committed and how to resume
     # (LoadInterrupted); the driver's own log line about the defunct connection would only confuse.
     logging.getLogger("neo4j").setLevel(logging.CRITICAL)
     with user_errors():
         parts = load_parts(settings)
-        with Neo4jStore(settings) as store:
+        with Neo4jStore(settings) as store, served_loader_metrics(settings, console.print) as metrics:
             store.health()
-            pipeline = build_pipeline(parts, store, batch_size=batch_size)
+            pipeline = build_pipeline(parts, store, batch_size=batch_size, metrics=metrics)
             if kafka:
-                stats = _load_kafka(
-                    pipeline, kafka, bootstrap or settings.kafka_bootstrap_servers, group, until_idle
-                )
+                servers = bootstrap or settings.kafka_bootstrap_servers
+                _wait_for_topic(servers, kafka, settings.external_kafka or bool(bootstrap), until_idle)
+                stats = _load_kafka(pipeline, kafka, servers, group, until_idle)
             else:
-                stats = _load_files(pipeline, paths)
+                stats = _load_files(pipeline, files)
     _print_summary(stats, settings.data_dir)
 
 
-def _load_files(pipeline, paths: list[Path]) -> LoadStats:  # type: ignore[no-untyped-def]
-    files = jsonl_files(paths)
+def _event_files_or_exit(paths: list[Path]) -> list[Path]:
+    """The event files to load; what a directory holds besides is named (never skipped unseen),
+    and finding nothing to load is an error (exit 1), not a quiet `read 0`."""
+    with user_errors():
+        selection = event_files(paths)
+    patterns = ", ".join(f"*{s}" for s in EVENT_SUFFIXES) + " and their .gz"
+    if selection.skipped:
+        shown = ", ".join(str(p) for p in selection.skipped[:10])
+        more = f" and {len(selection.skipped) - 10} more" if len(selection.skipped) > 10 else ""
+        err_console.print(
+            f"[yellow]skipped {len(selection.skipped)} file(s) that are not event files "
+            f"({patterns}):[/] {shown}{more}",
+            highlight=False,
+            soft_wrap=True,
+        )
+    if not selection.files:
+        err_console.print(
+            f"[bold red]error:[/] no event files to load in {', '.join(map(str, paths))} "
+            f"(a directory is searched for {patterns})",
+            highlight=False,
+            soft_wrap=True,
+        )
+        raise typer.Exit(1)
+    return selection.files
+
+
+def _load_files(pipeline, files: list[Path]) -> LoadStats:  # type: ignore[no-untyped-def]
     total = sum(count_records(f, pipeline.limits) for f in files)
     columns = (
         TextColumn("loading"),
@@ -71,13 +103,49 @@ def _load_files(pipeline, paths: list[Path]) -> LoadStats:  # type: ignore[no-un
         return pipeline.run(read_files(files, pipeline.limits), on_progress=update)
 
 
+def _wait_for_topic(bootstrap: str, topic: str, external: bool, until_idle: float | None) -> None:
+    """Return once ``topic`` exists. A consumer of a missing topic is never assigned a partition,
+    so without this `--until-idle` would wait forever: it waits that long for the topic instead,
+    then stops with an error saying how to put events on it."""
+    from confluent_kafka.admin import AdminClient
+
+    from graph_service.kafka.publish import ensure_reachable
+    from loaders.errors import LoaderError
+
+    ensure_reachable(bootstrap, external=external)
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+
+    def exists() -> bool:
+        # all topics: asking for one by name may create it on a broker that auto-creates topics
+        found = admin.list_topics(timeout=10).topics.get(topic)
+        return found is not None and found.error is None and bool(found.partitions)
+
+    if exists():
+        return
+    if until_idle is None:
+        console.print(f"Topic {topic} does not exist on {bootstrap} yet: waiting for it (Ctrl-C stops)")
+        return
+    deadline = time.monotonic() + until_idle
+    while time.monotonic() < deadline:
+        time.sleep(min(0.5, max(deadline - time.monotonic(), 0)))
+        if exists():
+            return
+    raise LoaderError(
+        f"topic {topic} does not exist on {bootstrap} (waited {until_idle:g} s): nothing to load. "
+        f"Put events on it first: `digispine publish FILE --topic {topic}` or "
+        f"`digispine simulate --kafka --topic {topic}`"
+    )
+
+
 def _load_kafka(pipeline, topic: str, bootstrap: str, group: str, until_idle: float | None) -> LoadStats:  # type: ignore[no-untyped-def]
     from loaders.kafka_source import KafkaSource
 
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    source = KafkaSource(bootstrap, topic, group, stop=stop, idle_timeout=until_idle)
+    source = KafkaSource(
+        bootstrap, topic, group, stop=stop, idle_timeout=until_idle, metrics=pipeline.metrics
+    )
     console.print(f"Consuming {topic} on {bootstrap} as group {group} (SIGTERM or Ctrl-C stops gracefully)")
 
     def progress(stats: LoadStats) -> None:
@@ -94,14 +162,14 @@ def _load_kafka(pipeline, topic: str, bootstrap: str, group: str, until_idle: fl
 
 
 def _print_summary(stats: LoadStats, data_dir: Path) -> None:
-    table = Table(title="load summary", show_header=False)
-    table.add_row("read", str(stats.read))
-    table.add_row("loaded", str(stats.loaded))
-    table.add_row("duplicates", str(stats.duplicates))
-    for reason, count in sorted(stats.rejected.items()):
-        table.add_row(f"rejected: {reason}", str(count))
-    table.add_row("events/s", f"{stats.events_per_second:,.0f}")
-    console.print(table)
+    # plain "name  value" lines: they fit any width and read the same through a pipe or grep
+    rows = [("read", str(stats.read)), ("loaded", str(stats.loaded)), ("duplicates", str(stats.duplicates))]
+    rows += [(f"rejected: {reason}", str(count)) for reason, count in sorted(stats.rejected.items())]
+    rows.append(("events/s", f"{stats.events_per_second:,.0f}"))
+    width = max(len(name) for name, _ in rows)
+    console.print("load summary", highlight=False)
+    for name, value in rows:
+        console.print(f"  {name:<{width}}  {value}", highlight=False)
     if stats.rejected_total:
         console.print(f"Rejected events are in {data_dir / 'deadletters'}: `digispine deadletters list`")
 

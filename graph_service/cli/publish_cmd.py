@@ -22,8 +22,9 @@ from graph_service.cli.common import console, err_console, settings_or_exit, use
 from graph_service.kafka import create_topic
 from graph_service.kafka.publish import EventProducer, ensure_reachable, event_key
 from graph_service.settings import Settings
+from loaders.limits import Limits
 from loaders.simulation.live import LivePlant, PlantClock, day_start_before, parse_time
-from loaders.sources import jsonl_files
+from loaders.sources import event_files, file_events
 
 #: The envelope attributes without which the loader refuses an event (CloudEvents' required ones).
 REQUIRED = ("specversion", "id", "source", "type")
@@ -33,14 +34,14 @@ DEFAULT_PARTITIONS = 3
 
 @dataclass(frozen=True)
 class BadLine:
-    """A line that is not a CloudEvent, with where it is."""
+    """A line (or array element) that is not a CloudEvent, with where it is (``file:line``,
+    ``file#/index``)."""
 
-    file: Path
-    line: int
+    where: str
     message: str
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.message}"
+        return f"{self.where}: {self.message}"
 
 
 def check_line(raw: bytes) -> tuple[dict[str, Any] | None, str | None]:
@@ -57,18 +58,18 @@ def check_line(raw: bytes) -> tuple[dict[str, Any] | None, str | None]:
     return event, None
 
 
-def numbered_lines(path: Path) -> Iterator[tuple[int, bytes]]:
-    """(line number, line) of the non-blank lines of a file."""
-    with open(path, "rb") as fh:
-        for number, line in enumerate(fh, start=1):
-            stripped = line.strip()
-            if stripped:
-                yield number, stripped
+def numbered_events(path: Path) -> Iterator[tuple[str, bytes]]:
+    """(where, bytes) of each event in a file: lines, or a JSON array's elements (gzip too)."""
+    # an event too large for the loader is published whole: refusing it is the loader's call
+    for where, raw, _ in file_events(path, Limits().max_event_bytes * 1024):
+        yield where, raw.strip()
 
 
 def publish(
     paths: list[Path] = typer.Argument(
-        ..., help="JSON Lines files (or directories of *.jsonl) of CloudEvents."
+        ...,
+        help="Files of CloudEvents (JSON Lines or a JSON array; gzip too), or directories of "
+        "*.jsonl, *.ndjson, *.json and their .gz.",
     ),
     topic: str = typer.Option(None, "--topic", "-t", help="Topic [default: DIGISPINE_EVENTS_TOPIC]."),
     bootstrap: str = typer.Option(
@@ -95,11 +96,21 @@ def publish(
     if missing:
         err_console.print(f"[bold red]error:[/] no such file: {', '.join(map(str, missing))}")
         raise typer.Exit(2)
-    files = jsonl_files(paths)
+    with user_errors():
+        selection = event_files(paths)
+    files = selection.files
+    if selection.skipped:
+        err_console.print(
+            f"[yellow]skipped {len(selection.skipped)} file(s) that are not event files:[/] "
+            + ", ".join(map(str, selection.skipped[:10]))
+            + (" …" if len(selection.skipped) > 10 else ""),
+            highlight=False,
+            soft_wrap=True,
+        )
     with user_errors():
         ensure_reachable(bootstrap, external=external)
         create_topic(bootstrap, topic, partitions=partitions)
-        total = sum(1 for f in files for _ in numbered_lines(f))
+        total = sum(1 for f in files for _ in numbered_events(f))
         bad: list[BadLine] = []
         with EventProducer(bootstrap, topic) as producer:
             _publish_files(producer, files, total, bad, include_invalid)
@@ -125,12 +136,12 @@ def _publish_files(
     with Progress(*columns, console=console, transient=True) as progress:
         task = progress.add_task("publish", total=total)
         for path in files:
-            for number, raw in numbered_lines(path):
+            for where, raw in numbered_events(path):
                 event, problem = check_line(raw)
                 if problem is not None:
-                    bad.append(BadLine(path, number, problem))
+                    bad.append(BadLine(where, problem))
                     if include_invalid:
-                        producer.send(raw, key=f"{path.name}:{number}".encode())
+                        producer.send(raw, key=(path.name + where.removeprefix(str(path))).encode())
                 else:
                     assert event is not None
                     producer.send(raw, key=event_key(event))
