@@ -21,8 +21,8 @@ from loaders.assembly import build_pipeline, load_parts
 from loaders.changelog import OUTBOX_LABEL
 from loaders.pipeline import Record
 from loaders.simulation import simulate
+from tests.support.paths import REPO
 
-REPO = Path(__file__).resolve().parents[2]
 ERP, CRM = "erp/s4-plant-1000", "crm/main"
 
 

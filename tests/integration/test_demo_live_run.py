@@ -18,8 +18,7 @@ import orjson
 from graph_service import processes
 from graph_service.settings import Settings
 from graph_service.store import Neo4jStore
-
-REPO = Path(__file__).resolve().parents[2]
+from tests.support.paths import REPO
 
 
 def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:

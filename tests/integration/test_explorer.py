@@ -22,8 +22,8 @@ from graph_service.store.lineage import lineage_types
 from loaders.simulation import simulate
 from tests.conftest import free_port, keyed
 from tests.support.loading import load_fresh
+from tests.support.paths import REPO
 
-REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 FLAGS = [
     "--headless",

@@ -22,8 +22,7 @@ from loaders.assembly import build_pipeline, load_parts
 from loaders.pipeline import Record
 from loaders.simulation import simulate
 from tests.support.graph import explain_difference, snapshot
-
-REPO = Path(__file__).resolve().parents[2]
+from tests.support.paths import REPO
 
 
 @pytest.fixture(scope="module")

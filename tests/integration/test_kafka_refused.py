@@ -17,8 +17,7 @@ from graph_service.store import Neo4jStore
 from loaders.assembly import build_pipeline, load_parts
 from loaders.kafka_source import KafkaSource
 from loaders.limits import PREVIEW_BYTES, Limits
-
-REPO = Path(__file__).resolve().parents[2]
+from tests.support.paths import REPO
 
 
 def changed(event_id: str, status: str, padding: str = "") -> dict:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import random
 import threading
 from collections import Counter
-from pathlib import Path
 
 import orjson
 import pytest
@@ -18,8 +17,7 @@ from loaders.pipeline import LoadStats, Record
 from loaders.simulation import simulate
 from loaders.simulation.faults import inject_faults
 from tests.support.graph import counts_by_label, snapshot
-
-REPO = Path(__file__).resolve().parents[2]
+from tests.support.paths import REPO
 
 
 @pytest.fixture(scope="module")

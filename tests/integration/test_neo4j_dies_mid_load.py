@@ -23,8 +23,8 @@ from loaders.simulation.faults import to_lines
 from loaders.sources import read_files
 from tests.conftest import TEST_PASSWORD, free_port, reset_database
 from tests.support.graph import explain_difference, snapshot
+from tests.support.paths import REPO
 
-REPO = Path(__file__).resolve().parents[2]
 BATCH = 50
 
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import orjson
@@ -22,8 +21,8 @@ from graph_service.settings import Settings
 from graph_service.store import Neo4jStore
 from tests.conftest import auth, keyed
 from tests.support.loading import load_fresh
+from tests.support.paths import REPO
 
-REPO = Path(__file__).resolve().parents[2]
 EMAIL = "lea.moretti@example.com"
 NAME = "Lea Moretti"
 CONTACT_UPDATED = {

@@ -24,8 +24,7 @@ from loaders.kafka_source import KafkaSource
 from loaders.pipeline import LoadStats
 from loaders.simulation import simulate
 from loaders.simulation.live import day_start_before, parse_time
-
-REPO = Path(__file__).resolve().parents[2]
+from tests.support.paths import REPO
 
 
 def loader_settings(neo4j: Settings, data_dir: Path) -> Settings:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-from pathlib import Path
 
 import pyshacl
 import pytest
@@ -18,8 +17,7 @@ from graph_service.store import Neo4jStore
 from loaders.simulation import simulate
 from tests.conftest import TEST_PASSWORD, free_port
 from tests.support.loading import load_fresh
-
-REPO = Path(__file__).resolve().parents[2]
+from tests.support.paths import REPO
 
 
 @pytest.fixture(scope="module")

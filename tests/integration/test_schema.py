@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from typer.testing import CliRunner
 
@@ -13,8 +11,7 @@ from graph_service.ontology.model import DomainModel
 from graph_service.settings import Settings
 from graph_service.store import Neo4jStore
 from graph_service.store.schema import apply_schema
-
-REPO = Path(__file__).resolve().parents[2]
+from tests.support.paths import REPO
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import orjson
@@ -23,8 +22,8 @@ from loaders.assembly import LoaderParts, build_pipeline, load_parts
 from loaders.pipeline import Record
 from loaders.simulation import simulate
 from tests.conftest import auth, keyed, reset_database
+from tests.support.paths import REPO
 
-REPO = Path(__file__).resolve().parents[2]
 BASE = "https://w3id.org/digispine/id/"
 PREFIXES = (
     "PREFIX ds: <https://w3id.org/digispine/ontology#>\n"

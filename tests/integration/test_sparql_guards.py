@@ -19,9 +19,9 @@ from graph_service.ontology.model import DomainModel
 from graph_service.settings import Settings
 from graph_service.store import Neo4jStore
 from tests.conftest import auth, keyed
+from tests.support.paths import REPO
 from tests.support.recorder import recording_server
 
-REPO = Path(__file__).resolve().parents[2]
 PREFIXES = "PREFIX ds: <https://w3id.org/digispine/ontology#>\n"
 #: Three copies of every triple of the view, counted: hours of work on the ontology alone.
 CARTESIAN = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"

@@ -6,7 +6,6 @@ import os
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from pydantic import SecretStr
@@ -18,6 +17,7 @@ from graph_service.cli.main import app
 from graph_service.errors import ConfigurationError as ConfigError
 from graph_service.products.registry import declared_access_roles
 from graph_service.settings import load_settings
+from tests.support.paths import REPO
 
 
 def test_a_created_key_and_its_entry_authenticate_with_the_given_roles() -> None:
@@ -51,7 +51,6 @@ def test_the_demo_keeps_configured_keys() -> None:
     assert _demo_access(configured) is configured
 
 
-REPO = Path(__file__).resolve().parents[2]
 DIGEST = hash_key("some-key")
 
 

@@ -6,15 +6,13 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from pathlib import Path
 
 import pytest
 
 from graph_service.concurrency import to_thread_to_the_end
 from graph_service.ontology.compiler import load_model
 from graph_service.rdf.view import RdfView, RefreshStopped
-
-REPO = Path(__file__).resolve().parents[2]
+from tests.support.paths import REPO
 
 
 def test_a_cancelled_task_returns_only_after_its_thread_has() -> None:

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from graph_service.ontology.compiler import load_model
 from graph_service.store.schema import plan_schema
-
-REPO = Path(__file__).resolve().parents[2]
+from tests.support.paths import REPO
 
 
 def test_keyed_classes_get_a_uniqueness_constraint_with_stable_cypher() -> None:

@@ -6,7 +6,6 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 import orjson
@@ -26,8 +25,7 @@ from loaders.pipeline import Record
 from loaders.simulation import simulate
 from tests.conftest import auth, free_port, keyed, reset_database
 from tests.integration.api.spy import CountingStore
-
-REPO = Path(__file__).resolve().parents[3]
+from tests.support.paths import REPO
 
 
 @pytest.fixture(scope="package")

@@ -6,7 +6,6 @@ import csv
 import io
 import json
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,8 +18,8 @@ from graph_service.ontology.model import DomainModel
 from graph_service.settings import Settings, load_settings
 from graph_service.store import Neo4jStore
 from tests.conftest import TEST_PASSWORD, auth, free_port, keyed
+from tests.support.paths import REPO
 
-REPO = Path(__file__).resolve().parents[3]
 COUNTS = (
     "MATCH (n) WITH count(n) AS nodes "
     "OPTIONAL MATCH ()-[r]->() WITH nodes, count(r) AS rels "

@@ -8,7 +8,6 @@ import asyncio
 import shutil
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -24,8 +23,7 @@ from loaders.changelog import change_event, change_key
 from tests.conftest import auth, keyed
 from tests.integration.api.conftest import served
 from tests.integration.api.test_subscriptions import Server, next_payload, settled, subscribed, until
-
-REPO = Path(__file__).resolve().parents[3]
+from tests.support.paths import REPO
 
 DESCRIPTOR = """name: machineAlerts
 version: "1.0.0"

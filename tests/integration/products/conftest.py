@@ -23,8 +23,8 @@ from graph_service.ontology.model import DomainModel
 from graph_service.products import DataProducts, ProductPaths, ProductViolationsExtension, build_data_products
 from graph_service.store import Neo4jStore
 from tests.integration.products.dataset import load_fixed_plant
+from tests.support.paths import REPO
 
-REPO = Path(__file__).resolve().parents[3]
 FIXTURES = Path(__file__).parent / "fixtures"
 SHIPPED = ProductPaths((REPO / "queries",), (REPO / "shapes" / "products",))
 WITH_BROKEN = ProductPaths(

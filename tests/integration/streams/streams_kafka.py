@@ -19,8 +19,7 @@ from confluent_kafka.admin import AdminClient, NewTopic
 from graph_service.kafka.publish import event_key
 from graph_service.settings import Settings, load_settings
 from graph_service.streams.run import read_minimal
-
-REPO = Path(__file__).resolve().parents[3]
+from tests.support.paths import REPO
 
 
 def create_topic(settings: Settings, name: str, partitions: int) -> None:

@@ -30,13 +30,13 @@ from graph_service.streams.freshness import FreshnessConfig, FreshnessStatus, me
 from tests.conftest import keyed
 from tests.integration.products.conftest import SHIPPED, make_app
 from tests.integration.streams.streams_kafka import create_topic, wait_for
+from tests.support.paths import REPO
 from tests.unit.streams.conftest import MAPPINGS, SHAPE, write_stream
 
 DCAT = Namespace("http://www.w3.org/ns/dcat#")
 DCTERMS = Namespace("http://purl.org/dc/terms/")
 DQV = Namespace("http://www.w3.org/ns/dqv#")
 DSQ = Namespace("https://w3id.org/digispine/products#")
-REPO = Path(__file__).resolve().parents[3]
 #: Kafka timestamps (ms) of the four derived events, and how long after its input each was written.
 WRITTEN = [1_764_000_000_000 + 1000 * i for i in range(4)]
 LATENCIES = [100, 400, 200, 300]

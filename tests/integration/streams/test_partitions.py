@@ -13,12 +13,12 @@ from graph_service.streams.run import read_minimal
 from graph_service.streams.runtime import DerivedEvents
 from loaders.simulation import simulate
 from tests.integration.streams.streams_kafka import finals, produce, read_all, run_to_end, stream_env
+from tests.support.paths import REPO
 from tests.unit.streams.stream_driver import Driver
 
 pytestmark = pytest.mark.integration
 
 EVENTS = simulate(seed=11, days=4, orders_per_day=5)
-REPO = Path(__file__).resolve().parents[3]
 DESCRIPTOR = read_minimal(REPO / "streams/equipmentOee/v1/stream.yaml", REPO / "shapes/streams")
 
 

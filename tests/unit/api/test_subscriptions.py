@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,8 +20,8 @@ from graph_service.ontology.compiler import load_model
 from graph_service.ontology.model import DomainModel
 from graph_service.streams.hub import BadCursor, Feed, Position, TopicMessage
 from loaders.changelog import change_event
+from tests.support.paths import REPO
 
-REPO = Path(__file__).resolve().parents[3]
 CAUSE = {"source": "crm/main", "id": "e-9", "type": "t", "time": "2026-01-05T09:00:00Z"}
 
 

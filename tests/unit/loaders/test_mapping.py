@@ -14,8 +14,7 @@ from graph_service.ontology.model import DomainModel
 from loaders.envelope import check_envelope
 from loaders.errors import EventRejected, MappingError
 from loaders.mapping import load_mappings
-
-REPO = Path(__file__).resolve().parents[3]
+from tests.support.paths import REPO
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import orjson
 import pytest
@@ -14,8 +13,8 @@ from loaders.deadletters import DeadLetterStore
 from loaders.mapping import MappedEvent, load_mappings
 from loaders.pipeline import Pipeline, Record, Rejection
 from loaders.validation import PayloadValidator
+from tests.support.paths import REPO
 
-REPO = Path(__file__).resolve().parents[3]
 REASONS = {
     "malformed-json",
     "malformed-utf8",

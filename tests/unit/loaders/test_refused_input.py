@@ -22,8 +22,8 @@ from loaders.mapping import MappedEvent, load_mappings
 from loaders.pipeline import Pipeline, Record, Rejection
 from loaders.sources import count_records, read_files
 from loaders.validation import PayloadValidator
+from tests.support.paths import REPO
 
-REPO = Path(__file__).resolve().parents[3]
 NOW = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC)
 
 

@@ -20,9 +20,9 @@ from rdflib import RDF, SH, Graph, Namespace
 from loaders.errors import ShapeError
 from loaders.shacl.paths import compile_path
 from loaders.validation import GraphValidator, PayloadValidator
+from tests.support.paths import REPO as ROOT
 
 DASH = Namespace("http://datashapes.org/dash#")
-ROOT = Path(__file__).resolve().parents[3]
 SUITE = ROOT / "tests" / "data" / "shacl-core"
 CASES = sorted(SUITE.rglob("*.test.ttl"))
 DOCS = ROOT / "docs" / "loaders.md"

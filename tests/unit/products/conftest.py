@@ -11,8 +11,7 @@ import yaml
 
 from graph_service.ontology.compiler import load_model
 from graph_service.ontology.model import DomainModel
-
-REPO = Path(__file__).resolve().parents[3]
+from tests.support.paths import REPO
 
 PREFIXES = """@prefix rdf:  <http://www.w3.org/1999/02/22-rdf-syntax-ns#> .
 @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .

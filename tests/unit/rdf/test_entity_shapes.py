@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from rdflib import Graph, Literal
@@ -12,8 +11,7 @@ from rdflib import Graph, Literal
 from graph_service.ontology.compiler import load_model
 from graph_service.rdf.mapping import NodeRecord, RdfMapper, typed_literal
 from graph_service.rdf.shapes import entity_shapes
-
-REPO = Path(__file__).resolve().parents[3]
+from tests.support.paths import REPO
 
 
 @pytest.fixture(scope="module")

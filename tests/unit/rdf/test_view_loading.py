@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pyoxigraph as ox
 import pytest
 
@@ -11,8 +9,7 @@ from graph_service.ontology.compiler import load_model
 from graph_service.ontology.model import DomainModel
 from graph_service.rdf.mapping import NodeRecord
 from graph_service.rdf.view import PERSONAL_GRAPH, RdfView, Skipped, ViewLimits, _dataset
-
-REPO = Path(__file__).resolve().parents[3]
+from tests.support.paths import REPO
 
 
 @pytest.fixture(scope="module")

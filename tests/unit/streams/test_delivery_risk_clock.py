@@ -7,7 +7,6 @@ per-partition progress reports included); the watch key's arithmetic is tested o
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 from typing import Any
 
 from graph_service.settings import load_settings
@@ -17,9 +16,9 @@ from graph_service.streams.processors.delivery_risk import create
 from graph_service.streams.run import read_minimal
 from graph_service.streams.runtime import CLOCK_KEY, DerivedEvents, Origin
 from tests.support.cloud_events import cloud_event
+from tests.support.paths import REPO
 from tests.unit.streams.stream_driver import Driver
 
-REPO = Path(__file__).resolve().parents[3]
 ERP = "digispine/erp/test"
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import orjson
 
@@ -18,8 +17,8 @@ from graph_service.streams.envelope import (
 )
 from graph_service.streams.run import read_minimal
 from graph_service.streams.runtime import DerivedEvents, Origin, Outbox
+from tests.support.paths import REPO
 
-REPO = Path(__file__).resolve().parents[3]
 DESCRIPTOR = read_minimal(REPO / "streams/equipmentOee/v1/stream.yaml", REPO / "shapes/streams")
 ORIGIN = Origin("mes/p1", "e-1", "2026-03-02T06:00:00Z", "events", 2, 41, 1_764_612_345_678)
 GOOD = {

@@ -4,7 +4,6 @@ of the product tests) and the processor driven in memory, in time order and in r
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import pytest
 
@@ -13,10 +12,10 @@ from graph_service.streams.processors.equipment_oee import create, epoch
 from graph_service.streams.run import read_minimal
 from graph_service.streams.runtime import DerivedEvents
 from loaders.simulation import simulate
+from tests.support.paths import REPO
 from tests.unit.streams.oee_dataset import at, fixed_plant_events
 from tests.unit.streams.stream_driver import Driver, ShuffledDriver, final_windows
 
-REPO = Path(__file__).resolve().parents[3]
 DESCRIPTOR = read_minimal(REPO / "streams/equipmentOee/v1/stream.yaml", REPO / "shapes/streams")
 SHIFT_A = ow.Shift("S-A", "A", epoch(at("06:00")), epoch(at("14:00")), 30, "P1")
 WU1_CHANGES = [

@@ -12,8 +12,8 @@ from rdflib import RDF, SH, XSD, BNode, Graph, Literal, URIRef
 
 from graph_service.streams.envelope import read_shape_file, shape_check
 from graph_service.streams.output_check import STREAMS_NS, Bound, FieldRule, FlatShape, compile_flat
+from tests.support.paths import REPO
 
-REPO = Path(__file__).resolve().parents[3]
 SHAPE_FILES = sorted((REPO / "shapes" / "streams").glob("*.ttl"))
 FOCUS = "urn:digispine:stream-event:test"
 

@@ -3,15 +3,12 @@ mappings, and its shape accepts what the processor emits and refuses what it mus
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from graph_service.ontology.model import DomainModel
 from graph_service.streams import load_streams
 from graph_service.streams.envelope import OutputValidator
 from graph_service.streams.processors.quality_logic import Completion, Parameters, step
+from tests.support.paths import REPO
 from tests.unit.products.conftest import model  # noqa: F401
-
-REPO = Path(__file__).resolve().parents[3]
 
 
 def test_the_shipped_declaration_passes_the_checks(model: DomainModel) -> None:  # noqa: F811

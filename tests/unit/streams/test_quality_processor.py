@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from graph_service.settings import load_settings
@@ -10,9 +9,9 @@ from graph_service.streams.processors.quality import create
 from graph_service.streams.run import read_minimal
 from graph_service.streams.runtime import DerivedEvents
 from tests.support.cloud_events import cloud_event
+from tests.support.paths import REPO
 from tests.unit.streams.stream_driver import Driver
 
-REPO = Path(__file__).resolve().parents[3]
 MES = "digispine/mes/test"
 
 
