@@ -10,7 +10,7 @@ of answering nothing. One open write (a free-text field, a template) leaves the 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from rdflib import Graph, Literal
@@ -67,19 +67,20 @@ def _codes(spec: ValueSpec, entity: EntitySpec, event_class: str, shapes: Graph)
 
 
 def _sh_in(shapes: Graph, event_class: str, field: str) -> frozenset[str] | None:
-    """The ``sh:in`` values of ``field`` in the payload shapes of ``event_class``."""
+    """The values of ``field`` every ``sh:in`` on it in the payload shapes of ``event_class``
+    allows (a field may have several property shapes: generated ones and hand-written additions)."""
+    lists: list[frozenset[str]] = []
     for shape in shapes.subjects(SH.targetClass, DS[event_class]):
         for prop in shapes.objects(shape, SH.property):
             if shapes.value(prop, SH.path) != DSP[field]:
                 continue
             head = shapes.value(prop, SH["in"])
             if head is None:
-                return None
+                continue
             values = list(Collection(shapes, head))
-            if not all(isinstance(v, Literal) for v in values):
-                return None
-            return frozenset(str(v) for v in values)
-    return None
+            if all(isinstance(v, Literal) for v in values):
+                lists.append(frozenset(str(v) for v in values))
+    return frozenset.intersection(*lists) if lists else None
 
 
 def by_queried_class(model: DomainModel, lists: CodeLists) -> dict[tuple[str, str], frozenset[str]]:
@@ -96,10 +97,9 @@ def by_queried_class(model: DomainModel, lists: CodeLists) -> dict[tuple[str, st
     return found
 
 
-def read_code_lists(model: DomainModel, shapes_dir: Path, mappings_dir: Path | None = None) -> CodeLists:
-    """The code lists of the shipped (or given) mappings and the payload shapes under ``shapes_dir``."""
-    from loaders.assembly import MAPPINGS_DIR
+def read_code_lists(model: DomainModel, shapes_dir: Path, mappings_dirs: Sequence[Path]) -> CodeLists:
+    """The code lists of the mappings in ``mappings_dirs`` and the payload shapes under ``shapes_dir``."""
     from loaders.validation import read_shapes
 
     shapes, _ = read_shapes(shapes_dir / "events")
-    return code_lists(load_mappings(mappings_dir or MAPPINGS_DIR, model), shapes)
+    return code_lists(load_mappings(mappings_dirs, model), shapes)

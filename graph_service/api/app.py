@@ -57,7 +57,8 @@ def _code_lists(settings: Settings, domain: DomainModel) -> dict[tuple[str, str]
     from loaders.errors import LoaderError
 
     try:
-        return by_queried_class(domain, read_code_lists(domain, settings.shapes_dir))
+        lists = read_code_lists(domain, settings.shapes_dir, settings.mappings_dirs)
+        return by_queried_class(domain, lists)
     except LoaderError as exc:  # an ontology the shipped mappings do not fit (a test's own): no lists
         log.warning("GraphQL filter values are not checked against code lists: %s", exc)
         return {}
