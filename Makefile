@@ -5,14 +5,14 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.digispine-installed
 
-.PHONY: install chromium demo test test-unit lint bench-ingest bench-graphql bench-export bench-streams clean-data
+.PHONY: install chromium prometheus demo test test-unit lint bench-ingest bench-graphql bench-export bench-streams clean-data
 
 EXPLORER     := explorer
 EXPLORER_OUT := graph_service/api/explorer_static/explorer.js
 PAGES        := pages
 PAGES_OUT    := graph_service/api/pages_static/graphiql.js
 
-install: $(STAMP) $(EXPLORER_OUT) $(PAGES_OUT) chromium
+install: $(STAMP) $(EXPLORER_OUT) $(PAGES_OUT) chromium prometheus
 	@$(BIN)/digispine neo4j install
 	@$(BIN)/digispine kafka install
 
@@ -37,6 +37,12 @@ chromium:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  echo "› installing Debian's chromium for the browser tests (apt-get)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; }
+
+# A real Prometheus for the metrics test (Debian's package; the suite starts its own on a free port).
+prometheus:
+	@command -v prometheus >/dev/null 2>&1 || { \
+	  echo "› installing Debian's prometheus for the metrics test (apt-get)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null; }
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python >= 3.11 is required, found " + sys.version.split()[0]'

@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from rich.console import Console
 
 from graph_service.errors import DigiSpineError
+from graph_service.observability.logs import configure_logging
 from graph_service.settings import Settings, load_settings
 
 console = Console()
@@ -27,7 +28,7 @@ def settings_or_exit(**overrides: object) -> Settings:
             where = ".".join(str(p) for p in error["loc"]) or "settings"
             err_console.print(f"  {where}: {error['msg']}")
         raise typer.Exit(2) from None
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(settings)  # DIGISPINE_LOG_FORMAT: text or json, with request ids
     logging.getLogger("neo4j").setLevel(logging.ERROR)
     return settings
 

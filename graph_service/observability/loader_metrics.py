@@ -8,11 +8,17 @@ its metrics itself: with ``DIGISPINE_LOADER_METRICS_PORT`` set, :meth:`LoaderMet
 
 from __future__ import annotations
 
+import logging
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from wsgiref.simple_server import WSGIServer
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest, start_http_server
+
+from graph_service.settings import Settings
+
+log = logging.getLogger(__name__)
 
 #: Batch write buckets (seconds): a batch of 1,000 events takes tens to hundreds of milliseconds.
 WRITE_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
@@ -78,3 +84,21 @@ class LoaderMetrics:
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None
+
+
+@contextmanager
+def served_loader_metrics(
+    settings: Settings, echo: Callable[[str], None] = log.info
+) -> Iterator[LoaderMetrics | None]:
+    """The loader's metrics, served on ``DIGISPINE_LOADER_METRICS_PORT`` while the block runs;
+    None when that port is 0 (the loader then counts nothing)."""
+    if not settings.loader_metrics_port:
+        yield None
+        return
+    metrics = LoaderMetrics()
+    port = metrics.serve(settings.loader_metrics_host, settings.loader_metrics_port)
+    echo(f"Loader metrics on http://{settings.loader_metrics_host}:{port}/metrics")
+    try:
+        yield metrics
+    finally:
+        metrics.close()
