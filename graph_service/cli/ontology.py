@@ -187,7 +187,7 @@ def shapes(
     ] = None,
     mappings: Annotated[
         Path | None,
-        typer.Option(help="Event mappings the payload contracts follow (default: loaders/mappings)"),
+        typer.Option(help="Event mappings the payload contracts follow (default: DIGISPINE_MAPPINGS_DIRS)"),
     ] = None,
     docs_file: Annotated[
         Path, typer.Option("--docs", help="Document holding the generated event-type table.")
@@ -201,7 +201,6 @@ def shapes(
     shapes/events/extra/ merged) and the event-type table of docs/loaders.md."""
     from graph_service.ontology.compiler import load_model
     from graph_service.rdf.shapes import entity_shapes
-    from loaders.assembly import MAPPINGS_DIR
     from loaders.contracts import event_table, generated_files, stale_files, with_event_table, write_files
     from loaders.mapping import load_mappings
 
@@ -210,7 +209,7 @@ def shapes(
     events_dir = settings.shapes_dir / "events"
     with user_errors():
         model = load_model(directory or settings.ontology_paths)
-        mapper = load_mappings(mappings or MAPPINGS_DIR, model)
+        mapper = load_mappings(mappings or settings.mappings_dirs, model)
         expected = dict(generated_files(model, mapper, events_dir))
         expected[entities] = entity_shapes(model)
         if docs_file.exists():

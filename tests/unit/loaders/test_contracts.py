@@ -19,6 +19,7 @@ from graph_service.cli.main import app as cli
 from graph_service.ontology.compiler import load_model
 from graph_service.ontology.model import DomainModel
 from loaders.contracts import (
+    compiled_validator,
     event_table,
     generated_files,
     payload_contracts,
@@ -209,3 +210,11 @@ events:
         payload_contracts(model, load_mappings(tmp_path, model))
     message = str(caught.value)
     assert "m.yaml:3" in message and "number" in message and "xsd:decimal and xsd:string" in message
+
+
+def test_the_loader_compiles_the_contract_of_a_mapped_class_no_shape_file_has(tmp_path: Path) -> None:
+    model, mapper = new_event_type(tmp_path)
+    validator = compiled_validator(EVENT_SHAPES_DIR, model, mapper)  # the repository's files only
+    assert validator.has_shape("LotRelabelled") and validator.has_shape("SalesOrderCreated")
+    found = {v.component for v in validator.validate("LotRelabelled", "e-1", {"quantity": 0})}
+    assert found == {"MinCountConstraintComponent", "MinExclusiveConstraintComponent"}
