@@ -14,6 +14,7 @@ from graph_service.ontology.model import DomainModel
 from graph_service.settings import Settings
 from graph_service.store import Neo4jStore
 from loaders.changelog_publisher import ChangePublisher
+from loaders.contracts import compiled_validator
 from loaders.deadletters import DeadLetterStore
 from loaders.errors import ShapeError
 from loaders.limits import Limits
@@ -44,7 +45,7 @@ def load_parts(settings: Settings, mappings_dir: Path | None = None) -> LoaderPa
     """Compile everything the loaders need and check it fits together (start-up errors)."""
     model = load_model(settings.ontology_paths)
     mapper = load_mappings(mappings_dir or settings.mappings_dirs, model)
-    validator = PayloadValidator.from_directory(settings.shapes_dir / "events")
+    validator = compiled_validator(settings.shapes_dir / "events", model, mapper)
     missing = sorted(
         {m.event_class for m in mapper.by_type.values() if not validator.has_shape(m.event_class)}
     )
