@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import tempfile
@@ -27,13 +28,18 @@ def _free_port() -> int:
 
 
 @contextmanager
-def neo4j_for_bench() -> Iterator[Settings]:
-    """Settings for a running Neo4j: NEO4J_URI when set, else a local one started for the run."""
+def neo4j_for_bench(data_dir: Path | None = None) -> Iterator[Settings]:
+    """Settings for a running Neo4j: NEO4J_URI when set, else a local one started for the run
+    (in ``data_dir`` when given, so its database outlives the run and can be reused)."""
     base = dict(ontology_dir=REPO / "ontology", shapes_dir=REPO / "shapes")
     if os.environ.get("NEO4J_URI"):
         yield load_settings(**base)
         return
-    with tempfile.TemporaryDirectory(prefix="digispine-bench-") as tmp:
+    with (
+        contextlib.nullcontext(str(data_dir))
+        if data_dir is not None
+        else tempfile.TemporaryDirectory(prefix="digispine-bench-")
+    ) as tmp:
         settings = load_settings(
             data_dir=Path(tmp), neo4j_bolt_port=_free_port(), neo4j_password=PASSWORD, neo4j_uri=None, **base
         )

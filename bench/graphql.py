@@ -30,6 +30,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -41,21 +42,21 @@ import uvloop
 from pydantic import SecretStr
 
 from bench.common import REPO, neo4j_for_bench, timed
-from bench.ingest import bare_statements, run_bare
+from bench.graphql_load import cpu_seconds, driver_throughput, http_throughput
+from bench.graphql_plant import write_plant
 from graph_service.api.app import create_app
 from graph_service.api.auth import hash_key, new_key
+from graph_service.api.graphql.completion import CompiledExecutionContext, FieldByFieldExecutionContext
 from graph_service.ontology.compiler import load_model
 from graph_service.settings import Settings
 from graph_service.store import Neo4jStore
+from graph_service.store.local_neo4j import LocalNeo4j
 from graph_service.store.schema import apply_schema
 from loaders.assembly import build_pipeline, load_parts
-from loaders.envelope import parse_line
 from loaders.pipeline import Record
 from loaders.simulation import simulate
 
 SEED = 17
-#: Events per write batch of the bare load.
-BATCH = 5000
 #: Nodes per simulated event, measured on the simulated plant (entities plus the event node).
 NODES_PER_EVENT = 2.0
 
@@ -140,9 +141,7 @@ def load_plant(settings: Settings, store: Neo4jStore, nodes: int, orders_per_day
         )
         print(f"loaded: {stats.summary()}")
     else:
-        for i in range(0, len(events), BATCH):
-            mapped = [parts.mapper.map(parse_line(orjson.dumps(e))) for e in events[i : i + BATCH]]
-            run_bare(store, [bare_statements(mapped)])
+        write_plant(store, parts.mapper, events)
     del events
     total = store.read("MATCH (n) RETURN count(n) AS n")[0]["n"]
     rels = store.read("MATCH ()-[r]->() RETURN count(r) AS n")[0]["n"]
@@ -154,8 +153,14 @@ def load_plant(settings: Settings, store: Neo4jStore, nodes: int, orders_per_day
 # -- serving --------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Served:
+    url: str
+    pid: int  # the server's process (its workers are its children)
+
+
 @contextmanager
-def serve(settings: Settings, api_keys: str, log_path: Path) -> Iterator[str]:
+def serve(settings: Settings, api_keys: str, log_path: Path, workers: int = 1) -> Iterator[Served]:
     """``digispine serve`` in its own process, as it runs in production (its own interpreter and
     event loop: the client's work does not share its GIL), answering at the URL yielded."""
     with socket.socket() as sock:
@@ -174,13 +179,20 @@ def serve(settings: Settings, api_keys: str, log_path: Path) -> Iterator[str]:
         "DIGISPINE_RDF_REFRESH_S": "0",
         "DIGISPINE_PRODUCT_VALIDATION_S": "0",
     }
-    command = [str(Path(sys.executable).with_name("digispine")), "serve", "--port", str(port)]
+    command = [
+        str(Path(sys.executable).with_name("digispine")),
+        "serve",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+    ]
     url = f"http://127.0.0.1:{port}"
     with log_path.open("wb") as log:
         server = subprocess.Popen(command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
         try:
             _wait_ready(server, url, log_path)
-            yield url
+            yield Served(url, server.pid)
         finally:
             server.terminate()
             try:
@@ -215,11 +227,25 @@ class KeepAliveClient:
 
     def __init__(self, url: str, headers: dict[str, str]) -> None:
         parts = urlsplit(url)
-        self._conn = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=60)
+        self._address = (parts.hostname or "127.0.0.1", parts.port)
+        self._conn = http.client.HTTPConnection(*self._address, timeout=60)
         self._headers = {"Content-Type": "application/json", **headers}
+        self.reconnects = 0
 
     def post_json(self, path: str, document: dict[str, Any]) -> tuple[int, Any]:
-        self._conn.request("POST", path, body=orjson.dumps(document), headers=self._headers)
+        body = orjson.dumps(document)
+        try:
+            return self._post(path, body)
+        except (BrokenPipeError, ConnectionResetError, http.client.RemoteDisconnected):
+            # The server closed the idle connection (uvicorn's keep-alive timeout is 5 s, and the
+            # bench idles longer between queries): open a new one and send the request again.
+            self._conn.close()
+            self._conn = http.client.HTTPConnection(*self._address, timeout=60)
+            self.reconnects += 1
+            return self._post(path, body)
+
+    def _post(self, path: str, body: bytes) -> tuple[int, Any]:
+        self._conn.request("POST", path, body=body, headers=self._headers)
         response = self._conn.getresponse()
         return response.status, orjson.loads(response.read())
 
@@ -250,13 +276,16 @@ class Timing:
     p50_ms: float
     p99_ms: float
     per_s: float
+    cpu_ms: float  # CPU per request of the process that serves it (the server, or this one)
 
 
 #: Requests of one way in a row before the next way's turn (see :func:`measure`).
 BLOCK = 20
 
 
-def measure(calls: list[Callable[[int], Any]], rounds: int, warmup: int = 10) -> list[Timing]:
+def measure(
+    calls: list[Callable[[int], Any]], cpu: list[Callable[[], float]], rounds: int, warmup: int = 10
+) -> list[Timing]:
     """Time each of ``calls`` ``rounds`` times, in turns of :data:`BLOCK` requests per way (A×20,
     B×20, C×20, A×20, …): a noisy neighbour or Neo4j's background work falls on every way alike,
     so the ratios hold, while each way still runs back to back as a client in a loop would
@@ -266,17 +295,22 @@ def measure(calls: list[Callable[[int], Any]], rounds: int, warmup: int = 10) ->
         for call in calls:
             call(i)
     samples: list[list[float]] = [[] for _ in calls]
+    spent = [0.0 for _ in calls]
     for start in range(0, rounds, BLOCK):
-        for call, times in zip(calls, samples, strict=True):
+        for way, (call, times) in enumerate(zip(calls, samples, strict=True)):
+            before = cpu[way]()
             for i in range(start, min(start + BLOCK, rounds)):
                 t0 = time.perf_counter()
                 call(i)
                 times.append((time.perf_counter() - t0) * 1000)
+            spent[way] += cpu[way]() - before
     timings = []
-    for times in samples:
+    for times, seconds in zip(samples, spent, strict=True):
         times.sort()
         p99 = times[min(len(times) - 1, math.ceil(0.99 * len(times)) - 1)]
-        timings.append(Timing(statistics.median(times), p99, 1000 / statistics.fmean(times)))
+        timings.append(
+            Timing(statistics.median(times), p99, 1000 / statistics.fmean(times), seconds * 1000 / len(times))
+        )
     return timings
 
 
@@ -302,16 +336,50 @@ class Case:
     check: Callable[[dict[str, Any]], int]  # rows in a GraphQL answer (sanity: not empty)
 
 
+#: Server CPU per request of the official Neo4j GraphQL Library (@neo4j/graphql 7.6.3 on Apollo
+#: Server) on the same queries, as issue 16 measured it (54k-node plant, loaded machine), in ms.
+PEER_CPU_MS = {
+    "key lookup (sales order + customer)": "6.7-9.1",
+    "filtered page, 2-level nesting": "17-18",
+    "1,000-row page": "0.072-0.079/row",
+}
+
+
+@dataclass
+class CaseResult:
+    case: Case
+    rows: int
+    http: Timing
+    walk: Timing
+    field_by_field: Timing
+    hand: Timing
+    hits_generated: int
+    hits_hand: int
+
+
 def run_case(
-    case: Case, client: KeepAliveClient, spy: RecordingStore, store: Neo4jStore, local: InProcess, rounds: int
-) -> None:
-    def in_process(i: int) -> Any:
+    case: Case,
+    client: KeepAliveClient,
+    server_pid: int,
+    spy: RecordingStore,
+    store: Neo4jStore,
+    local: InProcess,
+    rounds: int,
+) -> CaseResult:
+    schema = local.schema
+
+    def in_process(i: int, context: type = CompiledExecutionContext) -> Any:
+        schema.execution_context_class = context
         result = local.loop.run_until_complete(
-            local.schema.execute(case.graphql, variable_values=case.variables(i))
+            schema.execute(case.graphql, variable_values=case.variables(i))
         )
+        schema.execution_context_class = CompiledExecutionContext
         if result.errors:
             raise RuntimeError(f"{case.name}: {result.errors}")
         return result.data
+
+    def field_by_field(i: int) -> Any:
+        return in_process(i, FieldByFieldExecutionContext)
 
     def graphql(i: int) -> dict[str, Any]:
         status, body = client.post_json("/graphql", {"query": case.graphql, "variables": case.variables(i)})
@@ -324,17 +392,57 @@ def run_case(
 
     spy.last = None
     rows = case.check(in_process(0))
+    if in_process(0) != field_by_field(0):
+        raise RuntimeError(f"{case.name}: the walk and field-by-field completion answer differently")
     case.check(graphql(0))
     # A data product runs its own hand-written query (not through the generated executor).
     generated, generated_params = spy.last or (case.cypher, case.params(0))
-    g, p, h = measure([graphql, in_process, cypher], rounds)
-    hits_g = db_hits(store, generated, generated_params)
-    hits_h = db_hits(store, case.cypher, case.params(0))
+    server_cpu = partial(cpu_seconds, server_pid)
+    g, p, f, h = measure(
+        [graphql, in_process, field_by_field, cypher],
+        [server_cpu, time.process_time, time.process_time, time.process_time],
+        rounds,
+    )
+    result = CaseResult(
+        case,
+        rows,
+        g,
+        p,
+        f,
+        h,
+        db_hits(store, generated, generated_params),
+        db_hits(store, case.cypher, case.params(0)),
+    )
+    print_case(result)
+    return result
+
+
+def print_case(r: CaseResult) -> None:
+    g, p, f, h = r.http, r.walk, r.field_by_field, r.hand
     print(
-        f"{case.name:34s} {g.p50_ms:7.2f} {g.p99_ms:7.2f} {g.per_s:6.0f}   {p.p50_ms:7.2f}   "
-        f"{h.p50_ms:7.2f} {h.p99_ms:7.2f} {h.per_s:6.0f}   "
-        f"{g.p50_ms / h.p50_ms:5.2f} {p.p50_ms / h.p50_ms:5.2f}   "
-        f"{hits_g:>9,} {hits_h:>9,} {hits_g / max(hits_h, 1):5.2f}   ({rows} rows)"
+        f"{r.case.name:36s} {g.p50_ms:7.2f} {g.p99_ms:7.2f} {h.p50_ms:7.2f} {g.p50_ms / h.p50_ms:5.2f}   "
+        f"{g.cpu_ms:7.2f} {p.cpu_ms:7.2f} {f.cpu_ms:7.2f} {h.cpu_ms:7.2f} {g.cpu_ms / h.cpu_ms:5.2f} "
+        f"{f.cpu_ms / p.cpu_ms:5.2f}   {r.hits_generated:>9,} {r.hits_hand:>9,} "
+        f"{r.hits_generated / max(r.hits_hand, 1):5.2f}   {r.rows:5d} {g.cpu_ms / max(r.rows, 1):6.3f}   "
+        f"{PEER_CPU_MS.get(r.case.name, '-')}"
+    )
+
+
+def print_header(rounds: int) -> None:
+    print(
+        f"sequential requests, {rounds} per query and way, in turns of {BLOCK} (after 10 warm-up requests);"
+        "\nCPU ms per request: 'server' is digispine serve's own CPU (HTTP, auth, GraphQL, driver), "
+        "'walk'/'f-by-f' the same query executed in this process with the compiled walk / graphql-core's "
+        "field-by-field completion, 'hand' the hand-written read through the driver in this process"
+    )
+    print(
+        f"{'':36s} {'latency p50/p99 ms, http : hand':>30s}   {'CPU ms per request':>45s}   "
+        f"{'db hits (PROFILE)':>25s}   {'rows, server CPU/row':>13s}   peer CPU ms"
+    )
+    print(
+        f"{'query':36s} {'http':>7s} {'p99':>7s} {'hand':>7s} {'ratio':>5s}   "
+        f"{'server':>7s} {'walk':>7s} {'f-by-f':>7s} {'hand':>7s} {'s/h':>5s} {'f/w':>5s}   "
+        f"{'generated':>9s} {'hand':>9s} {'ratio':>5s}"
     )
 
 
@@ -443,55 +551,145 @@ def main() -> None:
     parser.add_argument(
         "--loader", choices=["bare", "pipeline"], default="bare", help="how to load the plant"
     )
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="keep Neo4j's database in --data-dir and reuse a plant built there by an earlier run",
+    )
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=None,
+        help="where --reuse keeps the database (default: <tmp>/digispine-bench-graphql-<nodes>-<loader>)",
+    )
     parser.add_argument("--rounds", type=int, default=300, help="timed requests per query and way")
     parser.add_argument("--page-rounds", type=int, default=30, help="timed 1,000-row pages per way")
+    parser.add_argument(
+        "--workers", default="1,2", help="server worker processes of the throughput runs (comma-separated)"
+    )
+    parser.add_argument("--clients", default="8,32,128", help="concurrent clients of the throughput runs")
+    parser.add_argument("--duration", type=float, default=5.0, help="seconds per throughput run")
     args = parser.parse_args()
     started = time.perf_counter()
-    with neo4j_for_bench() as settings, Neo4jStore(settings) as store:
-        load_plant(settings, store, args.nodes, args.orders_per_day, args.loader)
-        products = _products_available()
-        spy = RecordingStore(store)
-        # Requests carry an API key, as production ones do: authentication is part of the cost.
-        key = new_key()
-        api_keys = f"bench:{hash_key(key)}:admin"
-        keyed = settings.model_copy(
-            update={"api_keys": SecretStr(api_keys), "rdf_refresh_s": 0, "product_validation_s": 0}
+    data_dir = None
+    if args.reuse:
+        data_dir = (
+            args.data_dir
+            or Path(tempfile.gettempdir()) / f"digispine-bench-graphql-{args.nodes}-{args.loader}"
         )
-        app = create_app(keyed, spy, data_products=products)  # type: ignore[arg-type]
-        local = InProcess(app)
-        headers = {"Authorization": f"Bearer {key}"}
-        log_path = Path(tempfile.gettempdir()) / "digispine-bench-serve.log"
-        with (
-            serve(settings, api_keys, log_path) as url,
-            contextlib.closing(KeepAliveClient(url, headers)) as client,
-        ):
-            print(f"\nserver: digispine serve in its own process at {url} (log: {log_path})")
-            print(
-                f"sequential requests, {args.rounds} per query and way, in turns of {BLOCK} "
-                "(after 10 warm-up requests)"
-            )
-            print(
-                f"{'':34s} {'GraphQL over HTTP':>22s}   {'in-proc':>7s}   {'hand-written Cypher':>22s}   "
-                f"{'p50 ratio':>11s}   {'db hits':>25s}"
-            )
-            print(
-                f"{'query':34s} {'p50 ms':>7s} {'p99 ms':>7s} {'req/s':>6s}   {'p50 ms':>7s}   "
-                f"{'p50 ms':>7s} {'p99 ms':>7s} {'req/s':>6s}   {'http':>5s} {'proc':>5s}   "
-                f"{'generated':>9s} {'hand':>9s} {'ratio':>5s}"
-            )
-            for case in cases(store, settings, products):
-                run_case(case, client, spy, store, local, args.rounds)
-            page = Case(
-                "1,000-row page",
-                PAGE_1000,
-                lambda i: {},
-                PAGE_1000_CYPHER,
-                lambda i: {},
-                lambda d: len(d["salesOrders"]["nodes"]),
-            )
-            run_case(page, client, spy, store, local, args.page_rounds)
-        local.close()
+        data_dir.mkdir(parents=True, exist_ok=True)
+    with neo4j_for_bench(data_dir) as settings, Neo4jStore(settings) as store:
+        marker = data_dir / "plant.json" if data_dir is not None else None
+        if marker is not None and marker.exists():
+            print(f"reusing the plant in {data_dir}: {marker.read_text().strip()}")
+        else:
+            built = load_plant(settings, store, args.nodes, args.orders_per_day, args.loader)
+            if marker is not None:
+                marker.write_text(orjson.dumps({"nodes": built, "seed": SEED}).decode())
+        run_all(settings, store, args)
     print(f"\nwhole run: {time.perf_counter() - started:.0f} s")
+
+
+def run_all(settings: Settings, store: Neo4jStore, args: argparse.Namespace) -> None:
+    products = _products_available()
+    spy = RecordingStore(store)
+    # Requests carry an API key, as production ones do: authentication is part of the cost.
+    key = new_key()
+    api_keys = f"bench:{hash_key(key)}:admin"
+    keyed = settings.model_copy(
+        update={"api_keys": SecretStr(api_keys), "rdf_refresh_s": 0, "product_validation_s": 0}
+    )
+    app = create_app(keyed, spy, data_products=products)  # type: ignore[arg-type]
+    local = InProcess(app)
+    headers = {"Authorization": f"Bearer {key}"}
+    log_path = Path(tempfile.gettempdir()) / "digispine-bench-serve.log"
+    found = cases(store, settings, products)
+    page = Case(
+        "1,000-row page",
+        PAGE_1000,
+        lambda i: {},
+        PAGE_1000_CYPHER,
+        lambda i: {},
+        lambda d: len(d["salesOrders"]["nodes"]),
+    )
+    try:
+        with (
+            serve(settings, api_keys, log_path) as served,
+            contextlib.closing(KeepAliveClient(served.url, headers)) as client,
+        ):
+            print(f"\nserver: digispine serve in its own process at {served.url} (log: {log_path})")
+            print_header(args.rounds)
+            for case, rounds in [*((c, args.rounds) for c in found), (page, args.page_rounds)]:
+                try:
+                    run_case(case, client, served.pid, spy, store, local, rounds)
+                except RuntimeError as exc:  # one broken case must not lose the others' figures
+                    print(f"{case.name}: FAILED {exc}")
+            print(
+                f"(the client reconnected {client.reconnects} times after the server closed idle connections)"
+            )
+    finally:
+        local.close()
+    throughput(settings, store, api_keys, headers, log_path, found[:2], args)
+
+
+def throughput(
+    settings: Settings,
+    store: Neo4jStore,
+    api_keys: str,
+    headers: dict[str, str],
+    log_path: Path,
+    chosen: list[Case],
+    args: argparse.Namespace,
+) -> None:
+    """Requests/s at several concurrencies, per worker count, with the CPU of every process."""
+    clients = [int(c) for c in args.clients.split(",")]
+    cores = os.cpu_count() or 1
+    neo4j_pid = LocalNeo4j(settings).pid()
+    print(
+        f"\nthroughput: {args.duration:g} s per run, {cores} cores on this machine; 'cores' is the CPU each "
+        "process kept busy (server: all its workers; client: this process); per core = requests/s divided "
+        "by the cores the server and Neo4j kept busy"
+    )
+    print(
+        f"{'query':36s} {'way':>14s} {'clients':>7s} {'req/s':>8s} {'server':>7s} {'neo4j':>6s} "
+        f"{'client':>6s} {'req/s per core':>14s}"
+    )
+    probes: dict[str, Callable[[], float]] = {"client": time.process_time}
+    if neo4j_pid is not None:
+        probes["neo4j"] = partial(cpu_seconds, neo4j_pid, False)
+    password = settings.neo4j_password.get_secret_value()
+    for case in chosen:
+        for n in clients:
+            r = driver_throughput(
+                settings.bolt_uri,
+                (settings.neo4j_user, password),
+                settings.neo4j_database,
+                case.cypher,
+                case.params,
+                n,
+                args.duration,
+                probes,
+            )
+            _print_throughput(case.name, "hand-written", n, r, ("client", "neo4j"))
+    for workers in [int(w) for w in args.workers.split(",")]:
+        with serve(settings, api_keys, log_path, workers) as served:
+            server_probes = {**probes, "server": partial(cpu_seconds, served.pid)}
+            for case in chosen:
+                for n in clients:
+                    r = http_throughput(
+                        served.url, case.graphql, case.variables, headers, n, args.duration, server_probes
+                    )
+                    _print_throughput(case.name, f"{workers} worker(s)", n, r, ("server", "neo4j"))
+                    if r.errors:
+                        print(f"  {len(r.errors)} client(s) stopped on an error, the first: {r.errors[0]}")
+
+
+def _print_throughput(name: str, way: str, clients: int, r: Any, busy: tuple[str, str]) -> None:
+    used = sum(r.cores(p) for p in busy)
+    print(
+        f"{name:36s} {way:>14s} {clients:7d} {r.per_s:8.0f} {r.cores('server'):7.2f} {r.cores('neo4j'):6.2f} "
+        f"{r.cores('client'):6.2f} {r.per_s / max(used, 1e-9):14.0f}"
+    )
 
 
 def _products_available() -> bool:

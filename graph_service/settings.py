@@ -154,6 +154,8 @@ class Settings(BaseSettings):
     )
     http_host: str = Field(default="127.0.0.1", validation_alias=_env("DIGISPINE_HTTP_HOST"))
     http_port: int = Field(default=8000, ge=1, le=65535, validation_alias=_env("DIGISPINE_HTTP_PORT"))
+    #: API processes of `digispine serve` sharing the port (one core each); 1: one process.
+    http_workers: int = Field(default=1, ge=1, le=256, validation_alias=_env("DIGISPINE_HTTP_WORKERS"))
     ontology_dir: Path = Field(default=Path("ontology"), validation_alias=_env("DIGISPINE_ONTOLOGY_DIR"))
     ontology_dirs: Annotated[tuple[Path, ...], NoDecode] = Field(
         default=(),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from typing import TYPE_CHECKING
 
 import typer
@@ -49,9 +50,13 @@ app.add_typer(rdf_cmd.app, name="rdf")
 app.add_typer(streams_cmd.app, name="streams")
 
 
-def serve_app(settings: Settings, host: str, port: int) -> None:
-    """Run the API with uvicorn (blocks until stopped)."""
+def serve_app(settings: Settings, host: str, port: int, workers: int = 1) -> None:
+    """Run the API with uvicorn (blocks until stopped); ``workers`` > 1: that many processes."""
     import uvicorn
+
+    if workers > 1:
+        _serve_workers(settings, host, port, workers)
+        return
 
     from graph_service.api.app import create_app
     from graph_service.store import Neo4jStore
@@ -66,9 +71,52 @@ def serve_app(settings: Settings, host: str, port: int) -> None:
             f"Serving DigiSpine on http://{host}:{port}  (GraphiQL: /graphql, explorer: /explore, "
             "SPARQL: /sparql, catalog: /catalog.jsonld, readiness: /readyz)"
         )
-        uvicorn.run(app, host=host, port=port, log_level=settings.log_level.lower())
+        uvicorn.run(app, host=host, port=port, **_uvicorn_options(settings))
     finally:
         store.close()
+
+
+def _uvicorn_options(settings: Settings) -> dict[str, object]:
+    # uvicorn's records go through the handler configure_logging installed (text or JSON, with
+    # request ids); the app logs one access line per request itself, with its request id
+    return {"log_level": settings.log_level.lower(), "log_config": None, "access_log": False}
+
+
+def _serve_workers(settings: Settings, host: str, port: int, workers: int) -> None:
+    """``workers`` API processes on one socket (:mod:`graph_service.cli.serve_workers`)."""
+    import uvicorn
+
+    from graph_service.api.app import create_app
+    from graph_service.cli.serve_workers import bind, supervise
+    from graph_service.store import Neo4jStore
+
+    # Checked once here, before forking: a bad setting stops the command with one line, and an
+    # unreachable Neo4j is said once rather than once per worker.
+    store = Neo4jStore(settings, connection_timeout=3.0, max_attempts=2)
+    try:
+        with user_errors():
+            create_app(settings, store)
+        _say_if_neo4j_refuses(store)
+    finally:
+        store.close()
+    sock = bind(host, port)
+    console.print(
+        f"Serving DigiSpine on http://{host}:{port} with {workers} worker processes  (GraphiQL: /graphql, "
+        "explorer: /explore, SPARQL: /sparql, catalog: /catalog.jsonld, readiness: /readyz)"
+    )
+
+    def run_worker(listening: socket.socket) -> None:
+        worker_store = Neo4jStore(settings, connection_timeout=3.0, max_attempts=2)
+        try:
+            app = create_app(settings, worker_store)
+            config = uvicorn.Config(app, **_uvicorn_options(settings))  # type: ignore[arg-type]
+            uvicorn.Server(config).run(sockets=[listening])
+        finally:
+            worker_store.close()
+
+    code = supervise(workers, sock, run_worker)
+    if code:
+        raise typer.Exit(code)
 
 
 def _say_if_neo4j_refuses(store: Neo4jStore) -> None:
@@ -87,10 +135,15 @@ def _say_if_neo4j_refuses(store: Neo4jStore) -> None:
 def serve(
     host: str = typer.Option(None, help="Bind address [default: DIGISPINE_HTTP_HOST]"),
     port: int = typer.Option(None, help="Port [default: DIGISPINE_HTTP_PORT]"),
+    workers: int = typer.Option(
+        None, min=1, help="API processes sharing the port, one core each [default: DIGISPINE_HTTP_WORKERS]"
+    ),
 ) -> None:
     """Serve the HTTP API (GraphQL with GraphiQL, data products, health) with uvicorn."""
     settings = settings_or_exit()
-    serve_app(settings, host or settings.http_host, port or settings.http_port)
+    serve_app(
+        settings, host or settings.http_host, port or settings.http_port, workers or settings.http_workers
+    )
 
 
 if __name__ == "__main__":
