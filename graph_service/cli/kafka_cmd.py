@@ -7,6 +7,7 @@ import time
 import typer
 
 from graph_service.cli.common import console, echo, settings_or_exit, user_errors
+from graph_service.cli.listing import print_record
 from graph_service.kafka.local_kafka import LocalKafka
 from graph_service.settings import Settings
 
@@ -61,9 +62,12 @@ def stop() -> None:
 
 
 @app.command()
-def status() -> None:
+def status(as_json: bool = typer.Option(False, "--json", help="A JSON object.")) -> None:
     """Print running/stopped, version, ports and data directory. Exit 3 when stopped."""
     settings = settings_or_exit()
+    if as_json and settings.external_kafka:
+        print_record(console, {"status": "external", "bootstrap": settings.kafka_bootstrap}, as_json=True)
+        return
     local = _local_or_none(settings)
     if local is None:
         return
@@ -71,12 +75,15 @@ def status() -> None:
     word = "running" if state.running else "stopped"
     if state.running and not state.answering:
         word = "running (not answering yet)"
-    console.print(f"status:     {word}")
-    console.print(f"version:    {state.version or settings.kafka_version}")
-    console.print(f"bootstrap:  {state.bootstrap_servers}")
-    console.print(f"controller: 127.0.0.1:{state.controller_port}")
-    console.print(f"pid:        {state.pid or '-'}")
-    console.print(f"data dir:   {state.home}")
+    record = {
+        "status": word,
+        "version": state.version or settings.kafka_version,
+        "bootstrap": state.bootstrap_servers,
+        "controller": f"127.0.0.1:{state.controller_port}",
+        "pid": state.pid,
+        "data dir": str(state.home),
+    }
+    print_record(console, record, as_json=as_json)
     if not state.running:
         raise typer.Exit(3)
 

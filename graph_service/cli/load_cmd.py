@@ -10,9 +10,9 @@ from pathlib import Path
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Column, Table
 
 from graph_service.cli.common import console, err_console, settings_or_exit, user_errors
+from graph_service.cli.listing import Field, print_rows
 from graph_service.observability.loader_metrics import served_loader_metrics
 from graph_service.store import Neo4jStore
 from loaders.assembly import build_pipeline, deadletter_store, load_parts
@@ -20,6 +20,16 @@ from loaders.pipeline import LoadStats, Record
 from loaders.sources import EVENT_SUFFIXES, count_records, event_files, read_files
 
 deadletters_app = typer.Typer(help="Inspect and retry rejected events.")
+
+#: `deadletters list`: what identifies a letter (typed back to `show`/`retry`/`--reason`) comes first.
+DEADLETTER_FIELDS = (
+    Field("id", "id", identifies=True),
+    Field("reason", "reason", identifies=True),
+    Field("eventId", "event id", identifies=True),
+    Field("eventType", "type"),
+    Field("message", "message"),
+    Field("origin", "origin"),
+)
 
 
 def load(
@@ -182,25 +192,33 @@ def list_letters(
         "unknown-type, shacl, mapping, conflicting-duplicate, write).",
     ),
     all_: bool = typer.Option(False, "--all", help="Include retried ones."),
+    as_json: bool = typer.Option(False, "--json", help="A JSON array of the letters (without originals)."),
 ) -> None:
-    """One line per rejected event: id, reason, event id and type, message."""
+    """One row per rejected event: id, reason, event id and type, message, origin (whole values:
+    a table, or one block per letter when the terminal is narrow; tab-separated in a pipe)."""
     settings = settings_or_exit()
     letters = deadletter_store(settings).all(include_retried=all_)
     if reason:
         letters = [d for d in letters if d.reason == reason]
-    # A reason is a code to filter by (--reason): never cut or wrapped.
-    table = Table("id", Column("reason", no_wrap=True), "event id", "type", "message", "origin")
-    for d in letters:
-        table.add_row(
-            d.id,
-            d.reason + (" (retried)" if d.retried else ""),
-            d.event_id or "-",
-            d.event_type or "-",
-            d.message[:100],
-            d.origin or "-",
-        )
-    console.print(table)
-    console.print(f"{len(letters)} dead letter(s)")
+    rows = [
+        {
+            "id": d.id,
+            "reason": d.reason,
+            "retried": d.retried,
+            "eventId": d.event_id,
+            "eventType": d.event_type,
+            "message": d.message,
+            "origin": d.origin,
+            "at": d.at,
+        }
+        for d in letters
+    ]
+    if not as_json:
+        for row in rows:
+            row["reason"] += " (retried)" if row["retried"] else ""
+    print_rows(console, DEADLETTER_FIELDS, rows, as_json=as_json)
+    if not as_json:
+        err_console.print(f"{len(letters)} dead letter(s)", highlight=False)
 
 
 @deadletters_app.command("show")

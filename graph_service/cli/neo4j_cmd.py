@@ -7,6 +7,7 @@ import time
 import typer
 
 from graph_service.cli.common import console, echo, settings_or_exit, user_errors
+from graph_service.cli.listing import print_record
 from graph_service.settings import Settings
 from graph_service.store.local_neo4j import LocalNeo4j
 
@@ -58,9 +59,12 @@ def stop() -> None:
 
 
 @app.command()
-def status() -> None:
+def status(as_json: bool = typer.Option(False, "--json", help="A JSON object.")) -> None:
     """Print running/stopped, version, port and data directory. Exit 3 when stopped."""
     settings = settings_or_exit()
+    if as_json and settings.external_neo4j:
+        print_record(console, {"status": "external", "uri": settings.neo4j_uri}, as_json=True)
+        return
     local = _local_or_none(settings)
     if local is None:
         return
@@ -68,11 +72,14 @@ def status() -> None:
     word = "running" if state.running else "stopped"
     if state.running and not state.answering:
         word = "running (not answering on Bolt yet)"
-    console.print(f"status:   {word}")
-    console.print(f"version:  {state.version or settings.neo4j_version}")
-    console.print(f"bolt:     bolt://127.0.0.1:{state.port}")
-    console.print(f"pid:      {state.pid or '-'}")
-    console.print(f"data dir: {state.home}")
+    record = {
+        "status": word,
+        "version": state.version or settings.neo4j_version,
+        "bolt": f"bolt://127.0.0.1:{state.port}",
+        "pid": state.pid,
+        "data dir": str(state.home),
+    }
+    print_record(console, record, as_json=as_json)
     if not state.running:
         raise typer.Exit(3)
 

@@ -8,9 +8,10 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 import typer
-from rich.table import Column, Table
+from rich.table import Table
 
 from graph_service.cli.common import console, err_console, settings_or_exit, user_errors
+from graph_service.cli.listing import Field, print_rows
 from graph_service.errors import DigiSpineError
 from graph_service.settings import Settings
 
@@ -62,35 +63,43 @@ def _lag_text(lags: Iterable[PartitionLag]) -> str:
     return str(sum(p.lag for p in lags))
 
 
+#: `streams list`: names and topics are what a user types or compares, so they are never cut.
+STREAM_FIELDS = (
+    Field("name", "name", identifies=True),
+    Field("version", "version", identifies=True),
+    Field("status", "status"),
+    Field("inputs", "inputs"),
+    Field("key", "key"),
+    Field("topic", "topic", identifies=True),
+    Field("lag", "lag"),
+)
+
+
 @app.command("list")
-def list_streams() -> None:
-    """One line per declared stream: version, status, inputs, key, topic and its processors' lag."""
+def list_streams(
+    as_json: bool = typer.Option(False, "--json", help="A JSON array of the streams."),
+) -> None:
+    """One row per declared stream: version, status, inputs, key, topic and its processors' lag."""
     settings = settings_or_exit()
     with user_errors():
         registry = _registry(settings)
-    if not len(registry):
+    if not len(registry) and not as_json:
         console.print(f"no streams declared under {settings.streams_dir}")
         return
     bootstrap = _kafka_or_none(settings)
-    # Names, topics and lag are what a user types or compares: never cut.
-    table = Table(
-        Column("name", no_wrap=True),
-        "version",
-        "status",
-        "inputs",
-        "key",
-        Column("topic", no_wrap=True),
-        "lag",
-    )
+    rows = []
     for d in registry.streams:
         lag = "?"
         if bootstrap is not None:
             from graph_service.kafka.inspect import group_lag
 
             lag = _lag_text(group_lag(bootstrap, d.consumer_group, _input_topics(settings, d)))
-        inputs = "\n".join(t.removeprefix("digispine.") for t in d.inputs)
-        table.add_row(d.name, d.version, d.status, inputs, d.key, d.topic, lag)
-    console.print(table)
+        inputs = [t.removeprefix("digispine.") for t in d.inputs]
+        rows.append(
+            {"name": d.name, "version": d.version, "status": d.status, "inputs": inputs, "key": d.key}
+            | {"topic": d.topic, "lag": lag}
+        )
+    print_rows(console, STREAM_FIELDS, rows, as_json=as_json)
 
 
 @app.command("run")
