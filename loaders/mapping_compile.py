@@ -225,6 +225,11 @@ def _properties(
         history = isinstance(value_doc, Located) and value_doc.get("history") is True
         if history:  # history is a property's option, not a value's: drop it before reading the value
             value_doc = _without(value_doc, "history")
+            if target.personal_data:  # a link's properties are not hidden like personal node properties
+                ctx.error(
+                    line_of(set_doc, prop),
+                    f"entity {alias}: {prop} is personal data (ds:personalData); its history is not kept",
+                )
         spec = value_spec(ctx, value_doc, line_of(set_doc, prop), target.xsd, f"{alias}.{prop}")
         properties.append((prop, replace(spec, history=True) if history else spec))
     return properties

@@ -322,6 +322,16 @@ def test_temperatures_convert_with_their_offset() -> None:
 
 
 # -- every mistake names its file and line -----------------------------------------------------------
+def test_a_personal_data_property_keeps_no_history(tmp_path: Path, model: DomainModel) -> None:
+    personal = next(p for p in model.properties_of("Contact") if p.personal_data)
+    text = (
+        "system: crm\nevents:\n  - type: t\n    event: ContactUpdated\n    entities:\n"
+        "      contact:\n        class: Contact\n        key: {contactId: id}\n"
+        f"        set: {{{personal.name}: {{path: x, history: true}}}}\n"
+    )
+    assert f"m.yaml:9: entity contact: {personal.name} is personal data" in error_of(tmp_path, model, text)
+
+
 ORDER = "      order:\n        class: SalesOrder\n        key: {salesOrderNumber: num}\n"
 
 
