@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import base64
 import logging
-import os
 import shutil
-import signal
 import subprocess
 import tempfile
 import time
@@ -29,6 +27,7 @@ from confluent_kafka.admin import AdminClient, NewTopic
 
 from graph_service import processes
 from graph_service.errors import DigiSpineError
+from graph_service.local_server import LocalServer
 from graph_service.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -75,9 +74,13 @@ class LocalStatus:
         return f"127.0.0.1:{self.port}"
 
 
-class LocalKafka:
+class LocalKafka(LocalServer):
     """A single-node KRaft broker living under ``<DIGISPINE_DATA_DIR>/kafka`` (config, data,
     logs, run)."""
+
+    title = "Kafka"
+    marker = BROKER_MAIN
+    error = LocalKafkaError
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -94,14 +97,6 @@ class LocalKafka:
     @property
     def data_dir(self) -> Path:
         return self.home / "data"
-
-    @property
-    def logs_dir(self) -> Path:
-        return self.home / "logs"
-
-    @property
-    def pid_file(self) -> Path:
-        return self.home / "run" / "kafka.pid"
 
     @property
     def version_file(self) -> Path:
@@ -121,12 +116,12 @@ class LocalKafka:
         return self.config_dir / "cluster.id"
 
     @property
-    def console_log(self) -> Path:
-        return self.logs_dir / "console.log"
-
-    @property
     def server_log(self) -> Path:
         return self.logs_dir / "server.log"
+
+    def log_files(self) -> tuple[Path, ...]:
+        """server.log, then the console log (JVM errors land there)."""
+        return (self.server_log, self.console_log)
 
     @property
     def bootstrap_servers(self) -> str:
@@ -270,17 +265,6 @@ class LocalKafka:
         ]
 
     # -- lifecycle -----------------------------------------------------------------------------
-    def pid(self) -> int | None:
-        """The broker's pid when it runs, else None (stale pid files are removed)."""
-        try:
-            pid = int(self.pid_file.read_text().strip())
-        except (FileNotFoundError, ValueError):
-            return None
-        if processes.alive(pid) and _is_kafka(pid):
-            return pid
-        self.pid_file.unlink(missing_ok=True)
-        return None
-
     def start(self, echo: Callable[[str], None] = log.info, timeout: float = START_TIMEOUT) -> LocalStatus:
         """Start the broker and return once it answers; idempotent when already running."""
         if self.pid() is not None:
@@ -288,20 +272,14 @@ class LocalKafka:
             return self.status()
         self.install(echo)
         self.write_config()
-        self._check_ports_free()
+        self.check_port_free(self.port, "DIGISPINE_KAFKA_PORT")
+        self.check_port_free(self.controller_port, "DIGISPINE_KAFKA_CONTROLLER_PORT")
         if self.format_storage():
             echo(f"Formatted the Kafka storage under {self.data_dir}")
         echo(f"Starting Kafka {self.settings.kafka_version} on {self.bootstrap_servers} (home {self.home}) …")
-        with open(self.console_log, "ab") as out:
-            proc = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
-                self._java(BROKER_MAIN, str(self.server_properties), heap=self.settings.kafka_heap),
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
-                cwd=self.home,
-            )
-        self.pid_file.write_text(str(proc.pid))
+        proc = self.launch(
+            self._java(BROKER_MAIN, str(self.server_properties), heap=self.settings.kafka_heap)
+        )
         self.version_file.write_text(self.settings.kafka_version)
         try:
             self.wait_until_answering(timeout, proc=proc)
@@ -309,16 +287,6 @@ class LocalKafka:
             self._kill(proc.pid)
             raise
         return self.status()
-
-    def _check_ports_free(self) -> None:
-        for port, variable in (
-            (self.port, "DIGISPINE_KAFKA_PORT"),
-            (self.controller_port, "DIGISPINE_KAFKA_CONTROLLER_PORT"),
-        ):
-            if processes.port_in_use(port):
-                raise LocalKafkaError(
-                    f"port 127.0.0.1:{port} is already in use by another process; stop it or set {variable}"
-                )
 
     def wait_until_answering(self, timeout: float, proc: subprocess.Popen[bytes] | None = None) -> None:
         """Poll until the broker answers a metadata request; raise with the log tail if not."""
@@ -344,35 +312,6 @@ class LocalKafka:
             f"(last error: {last}).\nLast lines of its logs:\n{self.log_tail(40)}"
         )
 
-    def stop(self, timeout: float = 60.0, echo: Callable[[str], None] = log.info) -> bool:
-        """Stop gracefully (SIGTERM, then SIGKILL after ``timeout``). False if it was not running."""
-        pid = self.pid()
-        if pid is None:
-            return False
-        echo(f"Stopping Kafka (pid {pid}) …")
-        os.kill(pid, signal.SIGTERM)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if not processes.alive(pid):
-                break
-            time.sleep(0.2)
-        else:
-            echo(f"Kafka did not stop within {timeout:.0f} s; killing it")
-            self._kill(pid)
-        self.pid_file.unlink(missing_ok=True)
-        return True
-
-    def _kill(self, pid: int) -> None:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            return
-        for _ in range(50):
-            if not processes.alive(pid):
-                break
-            time.sleep(0.1)
-        self.pid_file.unlink(missing_ok=True)
-
     def status(self) -> LocalStatus:
         pid = self.pid()
         version = None
@@ -395,14 +334,6 @@ class LocalKafka:
             home=self.home,
             answering=answering,
         )
-
-    def log_tail(self, lines: int = 40) -> str:
-        """The last lines of server.log and of the console log (JVM errors land there)."""
-        parts = []
-        for path in (self.server_log, self.console_log):
-            if path.exists() and path.stat().st_size:
-                parts.append(f"==> {path} <==\n{processes.tail_file(path, lines)}")
-        return "\n".join(parts) or f"(no log yet under {self.logs_dir})"
 
 
 def create_topic(
@@ -524,7 +455,3 @@ def _require_tool(name: str, why: str) -> str:
 
 def _require_java() -> str:
     return processes.java_executable() or _require_tool("java", "Java 17 runs the local server")
-
-
-def _is_kafka(pid: int) -> bool:
-    return processes.cmdline_has(pid, BROKER_MAIN)

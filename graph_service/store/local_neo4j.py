@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 import os
 import shutil
-import signal
 import subprocess
 import tempfile
 import time
@@ -26,6 +25,7 @@ from neo4j.exceptions import AuthError, Neo4jError, ServiceUnavailable
 
 from graph_service import processes
 from graph_service.errors import LocalNeo4jError, LocalNeo4jStillRecovering
+from graph_service.local_server import LocalServer
 from graph_service.settings import Settings
 from graph_service.store import recovery
 from graph_service.store.neo4j_store import refused_login
@@ -60,8 +60,12 @@ class LocalStatus:
     answering: bool
 
 
-class LocalNeo4j:
+class LocalNeo4j(LocalServer):
     """A Neo4j server living under ``<DIGISPINE_DATA_DIR>/neo4j`` (conf, data, logs, run)."""
+
+    title = "Neo4j"
+    marker = ENTRY_POINT
+    error = LocalNeo4jError
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -75,24 +79,16 @@ class LocalNeo4j:
         return self.home / "conf"
 
     @property
-    def logs_dir(self) -> Path:
-        return self.home / "logs"
-
-    @property
-    def pid_file(self) -> Path:
-        return self.home / "run" / "neo4j.pid"
-
-    @property
-    def console_log(self) -> Path:
-        return self.logs_dir / "console.log"
-
-    @property
     def neo4j_log(self) -> Path:
         return self.logs_dir / "neo4j.log"
 
     @property
     def debug_log(self) -> Path:
         return self.logs_dir / "debug.log"
+
+    def log_files(self) -> tuple[Path, ...]:
+        """neo4j.log, then the console log (where the JVM writes before neo4j.log exists)."""
+        return (self.neo4j_log, self.console_log)
 
     # -- install -------------------------------------------------------------------------------
     def installed(self) -> bool:
@@ -195,17 +191,6 @@ class LocalNeo4j:
             )
 
     # -- lifecycle -----------------------------------------------------------------------------
-    def pid(self) -> int | None:
-        """The server's pid when it runs, else None (stale pid files are removed)."""
-        try:
-            pid = int(self.pid_file.read_text().strip())
-        except (FileNotFoundError, ValueError):
-            return None
-        if processes.alive(pid) and _is_neo4j(pid):
-            return pid
-        self.pid_file.unlink(missing_ok=True)
-        return None
-
     def start(self, echo: Callable[[str], None] = log.info) -> LocalStatus:
         """Start the server and return once Bolt answers; idempotent when already running.
 
@@ -217,11 +202,7 @@ class LocalNeo4j:
         self.install(echo)
         self.write_config()
         self._ensure_password()
-        if processes.port_in_use(self.port):
-            raise LocalNeo4jError(
-                f"port 127.0.0.1:{self.port} is already in use by another process; stop it or "
-                "set DIGISPINE_NEO4J_BOLT_PORT"
-            )
+        self.check_port_free(self.port, "DIGISPINE_NEO4J_BOLT_PORT")
         echo(
             f"Starting Neo4j {self.settings.neo4j_version} on bolt://127.0.0.1:{self.port} "
             f"(home {self.home}) …"
@@ -233,22 +214,15 @@ class LocalNeo4j:
                 "answers, which can take a while"
             )
         log_from = _size(self.debug_log)
-        with open(self.console_log, "ab") as out:
-            proc = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
-                self._java(
-                    ENTRY_POINT,
-                    f"--home-dir={self.home}",
-                    f"--config-dir={self.conf_dir}",
-                    heap=self.settings.neo4j_heap,
-                ),
-                env=self._env(),
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
-                cwd=self.home,
-            )
-        self.pid_file.write_text(str(proc.pid))
+        proc = self.launch(
+            self._java(
+                ENTRY_POINT,
+                f"--home-dir={self.home}",
+                f"--config-dir={self.conf_dir}",
+                heap=self.settings.neo4j_heap,
+            ),
+            env=self._env(),
+        )
         try:
             self.wait_for_bolt(
                 self.settings.neo4j_start_timeout, proc=proc, echo=echo, log_from=log_from, recovering=unclean
@@ -352,33 +326,9 @@ class LocalNeo4j:
             return str(record["v"])
 
     def stop(self, timeout: float = 90.0, echo: Callable[[str], None] = log.info) -> bool:
-        """Stop gracefully (SIGTERM, then SIGKILL after ``timeout``). False if it was not running."""
-        pid = self.pid()
-        if pid is None:
-            return False
-        echo(f"Stopping Neo4j (pid {pid}) …")
-        os.kill(pid, signal.SIGTERM)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if not processes.alive(pid):
-                break
-            time.sleep(0.2)
-        else:
-            echo(f"Neo4j did not stop within {timeout:.0f} s; killing it")
-            self._kill(pid)
-        self.pid_file.unlink(missing_ok=True)
-        return True
-
-    def _kill(self, pid: int) -> None:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            return
-        for _ in range(50):
-            if not processes.alive(pid):
-                break
-            time.sleep(0.1)
-        self.pid_file.unlink(missing_ok=True)
+        """Stop gracefully (SIGTERM, then SIGKILL after ``timeout``: Neo4j checkpoints on the way
+        out, so it gets longer than the default). False if it was not running."""
+        return super().stop(timeout, echo)
 
     def status(self) -> LocalStatus:
         pid = self.pid()
@@ -396,14 +346,6 @@ class LocalNeo4j:
             home=self.home,
             answering=version is not None,
         )
-
-    def log_tail(self, lines: int = 40) -> str:
-        """The last lines of neo4j.log (or the console log when neo4j.log is not there yet)."""
-        parts = []
-        for path in (self.neo4j_log, self.console_log):
-            if path.exists() and path.stat().st_size:
-                parts.append(f"==> {path} <==\n{processes.tail_file(path, lines)}")
-        return "\n".join(parts) or f"(no log yet under {self.logs_dir})"
 
 
 class _LogFollower:
@@ -459,7 +401,3 @@ def _require_tool(name: str, why: str) -> str:
 
 def _require_java() -> str:
     return processes.java_executable() or _require_tool("java", "Java 17 runs the local server")
-
-
-def _is_neo4j(pid: int) -> bool:
-    return processes.cmdline_has(pid, ENTRY_POINT)
