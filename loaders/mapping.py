@@ -14,9 +14,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from graph_service.ontology.model import DomainModel
 from loaders.envelope import TYPE_RX, Envelope
@@ -52,8 +51,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
-class _Row:
+class _Row(NamedTuple):
     """One entity an event names, with the list elements it was read from."""
 
     write: EntityWrite
@@ -120,7 +118,7 @@ def _scopes(spec: EntitySpec, payload: Mapping[str, Any]) -> Any:
 def _entity(
     spec: EntitySpec, payload: Mapping[str, Any], chain: tuple[Any, ...], envelope: Envelope
 ) -> EntityWrite | None:
-    if any(cond.read_in(payload, chain, envelope) != expected for cond, expected in spec.when):
+    if spec.when and any(cond.read_in(payload, chain, envelope) != expected for cond, expected in spec.when):
         return None
     key_values = []
     for prop, value_spec in spec.key:
@@ -165,6 +163,10 @@ def _related(
 def _pairs(left: list[_Row], right: list[_Row]) -> list[tuple[_Row, _Row]]:
     """Rows that belong together: read from the same list element, or one from an element inside
     the other's (an entity outside any list pairs with every row)."""
+    if len(left) == 1 and not left[0].links:  # the common case: one entity outside any list
+        return [(left[0], b) for b in right]
+    if len(right) == 1 and not right[0].links:
+        return [(a, right[0]) for a in left]
     by_links: dict[tuple[ChainLink, ...], list[_Row]] = defaultdict(list)
     for row in right:
         by_links[row.links].append(row)

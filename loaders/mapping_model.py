@@ -5,7 +5,7 @@ event's entities and relations in :mod:`loaders.mapping`."""
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
@@ -46,11 +46,15 @@ class ValueSpec:
     factor: Decimal | None = None
     offset: Decimal = Decimal(0)
     history: bool = False  # each event's value is kept on its lineage link (``set:`` only)
+    #: Set once: the XSD converter when nothing else applies (the common case, taken directly).
+    _direct: Callable[[Any], Any] | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.ref is None and self.path is not None:
             text = ("/" if self.from_root else "") + (".".join(self.path) or ".")
             object.__setattr__(self, "ref", parse_path(text))
+        if self.value_map is None and self.fmt is None and self.factor is None:
+            object.__setattr__(self, "_direct", CONVERTERS[self.convert])
 
     def read(self, root: Mapping[str, Any], element: Any = None, envelope: Envelope | None = None) -> Any:
         """The raw value (before conversion) with ``element`` the current list element."""
@@ -58,6 +62,8 @@ class ValueSpec:
 
     def read_in(self, root: Mapping[str, Any], chain: tuple[Any, ...], envelope: Envelope | None) -> Any:
         """The raw value, ``chain`` the enclosing list elements (outermost first)."""
+        if self.ref is not None:
+            return self.ref.read(root, chain, envelope)
         if self.template is not None:
             parts: list[str] = []
             for ref in template_paths(self.template):
@@ -67,24 +73,28 @@ class ValueSpec:
                 parts.append(str(value))
             it = iter(parts)
             return _PLACEHOLDER.sub(lambda _m: next(it), self.template)
-        if self.ref is not None:
-            return self.ref.read(root, chain, envelope)
         return self.const
 
     def value_in(
         self, root: Mapping[str, Any], chain: tuple[Any, ...], envelope: Envelope, where: str
     ) -> Any:
         """The converted value, or None when the event gives none (and there is no default)."""
-        raw = self.read_in(root, chain, envelope)
+        raw = (
+            self.ref.read(root, chain, envelope)
+            if self.ref is not None
+            else self.read_in(root, chain, envelope)
+        )
         if raw is None:
             raw = self.default
-        if raw is None:
-            return None
+            if raw is None:
+                return None
         return self.finish(raw, where, envelope)
 
     def finish(self, raw: Any, where: str, envelope: Envelope) -> Any:
         """``raw`` through the map, format, scale and conversion; a failure is a ``mapping`` letter."""
         try:
+            if self._direct is not None:
+                return self._direct(raw)
             if self.value_map is not None:
                 table = dict(self.value_map)
                 key = str(raw).lower() if isinstance(raw, bool) else str(raw)

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 #: The CloudEvents attributes a mapping may read as values (``$time``...).
@@ -37,6 +38,11 @@ class Step:
     name: str
     index: int | None = None
     filter: tuple[str, str] | None = None  # (member, value as text)
+
+    plain: bool = field(init=False, repr=False, compare=False)  # selects nothing (the hot path)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "plain", self.index is None and self.filter is None)
 
     def select(self, value: Any) -> list[tuple[int, Any]]:
         """The (position, element) pairs this step's selector keeps of ``value``; no selector: the
@@ -71,31 +77,35 @@ class ValuePath:
     up: int = 0
     attribute: str | None = None  # an envelope attribute instead of a payload path
 
-    @property
+    @cached_property
     def names(self) -> tuple[str, ...]:
         """The member names along the path, selectors left out (what a payload shape talks about)."""
         return tuple(step.name for step in self.steps)
+
+    @cached_property
+    def _prefixes(self) -> tuple[tuple[str, ...], ...]:
+        """The names up to each step: what identifies a list spread there (see :data:`ChainLink`)."""
+        return tuple(self.names[: at + 1] for at in range(len(self.steps)))
 
     def read(self, root: Mapping[str, Any], chain: tuple[Any, ...], envelope: Any = None) -> Any:
         """The value at this path, or None. ``chain``: the enclosing list elements, outermost first."""
         if self.attribute is not None:
             return envelope_value(envelope, self.attribute)
-        current = self._start(root, chain)
+        if self.from_root or self.up >= len(chain):  # no chain: the payload is the element
+            current: Any = root
+        else:
+            current = chain[-1 - self.up]
         for step in self.steps:
-            if not isinstance(current, Mapping):
+            if type(current) is not dict and not isinstance(current, Mapping):
                 return None
-            selected = step.select(current.get(step.name))
+            current = current.get(step.name)
+            if step.plain:  # the hot path: most steps select nothing
+                continue
+            selected = step.select(current)
             if not selected:
                 return None
             current = selected[0][1]
         return current
-
-    def _start(self, root: Mapping[str, Any], chain: tuple[Any, ...]) -> Any:
-        if self.from_root or not chain:
-            return root
-        if self.up >= len(chain):
-            return root
-        return chain[len(chain) - 1 - self.up]
 
     def elements(self, root: Mapping[str, Any]) -> Iterator[tuple[tuple[ChainLink, ...], tuple[Any, ...]]]:
         """Every element this path reaches from the payload root, spreading each list on the way:
@@ -112,7 +122,7 @@ class ValuePath:
         if not isinstance(current, Mapping):
             return
         step = self.steps[at]
-        names = self.names[: at + 1]
+        names = self._prefixes[at]
         for position, value in step.select(current.get(step.name)):
             if value is None:
                 continue
