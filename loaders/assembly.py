@@ -80,7 +80,7 @@ def build_pipeline(
     )
     owner = changes.owner if changes is not None else None
     writer = GraphWriter(store.driver, store.database, parts.model, change_log=owner)
-    return Pipeline(
+    pipeline = Pipeline(
         parts.mapper,
         parts.validator,
         writer,
@@ -90,3 +90,5 @@ def build_pipeline(
         changes=changes,
         metrics=metrics,
     )
+    pipeline.warm_up()  # connect time: plans ready by the first write, off the critical path
+    return pipeline

@@ -3,7 +3,9 @@
 A feeder thread parses, maps and validates records and hands full batches to the writer (the
 calling thread) through a small bounded queue, so Python work overlaps with Neo4j's. A rejected
 event goes to the dead-letter store with its reason; the rest of its batch still loads. The
-source's position is committed (``on_commit``) only after the batch's transaction commits.
+source's position is committed (``on_commit``) only after the batch's transaction commits and,
+with the graph change log on, its changes are published (in a thread of their own, overlapping the
+next batch's write).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -155,6 +158,8 @@ class _InterpreterTuning:
 
 
 _interpreter_tuning = _InterpreterTuning()
+#: How long the first write waits for the warm-up (it plans the statements itself after that).
+WARM_UP_WAIT_S = 60.0
 
 
 class Pipeline:
@@ -186,6 +191,28 @@ class Pipeline:
         self.changes = changes
         #: Counts each written batch and times its write (None: no metrics).
         self.metrics = metrics
+        self._warming: threading.Thread | None = None
+
+    def warm_up(self) -> None:
+        """Have Neo4j plan the writer's statements in the background from now on (a fresh Neo4j
+        takes seconds: :meth:`GraphWriter.warm_up`), while the caller and the feeder prepare; the
+        first write waits for it instead of planning the same statements a second time."""
+        if self._warming is None:
+            self._warming = threading.Thread(target=self._warm, name="digispine-warm-up", daemon=True)
+            self._warming.start()
+
+    def _warm(self) -> None:
+        try:
+            started = time.perf_counter()
+            count = self.writer.warm_up()
+            log.debug("planned %d writer statements in %.2f s", count, time.perf_counter() - started)
+        except (DriverError, Neo4jError) as exc:  # the load itself reports an unreachable Neo4j
+            log.debug("warming the writer's plans failed: %s", exc)
+
+    def _warmed(self) -> None:
+        if self._warming is not None:
+            self._warming.join(WARM_UP_WAIT_S)
+            self._warming = None
 
     # -- one event ---------------------------------------------------------------------------------
     def prepare(self, record: Record) -> MappedEvent | Rejection:
@@ -234,24 +261,45 @@ class Pipeline:
             target=self._feed, args=(records, batches, stop, failure), name="digispine-feeder", daemon=True
         )
         feeder.start()
+        publishing = ThreadPoolExecutor(1, "digispine-changes") if self.changes is not None else None
+        pending: tuple[Future[int], _Batch] | None = None
+
+        def committed(batch: _Batch) -> None:
+            if on_commit is not None and batch.positions:
+                on_commit(batch.positions)
+            if on_progress is not None:
+                on_progress(stats)
+
+        def settle(publication: Future[int], batch: _Batch) -> None:
+            publication.result()  # raises what the publication raised (Kafka not acknowledging)
+            committed(batch)
+
         try:
             while True:
                 batch = batches.get()
                 if batch is _END:
                     break
+                self._warmed()
                 try:
                     self._write(batch, stats)
                 except (DriverError, Neo4jError) as exc:  # only Neo4j being unavailable gets here
                     log.debug("batch write interrupted", exc_info=True)
                     raise _interrupted(exc, batch, stats) from None
                 stats.committed_through = batch.last_origin
-                if self.changes is not None:  # before the source's position: a failure replays
-                    self.changes.drain()
-                if on_commit is not None and batch.positions:
-                    on_commit(batch.positions)
-                if on_progress is not None:
-                    on_progress(stats)
+                if publishing is None:
+                    committed(batch)
+                else:
+                    # The change log's publication of this batch overlaps the next batch's write;
+                    # a batch's source position is committed only once its changes are published
+                    # (a failure replays it), so the previous one is settled first.
+                    if pending is not None:
+                        settle(*pending)
+                    pending = (publishing.submit(self.changes.drain), batch)  # type: ignore[union-attr]
+            if pending is not None:
+                settle(*pending)
         finally:
+            if publishing is not None:
+                publishing.shutdown(wait=True)
             stop.set()
             while feeder.is_alive():  # unblock a feeder waiting on a full queue
                 try:

@@ -340,6 +340,7 @@ class GraphWriter:
                 "for event lineage"
             )
         self.source_label = source_cls.neo4j_label
+        self._affected_type = affected.rel_type
         self.source_key = source_cls.key[0]
         self.source_labels = model.labels_for(SOURCE_CLASS)
         # One list per keyed label, all in one map parameter: the lookup has one text and one
@@ -403,6 +404,63 @@ class GraphWriter:
                     raise
                 attempt += 1
                 log.info("another writer created a node of this batch first; writing the batch again")
+
+    def warm_up(self) -> int:
+        """Have Neo4j plan every statement of the writer now, in a transaction that is rolled back;
+        the number of statements. A fresh Neo4j plans them slowly (seconds in all, the lookup's
+        ``UNION`` most): run at connect time, off the critical path, the first batch finds them
+        planned. Parameters have the types of a real batch (an empty list is another type)."""
+        statements = self._warm_statements()
+        with self.driver.session(database=self.database) as session, session.begin_transaction() as tx:
+            for cypher, params in statements:
+                tx.run(_NO_REPLAN + cypher, params).consume()
+            tx.rollback()
+        return len(statements)
+
+    def _warm_statements(self) -> list[tuple[str, dict[str, Any]]]:
+        """Each statement the writer sends, with one row that matches nothing already stored. Only
+        names the graph uses anyway: a label, type or property name Neo4j sees is kept as a token
+        even when its transaction is rolled back."""
+        at = dt.datetime.now(dt.UTC)
+        ids = ["warm-up", "warm-up"]  # no element id
+        source = "digispine/warm-up"
+        node = {"i": 0, "labels": [self.source_label], "p": {self.source_key: source}, "t": {}, "d": {}}
+        update = {**node, "v": {"x": "x"}, "tmin": at.isoformat(), "tmax": at.isoformat(), "src": ["x"]}
+        link = {"t": self._affected_type, "a": 0, "b": 1}
+        one = {**link, "v": "x"}
+        event = {
+            "labels": [],
+            "id": "warm-up",
+            "type": "x",
+            "time": at.isoformat(),
+            "source": source,
+            "subject": None,
+            "hash": "x",
+            "payload": "{}",
+            "aff": [0],
+        }
+        lookup = {param: [{"i": 0, "k": ["x"]}] for param in self._lookup_params.values()}
+        statements: list[tuple[str, dict[str, Any]]] = [
+            (_STORED_EVENTS, {"keys": [[source, "warm-up", ["x"]]]}),
+            (self._lookup_cypher, {"keys": lookup}),
+            (_SET_LABELS, {"rows": [{"i": 0, "labels": [self.source_label]}], "ids": ids}),
+            (_CREATE_NODES, {"rows": [node]}),
+            (_CREATE_LINKS, {"rows": [link], "ids": ids}),
+            (_MERGE_LINKS, {"rows": [link], "ids": ids}),
+            (_CREATE_TO_ONE, {"rows": [one], "ids": ids}),
+            (_UPDATE_TO_ONE, {"rows": [one], "ids": ids}),
+            (self._events_cypher, {"rows": [event], "ids": ids, "at": at}),
+        ]
+        if self.change_log:
+            statements += [
+                (_UPDATE_NODES_RETURNING, {"rows": [update], "ids": ids}),
+                (_MERGE_LINKS_RETURNING, {"rows": [link], "ids": ids}),
+                (_UPDATE_TO_ONE_RETURNING, {"rows": [{**one, "kp": [self.source_key]}], "ids": ids}),
+                (_CREATE_OUTBOX, {"seq": 0, "at": at, "owner": "warm-up", "changes": "[]"}),
+            ]
+        else:
+            statements.append((_UPDATE_NODES, {"rows": [update], "ids": ids}))
+        return statements
 
     # -- planning ----------------------------------------------------------------------------------
     def _prepare(self, events: Sequence[MappedEvent]) -> _Prepared:

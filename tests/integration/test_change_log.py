@@ -322,7 +322,9 @@ def test_a_loader_killed_around_the_publication_publishes_every_change_after_a_r
     crashed = run_loader(killed, stream, KILL_AT="3", KILL_MODE=mode)
     assert crashed.returncode == -9, crashed.stdout + crashed.stderr
     left = store.read(f"MATCH (o:{OUTBOX_LABEL}) RETURN count(o) AS n")[0]["n"]
-    assert left == 1  # batch 3 is committed, its changes wait in the outbox
+    # batch 3 is committed, its changes wait in the outbox (and batch 4's, when its write, which
+    # overlaps batch 3's publication, committed before the kill)
+    assert left in (1, 2)
     published = read_topic(bootstrap, killed.change_log_topic)
     assert len(per_key(published)) < len(per_key(expected)) or mode == "after"
 

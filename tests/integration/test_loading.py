@@ -251,3 +251,17 @@ def test_an_update_waits_for_another_writer_of_the_same_node(store: Neo4jStore, 
     assert results and results[0].loaded == 1, results
     rows = store.read("MATCH (o:SalesOrder {salesOrderNumber: 'SO-77'}) RETURN o.status AS s")
     assert rows == [{"s": "COMPLETED"}]
+
+
+@pytest.mark.parametrize("change_log", [None, "warm-up-test"])
+def test_warming_the_writer_up_plans_its_statements_and_leaves_the_graph_as_it_was(
+    store: Neo4jStore, parts: LoaderParts, change_log: str | None
+) -> None:
+    from loaders.writer import GraphWriter
+
+    apply_schema(store, parts.model)
+    load(parts, store, records(simulate(seed=2, days=1)[:30]))
+    before = snapshot(store)
+    writer = GraphWriter(store.driver, store.database, parts.model, change_log=change_log)
+    assert writer.warm_up() > 0  # every statement a batch may send (a wrong one raises), the lookup too
+    assert snapshot(store) == before
