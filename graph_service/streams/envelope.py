@@ -5,13 +5,10 @@ that triggered it. Its id is a digest of the stream, the key and the processor's
 window and its revision, or an alert rule and the triggering input), so the same inputs in the same
 order give the same ids: a replay or an at-least-once duplicate is the same event, not a new one.
 
-Its ``data`` is validated against the stream's output shape with the fast validator of
-:mod:`loaders.shacl` (compiled once per process). The shapes are written like the products' ones
-(``dss:`` paths, ``xsd:dateTime`` for times); the data is a JSON object, so the shape's paths are
-read as the payload convention's members (:mod:`loaders.payload_rdf`) and each value is typed by
-the datatype its field declares, when its JSON form is that type's natural encoding (an ISO 8601
-text for a date-time, a whole number for an integer). Anything else keeps its JSON reading and
-fails the datatype check, as a product row of the wrong type does.
+Its ``data`` is validated against the stream's output shape before it is produced: by the shape
+compiled to plain Python when it is flat (:mod:`graph_service.streams.output_check`, as the
+shipped ones are), else by the general validator (:mod:`graph_service.streams.shacl_check`, which
+needs rdflib; this module does not import it).
 """
 
 from __future__ import annotations
@@ -20,18 +17,16 @@ import datetime as dt
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import orjson
-from rdflib import RDF, SH, XSD, Graph, Literal, URIRef
-from rdflib.term import Identifier
 
 from graph_service.errors import DigiSpineError as StreamError  # streams.errors imports products: a cycle
-from loaders.payload_rdf import DSP
-from loaders.shacl.compiler import compile_shapes
-from loaders.shacl.model import Shape
-from loaders.shacl.views import PayloadOps, PayloadView, PNode
+
+if TYPE_CHECKING:
+    from graph_service.streams.shacl_check import OutputValidator as OutputValidator
+    from graph_service.streams.shacl_check import read_shape_file as read_shape_file
+    from graph_service.streams.shacl_check import shape_check as shape_check
 
 #: How many source events a derived event names; the rest are counted in ``lineage.truncated``.
 LINEAGE_CAP = 50
@@ -198,107 +193,20 @@ def violation_record(stream: StreamIdentity, event: Mapping[str, Any], report: l
     return {"stream": stream.name, "version": stream.version, "event": dict(event), "report": report}
 
 
-# -- the output shape, compiled once ------------------------------------------------------------------
-_INTEGERS = {XSD.integer, XSD.int, XSD.long, XSD.short, XSD.nonNegativeInteger, XSD.positiveInteger}
-_FLOATS = {XSD.double, XSD.float}
-
-
-class OutputValidator:
-    """One stream's output shape, compiled with the fast validator; ``validate(data)`` → report."""
-
-    def __init__(self, shapes: Graph, shape_iri: str) -> None:
-        payload_graph, self._fields, self._types = _as_payload_shapes(shapes)
-        program = compile_shapes(payload_graph, PayloadOps)
-        shape = program.shapes.get(URIRef(shape_iri))
-        if shape is None:
-            raise StreamShapeError(f"the output shape {shape_iri} is not defined in the stream's shape file")
-        self._shape: Shape = shape
-        kinds = {XSD.dateTime, XSD.date, *_INTEGERS, *_FLOATS}
-        self._converted = frozenset(k for k, t in self._types.items() if t in kinds)
-        targets = list(shapes.objects(URIRef(shape_iri), SH.targetClass))
-        self._classes = tuple(str(t) for t in targets)
-
-    @classmethod
-    def from_file(cls, path: Path, shape_iri: str) -> OutputValidator:
-        return cls(read_shape_file(path), shape_iri)
-
-    def validate(self, data: Mapping[str, Any], focus: str = "urn:digispine:stream-event") -> list[dict]:
-        """Each violation of ``data`` as ``{"focus", "path", "constraint", "message"}``; none: conforms."""
-        typed = dict(data)
-        for key in self._converted.intersection(typed):  # JSON reads strings and decimals as they are
-            typed[key] = self._typed(key, typed[key])
-        root = PNode(focus, typed, self._classes)
-        found = self._shape.validate(PayloadView(root), root)
-        return [
-            {
-                "focus": v.focus,
-                "path": self._fields.get(v.path or "", (v.path or "").removeprefix(str(DSP)) or None),
-                "constraint": v.component,
-                "message": v.message,
-            }
-            for v in found
-        ]
-
-    def _typed(self, key: str, value: Any) -> Any:
-        datatype = self._types.get(key)
-        if datatype is None or value is None or isinstance(value, bool):
-            return value
-        if datatype in (XSD.dateTime, XSD.date) and isinstance(value, str):
-            try:
-                parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-            except ValueError:
-                return value
-            return Literal(parsed if datatype == XSD.dateTime else parsed.date())
-        if datatype in _INTEGERS and isinstance(value, int):
-            return Literal(value, datatype=datatype)
-        if datatype in _FLOATS and isinstance(value, int | float):
-            return Literal(float(value), datatype=datatype)
-        return value
-
-
 class ShapeCheck(Protocol):
     """What checks a derived event's ``data``: a compiled flat shape or the general validator."""
 
     def validate(self, data: Mapping[str, Any], focus: str = ...) -> list[dict]: ...
 
 
-def read_shape_file(path: Path) -> Graph:
-    graph = Graph()
-    try:
-        graph.parse(path, format="turtle")
-    except Exception as exc:  # rdflib raises several unrelated types for bad syntax
-        raise StreamShapeError(f"{path}: cannot parse the output shape: {exc}") from exc
-    return graph
+#: The general validator lives in :mod:`graph_service.streams.shacl_check` (it needs rdflib); a
+#: processor whose shape is flat never imports it. Its names are read from here as before.
+_SHACL_NAMES = frozenset({"OutputValidator", "read_shape_file", "shape_check"})
 
 
-def shape_check(path: Path, shape_iri: str) -> ShapeCheck:
-    """The output check of a stream: its shape compiled to plain Python when it is flat (as the
-    shipped ones are), else the general validator."""
-    from graph_service.streams.output_check import compile_flat
+def __getattr__(name: str) -> Any:
+    if name in _SHACL_NAMES:
+        from graph_service.streams import shacl_check
 
-    graph = read_shape_file(path)
-    return compile_flat(graph, shape_iri) or OutputValidator(graph, shape_iri)
-
-
-def _as_payload_shapes(shapes: Graph) -> tuple[Graph, dict[str, str], dict[str, Identifier]]:
-    """The shapes with every ``dss:<field>`` path read as the payload member ``<field>``; also the
-    field of each rewritten path (for reports) and the datatype each field declares."""
-    fields: dict[str, str] = {}
-    types: dict[str, Identifier] = {}
-    renamed: dict[Identifier, URIRef] = {}
-    for prop, path in shapes.subject_objects(SH.path):
-        if isinstance(path, URIRef) and str(path).startswith(STREAMS_NS):
-            name = str(path)[len(STREAMS_NS) :]
-            renamed[path] = URIRef(str(DSP) + name)
-            fields[str(DSP) + name] = name
-            datatype = shapes.value(prop, SH.datatype)
-            if datatype is not None:
-                types[name] = datatype
-    out = Graph()
-    for s, p, o in shapes:
-        if p == SH.path and o in renamed:
-            o = renamed[o]
-        elif p in (RDF.first,) and o in renamed:
-            o = renamed[o]  # a path inside sh:ignoredProperties or a sequence
-        out.add((s, p, o))
-    return out, fields, types
+        return getattr(shacl_check, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

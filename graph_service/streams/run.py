@@ -83,18 +83,14 @@ def read_minimal(path: Path, shapes_dir: Path) -> MinimalDescriptor:
 
 
 def find_descriptor(settings: Settings, name: str, major: int | None = None) -> Any:
-    """The checked descriptor from the stream registry. A registry that refuses the definitions
-    stops the processor with every problem (file:line): a processor never runs a stream whose
-    declaration the API and the catalog would refuse."""
-    from graph_service.ontology.compiler import load_model
-    from graph_service.streams import load_streams
-    from graph_service.streams.errors import StreamDefinitionError, UnknownStream
+    """The checked stream (:class:`~graph_service.streams.compiled.CompiledStream`): from its
+    artefact when the sources are those it was checked against, else checked in full by a child
+    process. A registry that refuses the definitions stops the processor with every problem
+    (file:line): a processor never runs a stream whose declaration the API and the catalog would
+    refuse."""
+    from graph_service.streams.compiled import checked_stream
 
-    try:
-        registry = load_streams(settings, load_model(settings.ontology_paths))
-        return registry.get(name, major) if major is not None else registry.get(name)
-    except (StreamDefinitionError, UnknownStream) as exc:
-        raise SystemExit(str(exc)) from None
+    return checked_stream(settings, name, major)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -39,9 +39,9 @@ from confluent_kafka.admin import AdminClient
 from graph_service.errors import DigiSpineError as StreamError  # streams.errors imports products: a cycle
 from graph_service.settings import Settings
 from graph_service.streams.envelope import (
+    ShapeCheck,
     StreamIdentity,
     build_event,
-    shape_check,
     utc_text,
     violation_record,
 )
@@ -55,6 +55,11 @@ CLOCK_KEY = "~clock"
 COMMIT_INTERVAL = 0.1
 SESSION_TIMEOUT_MS = 6000
 PROGRESS_EVERY = 10.0
+#: RocksDB's memtable and block cache for a processor's state (Quix's defaults, 64 MB × 3 and
+#: 1 GB, are for big state: a processor rewrites a few small values per key, and the memtable
+#: filled up to its size, most of a processor's memory above the engine's).
+STATE_WRITE_BUFFER = 4 * 1024 * 1024
+STATE_BLOCK_CACHE = 8 * 1024 * 1024
 
 
 class ProcessorNotFound(StreamError):
@@ -177,7 +182,13 @@ class DerivedEvents:
 
     def __init__(self, descriptor: Any) -> None:
         self.stream = StreamIdentity.of(descriptor)
-        self.validator = shape_check(Path(descriptor.shape_path), descriptor.shape_iri)
+        # The stream's check compiled its shape (compiled.py); else read it here (imports rdflib).
+        check: ShapeCheck | None = getattr(descriptor, "flat_shape", None)
+        if check is None:
+            from graph_service.streams.shacl_check import shape_check
+
+            check = shape_check(Path(descriptor.shape_path), descriptor.shape_iri)
+        self.validator = check
         self.emitted = 0
         self.violations = 0
 
@@ -345,6 +356,7 @@ def build_application(
     """The Quix application of one stream instance (not started)."""
     from quixstreams import Application
     from quixstreams.models import TopicConfig
+    from quixstreams.state.rocksdb import RocksDBOptions
 
     events = events or DerivedEvents(descriptor)
     inputs = frozenset(descriptor.inputs)
@@ -363,6 +375,11 @@ def build_application(
             "heartbeat.interval.ms": SESSION_TIMEOUT_MS // 3,
         },
         producer_extra_config={"transactional.id": transactional_id(descriptor, instance)},
+        rocksdb_options=RocksDBOptions(
+            write_buffer_size=STATE_WRITE_BUFFER,
+            max_write_buffer_number=2,
+            block_cache_size=STATE_BLOCK_CACHE,
+        ),
         loglevel=None,
     )
     events_topic = app.topic(

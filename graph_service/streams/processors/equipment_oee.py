@@ -273,8 +273,9 @@ class EquipmentOee:
         ]
         done: dict[str, Any] = state.get("done", {})  # window key -> its end, for finished windows
         emitted: dict[str, Any] = state.get("open", {})  # window key -> {rev, hash, lin, time}
+        dirty = False  # done or emitted changed: they must be written back
         intervals = ow.timeline(changes, clock)
-        running_time = ow.RunningTime(intervals)
+        state_time = ow.StateTime(intervals)
         # An operation's split over windows needs its whole RUNNING profile: until the watermark
         # has passed its end, the state changes inside it may not all be here yet.
         # Its planned run time comes with its order's release, through the operation's own key: an
@@ -308,11 +309,12 @@ class EquipmentOee:
             final = watermark >= closes and not held
             if window.end <= lo and not final:
                 continue  # unchanged by this message, and not finished by it
-            values = ow.window_values(window, intervals, settled, shifts, clock, running_time)
+            values = ow.window_values(window, intervals, settled, shifts, clock, state_time)
             entry = emitted.get(wkey)
             if values is None and entry is None:
                 if final:
                     done[wkey] = window.end
+                    dirty = True
                 continue
             digest = orjson.dumps(values, option=orjson.OPT_SORT_KEYS).decode() if values else ""
             tracker = LineageTracker.from_state(entry["lin"] if entry else None)
@@ -326,11 +328,13 @@ class EquipmentOee:
             if final:
                 done[wkey] = window.end
                 emitted.pop(wkey, None)
+                dirty = True
                 if values is not None:
                     self._emit(unit, window, values, revision, True, newest, tracker, out)
                 continue
             if changed:
                 emitted[wkey] = {"rev": revision, "hash": digest, "lin": tracker.to_state(), "time": newest}
+                dirty = True
                 if values is not None:
                     self._emit(unit, window, values, revision, False, newest, tracker, out)
         # An operation that started before the horizon came too late to hold anything (its windows
@@ -340,7 +344,7 @@ class EquipmentOee:
             state.set("held", min(holding))
         elif state.exists("held"):
             state.delete("held")
-        self._prune(state, done, emitted, watermark, [o.start for o in unsettled])
+        self._prune(state, done, emitted, watermark, [o.start for o in unsettled], dirty)
 
     def _emit(
         self,
@@ -380,14 +384,23 @@ class EquipmentOee:
         )
 
     def _prune(
-        self, state: KeyState, done: dict[str, Any], emitted: dict[str, Any], watermark: int, held: list[int]
+        self,
+        state: KeyState,
+        done: dict[str, Any],
+        emitted: dict[str, Any],
+        watermark: int,
+        held: list[int],
+        dirty: bool = True,
     ) -> None:
         """Forget what no window that can still change needs: finished windows long past, states
         and operations before the earliest open window (keeping the state in force at its start).
         All by the watermark: a unit's own events may be far ahead of it."""
-        done = {k: v for k, v in done.items() if int(v) > watermark - RETAIN}
-        state.set("done", done)
-        state.set("open", emitted)
+        kept = {k: v for k, v in done.items() if int(v) > watermark - RETAIN}
+        # Written only when they changed: the open windows carry their lineage, and rewriting
+        # them on every message was a good part of a message's state traffic.
+        if dirty or len(kept) != len(done) or not state.exists("done"):
+            state.set("done", kept)
+            state.set("open", emitted)
         oldest_open = watermark - self.grace - LONGEST_WINDOW
         keep_from = min([int(k.split("/")[1]) for k in emitted] + held + [oldest_open]) - LONGEST_WINDOW
         changes: dict[str, Any] = state.get("changes", {})

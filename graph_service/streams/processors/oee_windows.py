@@ -72,29 +72,35 @@ def timeline(changes: Sequence[tuple[int, str, str]], as_of: int) -> list[Interv
     ]
 
 
-class RunningTime:
-    """RUNNING time of a timeline before any instant, by bisection over cumulative sums: the
-    RUNNING time in [a, b) is ``before(b) - before(a)``, the same whole seconds as summing each
-    RUNNING interval's overlap (the intervals of a timeline are sorted and do not overlap), but
-    in O(log n) instead of O(n) per operation and window."""
+class StateTime:
+    """Time in each state of a timeline before any instant, by bisection over cumulative sums:
+    the time in ``state`` within [a, b) is ``before(state, b) - before(state, a)``, the same whole
+    seconds as summing each interval's overlap (a timeline's intervals are sorted and do not
+    overlap), in O(log n) instead of O(n) per operation and window."""
 
     def __init__(self, intervals: Sequence[Interval]) -> None:
-        running = [(a, b) for a, b, st in intervals if st == "RUNNING" and b > a]
-        self._starts = [a for a, _ in running]
-        self._ends = [b for _, b in running]
-        self._cumulative = [0]
-        for a, b in running:
-            self._cumulative.append(self._cumulative[-1] + (b - a))
+        self._spans: dict[str, tuple[list[int], list[int], list[int]]] = {}
+        for a, b, st in intervals:
+            if b <= a:
+                continue
+            starts, ends, cumulative = self._spans.setdefault(st, ([], [], [0]))
+            starts.append(a)
+            ends.append(b)
+            cumulative.append(cumulative[-1] + (b - a))
 
-    def before(self, t: int) -> int:
-        i = bisect_right(self._starts, t) - 1
+    def before(self, state: str, t: int) -> int:
+        spans = self._spans.get(state)
+        if spans is None:
+            return 0
+        starts, ends, cumulative = spans
+        i = bisect_right(starts, t) - 1
         if i < 0:
             return 0
-        return self._cumulative[i] + min(t, self._ends[i]) - self._starts[i]
+        return cumulative[i] + min(t, ends[i]) - starts[i]
 
-    def within(self, a: int, b: int) -> int:
-        """RUNNING seconds in [a, b) (0 when the span is empty)."""
-        return self.before(b) - self.before(a) if b > a else 0
+    def within(self, state: str, a: int, b: int) -> int:
+        """Seconds in ``state`` within [a, b) (0 when the span is empty)."""
+        return self.before(state, b) - self.before(state, a) if b > a else 0
 
 
 def planned_break_seconds(w0: int, w1: int, window: Window) -> float:
@@ -113,19 +119,18 @@ def window_values(
     operations: Sequence[Operation],
     shifts: Sequence[Shift],
     as_of: int,
-    running_time: RunningTime | None = None,
+    state_time: StateTime | None = None,
 ) -> dict[str, Any] | None:
     """The KPI fields of ``window`` at ``as_of``, or None when the work unit neither ran nor
-    produced in it (the product has no row then either). ``running_time`` is ``intervals``'
-    :class:`RunningTime`, when the caller computes several windows of one timeline."""
+    produced in it (the product has no row then either). ``state_time`` is ``intervals``'
+    :class:`StateTime`, when the caller computes several windows of one timeline."""
     if window.start >= as_of:
         return None
-    run_time = running_time or RunningTime(intervals)
+    times = state_time or StateTime(intervals)
     w0, w1 = window.start, min(window.end, as_of)
-    in_window = [(max(a, w0), min(b, w1), st) for a, b, st in intervals if min(b, w1) > max(a, w0)]
-    apt = sum(b - a for a, b, st in in_window if st == "RUNNING")
-    down = sum(b - a for a, b, st in in_window if st == "DOWN")
-    setup = sum(b - a for a, b, st in in_window if st == "SETUP")
+    apt = times.within("RUNNING", w0, w1)
+    down = times.within("DOWN", w0, w1)
+    setup = times.within("SETUP", w0, w1)
     planned_run = produced = good = scrap = rework = 0.0
     count = 0
     for op in operations:
@@ -135,9 +140,9 @@ def window_values(
         during = _reported_in(window, op)
         if not ((o0 < w1 and o1 > w0) or during):
             continue
-        op_run = run_time.within(o0, o1)
+        op_run = times.within("RUNNING", o0, o1)
         if op_run > 0:
-            share = float(run_time.within(max(o0, w0), min(o1, w1))) / op_run
+            share = float(times.within("RUNNING", max(o0, w0), min(o1, w1))) / op_run
         else:
             share = 1.0 if during else 0.0
         planned_run += share * (op.planned_seconds_per_unit or 0) * (op.produced or 0)
