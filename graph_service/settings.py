@@ -379,6 +379,14 @@ class Settings(BaseSettings):
             )
         return value
 
+    @field_validator("data_dir", "cache_dir")
+    @classmethod
+    def _check_directory(cls, value: Path) -> Path:
+        # a file here would fail later, deep in some command, with a traceback
+        if value.exists() and not value.is_dir():
+            raise ValueError(f"{value} is a file; give a directory (it is created when missing)")
+        return value
+
     @field_validator("neo4j_heap", "neo4j_pagecache", "kafka_heap")
     @classmethod
     def _check_memory_size(cls, value: str) -> str:

@@ -5,32 +5,58 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import typer
-from pydantic import ValidationError
+from pydantic import AliasChoices, ValidationError
 from rich.console import Console
 
 from graph_service.errors import DigiSpineError
 from graph_service.observability.logs import configure_logging
 from graph_service.settings import Settings, load_settings
 
-console = Console()
-err_console = Console(stderr=True)
+# soft_wrap: a long line is left to the terminal to wrap, so a path or an id is never broken
+# into two lines (nor cut) when the output goes to a pipe, a file or a narrow terminal
+console = Console(soft_wrap=True)
+err_console = Console(stderr=True, soft_wrap=True)
+#: Libraries whose INFO lines (httpx: one per request) are noise on a command's output.
+QUIET_LIBRARIES = ("httpx", "httpcore", "urllib3", "asyncio", "rdflib", "pyshacl")
 
 
 def settings_or_exit(**overrides: object) -> Settings:
-    """Load settings; on a bad value print which variable was wrong and exit 2."""
+    """Load settings; on a bad value print one line per wrong variable, naming it and its value
+    (a secret's value is not shown), and exit 2."""
     try:
         settings = load_settings(**overrides)
     except ValidationError as exc:
-        err_console.print("[bold red]Invalid configuration:[/]")
         for error in exc.errors():
-            where = ".".join(str(p) for p in error["loc"]) or "settings"
-            err_console.print(f"  {where}: {error['msg']}")
+            err_console.print(f"[bold red]invalid configuration:[/] {_escape(config_problem(error))}")
         raise typer.Exit(2) from None
     configure_logging(settings)  # DIGISPINE_LOG_FORMAT: text or json, with request ids
     logging.getLogger("neo4j").setLevel(logging.ERROR)
+    if settings.log_level != "DEBUG":
+        for name in QUIET_LIBRARIES:
+            logging.getLogger(name).setLevel(logging.WARNING)
     return settings
+
+
+def config_problem(error: Any) -> str:
+    """``NAME='value': what is wrong`` for one pydantic error of :class:`Settings`."""
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if not error["loc"]:  # a check across settings: its message names them
+        return message
+    name = str(error["loc"][0])
+    shown = "(hidden)" if name in _secret_variables() else repr(error.get("input"))
+    return f"{name}={shown}: {message}"
+
+
+def _secret_variables() -> set[str]:
+    names: set[str] = set()
+    for info in Settings.model_fields.values():
+        alias = info.validation_alias
+        if "SecretStr" in str(info.annotation) and isinstance(alias, AliasChoices):
+            names.update(str(choice) for choice in alias.choices)
+    return names
 
 
 @contextmanager
