@@ -61,7 +61,9 @@ Render = Callable[[Any, FrameWriter], dict[str, Any]]
 
 def _changed_query(model: DomainModel) -> str:
     """The events ingested since ``$since``, what they affected, their source systems, and the
-    nodes those link to (labels and the lineage relationship type from the model)."""
+    nodes those link to (labels and the lineage relationship type from the model). The source
+    systems are collected on their own first: Neo4j refuses an aggregate beside a grouping key in
+    one expression (``changed + collect(s)``)."""
     event, affected = _q(EVENT_ROOT), _q(affected_type(model))
     source, source_key = _q(SOURCE_SYSTEM_LABEL), _q(SOURCE_SYSTEM_KEY)
     return f"""
@@ -69,7 +71,8 @@ MATCH (e:{event}) WHERE e.ingestedAt > $since
 OPTIONAL MATCH (e)-[:{affected}]->(n)
 WITH collect(DISTINCT e) + collect(DISTINCT n) AS changed, collect(DISTINCT e.source) AS sources
 OPTIONAL MATCH (s:{source}) WHERE s.{source_key} IN sources
-WITH changed + collect(s) AS changed
+WITH changed, collect(s) AS systems
+WITH changed + systems AS changed
 UNWIND changed AS c
 OPTIONAL MATCH (c)-->(t) WHERE NOT t:{event}
 WITH changed, collect(DISTINCT t) AS targets

@@ -23,6 +23,7 @@ import pytest
 from rdflib import RDF, SH, Graph, Literal
 
 from graph_service.ontology.compiler import load_model
+from loaders.contracts import compiled_validator
 from loaders.errors import ShapeError
 from loaders.mapping import Mapper, load_mappings
 from loaders.payload_rdf import DS, DSP, focus_iri, payload_graph
@@ -37,7 +38,8 @@ Case = tuple[str, str, dict[str, Any]]  # event class, event id, payload
 
 @cache
 def validator() -> PayloadValidator:
-    return PayloadValidator.from_directory(SHAPES_DIR)
+    """The loader's validator: the committed contracts, and any compiled for classes they lack."""
+    return compiled_validator(SHAPES_DIR, load_model(ONTOLOGY_DIR), mapper())
 
 
 @cache
