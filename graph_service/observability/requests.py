@@ -8,9 +8,9 @@ and a log line too.
 from __future__ import annotations
 
 import logging
+import os
 import re
 import time
-import uuid
 from typing import TYPE_CHECKING, Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -33,7 +33,7 @@ def request_id_of(headers: list[tuple[bytes, bytes]]) -> str:
     for name, value in headers:
         if name == REQUEST_ID_HEADER and _VALID_ID.fullmatch(value):
             return value.decode("ascii")
-    return uuid.uuid4().hex
+    return os.urandom(16).hex()  # 128 random bits, as a UUID4's, for a third of its cost
 
 
 class RequestContextMiddleware:
@@ -89,6 +89,8 @@ class RequestContextMiddleware:
 
     @staticmethod
     def _log(scope: Scope, status: list[int], seconds: float) -> None:
+        if not access_log.isEnabledFor(logging.INFO):
+            return
         access_log.info(
             "%s %s %s %.1f ms",
             scope.get("method", "WEBSOCKET"),

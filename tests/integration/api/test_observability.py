@@ -172,7 +172,9 @@ def test_request_ids_are_honoured_or_made_and_on_every_log_line_of_the_request(
 def test_metrics_can_be_opened_to_a_scraper_without_a_key(
     plant: list[dict[str, Any]], session_store: Neo4jStore, model: DomainModel, neo4j_settings: Settings
 ) -> None:
-    app = create_app(keyed(neo4j_settings, metrics_open=True), session_store, model=model, data_products=False)
+    app = create_app(
+        keyed(neo4j_settings, metrics_open=True), session_store, model=model, data_products=False
+    )
     with TestClient(app) as client:
         assert client.get("/metrics").status_code == 200
         assert client.post("/graphql", json={"query": LOT_QUERY}).status_code == 401  # only /metrics
