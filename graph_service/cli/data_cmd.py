@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
+from rich.markup import escape
 
 from graph_service.cli.common import console, echo, err_console, settings_or_exit, user_errors
+from graph_service.cli.listing import print_rows
 from graph_service.ontology.compiler import load_model
 from graph_service.store import Neo4jStore
-from graph_service.store.schema import apply_schema, plan_schema
+from graph_service.store.schema import SchemaChanges, apply_schema, plan_schema
 
 schema_app = typer.Typer(help="The Neo4j schema (constraints, indexes) implied by the ontology.")
 
@@ -115,10 +118,13 @@ def _simulate_to_kafka(
 
 @schema_app.command("apply")
 def schema_apply(
-    dry_run: bool = typer.Option(False, "--dry-run", help="Print the Cypher, change nothing."),
+    dry_run: bool = typer.Option(
+        False, "--dry-run", help="Print the whole plan with each item's Cypher; change nothing."
+    ),
     prune: bool = typer.Option(
         False, "--prune", help="Drop ds_ constraints/indexes the model no longer implies."
     ),
+    as_json: bool = typer.Option(False, "--json", help="The plan as a JSON array (action per item)."),
 ) -> None:
     """Create the uniqueness constraints (owl:hasKey) and indexes the model implies; idempotent."""
     settings = settings_or_exit()
@@ -126,33 +132,81 @@ def schema_apply(
         model = load_model(settings.ontology_paths)
         with Neo4jStore(settings) as store:
             changes = apply_schema(store, model, dry_run=dry_run, prune=prune)
-    verb = "would create" if dry_run else "created"
-    for item in changes.created:
+    rows = _plan_rows(changes, dry_run)
+    if as_json:
+        print_rows(console, (), rows, as_json=True)
+        return
+    for row in rows:
+        if row["kind"] == "obsolete":
+            console.print(
+                f"{row['action']}: {row['name']}"
+                + ("" if row["dropped"] else "  (keep, or run with --prune)")
+            )
+            continue
+        if row["action"] == "unchanged" and not dry_run:
+            continue  # applying: what is already there is only counted
         console.print(
-            f"{verb}: {item.kind} {item.name} on :{item.label}({', '.join(item.properties)})"
-            f"  [dim]{item.reason}[/]"
+            f"{row['action']}: {row['kind']} {row['name']} on :{row['label']}({', '.join(row['properties'])})"
+            f"  [dim]{escape(row['reason'])}[/]"
         )
         if dry_run:
-            console.print(f"  {item.cypher};", highlight=False)
-    for item in changes.replaced:
-        console.print(f"{'would replace' if dry_run else 'replaced'}: {item.kind} {item.name}")
-    for name in changes.obsolete:
-        dropped = name in changes.dropped
-        console.print(
-            f"{'dropped' if dropped and not dry_run else 'obsolete'}: {name}"
-            + ("" if dropped else "  (keep, or run with --prune)")
-        )
+            console.print(f"  {row['cypher']};", highlight=False, markup=False)
     echo(
         f"{len(changes.created)} created, {len(changes.replaced)} replaced, "
-        f"{len(changes.unchanged)} unchanged" + (" (dry run)" if dry_run else "")
+        f"{len(changes.unchanged)} unchanged" + (" (dry run: nothing changed)" if dry_run else "")
     )
 
 
+def _plan_rows(changes: SchemaChanges, dry_run: bool) -> list[dict[str, Any]]:
+    """Every item of the plan with what applying does to it, in the plan's order; then the obsolete."""
+    actions = [
+        (changes.created, "would create" if dry_run else "created"),
+        (changes.replaced, "would replace" if dry_run else "replaced"),
+        (changes.unchanged, "unchanged"),
+    ]
+    rows = [
+        {
+            "action": action,
+            "kind": item.kind,
+            "name": item.name,
+            "label": item.label,
+            "properties": list(item.properties),
+            "reason": item.reason,
+            "cypher": item.cypher,
+        }
+        for items, action in actions
+        for item in items
+    ]
+    rows.sort(key=lambda r: r["name"])
+    for name in changes.obsolete:
+        dropped = name in changes.dropped and not dry_run
+        rows.append(
+            {
+                "action": "dropped" if dropped else "obsolete",
+                "kind": "obsolete",
+                "name": name,
+                "dropped": dropped,
+            }
+        )
+    return rows
+
+
 @schema_app.command("show")
-def schema_show() -> None:
+def schema_show(
+    as_json: bool = typer.Option(False, "--json", help="The plan as a JSON array."),
+) -> None:
     """Print the Cypher of every constraint and index the model implies (no Neo4j needed)."""
     settings = settings_or_exit()
     with user_errors():
         model = load_model(settings.ontology_paths)
-    for item in plan_schema(model):
+    items = plan_schema(model)
+    if as_json:
+        rows = [
+            {"kind": i.kind, "name": i.name, "label": i.label, "properties": list(i.properties)}
+            | {"reason": i.reason, "cypher": i.cypher}
+            for i in items
+        ]
+        print_rows(console, (), rows, as_json=True)
+        return
+    for item in items:
         console.print(f"{item.cypher};", highlight=False)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from typer.testing import CliRunner
 
@@ -10,7 +12,7 @@ from graph_service.ontology.compiler import load_model
 from graph_service.ontology.model import DomainModel
 from graph_service.settings import Settings
 from graph_service.store import Neo4jStore
-from graph_service.store.schema import apply_schema
+from graph_service.store.schema import apply_schema, plan_schema
 from tests.support.paths import REPO
 
 
@@ -71,3 +73,23 @@ def test_dry_run_prints_cypher_and_creates_nothing(store: Neo4jStore, neo4j_sett
     assert "created: constraint ds_key_SalesOrder" in applied.output
     second = CliRunner().invoke(app, ["schema", "apply"], env=env)
     assert "0 created, 0 replaced" in second.output
+
+
+def test_dry_run_prints_the_whole_plan_when_nothing_would_change(
+    store: Neo4jStore, neo4j_settings: Settings, model: DomainModel
+) -> None:
+    env = {
+        "NEO4J_URI": neo4j_settings.bolt_uri,
+        "NEO4J_PASSWORD": neo4j_settings.neo4j_password.get_secret_value(),
+        "DIGISPINE_ONTOLOGY_DIR": str(REPO / "ontology"),
+    }
+    assert CliRunner().invoke(app, ["schema", "apply"], env=env).exit_code == 0
+    dry = CliRunner().invoke(app, ["schema", "apply", "--dry-run"], env=env)
+    assert dry.exit_code == 0, dry.output
+    assert "unchanged: constraint ds_key_SalesOrder on :SalesOrder(salesOrderNumber)" in dry.output
+    assert "CREATE CONSTRAINT `ds_key_SalesOrder` IF NOT EXISTS" in dry.output
+    assert "0 created, 0 replaced" in dry.output
+    plan = json.loads(CliRunner().invoke(app, ["schema", "apply", "--dry-run", "--json"], env=env).stdout)
+    wanted = [row for row in plan if row["kind"] != "obsolete"]
+    assert wanted and {row["action"] for row in wanted} == {"unchanged"}
+    assert {row["name"] for row in wanted} == {item.name for item in plan_schema(model)}
