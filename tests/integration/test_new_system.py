@@ -1,9 +1,10 @@
 """A new source system onboarded by files alone, kept outside the checkout, loads into Neo4j.
 
-The plant's files (an ontology extension module, a mapping with its system declaration, a payload
-shape) are copied from tests/data/sources/wms/ into a temporary directory and named by the
-settings only (DIGISPINE_ONTOLOGY_DIRS, DIGISPINE_MAPPINGS_DIRS, DIGISPINE_SHAPES_DIR): nothing of
-the repository's own ontology, mappings or shapes changes.
+The plant's files (an ontology extension module and a mapping with its system declaration) are
+copied from tests/data/sources/wms/ into a temporary directory and named by the settings only
+(DIGISPINE_ONTOLOGY_DIRS, DIGISPINE_MAPPINGS_DIRS, next to the shipped systems): nothing of the
+repository's own ontology, mappings or shapes changes, and the new event classes' payload
+contracts are compiled at start-up from the two.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from graph_service.settings import Settings
+from graph_service.settings import SHIPPED_MAPPINGS, Settings
 from graph_service.store import Neo4jStore
 from tests.support.loading import REPO, load_fresh
 
@@ -97,8 +98,7 @@ def test_a_new_system_with_two_event_types_from_files_outside_the_repository_loa
         EVENTS,
         "wms",
         ontology_dirs=(plant_files / "ontology",),
-        mappings_dirs=(plant_files / "mappings",),
-        shapes_dir=plant_files / "shapes",
+        mappings_dirs=(SHIPPED_MAPPINGS, plant_files / "mappings"),
     )
     assert (stats.loaded, stats.rejected_total) == (len(EVENTS), 0), stats.rejected
 
