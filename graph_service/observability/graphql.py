@@ -13,7 +13,15 @@ from collections.abc import Awaitable, Callable, Iterator
 from inspect import isawaitable
 from typing import TYPE_CHECKING, Any
 
-from graphql import FieldNode, GraphQLError, OperationDefinitionNode, default_field_resolver
+from graphql import (
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    default_field_resolver,
+)
 from strawberry.extensions import SchemaExtension
 
 if TYPE_CHECKING:
@@ -137,22 +145,36 @@ def errors_extension(metrics: ServiceMetrics) -> type[SchemaExtension]:
             roots = _root_names(context)
             for error in errors:
                 key = error.path[0] if error.path else None
-                root = roots.get(str(key), str(key)) if key is not None else NO_FIELD
+                root = roots.get(str(key), NO_FIELD) if key is not None else NO_FIELD
                 metrics.graphql_errors.labels(root, _code(error)).inc()
 
     return GraphQLErrorMetrics
 
 
 def _root_names(context: Any) -> dict[str, str]:
-    """Response key (alias or name) → field name of the operation's root selections."""
+    """Response key (alias or name) → field name of the operation's root selections, through
+    fragments: a label value is always a field of the schema, never a caller's alias."""
     document = getattr(context, "graphql_document", None)
+    if document is None:
+        return {}
+    fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
     names: dict[str, str] = {}
-    for definition in document.definitions if document is not None else ():
+
+    def walk(selections: Any, seen: frozenset[str]) -> None:
+        for selection in selections:
+            if isinstance(selection, FieldNode):
+                key = selection.alias.value if selection.alias else selection.name.value
+                names[key] = selection.name.value
+            elif isinstance(selection, InlineFragmentNode):
+                walk(selection.selection_set.selections, seen)
+            elif isinstance(selection, FragmentSpreadNode) and selection.name.value not in seen:
+                fragment = fragments.get(selection.name.value)
+                if fragment is not None:
+                    walk(fragment.selection_set.selections, seen | {selection.name.value})
+
+    for definition in document.definitions:
         if isinstance(definition, OperationDefinitionNode):
-            for selection in definition.selection_set.selections:
-                if isinstance(selection, FieldNode):
-                    key = selection.alias.value if selection.alias else selection.name.value
-                    names[key] = selection.name.value
+            walk(definition.selection_set.selections, frozenset())
     return names
 
 
