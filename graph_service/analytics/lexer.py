@@ -95,9 +95,9 @@ def tokenize(text: str) -> list[Token]:
         elif (number := _NUMBER.match(text, pos)) is not None and number.end() > pos:
             tokens.append(Token(Kind.NUMBER, number.group(), pos))
             pos = number.end()
-        elif (name := _NAME.match(text, pos)) is not None:
-            tokens.append(Token(Kind.NAME, name.group(), pos))
-            pos = name.end()
+        elif (word := _NAME.match(text, pos)) is not None:
+            tokens.append(Token(Kind.NAME, word.group(), pos))
+            pos = word.end()
         else:
             symbol = next((s for s in _SYMBOLS if text.startswith(s, pos)), char)
             tokens.append(Token(Kind.SYMBOL, symbol, pos))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import socket
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.markup import escape
@@ -76,7 +76,7 @@ def serve_app(settings: Settings, host: str, port: int, workers: int = 1) -> Non
         store.close()
 
 
-def _uvicorn_options(settings: Settings) -> dict[str, object]:
+def _uvicorn_options(settings: Settings) -> dict[str, Any]:
     # uvicorn's records go through the handler configure_logging installed (text or JSON, with
     # request ids); the app logs one access line per request itself, with its request id
     return {"log_level": settings.log_level.lower(), "log_config": None, "access_log": False}
@@ -109,7 +109,7 @@ def _serve_workers(settings: Settings, host: str, port: int, workers: int) -> No
         worker_store = Neo4jStore(settings, connection_timeout=3.0, max_attempts=2)
         try:
             app = create_app(settings, worker_store)
-            config = uvicorn.Config(app, **_uvicorn_options(settings))  # type: ignore[arg-type]
+            config = uvicorn.Config(app, **_uvicorn_options(settings))
             uvicorn.Server(config).run(sockets=[listening])
         finally:
             worker_store.close()

@@ -148,7 +148,7 @@ class DescriptorChecker:
                 duration_seconds(sla)
             except ValueError as exc:
                 self.problem(("freshnessSla",), str(exc))
-        values = {
+        values: dict[str, Any] = {
             "title": self._text(doc, "title") or "",
             "domain": self._text(doc, "domain") or "",
             "owner": self._text(doc, "owner") or "",

@@ -214,7 +214,7 @@ class StreamDescriptor:
 
 
 def _rebuild(values: dict[str, Any]) -> StreamDescriptor:
-    frozen = {k: MappingProxyType(v) if isinstance(v, dict) else v for k, v in values.items()}
+    frozen: dict[str, Any] = {k: MappingProxyType(v) if isinstance(v, dict) else v for k, v in values.items()}
     return StreamDescriptor(**frozen)
 
 
@@ -279,7 +279,7 @@ class _StreamChecker(DescriptorChecker):
         emit = self._choice(doc, "emit", EMIT_MODES, "revisions") if doc.get("emit") else ""
         windows = self._windows(doc.get("windows"), emit)
         output_type = self._output_type(doc.get("outputType"), major)
-        values = {
+        values: dict[str, Any] = {
             "title": self._text(doc, "title") or "",
             "domain": self._text(doc, "domain") or "",
             "owner": self._text(doc, "owner") or "",
@@ -294,7 +294,7 @@ class _StreamChecker(DescriptorChecker):
             "shape_iri": self._stream_shape_iri(doc.get("outputShape")),
             "access_roles": self._roles(doc),
             "tags": self._strings(doc, "tags", ()),
-            "parameters": MappingProxyType(self._parameters(doc.get("parameters"))),
+            "parameters": MappingProxyType(self._processor_parameters(doc.get("parameters"))),
             "processor": self._processor(doc.get("processor")),
         }
         if self.problems:
@@ -423,7 +423,7 @@ class _StreamChecker(DescriptorChecker):
         if not isinstance(name, str) or not _TERM.match(name):
             self.problem((*where, "name"), f"window {position + 1}: name {name!r} must be a word like hour")
             return None
-        if kind not in WINDOW_KINDS:
+        if not isinstance(kind, str) or kind not in WINDOW_KINDS:
             self.problem(
                 (*where, "kind"),
                 f"window {name}: kind must be one of {', '.join(WINDOW_KINDS)}; got {kind!r}",
@@ -517,7 +517,7 @@ class _StreamChecker(DescriptorChecker):
             self.problem(("accessRoles",), "accessRoles is empty: nobody could read the stream")
         return roles
 
-    def _parameters(self, value: Any) -> dict[str, Any]:
+    def _processor_parameters(self, value: Any) -> dict[str, Any]:
         if value is None:
             return {}
         if not isinstance(value, dict):

@@ -427,7 +427,11 @@ class StreamHub:
             feed.close()
         for reader in readers:
             reader._stop.set()
-        await asyncio.to_thread(lambda: [r.stop() for r in readers])
+        def stop_all() -> None:
+            for reader in readers:
+                reader.stop()
+
+        await asyncio.to_thread(stop_all)
         self._live.clear()
 
     def failures(self) -> Mapping[str, str]:
