@@ -427,6 +427,7 @@ class StreamHub:
             feed.close()
         for reader in readers:
             reader._stop.set()
+
         def stop_all() -> None:
             for reader in readers:
                 reader.stop()
