@@ -1,6 +1,6 @@
 // Bundles DigiSpine's pages into graph_service/api/pages_static/ so they work offline: GraphiQL
-// (React, graphql-ws) and the catalog page by esbuild; Swagger UI's and ReDoc's prebuilt bundles
-// copied from their npm packages. Nothing is fetched at runtime.
+// (React, graphql-ws) and the catalog page by esbuild; Swagger UI's prebuilt bundle
+// copied from its npm package. Nothing is fetched at runtime.
 import { build } from "esbuild";
 import { copyFileSync, mkdirSync, readdirSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -33,7 +33,6 @@ const copies = [
   [join(modules, "swagger-ui-dist", "swagger-ui-bundle.js"), "swagger-ui-bundle.js"],
   [join(modules, "swagger-ui-dist", "swagger-ui.css"), "swagger-ui.css"],
   [join(modules, "swagger-ui-dist", "favicon-32x32.png"), "favicon-32x32.png"],
-  [join(modules, "redoc", "bundles", "redoc.standalone.js"), "redoc.standalone.js"],
   [join(here, "src", "pages.css"), "pages.css"],
 ];
 for (const page of readdirSync(join(here, "src"), { withFileTypes: true })) {

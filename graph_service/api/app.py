@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
@@ -17,7 +17,9 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from starlette.routing import BaseRoute, Route, WebSocketRoute
-from strawberry.asgi import GraphQL
+from starlette.websockets import WebSocketDisconnect
+from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
+from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from graph_service import __version__
@@ -28,6 +30,7 @@ from graph_service.api.graphql.subscription_sharing import SharedSubscriptions
 from graph_service.api.graphql.subscription_transport import transport_handler
 from graph_service.api.graphql.subscriptions import Sources, Subscriptions
 from graph_service.api.graphql_http import GraphQLRequestGate
+from graph_service.api.pages import graphiql_html, is_page, mount_pages
 from graph_service.errors import DigiSpineError
 from graph_service.observability.requests import RequestContextMiddleware
 from graph_service.observability.service import Observability
@@ -101,6 +104,7 @@ def create_app(
         reader = LoopReader(current)
         try:
             domain = model or load_model(settings.ontology_paths)
+            app.state.model = domain  # the glossary page renders it
             products = _data_products(settings, domain, current) if data_products else None
             if products is not None:
                 products.use_async(reader)
@@ -178,6 +182,9 @@ def create_app(
         version=__version__,
         description="Knowledge graph and semantic layer for manufacturing.",
         lifespan=lifespan,
+        # /docs and /redoc are served from the package (FastAPI's own load their scripts from a CDN)
+        docs_url=None,
+        redoc_url=None,
     )
     app.add_middleware(
         AuthMiddleware,
@@ -188,6 +195,7 @@ def create_app(
     app.add_middleware(RequestContextMiddleware, tracer=observability.tracer)
     app.include_router(observability.router())
     mount_explorer(app)
+    mount_pages(app)
 
     @app.get("/healthz", tags=["operations"])
     async def healthz() -> dict[str, str]:
@@ -217,11 +225,28 @@ def create_app(
     return app
 
 
+class _TextFrames(ASGIWebSocketAdapter):
+    """graphql-transport-ws messages as text frames: orjson's bytes would go out as binary
+    frames, which a browser's client (GraphiQL's graphql-ws) cannot parse."""
+
+    async def send_json(self, message: Mapping[str, object]) -> None:
+        try:
+            await self.ws.send_text(orjson.dumps(message).decode())
+        except WebSocketDisconnect as exc:
+            raise WebSocketDisconnected from exc
+
+
 class _GraphQLApp(GraphQL):  # type: ignore[type-arg]
     """strawberry's ASGI GraphQL app, answering in JSON encoded by orjson."""
 
+    websocket_adapter_class = _TextFrames  # type: ignore[assignment]
+
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
+
+    @property
+    def graphql_ide_html(self) -> str:
+        return graphiql_html()  # bundled: strawberry's own loads GraphiQL from a CDN
 
 
 def graphql_route(
@@ -301,7 +326,7 @@ OPEN_PAGES = frozenset({GRAPHQL_PATH, GRAPHQL_PATH + "/", "/explore", "/explore/
 
 
 def is_open_path(method: str, path: str) -> bool:
-    page = path in OPEN_PAGES or path.startswith("/explore/assets/")
+    page = path in OPEN_PAGES or path.startswith("/explore/assets/") or is_page(path)
     return path in OPEN_PATHS or (method in ("GET", "HEAD") and page)
 
 

@@ -8,6 +8,11 @@ Pure (model in, text out), so the glossary served at ``/glossary/`` and the one 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
+from graphql import get_named_type
+
 from graph_service.api.graphql import naming
 from graph_service.ontology.docs import ClassQueries
 from graph_service.ontology.model import DomainModel
@@ -17,9 +22,25 @@ EXAMPLE_FIELDS = 4
 EXAMPLE_PAGE = 5
 
 
-def class_queries(model: DomainModel) -> dict[str, ClassQueries]:
-    """Class name → its root fields and example, for every class of the model."""
-    return {name: _queries(model, name) for name in sorted(model.classes)}
+def class_queries(model: DomainModel, served: Mapping[str, str] | None = None) -> dict[str, ClassQueries]:
+    """Class name → its root fields and example, for every class of the model. ``served``: the
+    served schema's root fields (name → the named type it returns); a class whose list field is
+    not there, or is another type's (the data products' ``dataProducts`` replaces the generated
+    one), is left out, so the glossary names no field the server does not have."""
+    found = {name: _queries(model, name) for name in sorted(model.classes)}
+    if served is None:
+        return found
+    return {
+        name: queries
+        for name, queries in found.items()
+        if served.get(queries.list_field) == naming.connection_type(model.classes[name].graphql_name)
+    }
+
+
+def served_root_fields(schema: Any) -> dict[str, str]:
+    """Root query fields of a strawberry schema and the named type each returns."""
+    fields = schema._schema.query_type.fields
+    return {name: get_named_type(field.type).name for name, field in fields.items()}
 
 
 def _queries(model: DomainModel, name: str) -> ClassQueries:

@@ -1,7 +1,7 @@
 """The pages people open in a browser, every asset served from the package so they work offline.
 
 GraphiQL (``GET /graphql``, rendered by the GraphQL app through :func:`graphiql_html`), Swagger UI
-(``/docs``), ReDoc (``/redoc``) and the catalog (``/catalog``) are bundled from npm at install time
+(``/docs``; ``/redoc`` leads there) and the catalog (``/catalog``) are bundled from npm at install time
 (``pages/``, ``make install``) into ``pages_static/``; the glossary (``/glossary/``) is rendered
 from the compiled model. The pages and their assets need no key: they hold no plant data, and the
 requests they make carry the key typed into the page (or run with the anonymous roles).
@@ -13,7 +13,7 @@ import asyncio
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI, HTTPException, Request
-from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
+from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
@@ -41,7 +41,7 @@ def graphiql_html(static: Path = STATIC) -> str:
 
 
 def mount_pages(app: FastAPI, static: Path = STATIC) -> None:
-    """Mount ``/docs``, ``/redoc``, ``/catalog``, ``/glossary/`` and the assets. Build the app with
+    """Mount ``/docs``, ``/catalog``, ``/glossary/`` and the assets. Build the app with
     ``docs_url=None, redoc_url=None`` so FastAPI's CDN-loading pages are not mounted too."""
     router = APIRouter(include_in_schema=False)
     title = f"{app.title} API"
@@ -62,14 +62,9 @@ def mount_pages(app: FastAPI, static: Path = STATIC) -> None:
         return get_swagger_ui_oauth2_redirect_html()
 
     @router.get("/redoc")
-    async def redoc() -> HTMLResponse:
-        return get_redoc_html(
-            openapi_url=app.openapi_url or "/openapi.json",
-            title=title,
-            redoc_js_url=f"{ASSETS}/redoc.standalone.js",
-            redoc_favicon_url=f"{ASSETS}/favicon-32x32.png",
-            with_google_fonts=False,
-        )
+    async def redoc() -> RedirectResponse:
+        # ReDoc's bundle loads its logo from its CDN: the API docs are Swagger UI's, served offline
+        return RedirectResponse("/docs")
 
     @router.get("/catalog")
     async def catalog() -> Response:
@@ -102,11 +97,14 @@ async def _glossary(app: FastAPI) -> dict[str, str]:
     """The glossary of the served model, rendered once (in a worker thread: it is a few MB of HTML)."""
     pages: dict[str, str] | None = getattr(app.state, "glossary", None)
     if pages is None:
+        from graph_service.api.class_queries import class_queries, served_root_fields
         from graph_service.ontology.docs import render_docs
 
         model = getattr(app.state, "model", None)
-        if model is None:
+        schema = getattr(app.state, "schema", None)
+        if model is None or schema is None:
             raise HTTPException(503, "the ontology is not loaded yet")
-        pages = await asyncio.to_thread(render_docs, model, graphiql="/graphql")
+        queries = class_queries(model, served_root_fields(schema))
+        pages = await asyncio.to_thread(lambda: render_docs(model, queries=queries, graphiql="/graphql"))
         app.state.glossary = pages
     return pages

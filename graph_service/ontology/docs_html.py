@@ -76,7 +76,14 @@ SCRIPT = """
   var data = document.getElementById("glossary-index");
   if (!box || !list || !data) { return; }
   var terms = JSON.parse(data.textContent);
-  function starts(t, query) { return t[0].toLowerCase().indexOf(query) === 0 ? 0 : 1; }
+  function rank(t, query) {
+    var name = t[0].toLowerCase();
+    var labels = t[2].toLowerCase().split(" / ");
+    if (name === query || labels.indexOf(query) !== -1) { return 0; }
+    if (name.indexOf(query) === 0) { return 1; }
+    if (labels.some(function (l) { return l.indexOf(query) === 0; })) { return 2; }
+    return 3;
+  }
   function show() {
     var query = box.value.trim().toLowerCase();
     list.textContent = "";
@@ -85,7 +92,8 @@ SCRIPT = """
     var found = terms.filter(function (t) {
       return (t[0] + " " + t[2] + " " + t[4]).toLowerCase().indexOf(query) !== -1;
     });
-    found.sort(function (a, b) { return starts(a, query) - starts(b, query); });
+    // exact names and labels first, then names and labels starting with the text, then the rest
+    found.sort(function (a, b) { return rank(a, query) - rank(b, query); });
     found.slice(0, 40).forEach(function (t) {
       var item = document.createElement("li");
       item.setAttribute("data-testid", "global-result");
