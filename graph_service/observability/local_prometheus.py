@@ -48,7 +48,6 @@ class LocalPrometheus(LocalServer):
     """A Prometheus on ``127.0.0.1:port`` scraping ``targets`` every ``interval_s`` seconds."""
 
     title = "Prometheus"
-    marker = "--config.file"
     error = LocalPrometheusError
 
     def __init__(self, home: Path, port: int, *, interval_s: float = 1.0) -> None:
@@ -63,6 +62,12 @@ class LocalPrometheus(LocalServer):
     @property
     def config_file(self) -> Path:
         return self.home / "config" / "prometheus.yml"
+
+    @property
+    def marker(self) -> str:  # type: ignore[override]
+        """This instance's configuration argument: a whole argument of its command line (the
+        flag alone is never one, it is written ``--config.file=…``)."""
+        return f"--config.file={self.config_file}"
 
     # -- install -------------------------------------------------------------------------------
     @staticmethod

@@ -11,6 +11,7 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
+from graph_service import processes
 from graph_service.api.app import create_app
 from graph_service.api.auth import hash_key
 from graph_service.observability.local_prometheus import LocalPrometheus, ScrapeTarget
@@ -34,7 +35,8 @@ READS = 'max_over_time(digispine_neo4j_statement_duration_seconds_count{mode="re
 def prometheus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalPrometheus]:
     server = LocalPrometheus(tmp_path_factory.mktemp("prometheus"), free_port(), interval_s=1.0)
     yield server
-    server.stop()
+    pid = server.pid()
+    assert server.stop() and pid is not None and not processes.alive(pid)  # none left running
 
 
 def scraper_settings(neo4j_settings: Settings) -> Settings:
