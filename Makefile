@@ -5,6 +5,10 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.digispine-installed
 
+# An installer's own output (pip's notices, apt's and debconf's lines) goes to a log that is shown,
+# its last 40 lines, only when it fails: `make demo` prints its progress lines and nothing else.
+QUIET = sh -c 'log=$$(mktemp); "$$@" >"$$log" 2>&1 || { code=$$?; tail -n 40 "$$log" >&2; rm -f "$$log"; exit $$code; }; rm -f "$$log"' quiet
+
 .PHONY: install chromium prometheus demo test test-unit lint bench-ingest bench-graphql bench-export bench-streams clean-data
 
 EXPLORER     := explorer
@@ -19,7 +23,7 @@ install: $(STAMP) $(EXPLORER_OUT) $(PAGES_OUT) chromium prometheus
 # The explorer page, bundled with its graph library (npm, at build time) so it works offline.
 $(EXPLORER)/node_modules/.package-lock.json: $(EXPLORER)/package-lock.json
 	@echo "› npm ci (explorer page)"
-	@cd $(EXPLORER) && npm ci --no-audit --no-fund --loglevel=error
+	@cd $(EXPLORER) && $(QUIET) npm ci --no-audit --no-fund --no-progress --loglevel=error
 
 $(EXPLORER_OUT): $(EXPLORER)/node_modules/.package-lock.json $(wildcard $(EXPLORER)/src/*) $(EXPLORER)/build.mjs
 	@cd $(EXPLORER) && npm run --silent build
@@ -27,7 +31,7 @@ $(EXPLORER_OUT): $(EXPLORER)/node_modules/.package-lock.json $(wildcard $(EXPLOR
 # GraphiQL, Swagger UI, ReDoc and the catalog page, bundled from npm the same way (offline pages).
 $(PAGES)/node_modules/.package-lock.json: $(PAGES)/package-lock.json
 	@echo "› npm ci (GraphiQL, API docs, catalog pages)"
-	@cd $(PAGES) && npm ci --no-audit --no-fund --loglevel=error
+	@cd $(PAGES) && $(QUIET) npm ci --no-audit --no-fund --no-progress --loglevel=error
 
 $(PAGES_OUT): $(PAGES)/node_modules/.package-lock.json $(wildcard $(PAGES)/src/* $(PAGES)/src/*/*) $(PAGES)/build.mjs
 	@cd $(PAGES) && npm run --silent build
@@ -36,23 +40,24 @@ $(PAGES_OUT): $(PAGES)/node_modules/.package-lock.json $(wildcard $(PAGES)/src/*
 chromium:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  echo "› installing Debian's chromium for the browser tests (apt-get)"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; }
+	  $(QUIET) sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium'; }
 
 # A real Prometheus for the metrics test (Debian's package; the suite starts its own on a free port).
 prometheus:
 	@command -v prometheus >/dev/null 2>&1 || { \
 	  echo "› installing Debian's prometheus for the metrics test (apt-get)"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null; }
+	  $(QUIET) sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus'; }
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python >= 3.11 is required, found " + sys.version.split()[0]'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	@$(BIN)/python -m pip install -q --disable-pip-version-check -U pip
-	@$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[dev,streams]'
+	@echo "› pip install (the Python dependencies, into $(VENV))"
+	@$(QUIET) $(BIN)/python -m pip install -q --disable-pip-version-check --root-user-action=ignore -U pip
+	@$(QUIET) $(BIN)/python -m pip install -q --disable-pip-version-check --root-user-action=ignore -e '.[dev,streams]'
 	@touch $@
 
 demo: install
-	$(BIN)/digispine demo
+	@$(BIN)/digispine demo
 
 # The lint runs first (a second or two): CI fails on a ruff finding or an unformatted file.
 test: install lint
