@@ -183,6 +183,9 @@ def _compile_entity(
             )
     each = doc.get("each")
     each_path = _path(ctx, str(each), line_of(doc, "each"), f"entity {alias}: each") if each else None
+    if each_path is not None and (each_path.attribute or each_path.up or not each_path.steps):
+        ctx.error(line_of(doc, "each"), f"entity {alias}: each names a list of the payload (from its root)")
+        each_path = None
     return EntitySpec(
         alias=alias,
         class_name=class_name,

@@ -13,7 +13,6 @@ from typing import Any
 import orjson
 import pytest
 
-from graph_service.ontology.compiler import load_model
 from graph_service.ontology.model import DomainModel
 from loaders.envelope import Envelope, check_envelope
 from loaders.errors import EventRejected, MappingError
@@ -31,11 +30,6 @@ events:
     event: SalesOrderCreated
     entities:
 """
-
-
-@pytest.fixture(scope="module")
-def model() -> DomainModel:
-    return load_model(REPO / "ontology")
 
 
 def envelope(data: dict[str, Any], **attributes: Any) -> Envelope:
@@ -370,6 +364,7 @@ ORDER = "      order:\n        class: SalesOrder\n        key: {salesOrderNumber
             ORDER + "        lineage: false\n        set: {currency: {path: c, history: true}}\n",
             "m.yaml:13: entity order: `history: true`",
         ),
+        (ORDER + "        each: $time\n", "m.yaml:12: entity order: each names a list of the payload"),
     ],
 )
 def test_mistakes_in_the_language_name_file_and_line(
