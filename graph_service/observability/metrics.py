@@ -191,7 +191,7 @@ class ProductsCollector:
             return None
         if not rows:
             return None
-        newest = rows[0]["t"].to_native()
+        newest: dt.datetime = rows[0]["t"].to_native()
         return (dt.datetime.now(dt.UTC) - newest).total_seconds()
 
 
