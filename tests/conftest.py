@@ -15,6 +15,7 @@ import pytest
 from pydantic import SecretStr
 
 from graph_service.api.auth import hash_key
+from graph_service.ontology.model import DomainModel
 from graph_service.settings import Settings, load_settings
 from graph_service.store import Neo4jStore
 from graph_service.store.local_neo4j import LocalNeo4j
@@ -103,6 +104,16 @@ def store(session_store: Neo4jStore) -> Neo4jStore:
     """The session's store, on an empty database."""
     reset_database(session_store)
     return session_store
+
+
+@pytest.fixture(scope="session")
+def model() -> DomainModel:
+    """The shipped ontology, compiled once for the session (a module testing another ontology
+    defines a ``model`` of its own)."""
+    from graph_service.ontology.compiler import load_model
+    from tests.support.paths import ONTOLOGY_DIR
+
+    return load_model(ONTOLOGY_DIR)
 
 
 # A real Kafka broker for the tests that stream (started once, on first use).

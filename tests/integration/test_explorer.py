@@ -14,14 +14,13 @@ import uvicorn
 
 from graph_service.api.app import create_app
 from graph_service.api.explorer_page import STATIC
-from graph_service.ontology.compiler import load_model
 from graph_service.ontology.model import DomainModel
 from graph_service.settings import Settings
 from graph_service.store import Neo4jStore
 from graph_service.store.lineage import lineage_types
-from loaders.simulation import simulate
 from tests.conftest import free_port, keyed
-from tests.support.loading import load_fresh
+from tests.support.browser import offline_browser, open_offline, screenshot
+from tests.support.loading import load_simulated_plant
 from tests.support.paths import REPO
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -39,17 +38,11 @@ ARTIFACTS = Path(os.environ.get("DIGISPINE_TEST_ARTIFACTS", REPO / ".digispine" 
 
 
 @pytest.fixture(scope="module")
-def model() -> DomainModel:
-    return load_model(REPO / "ontology")
-
-
-@pytest.fixture(scope="module")
 def plant(
     neo4j_settings: Settings, session_store: Neo4jStore, tmp_path_factory: pytest.TempPathFactory
 ) -> Neo4jStore:
     data_dir = tmp_path_factory.mktemp("explorer-loader")
-    events = simulate(seed=8, days=3)
-    assert load_fresh(neo4j_settings, session_store, data_dir, events, "explorer").rejected_total == 0
+    load_simulated_plant(neo4j_settings, session_store, data_dir, seed=8, days=3, origin="explorer")
     return session_store
 
 
@@ -85,8 +78,6 @@ def neighbours(store: Neo4jStore, model: DomainModel, label: str, key_prop: str,
 
 
 def test_search_show_expand_and_screenshot(server: str, plant: Neo4jStore, model: DomainModel) -> None:
-    from playwright.sync_api import sync_playwright
-
     row = plant.read(
         "MATCH (o:SalesOrder)-[:ORDERED_BY]->(c:Customer) "
         "RETURN o.salesOrderNumber AS order, elementId(o) AS oid, c.customerNumber AS customer "
@@ -97,9 +88,9 @@ def test_search_show_expand_and_screenshot(server: str, plant: Neo4jStore, model
     assert 0 < len(around_order) < 60 and len(around_customer) < 60
     expanded = {row["oid"]} | around_order | around_customer
 
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 900})
+    with offline_browser() as browser:
+        tab = open_offline(browser, server)  # every request not to the server is refused
+        page = tab.page
         page.goto(f"{server}/explore")
         page.wait_for_function("window.explorer && window.explorer.ready")
         assert page.locator("[data-testid=legend-item]").count() == len(model.bounded_contexts())
@@ -129,12 +120,9 @@ def test_search_show_expand_and_screenshot(server: str, plant: Neo4jStore, model
             f"document.querySelector('[data-testid=details]').textContent.includes('{row['customer']}')"
         )
 
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        shot = ARTIFACTS / "explorer.png"
-        page.screenshot(path=str(shot))
-        browser.close()
+        tab.assert_offline()
+        shot = screenshot(page, "explorer")
     assert shot.stat().st_size > 10_000
-    print(f"explorer screenshot: {shot}")
 
 
 def test_the_page_is_served_offline_and_needs_no_key(server: str) -> None:

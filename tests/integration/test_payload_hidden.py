@@ -14,14 +14,12 @@ import pytest
 from fastapi.testclient import TestClient
 
 from graph_service.api.app import create_app
-from graph_service.ontology.compiler import load_model
 from graph_service.ontology.model import DomainModel
 from graph_service.rdf.export import export
 from graph_service.settings import Settings
 from graph_service.store import Neo4jStore
 from tests.conftest import auth, keyed
 from tests.support.loading import load_fresh
-from tests.support.paths import REPO
 
 EMAIL = "lea.moretti@example.com"
 NAME = "Lea Moretti"
@@ -43,11 +41,6 @@ CONTACT_UPDATED = {
     },
 }
 EVENT_MATCH = "MATCH (e:ContactUpdated {eventId: 'payload-hidden-1'}) "
-
-
-@pytest.fixture(scope="module")
-def model() -> DomainModel:
-    return load_model(REPO / "ontology")
 
 
 @pytest.fixture(scope="module")

@@ -9,20 +9,13 @@ import pyshacl
 import pytest
 from rdflib import RDF, Graph, URIRef
 
-from graph_service.ontology.compiler import load_model
 from graph_service.ontology.model import DomainModel
 from graph_service.rdf.export import ExportError, export
 from graph_service.settings import Settings, load_settings
 from graph_service.store import Neo4jStore
-from loaders.simulation import simulate
 from tests.conftest import TEST_PASSWORD, free_port
-from tests.support.loading import load_fresh
+from tests.support.loading import load_simulated_plant
 from tests.support.paths import REPO
-
-
-@pytest.fixture(scope="module")
-def model() -> DomainModel:
-    return load_model(REPO / "ontology")
 
 
 @pytest.fixture(scope="module")
@@ -30,8 +23,7 @@ def plant(
     neo4j_settings: Settings, session_store: Neo4jStore, tmp_path_factory: pytest.TempPathFactory
 ) -> Neo4jStore:
     data_dir = tmp_path_factory.mktemp("rdf-loader")
-    stats = load_fresh(neo4j_settings, session_store, data_dir, simulate(seed=11, days=3), "rdf")
-    assert stats.rejected_total == 0
+    load_simulated_plant(neo4j_settings, session_store, data_dir, seed=11, days=3, origin="rdf")
     return session_store
 
 

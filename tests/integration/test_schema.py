@@ -8,17 +8,11 @@ import pytest
 from typer.testing import CliRunner
 
 from graph_service.cli.main import app
-from graph_service.ontology.compiler import load_model
 from graph_service.ontology.model import DomainModel
 from graph_service.settings import Settings
 from graph_service.store import Neo4jStore
 from graph_service.store.schema import apply_schema, plan_schema
 from tests.support.paths import REPO
-
-
-@pytest.fixture(scope="module")
-def model() -> DomainModel:
-    return load_model(REPO / "ontology")
 
 
 def _constraints(store: Neo4jStore) -> dict[str, tuple[str, list[str]]]:

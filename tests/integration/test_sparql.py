@@ -13,7 +13,6 @@ from fastapi.testclient import TestClient
 from rdflib import Graph
 
 from graph_service.api.app import create_app
-from graph_service.ontology.compiler import load_model
 from graph_service.ontology.model import DomainModel
 from graph_service.settings import Settings, load_settings
 from graph_service.store import Neo4jStore
@@ -30,11 +29,6 @@ PREFIXES = (
     "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n"
 )
 SPLIT = 0.8
-
-
-@pytest.fixture(scope="module")
-def model() -> DomainModel:
-    return load_model(REPO / "ontology")
 
 
 @pytest.fixture(scope="module")

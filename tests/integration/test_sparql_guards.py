@@ -14,22 +14,15 @@ import pytest
 from fastapi.testclient import TestClient
 
 from graph_service.api.app import create_app
-from graph_service.ontology.compiler import load_model
 from graph_service.ontology.model import DomainModel
 from graph_service.settings import Settings
 from graph_service.store import Neo4jStore
 from tests.conftest import auth, keyed
-from tests.support.paths import REPO
 from tests.support.recorder import recording_server
 
 PREFIXES = "PREFIX ds: <https://w3id.org/digispine/ontology#>\n"
 #: Three copies of every triple of the view, counted: hours of work on the ontology alone.
 CARTESIAN = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
-
-
-@pytest.fixture(scope="module")
-def model() -> DomainModel:
-    return load_model(REPO / "ontology")
 
 
 def app_client(settings: Settings, store: Neo4jStore, model: DomainModel, **updates: object) -> TestClient:

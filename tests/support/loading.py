@@ -13,8 +13,8 @@ from graph_service.store import Neo4jStore
 from graph_service.store.schema import apply_schema
 from loaders.assembly import build_pipeline, load_parts
 from loaders.pipeline import LoadStats, Record
-
-REPO = Path(__file__).resolve().parents[2]
+from loaders.simulation import simulate
+from tests.support.paths import REPO
 
 
 def load_fresh(
@@ -43,3 +43,14 @@ def load_fresh(
     apply_schema(store, parts.model)
     records = [Record(orjson.dumps(e), f"{origin}:{i}") for i, e in enumerate(events)]
     return build_pipeline(parts, store).run(records)
+
+
+def load_simulated_plant(
+    neo4j_settings: Settings, store: Neo4jStore, data_dir: Path, *, seed: int, days: int, origin: str
+) -> list[dict[str, Any]]:
+    """The simulated plant of ``seed`` over ``days``, loaded by :func:`load_fresh` with nothing
+    rejected; returns its events (the plant fixtures of the integration tests are this call)."""
+    events = simulate(seed=seed, days=days)
+    stats = load_fresh(neo4j_settings, store, data_dir, events, origin)
+    assert stats.rejected_total == 0, f"the simulated plant was refused: {stats}"
+    return events

@@ -8,24 +8,18 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import orjson
 import pytest
 import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from graph_service.api.app import create_app
-from graph_service.ontology.compiler import load_model
 from graph_service.ontology.model import DomainModel
-from graph_service.settings import Settings, load_settings
+from graph_service.settings import Settings
 from graph_service.store import Neo4jStore
-from graph_service.store.schema import apply_schema
-from loaders.assembly import build_pipeline, load_parts
-from loaders.pipeline import Record
-from loaders.simulation import simulate
-from tests.conftest import auth, free_port, keyed, reset_database
+from tests.conftest import auth, free_port, keyed
 from tests.integration.api.spy import CountingStore
-from tests.support.paths import REPO
+from tests.support.loading import load_simulated_plant
 
 
 @pytest.fixture(scope="package")
@@ -33,26 +27,8 @@ def plant(
     neo4j_settings: Settings, session_store: Neo4jStore, tmp_path_factory: pytest.TempPathFactory
 ) -> list[dict[str, Any]]:
     """The simulated events, loaded into an emptied database through the loaders' pipeline."""
-    settings = load_settings(
-        neo4j_uri=neo4j_settings.bolt_uri,
-        neo4j_password=neo4j_settings.neo4j_password,
-        ontology_dir=REPO / "ontology",
-        shapes_dir=REPO / "shapes",
-        data_dir=tmp_path_factory.mktemp("api-loader"),
-    )
-    parts = load_parts(settings)
-    reset_database(session_store)
-    apply_schema(session_store, parts.model)
-    events = simulate(seed=3, days=3)
-    records = [Record(orjson.dumps(e), f"api-test:{i}") for i, e in enumerate(events)]
-    stats = build_pipeline(parts, session_store).run(records)
-    assert stats.rejected_total == 0
-    return events
-
-
-@pytest.fixture(scope="package")
-def model() -> DomainModel:
-    return load_model(REPO / "ontology")
+    data_dir = tmp_path_factory.mktemp("api-loader")
+    return load_simulated_plant(neo4j_settings, session_store, data_dir, seed=3, days=3, origin="api-test")
 
 
 @pytest.fixture(scope="package")

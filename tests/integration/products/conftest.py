@@ -18,7 +18,6 @@ from fastapi.testclient import TestClient
 from strawberry.fastapi import GraphQLRouter
 from strawberry.tools import merge_types
 
-from graph_service.ontology.compiler import load_model
 from graph_service.ontology.model import DomainModel
 from graph_service.products import DataProducts, ProductPaths, ProductViolationsExtension, build_data_products
 from graph_service.store import Neo4jStore
@@ -30,11 +29,6 @@ SHIPPED = ProductPaths((REPO / "queries",), (REPO / "shapes" / "products",))
 WITH_BROKEN = ProductPaths(
     (REPO / "queries", FIXTURES / "queries"), (REPO / "shapes" / "products", FIXTURES / "shapes")
 )
-
-
-@pytest.fixture(scope="session")
-def model() -> DomainModel:
-    return load_model(REPO / "ontology")
 
 
 @pytest.fixture()

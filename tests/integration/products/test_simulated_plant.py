@@ -2,36 +2,21 @@
 
 from __future__ import annotations
 
-import orjson
+from pathlib import Path
+
 import pytest
 
 from graph_service.ontology.model import DomainModel
 from graph_service.products import build_data_products
-from graph_service.settings import Settings, load_settings
+from graph_service.settings import Settings
 from graph_service.store import Neo4jStore
-from graph_service.store.schema import apply_schema
-from loaders.assembly import build_pipeline, load_parts
-from loaders.pipeline import Record
-from loaders.simulation import simulate
-from tests.integration.products.conftest import REPO, SHIPPED
+from tests.integration.products.conftest import SHIPPED
+from tests.support.loading import load_simulated_plant
 
 
 @pytest.fixture()
-def simulated_plant(store: Neo4jStore, neo4j_settings: Settings, tmp_path) -> Neo4jStore:
-    settings = load_settings(
-        neo4j_uri=neo4j_settings.bolt_uri,
-        neo4j_password=neo4j_settings.neo4j_password,
-        ontology_dir=REPO / "ontology",
-        shapes_dir=REPO / "shapes",
-        data_dir=tmp_path,
-    )
-    parts = load_parts(settings)
-    apply_schema(store, parts.model)
-    events = simulate(seed=3, days=3)
-    stats = build_pipeline(parts, store).run(
-        [Record(orjson.dumps(e), f"sim:{i}") for i, e in enumerate(events)]
-    )
-    assert stats.rejected_total == 0
+def simulated_plant(store: Neo4jStore, neo4j_settings: Settings, tmp_path: Path) -> Neo4jStore:
+    load_simulated_plant(neo4j_settings, store, tmp_path, seed=3, days=3, origin="sim")
     return store
 
 

@@ -19,7 +19,6 @@ from fastapi.testclient import TestClient
 from rdflib import Graph, Literal, Namespace, URIRef
 
 from graph_service.api.app import create_app
-from graph_service.ontology.compiler import load_model
 from graph_service.ontology.model import DomainModel
 from graph_service.products import DataProducts, build_data_products
 from graph_service.settings import Settings
@@ -40,11 +39,6 @@ DSQ = Namespace("https://w3id.org/digispine/products#")
 #: Kafka timestamps (ms) of the four derived events, and how long after its input each was written.
 WRITTEN = [1_764_000_000_000 + 1000 * i for i in range(4)]
 LATENCIES = [100, 400, 200, 300]
-
-
-@pytest.fixture(scope="module")
-def model() -> DomainModel:
-    return load_model(REPO / "ontology")
 
 
 @dataclass(frozen=True)

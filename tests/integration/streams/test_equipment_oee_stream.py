@@ -14,7 +14,7 @@ from graph_service.products import build_data_products
 from graph_service.settings import Settings
 from graph_service.store import Neo4jStore
 from graph_service.streams.runtime import run_stream
-from tests.integration.products.conftest import SHIPPED, model  # noqa: F401
+from tests.integration.products.conftest import SHIPPED
 from tests.integration.streams.streams_kafka import finals, produce, read_all, stream_env
 from tests.support.loading import load_fresh
 from tests.unit.streams.oee_dataset import fixed_plant_events

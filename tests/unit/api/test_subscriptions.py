@@ -16,18 +16,11 @@ from graph_service.api.auth import UNAUTHENTICATED, KeyRing, connection_principa
 from graph_service.api.graphql.change_events import ChangeView, compare, typed
 from graph_service.api.graphql.fields import all_class_fields
 from graph_service.api.graphql.subscription_sharing import _decide
-from graph_service.ontology.compiler import load_model
 from graph_service.ontology.model import DomainModel
 from graph_service.streams.hub import BadCursor, Feed, Position, TopicMessage
 from loaders.changelog import change_event
-from tests.support.paths import REPO
 
 CAUSE = {"source": "crm/main", "id": "e-9", "type": "t", "time": "2026-01-05T09:00:00Z"}
-
-
-@pytest.fixture(scope="module")
-def model() -> DomainModel:
-    return load_model(REPO / "ontology")
 
 
 def view(model: DomainModel, name: str) -> ChangeView:

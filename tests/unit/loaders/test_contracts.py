@@ -37,11 +37,6 @@ DSS = Namespace("https://w3id.org/digispine/shapes/events#")
 
 
 @pytest.fixture(scope="module")
-def model() -> DomainModel:
-    return load_model(ONTOLOGY_DIR)
-
-
-@pytest.fixture(scope="module")
 def mapper(model: DomainModel) -> Mapper:
     return load_mappings(MAPPINGS_DIR, model)
 

@@ -9,17 +9,11 @@ from pathlib import Path
 import orjson
 import pytest
 
-from graph_service.ontology.compiler import load_model
 from graph_service.ontology.model import DomainModel
 from loaders.envelope import check_envelope
 from loaders.errors import EventRejected, MappingError
 from loaders.mapping import load_mappings
 from tests.support.paths import REPO
-
-
-@pytest.fixture(scope="module")
-def model() -> DomainModel:
-    return load_model(REPO / "ontology")
 
 
 def envelope(event_type: str, data: dict, *, source: str = "erp/s4", event_id: str = "e-1"):

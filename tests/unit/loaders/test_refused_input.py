@@ -12,7 +12,6 @@ from typing import Any
 import orjson
 import pytest
 
-from graph_service.ontology.compiler import load_model
 from graph_service.settings import load_settings
 from loaders.deadletters import DeadLetterStore
 from loaders.envelope import parse_line
@@ -39,11 +38,6 @@ def event(**changes: Any) -> dict[str, Any]:
     }
     doc.update(changes)
     return doc
-
-
-@pytest.fixture(scope="module")
-def model():  # type: ignore[no-untyped-def]
-    return load_model(REPO / "ontology")
 
 
 def make_pipeline(model, tmp_path: Path, shapes: Path | None = None, **limits: Any) -> Pipeline:  # type: ignore[no-untyped-def]

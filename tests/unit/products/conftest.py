@@ -6,12 +6,7 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
-import pytest
 import yaml
-
-from graph_service.ontology.compiler import load_model
-from graph_service.ontology.model import DomainModel
-from tests.support.paths import REPO
 
 PREFIXES = """@prefix rdf:  <http://www.w3.org/1999/02/22-rdf-syntax-ns#> .
 @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
@@ -64,11 +59,6 @@ DESCRIPTOR: dict[str, Any] = {
 }
 
 QUERY = "MATCH (l:Lot) WHERE $lotNumber IS NULL OR l.lotNumber = $lotNumber RETURN l.lotNumber AS lotNumber\n"
-
-
-@pytest.fixture(scope="session")
-def model() -> DomainModel:
-    return load_model(REPO / "ontology")
 
 
 def write_product(

@@ -11,7 +11,7 @@ from graph_service.ontology.model import DomainModel
 from graph_service.products.catalog import catalog_graph, catalog_jsonld
 from graph_service.products.registry import ProductRegistry
 from graph_service.products.validation import ValidationResult, Violation
-from tests.unit.products.conftest import REPO
+from tests.support.paths import REPO
 
 DCAT = Namespace("http://www.w3.org/ns/dcat#")
 DCT = Namespace("http://purl.org/dc/terms/")

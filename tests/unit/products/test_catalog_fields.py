@@ -13,7 +13,7 @@ from graph_service.products.catalog_fields import field_entries, product_example
 from graph_service.products.graphql import build_query_type
 from graph_service.products.registry import ProductRegistry
 from graph_service.products.shape import NodeShape, ShapeField
-from tests.unit.products.conftest import REPO
+from tests.support.paths import REPO
 
 
 class _Access:

@@ -14,7 +14,7 @@ from graph_service.products.extension import ProductViolationsExtension
 from graph_service.products.graphql import build_query_type
 from graph_service.products.registry import DataProduct, ProductRegistry
 from graph_service.products.validation import ValidationResult, Violation
-from tests.unit.products.conftest import REPO
+from tests.support.paths import REPO
 
 CHECKED = dt.datetime(2026, 3, 2, 12, tzinfo=dt.UTC)
 

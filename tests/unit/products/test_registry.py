@@ -9,7 +9,8 @@ import pytest
 from graph_service.ontology.model import DomainModel
 from graph_service.products.errors import ProductDefinitionError, UnknownProduct
 from graph_service.products.registry import ProductRegistry
-from tests.unit.products.conftest import REPO, write_product, write_shapes
+from tests.support.paths import REPO
+from tests.unit.products.conftest import write_product, write_shapes
 
 
 def test_the_shipped_products_load_and_resolve_versions(model: DomainModel) -> None:

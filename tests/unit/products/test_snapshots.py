@@ -18,7 +18,7 @@ from rdflib.compare import graph_diff, isomorphic, to_isomorphic
 from graph_service.ontology.model import DomainModel
 from graph_service.products.graphql import build_query_type
 from graph_service.products.registry import ProductRegistry
-from tests.unit.products.conftest import REPO
+from tests.support.paths import REPO
 from tests.unit.products.test_catalog import build
 from tests.unit.products.test_graphql_schema import FakeAccess
 

@@ -8,15 +8,9 @@ from decimal import Decimal
 import pytest
 from rdflib import Graph, Literal
 
-from graph_service.ontology.compiler import load_model
 from graph_service.rdf.mapping import NodeRecord, RdfMapper, typed_literal
 from graph_service.rdf.shapes import entity_shapes
 from tests.support.paths import REPO
-
-
-@pytest.fixture(scope="module")
-def model():  # type: ignore[no-untyped-def]
-    return load_model(REPO / "ontology")
 
 
 def test_the_committed_entity_shapes_are_up_to_date(model) -> None:  # type: ignore[no-untyped-def]

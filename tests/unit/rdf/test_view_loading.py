@@ -3,18 +3,10 @@
 from __future__ import annotations
 
 import pyoxigraph as ox
-import pytest
 
-from graph_service.ontology.compiler import load_model
 from graph_service.ontology.model import DomainModel
 from graph_service.rdf.mapping import NodeRecord
 from graph_service.rdf.view import PERSONAL_GRAPH, RdfView, Skipped, ViewLimits, _dataset
-from tests.support.paths import REPO
-
-
-@pytest.fixture(scope="module")
-def model() -> DomainModel:
-    return load_model(REPO / "ontology")
 
 
 def view(model: DomainModel, max_literal_bytes: int = 4096) -> RdfView:

@@ -13,7 +13,6 @@ import yaml
 from graph_service.ontology.model import DomainModel
 from graph_service.streams import StreamPaths, StreamRegistry, load_streams
 from loaders.mapping import Mapper, load_mappings
-from tests.unit.products.conftest import model  # noqa: F401  (the compiled shipped ontology)
 
 #: Four input types: one keyed by equipmentId from one field, one reading it from two different
 #: fields (ambiguous), one reading it only for an optional entity, one without it (operations only).

@@ -8,7 +8,6 @@ from graph_service.streams import load_streams
 from graph_service.streams.envelope import OutputValidator
 from graph_service.streams.processors import delivery_risk_logic as risk
 from tests.support.paths import REPO
-from tests.unit.products.conftest import model  # noqa: F401
 
 
 def test_the_shipped_declaration_passes_the_checks(model: DomainModel) -> None:  # noqa: F811
