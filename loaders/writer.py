@@ -508,7 +508,7 @@ class GraphWriter:
                     held = to_one.get((rel.rel_type, a))
                     if held is None or version > held[0]:
                         to_one[(rel.rel_type, a)] = (version, b)
-            row = {
+            row: dict[str, Any] = {
                 "labels": [x for x in event.event_labels if x != EVENT_LABEL],
                 "id": env.id,
                 "type": env.type,
@@ -543,7 +543,7 @@ class GraphWriter:
         result = WriteResult()
         fresh = plan.unique
         prepared = plan.prepared
-        keys = [[*e.envelope.key, [e.envelope.payload_hash]] for e in fresh]
+        keys: list[list[Any]] = [[*e.envelope.key, [e.envelope.payload_hash]] for e in fresh]
         if plan.repeats:  # their digests too: a repeat may conflict where its first does not
             digests = {e.envelope.key: row[2] for e, row in zip(fresh, keys, strict=True)}
             for event in plan.repeats:
@@ -701,7 +701,10 @@ def _split_links(prepared: _Prepared, new: list[bool]) -> tuple[list[Any], list[
     """Relationship rows by how they are written: to-many with a new end (``CREATE``) or between
     existing nodes (``MERGE``), to-one from a new node (``CREATE``) or from an existing one
     (versioned re-pointing)."""
-    fresh_links, known_links, fresh_one, known_one = [], [], [], []
+    fresh_links: list[Any] = []
+    known_links: list[Any] = []
+    fresh_one: list[Any] = []
+    known_one: list[Any] = []
     for row in prepared.to_many:
         (fresh_links if new[row["a"]] or new[row["b"]] else known_links).append(row)
     for row in prepared.to_one:
