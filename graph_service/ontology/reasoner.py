@@ -7,8 +7,11 @@ is shared with other callers.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +23,9 @@ from graph_service.ontology.problems import ERROR, Problem
 from graph_service.ontology.reporting import Locate
 
 _NOTHING = str(OWL.Nothing)
+#: HermiT runs for a few seconds: the client compiler only (no C2) and a serial collector halve
+#: the JVM's CPU time and its threads (bench/ontology_check.py), and change nothing it finds.
+HERMIT_JVM_OPTIONS = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xshare:auto"
 #: XSD datatypes of the OWL 2 datatype map that the conventions allow. HermiT refuses others
 #: (xsd:date, xsd:duration), so the reasoner's copy widens those ranges to rdfs:Literal — data
 #: ranges do not decide class satisfiability in an ontology without data restrictions.
@@ -49,13 +55,36 @@ def reason(ontology: Graph) -> Reasoning:
         try:
             world.get_ontology(path.as_uri()).load(format="ntriples")
             try:
-                owlready2.sync_reasoner_hermit(world, infer_property_values=False, debug=0)
+                with _jvm_options(HERMIT_JVM_OPTIONS):
+                    owlready2.sync_reasoner_hermit(world, infer_property_values=False, debug=0)
             except owlready2.OwlReadyInconsistentOntologyError as exc:
                 return Reasoning(False, (), str(exc).strip())
             found = sorted(c.iri for c in world.inconsistent_classes() if c.iri != _NOTHING)
             return Reasoning(True, tuple(found))
         finally:
             world.close()
+
+
+@contextmanager
+def _jvm_options(options: str) -> Iterator[None]:
+    """Run owlready2's ``java`` with ``options`` added (JAVA_TOOL_OPTIONS, which every JVM reads).
+    owlready2 builds the command itself; its subprocess keyword arguments are the one way in."""
+    kargs = getattr(owlready2.reasoning, "_subprocess_kargs", None)
+    if not isinstance(kargs, dict):  # another owlready2: run as it does
+        yield
+        return
+    saved = kargs.get("env")
+    # the child's environment (PATH, JAVA_HOME, ...) with the options added; not a setting
+    inherited = dict(os.environ)
+    inherited["JAVA_TOOL_OPTIONS"] = f"{inherited.get('JAVA_TOOL_OPTIONS', '')} {options}".strip()
+    kargs["env"] = inherited
+    try:
+        yield
+    finally:
+        if saved is None:
+            kargs.pop("env", None)
+        else:
+            kargs["env"] = saved
 
 
 def _reasoner_copy(ontology: Graph) -> Graph:
