@@ -155,7 +155,7 @@ def _entity(
 def _related(
     rel: RelationSpec, left: list[_Row], right: list[_Row], payload: Mapping[str, Any], envelope: Envelope
 ) -> list[tuple[EntityWrite, EntityWrite]]:
-    if rel.on:
+    if rel.join:
         return _joined(rel, left, right, payload, envelope)
     return [(a.write, b.write) for a, b in _pairs(left, right)]
 
@@ -190,7 +190,7 @@ def _joined(
     for a in left:
         wanted = tuple(
             spec.value_in(payload, a.chain, envelope, f"{rel.source} {rel.relation} join {prop}")
-            for prop, spec in rel.on
+            for prop, spec in rel.join
         )
         pairs += [(a.write, b) for b in by_key.get(wanted, ())]
     return pairs

@@ -371,7 +371,7 @@ def _code(key: Any) -> str:
 def _compile_relation(
     ctx: Ctx, doc: Any, entities: Mapping[str, EntitySpec], model: DomainModel
 ) -> RelationSpec | None:
-    on_doc: Any = None
+    join_doc: Any = None
     if isinstance(doc, LocatedList) and len(doc) == 3:
         source, name, target = (str(x) for x in doc)
     elif isinstance(doc, Located) and {"from", "relation", "to"} <= set(doc):
@@ -383,7 +383,7 @@ def _compile_relation(
                 + (" (YAML reads a bare `on:` as true)" if True in doc else ""),
             )
         source, name, target = str(doc["from"]), str(doc["relation"]), str(doc["to"])
-        on_doc = doc.get("join")
+        join_doc = doc.get("join")
     else:
         ctx.error(
             line_of(doc),
@@ -411,24 +411,24 @@ def _compile_relation(
     if rel.range not in model.lineage(b.class_name):
         ctx.error(line, f"relation ds:{rel.name} ends at ds:{rel.range}, not at ds:{b.class_name}")
         return None
-    on = _on(ctx, on_doc, line, b, name)
-    if on is None:
-        return None
-    if on and flipped:
+    if join_doc is not None and flipped:
         ctx.error(
             line,
             f"relation ds:{name}: `join:` joins from→to of a stored relation; write it with "
             f"ds:{rel.name} from {source} to {target}",
         )
         return None
-    if not on and not _nested(a.each, b.each):
+    join = _join(ctx, join_doc, line, b, name)
+    if join is None:
+        return None
+    if not join and not _nested(a.each, b.each):
         ctx.error(
             line,
             f"relation ds:{rel.name}: {source} and {target} iterate different lists; pair them by key "
             f"with `join:` (the target's key read in the source's element), or nest one list in the other",
         )
         return None
-    return RelationSpec(source, rel.name, rel.rel_type, target, rel.to_many, on)
+    return RelationSpec(source, rel.name, rel.rel_type, target, rel.to_many, join)
 
 
 def _nested(left: tuple[str, ...] | None, right: tuple[str, ...] | None) -> bool:
@@ -437,7 +437,7 @@ def _nested(left: tuple[str, ...] | None, right: tuple[str, ...] | None) -> bool
     return a[: len(b)] == b or b[: len(a)] == a
 
 
-def _on(
+def _join(
     ctx: Ctx, doc: Any, line: int | None, target: EntitySpec, name: str
 ) -> tuple[tuple[str, ValueSpec], ...] | None:
     if doc is None:

@@ -147,7 +147,7 @@ class RelationSpec:
     to_many: bool
     #: ``join:`` by key: the target's key properties read in the source's element (relations between
     #: elements of two lists). Empty: paired by position (same element, or one inside the other).
-    on: tuple[tuple[str, ValueSpec], ...] = ()
+    join: tuple[tuple[str, ValueSpec], ...] = ()
 
 
 def _legacy_system(kind: str) -> SourceSystem:
