@@ -29,7 +29,8 @@ class FaultLog:
     rejected_ids: dict[str, str] = field(default_factory=dict)  # event id → reason (parsable ones)
 
     def expected_rejections(self) -> Counter[str]:
-        return Counter({FAULT_REASONS[k]: n for k, n in self.injected.items() if FAULT_REASONS[k]})
+        reasons = ((FAULT_REASONS[k], n) for k, n in self.injected.items())
+        return Counter({reason: n for reason, n in reasons if reason})
 
 
 def to_lines(events: list[dict[str, Any]]) -> list[bytes]:

@@ -229,7 +229,7 @@ class Plant:
         for supplier, _name in md.SUPPLIERS.items():
             po = self.next_id("PO-45", 5)
             materials = [m for m, (_, _, s) in md.RAW_MATERIALS.items() if s == supplier]
-            items = [
+            items: list[dict[str, Any]] = [
                 {
                     "itemNumber": (i + 1) * 10,
                     "materialNumber": m,
@@ -311,7 +311,7 @@ class Plant:
     def sales_order(self, when: dt.datetime) -> None:
         so = self.next_id("SO-", 6)
         customer = self.rng.choice(md.CUSTOMERS)[0]
-        items = []
+        items: list[dict[str, Any]] = []
         for i in range(self.rng.choice([1, 1, 2])):
             fg = self.rng.choice(md.FINISHED_GOODS)
             qty = float(self.rng.choice([10, 20, 25, 40, 50]))
@@ -355,7 +355,7 @@ class Plant:
     ) -> dt.datetime:
         po = self.next_id("PRD-", 6)
         qty = item["quantity"]
-        operations = [
+        operations: list[dict[str, Any]] = [
             {
                 "operationId": f"{po}/{r.sequence:04d}",
                 "sequence": r.sequence,
@@ -646,7 +646,7 @@ class Plant:
 
     def ship(self, when: dt.datetime, order: dict[str, Any]) -> None:
         shipment = self.next_id("DLV-8", 6)
-        items = []
+        items: list[dict[str, Any]] = []
         for item in order["items"]:
             for lot, qty in self.produced_lots.get((order["so"], item["itemNumber"]), []):
                 items.append(
