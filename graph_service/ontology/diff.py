@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from graph_service.ontology.model import AnyTerm, DomainModel
+from graph_service.ontology.model import AnyTerm, DatatypeProperty, DomainModel
 
 Impact = Literal["breaking", "compatible"]
 TermKind = Literal["class", "datatype property", "relation", "stream"]
@@ -321,12 +321,40 @@ _CLASS_ASPECTS: tuple[_Aspect, ...] = (
     _Aspect("emitted by", lambda c: c.emitted_by, _wording),
 )
 
+
+def _facet_view(prop: DatatypeProperty) -> Mapping[str, Any]:
+    """The facets a property sets (ds:allowedValue, ds:pattern, bounds, lengths), by name."""
+    facets = prop.facets
+    view: dict[str, Any] = dict(facets.bounds()) | dict(facets.lengths())
+    if facets.allowed:
+        view["allowed values"] = facets.allowed
+    if facets.pattern is not None:
+        view["pattern"] = facets.pattern
+    return view
+
+
+def _facets(was: Mapping[str, Any], now: Mapping[str, Any], *_: Any) -> tuple[Impact, str]:
+    """Widening is compatible (values dropped from nothing, facets only removed); anything else
+    may refuse what senders send and what the graph holds."""
+    old_values, new_values = set(was.get("allowed values", ())), set(now.get("allowed values", ()))
+    values_kept = not new_values or (bool(old_values) and old_values <= new_values)
+    others = {k: v for k, v in now.items() if k != "allowed values"}
+    only_removed = all(was.get(k) == v for k, v in others.items())
+    if values_kept and only_removed:
+        return COMPATIBLE, "the contracts accept more values; everything accepted before still is"
+    return BREAKING, (
+        "the event contracts may now refuse values they accepted (and the graph may hold such "
+        "values): check the senders and the stored data"
+    )
+
+
 _PROPERTY_ASPECTS: tuple[_Aspect, ...] = (
     *_TEXT_ASPECTS,
     _Aspect("domain", lambda p: p.domain, _domain),
     _Aspect("type", lambda p: p.xsd, _always_breaking("stored values and GraphQL type change")),
     _Aspect("cardinality", lambda p: "one" if p.functional else "many", _cardinality),
     _Aspect("personal data", lambda p: p.personal_data, _personal_data),
+    _Aspect("value facets", _facet_view, _facets),
 )
 
 _RELATION_ASPECTS: tuple[_Aspect, ...] = (

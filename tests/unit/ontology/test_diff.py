@@ -240,3 +240,33 @@ def test_what_one_direction_adds_the_other_removes(old: DomainModel, new: Domain
     assert changed == {(c.term_kind, c.name, c.aspect) for c in backward.changes if c.change == "changed"}
     assert all(c.breaking for c in forward.changes if c.change == "removed")
     assert not any(c.breaking for c in forward.changes if c.change == "added")
+
+
+def _with_facets(model: DomainModel, name: str, **facets: object) -> DomainModel:
+    import dataclasses
+
+    from graph_service.ontology.facets import ValueFacets
+
+    prop = dataclasses.replace(model.datatype_properties[name], facets=ValueFacets(**facets))  # type: ignore[arg-type]
+    return dataclasses.replace(model, datatype_properties={**model.datatype_properties, name: prop})
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "impact"),
+    [
+        ({"allowed": ("A", "B")}, {"allowed": ("A", "B", "C")}, "compatible"),
+        ({"allowed": ("A", "B")}, {}, "compatible"),
+        ({"allowed": ("A", "B")}, {"allowed": ("A",)}, "breaking"),
+        ({}, {"allowed": ("A",)}, "breaking"),
+        ({"pattern": "^[A-Z]+$"}, {}, "compatible"),
+        ({}, {"pattern": "^[A-Z]+$"}, "breaking"),
+        ({"pattern": "^[A-Z]+$"}, {"pattern": "^[A-Z]{3}$"}, "breaking"),
+        ({"min_exclusive": 0}, {}, "compatible"),
+    ],
+)
+def test_a_value_facet_widened_is_compatible_and_narrowed_is_breaking(
+    good: DomainModel, before: dict[str, object], after: dict[str, object], impact: str
+) -> None:
+    name = next(iter(good.datatype_properties))
+    old, new = _with_facets(good, name, **before), _with_facets(good, name, **after)
+    assert _only(diff_models(old, new)) == (name, "changed", "value facets", impact)
