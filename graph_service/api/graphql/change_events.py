@@ -173,19 +173,13 @@ class ChangeView:
             if given is None:
                 continue
             if name == "change":
-                kinds = {getattr(k, "value", k) for k in given}
-                parts.append(lambda item, kinds=kinds: item["change"] in kinds)
+                parts.append(_change_in({getattr(k, "value", k) for k in given}))
             elif name == "changed":
                 wanted = set(given)
                 self._known(wanted, personal)
-                parts.append(lambda item, wanted=wanted: bool(wanted & set(item["changed_properties"])))
+                parts.append(_changed_any(wanted))
             elif name == "relation":
-                relations = set(given)
-                parts.append(
-                    lambda item, relations=relations: (
-                        item["relationship"] is not None and item["relationship"]["relation"] in relations
-                    )
-                )
+                parts.append(_relation_in(set(given)))
             elif name in self.fields.properties:
                 self._known({name}, personal)
                 parts.append(_property_condition(name, given))
@@ -205,6 +199,18 @@ class ChangeView:
                     FORBIDDEN,
                     field=f"{self.fields.cls.graphql_name}.{name}",
                 )
+
+
+def _change_in(kinds: set[Any]) -> Condition:
+    return lambda item: item["change"] in kinds
+
+
+def _changed_any(wanted: set[str]) -> Condition:
+    return lambda item: bool(wanted & set(item["changed_properties"]))
+
+
+def _relation_in(relations: set[str]) -> Condition:
+    return lambda item: item["relationship"] is not None and item["relationship"]["relation"] in relations
 
 
 def _property_condition(name: str, operators: Mapping[str, Any]) -> Condition:

@@ -81,7 +81,8 @@ class StreamField:
         event = message.value
         if not isinstance(event, dict) or event.get("type") != self.descriptor.output_type:
             return None
-        data = event.get("data") if isinstance(event.get("data"), dict) else {}
+        found = event.get("data")
+        data: dict[str, Any] = found if isinstance(found, dict) else {}
         key = str(event.get("subject") or message.key or "")
         final = data.get("final") if isinstance(data.get("final"), bool) else None
         if not test(key, final):
