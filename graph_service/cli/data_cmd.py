@@ -164,7 +164,7 @@ def _plan_rows(changes: SchemaChanges, dry_run: bool) -> list[dict[str, Any]]:
         (changes.replaced, "would replace" if dry_run else "replaced"),
         (changes.unchanged, "unchanged"),
     ]
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "action": action,
             "kind": item.kind,

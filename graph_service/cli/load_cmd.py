@@ -7,6 +7,7 @@ import signal
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -200,7 +201,7 @@ def list_letters(
     letters = deadletter_store(settings).all(include_retried=all_)
     if reason:
         letters = [d for d in letters if d.reason == reason]
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "id": d.id,
             "reason": d.reason,
