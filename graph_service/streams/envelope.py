@@ -38,13 +38,19 @@ class StreamShapeError(StreamError):
 
 
 class OriginLike(Protocol):
-    """What lineage needs of the input an output came from (runtime.Origin)."""
+    """What lineage needs of the input an output came from (runtime.Origin, a frozen dataclass:
+    read-only members)."""
 
-    source: str
-    id: str
-    topic: str
-    partition: int
-    offset: int
+    @property
+    def source(self) -> str: ...
+    @property
+    def id(self) -> str: ...
+    @property
+    def topic(self) -> str: ...
+    @property
+    def partition(self) -> int: ...
+    @property
+    def offset(self) -> int: ...
 
 
 def derived_id(parts: Sequence[Any]) -> str:
