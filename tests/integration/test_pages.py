@@ -33,14 +33,6 @@ BREAK_A_PRODUCT = (
 
 
 @pytest.fixture(scope="module")
-def model() -> DomainModel:
-    from graph_service.ontology.compiler import load_model
-    from tests.support.browser import REPO
-
-    return load_model(REPO / "ontology")
-
-
-@pytest.fixture(scope="module")
 def plant(session_store: Neo4jStore) -> Neo4jStore:
     reset_database(session_store)
     load_fixed_plant(session_store)
@@ -52,7 +44,8 @@ def plant(session_store: Neo4jStore) -> Neo4jStore:
 def app(plant: Neo4jStore, model: DomainModel, neo4j_settings: Settings) -> FastAPI:
     """The whole app with its data products; no anonymous roles: every request needs a key."""
     assert (STATIC / "graphiql.js").is_file(), "the pages are not built: run `make install`"
-    return create_app(keyed(neo4j_settings), plant, model=model)
+    # Kafka is not started here: a stream's freshness says so, after a short wait
+    return create_app(keyed(neo4j_settings, stream_freshness_timeout_s=0.5), plant, model=model)
 
 
 @pytest.fixture(scope="module")
@@ -193,7 +186,8 @@ def test_catalog_page_shows_every_product_and_why_a_validation_failed(server: st
     assert tab.page.locator(
         "[data-testid=product][data-name=equipmentOee] [data-testid=freshness]"
     ).count() in (0, 1, 2)
-    screenshot(tab.page, "catalog", full_page=True)
+    card.scroll_into_view_if_needed()
+    screenshot(tab.page, "catalog")
 
     # Its example opens in GraphiQL with the query filled in, and runs.
     link = card.locator("[data-testid=open-graphiql]").get_attribute("href")

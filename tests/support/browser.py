@@ -33,12 +33,12 @@ from urllib.parse import urlsplit
 import uvicorn
 
 from tests.conftest import free_port
+from tests.support.paths import REPO
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
     from playwright.sync_api import Browser, Page, Route
 
-REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 #: A port nothing listens on: Chromium's proxy for every non-loopback address.
 DEAD_PROXY = "127.0.0.1:9"

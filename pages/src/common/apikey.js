@@ -16,6 +16,7 @@ export function bindKeyField(input, onChange) {
   input.value = storedKey();
   input.addEventListener("change", () => {
     const key = input.value.trim();
+    if (key === storedKey()) return; // a blur after Enter fires change again: reload only once
     localStorage.setItem(KEY_STORAGE, key);
     onChange(key);
   });
