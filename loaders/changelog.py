@@ -104,7 +104,7 @@ def batch_changes(
         for n, version in enumerate(versions):
             env = by_version[version]
             kind = "created" if node.created and n == 0 else "updated"
-            change = {
+            change: dict[str, Any] = {
                 "change": kind,
                 "entity": _ref_doc(node.ref),
                 "properties": dict(sorted(groups[version].items())),

@@ -15,7 +15,7 @@ import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Any
 
 import neo4j
 from neo4j.exceptions import DriverError, Neo4jError
@@ -201,13 +201,13 @@ class _JsonLd(_NTriples):
         self.out.write("[\n")
 
     def subject(self, triples: list[Triple]) -> None:
-        node: dict[str, object] = {"@id": triples[0][0][1:-1]}
+        node: dict[str, Any] = {"@id": triples[0][0][1:-1]}
         types: list[str] = []
         for _, p, o in triples:
             if p == RDF_TYPE:
                 types.append(o[1:-1])
                 continue
-            node.setdefault(p[1:-1], []).append(_json_term(o))  # type: ignore[union-attr]
+            node.setdefault(p[1:-1], []).append(_json_term(o))
         node["@type"] = types
         self.out.write(("" if self.first else ",\n") + json.dumps(node, ensure_ascii=False))
         self.first = False

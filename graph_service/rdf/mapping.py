@@ -168,13 +168,13 @@ class RdfMapper:
         if is_event:
             yield from self._reported_by(s, record.properties.get(EVENT_SOURCE_PROPERTY))
         for rel_type, labels, key_values in record.out:
-            p = self._rel_terms.get(rel_type)
-            if p is None or rel_type == self._reported:  # a graph not yet migrated: said above
+            rel = self._rel_terms.get(rel_type)
+            if rel is None or rel_type == self._reported:  # a graph not yet migrated: said above
                 continue
             o = self.target(labels, key_values)
             if o is None:
                 continue
-            yield s, p, o
+            yield s, rel, o
             if rel_type == self._affected:
                 yield s, PROV_USED, o
 

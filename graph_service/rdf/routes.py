@@ -128,7 +128,7 @@ async def _answer(
             if graph_name is None:
                 return {"notAcceptable": f"graphs come as {', '.join(GRAPH_FORMATS)}"}
             graph_format, media = GRAPH_FORMATS[graph_name]
-            result.serialize(out, format=graph_format)
+            result.serialize(out, format=graph_format)  # type: ignore[arg-type]  # any object with write()
             return {"media": media}
         if results_name is None:
             return {"notAcceptable": f"results come as {', '.join(RESULT_FORMATS)}"}
