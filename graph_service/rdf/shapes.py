@@ -2,7 +2,8 @@
 
 One node shape per class, targeting the class (so it applies to instances of subclasses too),
 with a property shape for each datatype property and stored relation the class itself declares:
-the XSD datatype, at most one value for functional properties and to-one relations, at least one
+the XSD datatype and the ontology's value facets, at most one value for functional properties and
+to-one relations, at least one
 value for the key (on the highest class below which no subclass declares another key), and the
 class of relation targets. The committed file
 ``shapes/entities/entities.ttl`` is this function's output; a unit test keeps them equal, and
@@ -11,7 +12,7 @@ class of relation targets. The committed file
 
 from __future__ import annotations
 
-from graph_service.ontology.model import DomainModel
+from graph_service.ontology.model import DatatypeProperty, DomainModel
 
 SHAPES_NS = "https://w3id.org/digispine/shapes/entities#"
 
@@ -35,7 +36,7 @@ def entity_shapes(model: DomainModel) -> str:
             parts = [f"sh:path ds:{prop.name}", f"sh:datatype xsd:{prop.xsd}"]
             if prop.functional:
                 parts.append("sh:maxCount 1")
-            properties.append(parts)
+            properties.append(parts + _facets(prop))
         for rel in sorted(model.relations.values(), key=lambda r: r.name):
             if not rel.stored or rel.domain != cls.name:
                 continue
@@ -53,6 +54,24 @@ def entity_shapes(model: DomainModel) -> str:
         lines.append(" ;\n".join(blocks) + " .")
         lines.append("")
     return "\n".join(lines)
+
+
+def _facets(prop: DatatypeProperty) -> list[str]:
+    """The property's value facets (ds:allowedValue, ds:pattern, bounds, lengths) as SHACL: the
+    graph holds what the event contracts let in, and the export says so."""
+    facets = prop.facets
+    parts = []
+    if facets.allowed:
+        parts.append("sh:in ( " + " ".join(_text(v) for v in facets.allowed) + " )")
+    if facets.pattern is not None:
+        parts.append(f"sh:pattern {_text(facets.pattern)}")
+    parts += [f"sh:{name} {value}" for name, value in facets.bounds()]
+    parts += [f"sh:{name} {value}" for name, value in facets.lengths()]
+    return parts
+
+
+def _text(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def _required_key(model: DomainModel, name: str) -> tuple[str, ...]:

@@ -59,3 +59,17 @@ def test_a_subclass_instance_gets_the_key_class_iri_and_events_prov_terms(model)
         "<http://www.w3.org/ns/prov#used>",
         "<http://www.w3.org/ns/prov#startedAtTime>",
     } <= predicates
+
+
+def test_the_instance_shapes_carry_the_ontology_s_value_facets(model) -> None:  # type: ignore[no-untyped-def]
+    from rdflib import Namespace
+    from rdflib.collection import Collection
+    from rdflib.namespace import SH
+
+    graph = Graph().parse(data=entity_shapes(model), format="turtle")
+    ds = Namespace(model.namespace)
+    [shape] = [s for s in graph.subjects(SH.path, ds.materialType)]
+    allowed = model.datatype_properties["materialType"].facets.allowed
+    assert allowed and tuple(str(v) for v in Collection(graph, graph.value(shape, SH["in"]))) == allowed
+    [currency] = [s for s in graph.subjects(SH.path, ds.currency)]
+    assert str(graph.value(currency, SH.pattern)) == model.datatype_properties["currency"].facets.pattern
