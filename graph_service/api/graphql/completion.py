@@ -59,7 +59,7 @@ class CompiledExecutionContext(StrawberryGraphQLCoreExecutionContext):
     #: False: complete them field by field too (the equivalence test and the benchmark compare).
     walk: ClassVar[bool] = True
 
-    def complete_value(  # type: ignore[override]
+    def complete_value(
         self,
         return_type: GraphQLOutputType,
         field_details_list: Any,
@@ -146,7 +146,7 @@ class _Walk:
             out: dict[str, Any] = {}
             try:
                 for response_key, source, sub in steps:
-                    out[response_key] = name if sub is None else sub(row[source])  # type: ignore[index]
+                    out[response_key] = name if sub is None else sub(row[source])
             except KeyError:
                 raise _Fallback from None
             return out
