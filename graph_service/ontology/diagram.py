@@ -192,13 +192,20 @@ def _edge_svg(edge: _Edge, points: list[Point]) -> str:
     style = _EDGE_STYLES[edge.kind]
     shown = " ".join(f"{x:.1f},{y:.1f}" for x, y in points)
     line = f'<polyline points="{shown}" fill="none" {style}/>'
+    # the page's script highlights the edges of the box under the pointer (data-ends)
+    group = f'<g class="edge" data-ends="{esc(edge.source)} {esc(edge.target)}">'
     if not edge.label:
-        return line
+        return group + line + "</g>"
     (x1, y1), (x2, _y2) = points[1], points[2]
-    return line + (
-        f'<text x="{(x1 + x2) / 2:.1f}" y="{y1 - 3:.1f}" text-anchor="middle" font-size="11" '
-        f'fill="#1f5f8b" stroke="#ffffff" stroke-width="3" paint-order="stroke">'
-        f"{esc(edge.label)}</text>"
+    return (
+        group
+        + line
+        + (
+            f'<text x="{(x1 + x2) / 2:.1f}" y="{y1 - 3:.1f}" text-anchor="middle" font-size="11" '
+            f'fill="#1f5f8b" stroke="#ffffff" stroke-width="3" paint-order="stroke">'
+            f"{esc(edge.label)}</text>"
+        )
+        + "</g>"
     )
 
 
@@ -206,7 +213,7 @@ def _box_svg(box: _Box) -> str:
     fill, stroke = ("#f0f4f8", "#9aa5b1") if box.external else ("#ffffff", "#1f5f8b")
     cx = box.x + BOX_W / 2
     return (
-        f'<a href="{esc(box.href)}"><g>'
+        f'<a href="{esc(box.href)}" data-class="{esc(box.name)}"><g>'
         f"<title>{esc(box.name)}</title>"
         f'<rect x="{box.x:.1f}" y="{box.y:.1f}" width="{BOX_W}" height="{BOX_H}" rx="6" '
         f'fill="{fill}" stroke="{stroke}" stroke-width="1.5"/>'

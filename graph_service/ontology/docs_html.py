@@ -54,6 +54,9 @@ header { display: flex; flex-wrap: wrap; align-items: center; gap: 4px 24px; }
 .global li { padding: 4px 12px; border-bottom: 1px solid var(--line); font-size: 14px; }
 .global li a { color: var(--accent); font-weight: 600; }
 .global li span { color: var(--muted); }
+.diagram svg.focus .edge { opacity: .12; }
+.diagram svg.focus .edge.on { opacity: 1; }
+.diagram svg.focus .edge.on polyline { stroke-width: 2.4; }
 [hidden] { display: none !important; }
 """
 
@@ -117,6 +120,21 @@ SCRIPT = """
     var first = list.querySelector("a");
     if (event.key === "Enter" ? first : false) { window.location.href = first.href; }
     if (event.key === "Escape") { box.value = ""; show(); }
+  });
+})();
+(function () {
+  document.querySelectorAll(".diagram svg").forEach(function (svg) {
+    var edges = svg.querySelectorAll(".edge");
+    svg.querySelectorAll("[data-class]").forEach(function (box) {
+      var name = box.getAttribute("data-class");
+      box.addEventListener("mouseenter", function () {
+        svg.classList.add("focus");
+        edges.forEach(function (edge) {
+          edge.classList.toggle("on", edge.getAttribute("data-ends").split(" ").indexOf(name) !== -1);
+        });
+      });
+      box.addEventListener("mouseleave", function () { svg.classList.remove("focus"); });
+    });
   });
 })();
 """

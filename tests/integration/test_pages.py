@@ -218,6 +218,11 @@ def test_glossary_search_finds_a_term_across_contexts_and_examples_run(
     assert "salesOrders(" in section.locator("[data-testid=graphql-fields]").inner_text()
     section.scroll_into_view_if_needed()
     screenshot(tab.page, "glossary")
+    # Pointing at a box of the context diagram brings out its own edges.
+    tab.page.locator(".diagram svg [data-class=SalesOrder]").first.hover()
+    assert tab.page.locator(".diagram svg.focus .edge.on").count() > 0
+    assert tab.page.locator(".diagram svg.focus .edge:not(.on)").count() > 0
+    screenshot(tab.page, "glossary-context-diagram")
     tab.assert_offline()
 
     # Every class the glossary names a field of has an example valid in the served schema; the
