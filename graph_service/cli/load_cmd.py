@@ -10,10 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from graph_service.cli.common import console, err_console, settings_or_exit, user_errors
-from graph_service.cli.listing import Field, print_rows
+from graph_service.cli.listing import Field, print_record, print_rows
 from graph_service.observability.loader_metrics import served_loader_metrics
 from graph_service.store import Neo4jStore
 from loaders.assembly import build_pipeline, deadletter_store, load_parts
@@ -223,15 +224,22 @@ def list_letters(
 
 
 @deadletters_app.command("show")
-def show_letter(letter_id: str) -> None:
+def show_letter(
+    letter_id: str,
+    as_json: bool = typer.Option(False, "--json", help="The whole record as one JSON object."),
+) -> None:
     """The whole record: original event, reason, SHACL report."""
     settings = settings_or_exit()
     letter = deadletter_store(settings).get(letter_id)
     if letter is None:
         err_console.print(f"no dead letter with id {letter_id}")
         raise typer.Exit(1)
+    if as_json:
+        print_record(console, letter.to_json(), as_json=True)
+        return
     for key, value in letter.to_json().items():
-        console.print(f"[bold]{key}[/]: {value}", highlight=False, markup=True)
+        # the value is the event's own text: a JSON array in it is no markup
+        console.print(f"[bold]{key}[/]: {escape(str(value))}", highlight=False)
 
 
 @deadletters_app.command("retry")

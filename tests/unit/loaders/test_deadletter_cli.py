@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 from pathlib import Path
 
 import pytest
@@ -76,3 +77,12 @@ def test_retry_skips_letters_that_keep_only_a_preview(tmp_path: Path) -> None:
     store.add(reason="too-large", message="big", original="{", original_size=10_000_000, origin="f:1")
     out = run(tmp_path, "retry")
     assert "skipped" in out and "10,000,000-byte event" in out and "nothing to retry" in out
+
+
+def test_show_prints_an_original_that_looks_like_markup_as_it_is_and_json_whole(tmp_path: Path) -> None:
+    store = DeadLetterStore(tmp_path / "deadletters")
+    store.add(reason="malformed-json", message="a JSON list", original='["bold", "[red]x[/]"]', origin="f:1")
+    (letter,) = store.all()
+    assert '["bold", "[red]x[/]"]' in run(tmp_path, "show", letter.id)
+    shown = json.loads(run(tmp_path, "show", letter.id, "--json"))
+    assert shown["original"] == '["bold", "[red]x[/]"]' and shown["id"] == letter.id
