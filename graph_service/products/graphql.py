@@ -412,11 +412,12 @@ def _catalog_resolver(access: ProductAccess) -> Callable[..., list[DataProductEn
             )
         ]
         streams: StreamCatalog | None = getattr(access, "streams", None)
-        entries += [
-            stream_catalog_entry(streams, d, model)
-            for d in (streams or ())
-            if wanted(d.name, d.domain, d.deprecated, ProductKind.STREAM)
-        ]
+        if streams is not None:
+            entries += [
+                stream_catalog_entry(streams, d, model)
+                for d in streams
+                if wanted(d.name, d.domain, d.deprecated, ProductKind.STREAM)
+            ]
         return entries
 
     return data_products
