@@ -1,16 +1,18 @@
 """GraphQL benchmark: the generated API against hand-written Cypher for the same reads.
 
-Run: ``.venv/bin/python -m bench.graphql [--nodes 1000000]`` (see docs/graphql.md). On one Neo4j,
-in one run, it loads a simulated plant of at least ``--nodes`` nodes, serves the API with
-``digispine serve`` in its own process and prints, for a key lookup, a filtered page with a
-two-level nested selection and a data product (or a third entity query when the data products
-are not installed):
+Run: ``.venv/bin/python -m bench.graphql [--nodes 1000000] [--reuse]`` (see docs/graphql.md,
+"Benchmark"). On one Neo4j, in one run, it builds (or, with ``--reuse``, reuses) a simulated plant
+of at least ``--nodes`` nodes, serves the API with ``digispine serve`` in its own process and
+prints, for a key lookup, a filtered page with a two-level nested selection, a data product (or
+a third entity query when the data products are not installed) and a 1,000-row page:
 
-- p50/p99 latency and requests/s of the GraphQL request over HTTP (sequential), the p50 of the
-  same GraphQL query executed in this process (``schema.execute``, no HTTP), and of the same read
-  as hand-written Cypher through the driver, and the ratios;
+- p50/p99 latency of the GraphQL request over HTTP and of the hand-written read;
+- CPU per request: the server process's own (from /proc), the same query executed in this
+  process with the one-walk completion and field by field, and the hand-written read's; server
+  CPU per row, and issue 16's figures of the official @neo4j/graphql library beside them;
 - the db hits (PROFILE) of the generated statement and of the hand-written one;
-- the latency of a 1,000-row page, both ways.
+- requests/s at several concurrencies (``--clients``) per worker count (``--workers``), with the
+  cores each process kept busy, against the hand-written read through the asyncio driver.
 """
 
 from __future__ import annotations
