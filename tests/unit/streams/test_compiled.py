@@ -17,8 +17,7 @@ from graph_service.streams.compiled import (
     write_artefact,
 )
 from graph_service.streams.output_check import FlatShape
-
-REPO = Path(__file__).resolve().parents[3]
+from tests.support.paths import REPO
 
 
 @pytest.fixture
