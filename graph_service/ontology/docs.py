@@ -360,9 +360,13 @@ def _relation_row(model: DomainModel, cls: ClassDef, rel: Relation, other: str, 
 
 def _foreign_members(model: DomainModel, context: str) -> str:
     """Properties of this context declared on classes of another one (e.g. on core classes)."""
+    candidates: list[DatatypeProperty | Relation] = [
+        *model.datatype_properties.values(),
+        *model.relations.values(),
+    ]
     members = [
         t
-        for t in (*model.datatype_properties.values(), *model.relations.values())
+        for t in candidates
         if (t.bounded_context or UNASSIGNED) == context
         and (model.classes[t.domain].bounded_context or UNASSIGNED) != context
     ]

@@ -46,8 +46,11 @@ def _hashed_by(*names: str) -> Any:
     """Hash by identity fields: the generated hash would fail on the read-only mappings, and a
     model should be usable as a cache key (``functools.cache`` on a schema builder)."""
 
+    def by_fields(self: Any) -> int:
+        return hash(tuple(getattr(self, n) for n in names))
+
     def apply(cls: type[Any]) -> type[Any]:
-        cls.__hash__ = lambda self: hash(tuple(getattr(self, n) for n in names))  # type: ignore[method-assign]
+        cls.__hash__ = by_fields  # type: ignore[method-assign, assignment]
         return cls
 
     return apply
@@ -282,7 +285,8 @@ class DomainModel(_Frozen):
 
     def terms(self) -> Iterator[AnyTerm]:
         """Every term: classes, then datatype properties, then relations, each sorted by name."""
-        for table in (self.classes, self.datatype_properties, self.relations):
+        tables: tuple[Mapping[str, AnyTerm], ...] = (self.classes, self.datatype_properties, self.relations)
+        for table in tables:
             yield from sorted(table.values(), key=_by_name)
 
     def _sorted_classes(self) -> list[ClassDef]:

@@ -65,14 +65,14 @@ def build_relations(
     for iri, end in ends.items():
         if end.domain is None or end.range is None:
             continue
-        stored = reverse_of.get(iri)
+        inverted = reverse_of.get(iri)
         relation = Relation(
             **term_fields(graph, iri, report, locate),
-            rel_type=upper_snake(local_name(stored or iri)),
+            rel_type=upper_snake(local_name(inverted or iri)),
             domain=end.domain,
             range=end.range,
             to_many=not _functional(graph, iri),
-            inverse_of=local_name(stored) if stored else None,
+            inverse_of=local_name(inverted) if inverted else None,
             inverse=inverse.get(iri),
         )
         built[relation.name] = relation
