@@ -287,13 +287,15 @@ def _field(shapes: Graph, prop: Any) -> FieldRule | None:
         if members is ...:
             return None
         items = list(Collection(shapes, members))
-        if not all(isinstance(i, Literal) and type(i.value) in (str, int, float, bool) for i in items):
+        literals = [i for i in items if isinstance(i, Literal)]
+        if len(literals) < len(items) or not all(type(i.value) in (str, int, float, bool) for i in literals):
             return None
-        allowed = tuple(i.value for i in items)
+        allowed = tuple(i.value for i in literals)
     bounds = []
     for name, component, op in _BOUNDS:
         for bound in shapes.objects(prop, URIRef(SH_NS + name)):
-            if not (isinstance(bound, Literal) and _is_number(bound.value) or _is_decimal(bound)):
+            # a decimal bound is a Literal too (only literals have a value)
+            if not isinstance(bound, Literal) or not (_is_number(bound.value) or _is_decimal(bound)):
                 return None
             bounds.append(Bound(op, _number(bound.value), str(bound), component))
     return FieldRule(
