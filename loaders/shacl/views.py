@@ -49,7 +49,8 @@ class Ops(Protocol):
 
 
 class View(Protocol):
-    ops: type[Ops]
+    @property
+    def ops(self) -> type[Ops]: ...  # read-only: a view may hold a subclass (PayloadOps)
 
     def step(self, node: Any, pred: URIRef, key: str | None) -> list[Any]: ...
     def inverse_step(self, node: Any, pred: URIRef) -> list[Any]: ...
