@@ -62,11 +62,11 @@ def check(
 ) -> None:
     """Syntax, lint (SHACL shapes), name clashes and logical consistency. Exit 1 on errors."""
     settings = settings_or_exit()
-    directory = directory or settings.ontology_paths
+    sources = directory or settings.ontology_paths
     started = time.perf_counter()
     with user_errors():
         report = check_ontology(
-            directory, lint_shapes=shapes or settings.shapes_dir / "ontology", reason=reason
+            sources, lint_shapes=shapes or settings.shapes_dir / "ontology", reason=reason
         )
     elapsed = time.perf_counter() - started
     if output is OutputFormat.json:
@@ -166,9 +166,9 @@ def docs(
 ) -> None:
     """Static HTML glossary: bounded contexts, classes with labels, keys, properties, diagrams."""
     settings = settings_or_exit()
-    directory = directory or settings.ontology_paths
+    sources = directory or settings.ontology_paths
     with user_errors():
-        result = compile_ontology(directory)
+        result = compile_ontology(sources)
         if result.model is None:
             raise OntologyError("the ontology does not parse", result.errors)
         from graph_service.api.class_queries import class_queries  # each class's GraphQL fields
