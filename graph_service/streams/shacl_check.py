@@ -105,14 +105,14 @@ def _as_payload_shapes(shapes: Graph) -> tuple[Graph, dict[str, str], dict[str, 
     field of each rewritten path (for reports) and the datatype each field declares."""
     fields: dict[str, str] = {}
     types: dict[str, Identifier] = {}
-    renamed: dict[Identifier, URIRef] = {}
+    renamed: dict[Any, URIRef] = {}
     for prop, path in shapes.subject_objects(SH.path):
         if isinstance(path, URIRef) and str(path).startswith(STREAMS_NS):
             name = str(path)[len(STREAMS_NS) :]
             renamed[path] = URIRef(str(DSP) + name)
             fields[str(DSP) + name] = name
             datatype = shapes.value(prop, SH.datatype)
-            if datatype is not None:
+            if isinstance(datatype, URIRef):
                 types[name] = datatype
     out = Graph()
     for s, p, o in shapes:
