@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from rdflib import SH, Literal
@@ -19,6 +19,21 @@ PARAMETERS = (SH.minLength, SH.maxLength, SH.pattern, SH.flags, SH.languageIn, S
 _FLAGS = {"i": re.IGNORECASE, "m": re.MULTILINE}
 
 
+Test = Callable[[Any], bool]
+
+
+def _at_least(lexical: Callable[[Any], str | None], n: int) -> Test:
+    return lambda x: (s := lexical(x)) is not None and len(s) >= n
+
+
+def _at_most(lexical: Callable[[Any], str | None], n: int) -> Test:
+    return lambda x: (s := lexical(x)) is not None and len(s) <= n
+
+
+def _matching(lexical: Callable[[Any], str | None], rx: re.Pattern[str]) -> Test:
+    return lambda x: (s := lexical(x)) is not None and rx.search(s) is not None
+
+
 def compile(ctx: ShapeContext) -> None:
     _lengths(ctx)
     _patterns(ctx)
@@ -30,13 +45,13 @@ def _lengths(ctx: ShapeContext) -> None:
     if (n := ctx.integer(SH.minLength)) is not None and n > 0:
         ctx.each(
             "MinLengthConstraintComponent",
-            lambda x, n=n: (s := lexical(x)) is not None and len(s) >= n,
+            _at_least(lexical, n),
             f"shorter than {n}",
         )
     if (n := ctx.integer(SH.maxLength)) is not None:
         ctx.each(
             "MaxLengthConstraintComponent",
-            lambda x, n=n: (s := lexical(x)) is not None and len(s) <= n,
+            _at_most(lexical, n),
             f"longer than {n}",
         )
 
@@ -67,7 +82,7 @@ def _patterns(ctx: ShapeContext) -> None:
             ctx.refuse(SH.pattern, f"{text!r} is not a regular expression Python reads: {exc}")
         ctx.each(
             "PatternConstraintComponent",
-            lambda x, rx=rx: (s := lexical(x)) is not None and rx.search(s) is not None,
+            _matching(lexical, rx),
             f"value does not match {text}",
         )
 
