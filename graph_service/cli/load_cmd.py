@@ -52,6 +52,9 @@ def load(
         err_console.print("Give event files or directories, or --kafka TOPIC.")
         raise typer.Exit(2)
     files = [] if kafka else _event_files_or_exit(paths)
+    # From the start, so that a SIGTERM while the model compiles or the topic is awaited is a
+    # graceful stop too (summary, exit 0), not the default kill
+    stop = _stop_on_signals() if kafka else threading.Event()
     # A lost connection ends the load with one message saying what is committed and how to resume
     # (LoadInterrupted); the driver's own log line about the defunct connection would only confuse.
     logging.getLogger("neo4j").setLevel(logging.CRITICAL)
@@ -62,8 +65,9 @@ def load(
             pipeline = build_pipeline(parts, store, batch_size=batch_size, metrics=metrics)
             if kafka:
                 servers = bootstrap or settings.kafka_bootstrap_servers
-                _wait_for_topic(servers, kafka, settings.external_kafka or bool(bootstrap), until_idle)
-                stats = _load_kafka(pipeline, kafka, servers, group, until_idle)
+                external = settings.external_kafka or bool(bootstrap)
+                _wait_for_topic(servers, kafka, external, until_idle, stop)
+                stats = _load_kafka(pipeline, kafka, servers, group, until_idle, stop)
             else:
                 stats = _load_files(pipeline, files)
     _print_summary(stats, settings.data_dir)
@@ -115,7 +119,16 @@ def _load_files(pipeline, files: list[Path]) -> LoadStats:  # type: ignore[no-un
         return pipeline.run(read_files(files, pipeline.limits), on_progress=update)
 
 
-def _wait_for_topic(bootstrap: str, topic: str, external: bool, until_idle: float | None) -> None:
+def _stop_on_signals() -> threading.Event:
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    return stop
+
+
+def _wait_for_topic(
+    bootstrap: str, topic: str, external: bool, until_idle: float | None, stop: threading.Event
+) -> None:
     """Return once ``topic`` exists. A consumer of a missing topic is never assigned a partition,
     so without this `--until-idle` would wait forever: it waits that long for the topic instead,
     then stops with an error saying how to put events on it."""
@@ -138,10 +151,12 @@ def _wait_for_topic(bootstrap: str, topic: str, external: bool, until_idle: floa
         console.print(f"Topic {topic} does not exist on {bootstrap} yet: waiting for it (Ctrl-C stops)")
         return
     deadline = time.monotonic() + until_idle
-    while time.monotonic() < deadline:
-        time.sleep(min(0.5, max(deadline - time.monotonic(), 0)))
+    while time.monotonic() < deadline and not stop.is_set():
+        stop.wait(min(0.5, max(deadline - time.monotonic(), 0)))
         if exists():
             return
+    if stop.is_set():
+        return  # stopped while waiting: the consumer returns at once, the summary says read 0
     raise LoaderError(
         f"topic {topic} does not exist on {bootstrap} (waited {until_idle:g} s): nothing to load. "
         f"Put events on it first: `digispine publish FILE --topic {topic}` or "
@@ -149,12 +164,11 @@ def _wait_for_topic(bootstrap: str, topic: str, external: bool, until_idle: floa
     )
 
 
-def _load_kafka(pipeline, topic: str, bootstrap: str, group: str, until_idle: float | None) -> LoadStats:  # type: ignore[no-untyped-def]
+def _load_kafka(  # type: ignore[no-untyped-def]
+    pipeline, topic: str, bootstrap: str, group: str, until_idle: float | None, stop: threading.Event
+) -> LoadStats:
     from loaders.kafka_source import KafkaSource
 
-    stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
     source = KafkaSource(
         bootstrap, topic, group, stop=stop, idle_timeout=until_idle, metrics=pipeline.metrics
     )
