@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from graph_service.observability.statements import NO_OBSERVER, StatementObserver
+
 
 class FakeRecord:
     def __init__(self, values: dict[str, Any]) -> None:
@@ -18,6 +20,7 @@ class FakeStore:
     """Stands in for Neo4jStore: ``answer(text, params)`` gives the record for each statement."""
 
     database = "neo4j"
+    observer: StatementObserver = NO_OBSERVER
 
     def __init__(self, answer: Callable[[str, dict[str, Any]], dict[str, Any] | None] | None = None) -> None:
         self.statements: list[tuple[str, dict[str, Any]]] = []
