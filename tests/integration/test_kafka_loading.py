@@ -133,9 +133,16 @@ def test_sigterm_stops_gracefully_and_a_restart_resumes(
     produce(bootstrap, topic, events)
     env = loader_env(neo4j_settings, tmp_path / "loader")
     proc = start_loader(bootstrap, topic, group, env)
-    time.sleep(4.0)
+    # SIGTERM once a batch is committed (on a loaded machine the CLI's start-up alone can take
+    # longer than a fixed sleep, and a process killed before its handler is set exits -15)
+    seen = []
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        seen.append(line)
+        if b"committed:" in line:
+            break
     proc.send_signal(signal.SIGTERM)
-    first = proc.communicate(timeout=60)[0].decode()
+    first = (b"".join(seen) + proc.communicate(timeout=60)[0]).decode()
     assert proc.returncode == 0, first
     assert "load summary" in first
     loaded_first = store.read("MATCH (e:DomainEvent) RETURN count(e) AS n")[0]["n"]
