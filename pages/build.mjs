@@ -15,6 +15,7 @@ mkdirSync(out, { recursive: true });
 const entries = {
   graphiql: join(here, "src", "graphiql", "main.jsx"),
   catalog: join(here, "src", "catalog", "main.js"),
+  dashboard: join(here, "src", "dashboard", "main.js"),
 };
 await build({
   entryPoints: entries,

@@ -1,7 +1,8 @@
 """The pages people open in a browser, every asset served from the package so they work offline.
 
 GraphiQL (``GET /graphql``, rendered by the GraphQL app through :func:`graphiql_html`), Swagger UI
-(``/docs``; ``/redoc`` leads there) and the catalog (``/catalog``) are bundled from npm at install time
+(``/docs``; ``/redoc`` leads there), the catalog (``/catalog``) and the plant dashboard
+(``/dashboard``) are bundled from npm at install time
 (``pages/``, ``make install``) into ``pages_static/``; the glossary (``/glossary/``) is rendered
 from the compiled model. The pages and their assets need no key: they hold no plant data, and the
 requests they make carry the key typed into the page (or run with the anonymous roles).
@@ -23,7 +24,9 @@ GLOSSARY = "/glossary"
 BUILD_HINT = "the pages are not built; run `make install` (or `cd pages && npm ci && npm run build`)"
 
 #: Paths of the pages (GET without a key); their assets are under ASSETS and GLOSSARY.
-PAGE_PATHS = frozenset({"/docs", "/docs/oauth2-redirect", "/redoc", "/catalog", "/catalog/", GLOSSARY})
+PAGE_PATHS = frozenset(
+    {"/docs", "/docs/oauth2-redirect", "/redoc", "/catalog", "/catalog/", "/dashboard", GLOSSARY}
+)
 PAGE_PREFIXES = (ASSETS + "/", GLOSSARY + "/")
 
 
@@ -69,6 +72,10 @@ def mount_pages(app: FastAPI, static: Path = STATIC) -> None:
     @router.get("/catalog")
     async def catalog() -> Response:
         return _page(static, "catalog.html")
+
+    @router.get("/dashboard")
+    async def dashboard() -> Response:
+        return _page(static, "dashboard.html")
 
     @router.get(GLOSSARY)
     async def glossary_root() -> RedirectResponse:

@@ -2,6 +2,7 @@
 export const PAGES = [
   ["/graphql", "GraphiQL"],
   ["/catalog", "Catalog"],
+  ["/dashboard", "Dashboard"],
   ["/explore", "Explorer"],
   ["/glossary/", "Glossary"],
   ["/docs", "API docs"],
