@@ -4,7 +4,16 @@ import cytoscape from "cytoscape";
 
 const NODE = "id class classLabel key label context color properties { name label value masked }";
 const $ = (id) => document.getElementById(id);
-const state = { lang: localStorage.getItem("digispine.lang") || "en", selected: null, expanded: new Set() };
+const state = { lang: localStorage.getItem("digispine.lang") || "en", selected: null, expanded: new Set(), query: null };
+
+// Times as a person writes them: 2026-03-02 06:10:16 UTC, not 2026-03-02T06:10:16.000000000+00:00.
+const ISO_TIME = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}(?::\d{2})?)(\.\d+)?(Z|[+-]\d{2}:\d{2})?$/;
+function readableTime(text) {
+  const m = ISO_TIME.exec(String(text ?? ""));
+  if (!m) return text;
+  const zone = !m[4] || m[4] === "Z" || m[4] === "+00:00" || m[4] === "-00:00" ? "UTC" : m[4];
+  return `${m[1]} ${m[2]} ${zone}`;
+}
 
 const cy = cytoscape({
   container: $("graph"),
@@ -66,7 +75,7 @@ function addEdges(edges) {
   }
 }
 
-async function expand(cls, key) {
+async function expand(cls, key, { layout = true } = {}) {
   const data = await gql(
     `query($c: String!, $k: String!, $lang: String!) { neighbourhood(class: $c, key: $k, depth: 1, limit: 60, lang: $lang) {
       center { ${NODE} } nodes { ${NODE} } edges { id source target label } truncated } }`,
@@ -77,7 +86,7 @@ async function expand(cls, key) {
   addNodes([hood.center, ...hood.nodes], hood.center);
   addEdges(hood.edges);
   state.expanded.add(hood.center.id);
-  cy.layout({ name: "cose", animate: false, nodeRepulsion: 9000, idealEdgeLength: 90, fit: true, padding: 30 }).run();
+  if (layout) cy.layout({ name: "cose", animate: false, nodeRepulsion: 9000, idealEdgeLength: 90, fit: true, padding: 30 }).run();
   if (hood.truncated) showError(new Error(`${hood.center.label}: only the first 60 neighbours are shown`));
   return hood.center;
 }
@@ -88,7 +97,7 @@ async function select(node) {
   cy.getElementById(node.id).select();
   const rows = node.properties
     .map((p) => `<tr><td title="${esc(p.name)}">${esc(p.label)}</td><td class="${p.masked ? "masked" : ""}">${
-      p.masked ? "masked (personal data)" : esc(p.value ?? "")}</td></tr>`)
+      p.masked ? "masked (personal data)" : esc(readableTime(p.value ?? ""))}</td></tr>`)
     .join("");
   $("details").innerHTML = `<h2 data-testid="selected-title"><span class="swatch" style="background:${node.color}"></span>${
     esc(node.label)}</h2><div>${esc(node.classLabel)} · ${esc(node.key)}</div>
@@ -101,15 +110,16 @@ async function select(node) {
       { c: node.class, k: node.key, lang: state.lang },
     );
     $("details").querySelector("[data-testid=events]").innerHTML = data.entityEvents.length
-      ? data.entityEvents.map((e) => `<li data-testid="event">${esc(e.label)}<small>${esc(e.time)} · ${esc(e.source)}</small></li>`).join("")
+      ? data.entityEvents.map((e) => `<li data-testid="event">${esc(e.label)}<small data-testid="event-time">${esc(readableTime(e.time))} · ${esc(e.source)}</small></li>`).join("")
       : '<li class="hint">no events</li>';
   } catch (error) {
     showError(error);
   }
 }
 
-async function search(text) {
+async function search(text, { openFirst = true } = {}) {
   showError(null);
+  state.query = text;
   const data = await gql(
     `query($t: String!, $lang: String!) { searchEntities(text: $t, limit: 20, lang: $lang) { ${NODE} } }`,
     { t: text, lang: state.lang },
@@ -122,7 +132,7 @@ async function search(text) {
   $("results").querySelectorAll(".result").forEach((button) => {
     button.addEventListener("click", () => open(found[Number(button.dataset.index)]).catch(showError));
   });
-  if (found.length) await open(found[0]);
+  if (found.length && openFirst) await open(found[0]);
 }
 
 async function open(node) {
@@ -159,9 +169,18 @@ $("lang").value = state.lang;
 $("lang").addEventListener("change", async () => {
   state.lang = $("lang").value;
   localStorage.setItem("digispine.lang", state.lang);
+  // The graph stays: every expanded node is fetched again in the new language (labels, edges,
+  // properties), the result list too, and the selected node stays selected.
   try {
     await legend();
-    if (state.selected) await open(state.selected);
+    if (state.query) await search(state.query, { openFirst: false });
+    const expanded = [...state.expanded].map((id) => cy.getElementById(id).data("node")).filter(Boolean);
+    for (const node of expanded) await expand(node.class, node.key, { layout: false });
+    if (state.selected) {
+      const again = cy.getElementById(state.selected.id).data("node");
+      if (again) await select(again);
+    }
+    window.explorer.relabelled = state.lang;
   } catch (error) {
     showError(error);
   }
@@ -171,6 +190,11 @@ $("api-key").addEventListener("change", () => {
   localStorage.setItem("digispine.apiKey", $("api-key").value.trim());
   legend().then(() => showError(null)).catch(showError);
 });
+
+// Fit and zoom: buttons beside the graph (the wheel zooms too).
+$("fit").addEventListener("click", () => cy.fit(undefined, 30));
+$("zoom-in").addEventListener("click", () => cy.zoom({ level: cy.zoom() * 1.25, renderedPosition: { x: cy.width() / 2, y: cy.height() / 2 } }));
+$("zoom-out").addEventListener("click", () => cy.zoom({ level: cy.zoom() / 1.25, renderedPosition: { x: cy.width() / 2, y: cy.height() / 2 } }));
 
 const initial = new URLSearchParams(location.search).get("q");
 legend()

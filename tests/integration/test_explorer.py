@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import threading
 import time
@@ -132,3 +133,49 @@ def test_the_page_is_served_offline_and_needs_no_key(server: str) -> None:
     assert page.status_code == 200 and "explorer.js" in page.text
     assert "http" not in page.text.replace("http-equiv", "")  # no CDN: every asset is local
     assert httpx.get(f"{server}/explore/assets/explorer.js").status_code == 200
+
+
+def test_times_read_as_written_zoom_fits_and_a_language_switch_keeps_the_graph(
+    server: str, plant: Neo4jStore
+) -> None:
+    row = plant.read(
+        "MATCH (o:SalesOrder)-[:ORDERED_BY]->(c:Customer) "
+        "RETURN o.salesOrderNumber AS order, c.customerNumber AS customer ORDER BY order LIMIT 1"
+    )[0]
+    with offline_browser() as browser:
+        tab = open_offline(browser, server)
+        page = tab.page
+        page.goto(f"{server}/explore")
+        page.wait_for_function("window.explorer && window.explorer.ready")
+        page.fill("[data-testid=search]", row["order"])
+        page.click("[data-testid=search-button]")
+        page.wait_for_selector("[data-testid=event-time]")
+        # an event time as a person writes it: no T, no nanoseconds, the zone named
+        for text in page.locator("[data-testid=event-time]").all_inner_texts():
+            assert re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d(:\d\d)? (UTC|[+-]\d\d:\d\d) · ", text), text
+        details = page.inner_text("[data-testid=details]")
+        assert not re.search(r"\d{2}T\d{2}:\d{2}", details) and ".000000000" not in details
+
+        page.evaluate(f"window.explorer.expand('Customer', {row['customer']!r})")
+        page.wait_for_function("window.explorer.nodeCount() > 1")
+        before = page.evaluate("window.explorer.cy.nodes().map((n) => n.id()).sort()")
+        # zoom in past the canvas, then Fit brings every node back inside it
+        for _ in range(4):
+            page.click("[data-testid=zoom-in]")
+        page.click("[data-testid=fit]")
+        inside = page.evaluate(
+            "(() => { const cy = window.explorer.cy, b = cy.elements().renderedBoundingBox();"
+            " return b.x1 >= -1 && b.y1 >= -1 && b.x2 <= cy.width() + 1 && b.y2 <= cy.height() + 1; })()"
+        )
+        assert inside
+
+        english = page.inner_text("[data-testid=results]")
+        page.select_option("[data-testid=lang]", "de")
+        page.wait_for_function("window.explorer.relabelled === 'de'", timeout=30000)
+        after = page.evaluate("window.explorer.cy.nodes().map((n) => n.id()).sort()")
+        assert after == before  # the expansion is kept
+        # the result list was fetched again in German: its class names changed
+        assert page.inner_text("[data-testid=results]") != english
+        assert row["order"] in page.inner_text("[data-testid=details]")
+        tab.assert_offline()
+        screenshot(page, "explorer-de")
