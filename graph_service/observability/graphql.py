@@ -57,7 +57,8 @@ class _RootField:
         self._latency = metrics.graphql_latency.labels(name)
         self._tracer = tracer
 
-    def __call__(self, source: Any, info: Any, **arguments: Any) -> Any:
+    def __call__(self, source: Any, info: Any, /, **arguments: Any) -> Any:
+        # Positional-only: a root field may take an argument named `source` (an event's key).
         self._requests.inc()
         started = time.perf_counter()
         if self._tracer is None:

@@ -57,6 +57,23 @@ def test_every_key_lookup_argument(client: TestClient, unchanged: None) -> None:
 
 
 @pytest.mark.parametrize("attack", ATTACKS)
+def test_an_attack_on_a_coded_property_is_refused_as_an_unknown_code(
+    client: TestClient, unchanged: None, attack: str
+) -> None:
+    # Inspection.result takes a code list (what every write of it keeps to): any other value is an
+    # error naming the codes, before a statement is built.
+    query = (
+        "query($v: String!) { lots(where: {inspectionsViaInspectsLot: {some: {result: {eq: $v}}}})"
+        " { totalCount } }"
+    )
+    body = post(client, query, {"v": attack})
+    assert body.get("data") in (None, {"lots": None})
+    (error,) = body["errors"]
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert "Inspection.result" in error["message"], error["message"]
+
+
+@pytest.mark.parametrize("attack", ATTACKS)
 def test_every_string_filter_operator(client: TestClient, unchanged: None, attack: str) -> None:
     query = """query($v: String!, $l: [String!]!) {
       eq: lots(where: {lotNumber: {eq: $v}}) { totalCount }
@@ -68,7 +85,7 @@ def test_every_string_filter_operator(client: TestClient, unchanged: None, attac
       endsWith: lots(where: {lotNumber: {endsWith: $v}}) { totalCount }
       lt: lots(where: {lotNumber: {lt: $v}}) { totalCount }
       includes: lots(where: {sourceSystems: {includes: $v}}) { totalCount }
-      related: lots(where: {inspectionsViaInspectsLot: {some: {result: {eq: $v}}}}) { totalCount }
+      related: lots(where: {inspectionsViaInspectsLot: {some: {inspectionId: {eq: $v}}}}) { totalCount }
       nested: salesOrders { nodes { hasItem(where: {salesOrderItemId: {eq: $v}}) { itemNumber } } }
       all: lots { totalCount } }"""
     result = data(client, query, {"v": attack, "l": [attack, attack + "'"]})
