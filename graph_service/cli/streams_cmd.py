@@ -118,7 +118,12 @@ def run(
     """Run one instance of a stream's processor until Ctrl-C or SIGTERM (exactly-once; restartable)."""
     settings = settings_or_exit()
     with user_errors():
-        descriptor = _descriptor(_registry(settings), name, version)
+        from graph_service.streams.run import find_descriptor
+
+        # The checked stream from its artefact (or checked once by a child process): the processor
+        # never imports the ontology compiler, rdflib or pyshacl, which were most of its memory.
+        major = _major(version)
+        descriptor = find_descriptor(settings, name, major)
         try:
             from graph_service.streams.runtime import run_stream
         except ImportError as exc:  # the runtime's engine is the `streams` extra
@@ -137,6 +142,16 @@ def run(
         )
         counters = run_stream(descriptor, settings, instance=instance, stop_after_idle=stop_after_idle)
     console.print(f"stopped: {_counters_text(counters)}", highlight=False)
+
+
+def _major(version: str | None) -> int | None:
+    """``--version`` as 1, v1 or 1.0.0; None for the latest active version."""
+    if not version:
+        return None
+    text = version.lower().removeprefix("v").split(".", 1)[0]
+    if not text.isdigit():
+        raise typer.BadParameter(f"{version!r} is not a major version (1, v1, 1.0.0)", param_hint="--version")
+    return int(text)
 
 
 def _counters_text(counters: Any) -> str:

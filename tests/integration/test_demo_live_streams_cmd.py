@@ -3,6 +3,7 @@ offsets, a stream topic's last derived event and the violations topic, read back
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from pathlib import Path
@@ -106,12 +107,12 @@ def test_list_and_inspect_show_lag_the_last_derived_event_and_this_streams_viola
     )
     runner = CliRunner()
 
-    listed = runner.invoke(app, ["streams", "list"], env=env)
+    listed = runner.invoke(app, ["streams", "list", "--json"], env=env)
     inspected = runner.invoke(app, ["streams", "inspect", "sample"], env=env)
 
     assert listed.exit_code == 0, listed.output
-    row = next(line for line in listed.output.splitlines() if "sample" in line and stream_topic in line)
-    assert row.split("│")[-2].strip() == "2"  # 5 on the events topic, 3 committed
+    (row,) = [r for r in json.loads(listed.output) if r["name"] == "sample" and r["topic"] == stream_topic]
+    assert str(row["lag"]) == "2"  # 5 on the events topic, 3 committed
     assert inspected.exit_code == 0, inspected.output
     lag_row = next(line for line in inspected.output.splitlines() if events_topic in line)
     assert [cell.strip() for cell in lag_row.split("│")[1:-1]] == [events_topic, "0", "3", "5", "2"]
