@@ -24,6 +24,9 @@ const cy = cytoscape({
       "border-width": 1, "border-color": "#fff" } },
     { selector: "node.center", style: { width: 36, height: 36, "border-width": 3, "border-color": "#1f2a37" } },
     { selector: "node:selected", style: { "border-width": 3, "border-color": "#f0b429" } },
+    { selector: "node.cluster", style: { shape: "round-rectangle", width: 44, height: 30, "font-weight": "bold",
+      "border-width": 2, "border-color": "#52606d", "text-valign": "center", "text-margin-y": 0, "text-max-width": 160 } },
+    { selector: ".filtered", style: { display: "none" } },
     { selector: "edge", style: {
       width: 1.5, "line-color": "#9aa5b1", "target-arrow-color": "#9aa5b1", "target-arrow-shape": "triangle",
       "curve-style": "bezier", label: "data(label)", "font-size": 8, color: "#616e7c", "text-rotation": "autorotate" } },
@@ -67,8 +70,14 @@ function addNodes(nodes, center) {
   if (center) cy.getElementById(center.id).addClass("center");
 }
 
+// Neighbourhoods larger than this show a class's many members as one node with their count.
+const CLUSTER_AT = 20;
+const CLUSTER_MIN = 4;
+
 function addEdges(edges) {
   for (const e of edges) {
+    // an edge to a node shown inside a cluster waits until the cluster is opened
+    if (cy.getElementById(e.source).empty() || cy.getElementById(e.target).empty()) continue;
     if (cy.getElementById(e.id).empty()) {
       cy.add({ group: "edges", data: { id: e.id, source: e.source, target: e.target, label: e.label } });
     }
@@ -83,8 +92,26 @@ async function expand(cls, key, { layout = true } = {}) {
   );
   const hood = data.neighbourhood;
   if (!hood) throw new Error(`${cls} ${key} was not found`);
-  addNodes([hood.center, ...hood.nodes], hood.center);
+  const groups = {};
+  for (const n of hood.nodes) if (cy.getElementById(n.id).empty()) (groups[n.classLabel] ||= []).push(n);
+  const clustered = new Set();
+  addNodes([hood.center], hood.center); // first: the clusters hang from it
+  if (hood.nodes.length > CLUSTER_AT) {
+    for (const [label, members] of Object.entries(groups)) {
+      if (members.length < CLUSTER_MIN) continue;
+      const id = `cluster:${hood.center.id}:${label}`;
+      members.forEach((m) => clustered.add(m.id));
+      if (cy.getElementById(id).empty()) {
+        cy.add({ group: "nodes", classes: "cluster", data: { id, caption: `${label} (${members.length})`, color: members[0].color,
+          cluster: { members, edges: hood.edges, label, count: members.length } } });
+        const relations = [...new Set(hood.edges.filter((e) => members.some((m) => m.id === e.source || m.id === e.target)).map((e) => e.label))];
+        cy.add({ group: "edges", data: { id: `${id}:edge`, source: hood.center.id, target: id, label: relations.join(", ") } });
+      }
+    }
+  }
+  addNodes([hood.center, ...hood.nodes.filter((n) => !clustered.has(n.id))], hood.center);
   addEdges(hood.edges);
+  renderFilters();
   state.expanded.add(hood.center.id);
   if (layout) cy.layout({ name: "cose", animate: false, nodeRepulsion: 9000, idealEdgeLength: 90, fit: true, padding: 30 }).run();
   if (hood.truncated) showError(new Error(`${hood.center.label}: only the first 60 neighbours are shown`));
@@ -153,8 +180,50 @@ function esc(text) {
   return String(text).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
 }
 
+// Opening a cluster puts its members in the graph.
+function openCluster(node) {
+  const { members, edges } = node.data("cluster");
+  cy.remove(node);
+  addNodes(members);
+  addEdges(edges);
+  cy.layout({ name: "cose", animate: false, nodeRepulsion: 9000, idealEdgeLength: 90, fit: true, padding: 30 }).run();
+  renderFilters();
+}
+
+// Filters: the classes and relation types in the graph, with counts; unticked ones are hidden.
+const hidden = { classes: new Set(), relations: new Set() };
+function renderFilters() {
+  const classes = {};
+  const relations = {};
+  cy.nodes().forEach((n) => {
+    const label = n.data("node")?.classLabel || n.data("cluster")?.label;
+    if (label) classes[label] = (classes[label] || 0) + (n.data("cluster")?.count || 1);
+  });
+  cy.edges().forEach((e) => {
+    for (const r of String(e.data("label") || "").split(", ")) if (r) relations[r] = (relations[r] || 0) + 1;
+  });
+  const box = (kind, name, count) => `<label data-testid="filter-${kind}"><input type="checkbox" data-kind="${kind}" value="${esc(name)}" ${
+    hidden[kind].has(name) ? "" : "checked"}> ${esc(name)} <small>${count}</small></label>`;
+  $("filters").innerHTML = `<strong>Classes</strong> ${Object.entries(classes).sort().map(([k, v]) => box("classes", k, v)).join("")}
+    <strong>Relations</strong> ${Object.entries(relations).sort().map(([k, v]) => box("relations", k, v)).join("")}`;
+  $("filters").querySelectorAll("input").forEach((input) => input.addEventListener("change", () => {
+    if (input.checked) hidden[input.dataset.kind].delete(input.value);
+    else hidden[input.dataset.kind].add(input.value);
+    applyFilters();
+  }));
+  applyFilters();
+}
+function applyFilters() {
+  cy.nodes().forEach((n) => {
+    const label = n.data("node")?.classLabel || n.data("cluster")?.label;
+    n.toggleClass("filtered", hidden.classes.has(label) && !n.hasClass("center"));
+  });
+  cy.edges().forEach((e) => e.toggleClass("filtered", String(e.data("label") || "").split(", ").every((r) => hidden.relations.has(r))));
+}
+
 // A click shows the node's properties and events and expands its neighbourhood (once).
 cy.on("tap", "node", (event) => {
+  if (event.target.hasClass("cluster")) return openCluster(event.target);
   const node = event.target.data("node");
   const grow = state.expanded.has(node.id) ? Promise.resolve() : expand(node.class, node.key);
   grow.then(() => select(node)).catch(showError);
@@ -204,3 +273,4 @@ legend()
 
 // Expanding by API for tests and keyboard users: window.explorer.expand("SalesOrder", "SO-000001").
 window.explorer.expand = (cls, key) => expand(cls, key);
+window.explorer.openCluster = (id) => openCluster(cy.getElementById(id));

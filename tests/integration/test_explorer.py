@@ -179,3 +179,43 @@ def test_times_read_as_written_zoom_fits_and_a_language_switch_keeps_the_graph(
         assert row["order"] in page.inner_text("[data-testid=details]")
         tab.assert_offline()
         screenshot(page, "explorer-de")
+
+
+def test_a_large_neighbourhood_is_clustered_by_class_and_filters_hide_classes(
+    server: str, plant: Neo4jStore, model: DomainModel
+) -> None:
+    lineage = lineage_types(model)
+    types = "|".join(
+        sorted(r.rel_type for r in model.relations.values() if r.stored and r.rel_type not in lineage)
+    )
+    row = plant.read(
+        f"MATCH (w:WorkUnit)-[:{types}]-(m) WHERE NOT m:DomainEvent "
+        "WITH w, count(DISTINCT m) AS n RETURN w.equipmentId AS key, n ORDER BY n DESC LIMIT 1"
+    )[0]
+    assert row["n"] > 20, "the simulated plant has no large neighbourhood to cluster"
+    with offline_browser() as browser:
+        tab = open_offline(browser, server)
+        page = tab.page
+        page.goto(f"{server}/explore")
+        page.wait_for_function("window.explorer && window.explorer.ready")
+        page.evaluate(f"window.explorer.expand('WorkUnit', {row['key']!r})")
+        page.wait_for_function("window.explorer.cy.nodes('.cluster').length > 0")
+        clusters = page.evaluate(
+            "window.explorer.cy.nodes('.cluster')"
+            ".map((n) => [n.id(), n.data('caption'), n.data('cluster').count])"
+        )
+        shown = page.evaluate("window.explorer.nodeCount()")
+        assert shown < min(row["n"], 60)  # fewer nodes than neighbours: the many are counted, not drawn
+        for _, caption, count in clusters:
+            assert caption.endswith(f"({count})") and count >= 4
+        screenshot(page, "explorer-clustered")
+
+        # unticking a class hides its nodes; opening a cluster draws its members
+        first_id, caption, count = clusters[0]
+        label = caption.rsplit(" (", 1)[0]
+        page.locator("[data-testid=filter-classes]", has_text=label).locator("input").uncheck()
+        assert page.evaluate(f"window.explorer.cy.getElementById({first_id!r}).visible()") is False
+        page.locator("[data-testid=filter-classes]", has_text=label).locator("input").check()
+        page.evaluate(f"window.explorer.openCluster({first_id!r})")
+        assert page.evaluate("window.explorer.nodeCount()") == shown - 1 + count
+        tab.assert_offline()
