@@ -155,6 +155,10 @@ def schema_apply(
         f"{len(changes.created)} created, {len(changes.replaced)} replaced, "
         f"{len(changes.unchanged)} unchanged" + (" (dry run: nothing changed)" if dry_run else "")
     )
+    if changes.migrated_reported_by:
+        # Graphs loaded before the source system became the event's key: one relationship per event.
+        verb = "would remove" if dry_run else "removed"
+        echo(f"{verb} {changes.migrated_reported_by} old per-event REPORTED_BY relationship(s)")
 
 
 def _plan_rows(changes: SchemaChanges, dry_run: bool) -> list[dict[str, Any]]:

@@ -87,3 +87,28 @@ def test_dry_run_prints_the_whole_plan_when_nothing_would_change(
     wanted = [row for row in plan if row["kind"] != "obsolete"]
     assert wanted and {row["action"] for row in wanted} == {"unchanged"}
     assert {row["name"] for row in wanted} == {item.name for item in plan_schema(model)}
+
+
+def test_apply_says_how_many_old_source_relationships_it_removes(
+    store: Neo4jStore, neo4j_settings: Settings, model: DomainModel
+) -> None:
+    from graph_service.store.lineage import reported_by_type
+
+    rel_type = reported_by_type(model)
+    assert rel_type is not None
+    store.write(
+        f"UNWIND range(1, 3) AS i CREATE (:DomainEvent {{eventId: 'e' + i}})-[:`{rel_type}`]->(:SourceSystem)"
+    )
+    env = {
+        "NEO4J_URI": neo4j_settings.bolt_uri,
+        "NEO4J_PASSWORD": neo4j_settings.neo4j_password.get_secret_value(),
+        "DIGISPINE_ONTOLOGY_DIR": str(REPO / "ontology"),
+    }
+    dry = CliRunner().invoke(app, ["schema", "apply", "--dry-run"], env=env)
+    assert dry.exit_code == 0, dry.output
+    assert "would remove 3 old per-event REPORTED_BY relationship(s)" in dry.output
+    applied = CliRunner().invoke(app, ["schema", "apply"], env=env)
+    assert applied.exit_code == 0, applied.output
+    assert "removed 3 old per-event REPORTED_BY relationship(s)" in applied.output
+    again = CliRunner().invoke(app, ["schema", "apply"], env=env)
+    assert "REPORTED_BY" not in again.output
