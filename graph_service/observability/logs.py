@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import sys
 from contextvars import ContextVar, Token
+from typing import Any
 
 import orjson
 
@@ -69,10 +71,24 @@ class JsonFormatter(logging.Formatter):
         return orjson.dumps(entry, default=str).decode("utf-8")
 
 
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is when a record is emitted, not to the stream it was at
+    configuration: a command run in-process (a test's CliRunner) replaces and closes stderr, and
+    records logged after it must still go somewhere open."""
+
+    @property  # type: ignore[override]
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: Any) -> None:
+        pass
+
+
 def configure_logging(settings: Settings) -> None:
     """Send every logger's records to stderr in ``settings.log_format`` at ``settings.log_level``
     (replacing handlers a previous call installed)."""
-    handler = logging.StreamHandler()
+    handler = _StderrHandler()
     handler.addFilter(RequestIdFilter())
     formatter = JsonFormatter() if settings.log_format == "json" else logging.Formatter(TEXT_FORMAT)
     handler.setFormatter(formatter)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import logging
+import sys
 from collections.abc import Iterator
 
 import orjson
@@ -56,6 +58,19 @@ def test_text_logs_stay_readable_and_name_the_request(
     lines = [line for line in capsys.readouterr().err.splitlines() if "hello" in line]
     assert len(lines) == 1
     assert lines[0].endswith("INFO digispine.test: hello [request abc]")
+
+
+def test_records_go_to_the_stderr_of_the_moment_not_a_closed_one(
+    restore_root: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A command run in-process (CliRunner) configures logging on its own stderr, then closes it.
+    first, second = io.StringIO(), io.StringIO()
+    monkeypatch.setattr(sys, "stderr", first)
+    configure_logging(load_settings(log_level="INFO"))
+    first.close()
+    monkeypatch.setattr(sys, "stderr", second)
+    logging.getLogger("digispine.test").info("after the runner")
+    assert "after the runner" in second.getvalue()
 
 
 def test_an_unknown_log_format_is_refused() -> None:
