@@ -214,7 +214,8 @@ def test_a_large_neighbourhood_is_clustered_by_class_and_filters_hide_classes(
         first_id, caption, count = clusters[0]
         label = caption.rsplit(" (", 1)[0]
         page.locator("[data-testid=filter-classes]", has_text=label).locator("input").uncheck()
-        assert page.evaluate(f"window.explorer.cy.getElementById({first_id!r}).visible()") is False
+        # Cytoscape applies a class's style on its next style pass: wait for it (fails on timeout)
+        page.wait_for_function(f"!window.explorer.cy.getElementById({first_id!r}).visible()", timeout=10_000)
         page.locator("[data-testid=filter-classes]", has_text=label).locator("input").check()
         page.evaluate(f"window.explorer.openCluster({first_id!r})")
         assert page.evaluate("window.explorer.nodeCount()") == shown - 1 + count
