@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import uvicorn
@@ -22,20 +19,6 @@ from graph_service.store.lineage import lineage_types
 from tests.conftest import free_port, keyed
 from tests.support.browser import offline_browser, open_offline, screenshot
 from tests.support.loading import load_simulated_plant
-from tests.support.paths import REPO
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-component-update",
-    "--disable-sync",
-]
-ARTIFACTS = Path(os.environ.get("DIGISPINE_TEST_ARTIFACTS", REPO / ".digispine" / "test-artifacts"))
 
 
 @pytest.fixture(scope="module")
