@@ -23,6 +23,7 @@ from loaders.errors import ShapeError
 from loaders.payload_rdf import DS, focus_iri
 from loaders.shacl.compiler import Origin, compile_shapes
 from loaders.shacl.model import Shape, Violation
+from loaders.shacl.terms import term
 from loaders.shacl.views import GraphOps, GraphView, PayloadOps, PayloadView, event_root
 
 __all__ = ["GraphValidator", "PayloadValidator", "Violation", "read_shapes"]
@@ -42,7 +43,7 @@ def read_shapes(directory: Path) -> tuple[Graph, Origin]:
         except Exception as exc:  # rdflib raises several unrelated types for bad syntax
             raise ShapeError(f"{path}: cannot parse shapes: {exc}") from exc
         for subject in part.subjects(unique=True):
-            origin.setdefault(subject, str(path))
+            origin.setdefault(term(subject), str(path))
         for prefix, ns in part.namespaces():
             graph.bind(prefix, ns, override=False)
         graph += part  # blank nodes keep their identity, so each stays tied to its file

@@ -22,6 +22,7 @@ from loaders.shacl.components import FAMILIES
 from loaders.shacl.context import ShapeContext
 from loaders.shacl.model import Program, Shape, Targets
 from loaders.shacl.paths import compile_path
+from loaders.shacl.terms import predicate, term, terms
 from loaders.shacl.views import Ops
 
 #: Parameters with no effect on validation results (sh:message, sh:severity and sh:deactivated do
@@ -60,35 +61,37 @@ class Compiler:
     # -- finding shapes as pyshacl does ---------------------------------------------------------
     def _find_shapes(self) -> set[Identifier]:
         g = self.graph
-        found: set[Identifier] = set(g.subjects(RDF.type, SH.NodeShape)) | set(
-            g.subjects(RDF.type, SH.PropertyShape)
+        found: set[Identifier] = set(terms(g.subjects(RDF.type, SH.NodeShape))) | set(
+            terms(g.subjects(RDF.type, SH.PropertyShape))
         )
         for pred in (*TARGETS, SH.property, SH.node):
-            found.update(g.subjects(pred, None))
+            found.update(terms(g.subjects(pred, None)))
         for pred in SHAPE_VALUED:
-            found.update(o for o in g.objects(None, pred) if not isinstance(o, Literal))
+            found.update(o for o in terms(g.objects(None, pred)) if not isinstance(o, Literal))
         for pred in LIST_OF_SHAPES:
-            for lst in g.objects(None, pred):
+            for lst in terms(g.objects(None, pred)):
                 found.update(m for m in self._items(lst) if not isinstance(m, Literal))
         return found
 
     def _items(self, lst: Identifier) -> list[Identifier]:
         try:
-            return list(self.graph.items(lst))
+            return list(terms(self.graph.items(lst)))
         except Exception:  # a broken list is refused where it is used
             return []
 
     def _refuse_custom_components(self) -> None:
-        for node in self.graph.subjects(RDF.type, SH.ConstraintComponent):
+        for node in terms(self.graph.subjects(RDF.type, SH.ConstraintComponent)):
             self.refuse(node, None, "declares a constraint component; only SHACL core is enforced")
-        for node in self.graph.subjects(SH.parameter, None):
+        for node in terms(self.graph.subjects(SH.parameter, None)):
             self.refuse(node, SH.parameter, "declares a constraint parameter; only SHACL core is enforced")
 
     def _refuse_parameters_outside_shapes(self, shapes: set[Identifier]) -> None:
         for subject, pred in sorted(set(self.graph.subject_predicates(None)), key=str):
             if (pred in CONSTRAINT_PARAMETERS or pred in TARGETS) and subject not in shapes:
                 self.refuse(
-                    subject, pred, "is a constraint on a node that is no shape: pyshacl never applies it"
+                    term(subject),
+                    predicate(pred),
+                    "is a constraint on a node that is no shape: pyshacl never applies it",
                 )
 
     # -- one shape --------------------------------------------------------------------------------
@@ -110,7 +113,7 @@ class Compiler:
         g = self.graph
         params: dict[URIRef, list[Identifier]] = {}
         for pred, obj in g.predicate_objects(node):
-            params.setdefault(pred, []).append(obj)  # type: ignore[arg-type]
+            params.setdefault(predicate(pred), []).append(term(obj))
         ctx = ShapeContext(self, node, Shape(node, self.name(node)), params)
         self._header(ctx)
         for family in FAMILIES:
@@ -160,7 +163,7 @@ class Compiler:
     def name(self, node: Identifier) -> str:
         if isinstance(node, URIRef):
             return short(node, self.graph)
-        for owner in self.graph.subjects(SH.property, node):
+        for owner in terms(self.graph.subjects(SH.property, node)):
             path = self.graph.value(node, SH.path)
             where = f"[sh:path {short(path, self.graph)}]" if isinstance(path, URIRef) else f"[{node.n3()}]"
             return f"{self.name(owner)} / property {where}"
@@ -173,7 +176,7 @@ class Compiler:
         raise ShapeError(f"{where}shape {self.name(node)}:{what} {reason}")
 
     def _owner_origin(self, node: Identifier) -> str | None:
-        for owner in self.graph.subjects(None, node):
+        for owner in terms(self.graph.subjects(None, node)):
             if (found := self.origin(owner)) is not None:
                 return found
         return None

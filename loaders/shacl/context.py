@@ -10,6 +10,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.term import Identifier
 
 from loaders.shacl.model import Check, Shape, Violation
+from loaders.shacl.terms import terms
 from loaders.shacl.views import Ops, View
 
 if TYPE_CHECKING:
@@ -67,7 +68,7 @@ class ShapeContext:
 
     def items(self, param: URIRef, lst: Identifier) -> list[Identifier]:
         try:
-            return list(self.graph.items(lst))
+            return list(terms(self.graph.items(lst)))
         except Exception as exc:  # rdflib raises several types for a broken list
             self.refuse(param, f"needs a well-formed RDF list: {exc}")
 

@@ -15,6 +15,7 @@ from rdflib import RDF, SH, Graph, Literal, URIRef
 from rdflib.term import Identifier
 
 from loaders.payload_rdf import DSP
+from loaders.shacl.terms import predicate, terms
 from loaders.shacl.views import View
 
 _DSP = str(DSP)
@@ -95,15 +96,15 @@ def compile_path(graph: Graph, node: Identifier, refuse: Callable[[str], None]) 
     if isinstance(node, Literal):
         refuse(f"a path cannot be a literal ({node.n3()})")
     if (node, RDF.first, None) in graph:
-        members = list(graph.items(node))
+        members = list(terms(graph.items(node)))
         if len(members) < 2:
             refuse("a sequence path needs at least two members")
         return _sequence([compile_path(graph, m, refuse) for m in members])
-    predicates = set(graph.predicates(node, None))
+    predicates = {predicate(p) for p in graph.predicates(node, None)}
     if len(predicates) != 1:
         refuse(f"a path node needs exactly one path predicate (sh:inversePath, ...), has {len(predicates)}")
     (pred,) = predicates
-    values = list(graph.objects(node, pred))
+    values = list(terms(graph.objects(node, pred)))
     if len(values) != 1:
         refuse(f"{pred.n3()} needs exactly one value")
     (value,) = values
@@ -114,7 +115,7 @@ def compile_path(graph: Graph, node: Identifier, refuse: Callable[[str], None]) 
             refuse("sh:inversePath is enforced on a predicate IRI only")
         return _inverse(value)  # type: ignore[arg-type]
     if pred == SH.alternativePath:
-        members = list(graph.items(value))
+        members = list(terms(graph.items(value)))
         if len(members) < 2:
             refuse("sh:alternativePath needs a list of at least two paths")
         return _alternative([compile_path(graph, m, refuse) for m in members])

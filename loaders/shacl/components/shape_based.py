@@ -9,6 +9,7 @@ from rdflib import SH, Literal
 
 from loaders.shacl.context import ShapeContext
 from loaders.shacl.model import Check, Shape, Violation
+from loaders.shacl.terms import terms
 from loaders.shacl.views import View
 
 PARAMETERS = (
@@ -83,7 +84,7 @@ def _qualified(ctx: ShapeContext) -> None:
         g = ctx.graph
         for parent in g.subjects(SH.property, ctx.node):
             for sibling_prop in g.objects(parent, SH.property):
-                for sibling in g.objects(sibling_prop, SH.qualifiedValueShape):
+                for sibling in terms(g.objects(sibling_prop, SH.qualifiedValueShape)):
                     if sibling != shapes[0]:
                         siblings.append(ctx.ref(SH.qualifiedValueShape, sibling))
 
