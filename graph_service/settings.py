@@ -89,6 +89,13 @@ class Settings(BaseSettings):
         description="The operational events topic: what `load --kafka`, the stream processors and "
         "`digispine simulate --kafka` read and write by default.",
     )
+    load_adapter: str = Field(
+        default="",
+        validation_alias=_env("DIGISPINE_LOAD_ADAPTER"),
+        description="The adapter `digispine load` decodes its records with when `--adapter` is not "
+        "given (debezium, sap-events, salesforce-cdc, …; docs/sources.md, Adapters). Empty: the "
+        "records are CloudEvents.",
+    )
     streams_dir: Path = Field(
         default=Path("streams"),
         validation_alias=_env("DIGISPINE_STREAMS_DIR"),

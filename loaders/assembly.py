@@ -13,6 +13,7 @@ from graph_service.ontology.compiler import load_model
 from graph_service.ontology.model import DomainModel
 from graph_service.settings import Settings
 from graph_service.store import Neo4jStore
+from loaders.adapters import Adapter
 from loaders.changelog_publisher import ChangePublisher
 from loaders.contracts import compiled_validator
 from loaders.deadletters import DeadLetterStore
@@ -72,9 +73,11 @@ def build_pipeline(
     batch_size: int = 1000,
     publisher: type[ChangePublisher] = ChangePublisher,
     metrics: LoaderMetrics | None = None,
+    adapter: Adapter | None = None,
 ) -> Pipeline:
     """The pipeline of ``parts`` on ``store``; with the change log on, its writer fills the outbox
-    and a ``publisher`` sends it. ``metrics``: counts and times each batch."""
+    and a ``publisher`` sends it. ``metrics``: counts and times each batch. ``adapter``: decodes
+    each record of a wire format into CloudEvents first (loaders/adapters)."""
     changes = (
         publisher(store.driver, store.database, *parts.change_log) if parts.change_log is not None else None
     )
@@ -89,6 +92,7 @@ def build_pipeline(
         limits=parts.limits,
         changes=changes,
         metrics=metrics,
+        adapter=adapter,
     )
     pipeline.warm_up()  # connect time: plans ready by the first write, off the critical path
     return pipeline

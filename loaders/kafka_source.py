@@ -94,6 +94,8 @@ class KafkaSource:
                 raw=message.value() or b"",
                 origin=f"kafka:{message.topic()}/{message.partition()}@{message.offset()}",
                 position=(message.topic(), message.partition(), message.offset()),
+                key=message.key(),
+                headers=tuple(message.headers() or ()),
             )
 
     def _caught_up(self) -> bool:

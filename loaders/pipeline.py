@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 from neo4j.exceptions import DriverError, IncompleteCommit, Neo4jError
 
+from loaders.adapters import Adapter, decoded_records
 from loaders.changelog_publisher import ChangePublisher
 from loaders.deadletters import DeadLetterStore
 from loaders.envelope import Envelope, parse_line
@@ -54,6 +55,9 @@ class Record:
     origin: str
     position: Any = None
     size: int | None = None
+    #: A Kafka message's key and headers, for adapters that read them (loaders/adapters).
+    key: bytes | None = None
+    headers: tuple[tuple[str, bytes | None], ...] = ()
 
     @property
     def byte_size(self) -> int:
@@ -79,6 +83,8 @@ class LoadStats:
     loaded: int = 0
     duplicates: int = 0
     rejected: Counter[str] = field(default_factory=Counter)
+    #: Records an adapter decoded into no event (a Debezium tombstone): read, nothing to load.
+    skipped: int = 0
     batches: int = 0
     seconds: float = 0.0
     #: Origin of the last record of the last batch committed (``file:line``, ``kafka:…``).
@@ -94,8 +100,9 @@ class LoadStats:
 
     def summary(self) -> str:
         reasons = ", ".join(f"{k}={v}" for k, v in sorted(self.rejected.items())) or "none"
+        skipped = f", skipped {self.skipped}" if self.skipped else ""
         return (
-            f"read {self.read}, loaded {self.loaded}, duplicates {self.duplicates}, "
+            f"read {self.read}, loaded {self.loaded}, duplicates {self.duplicates}{skipped}, "
             f"rejected {self.rejected_total} ({reasons}) in {self.seconds:.1f} s "
             f"= {self.events_per_second:,.0f} events/s"
         )
@@ -107,6 +114,7 @@ class _Batch:
     rejections: list[Rejection] = field(default_factory=list)
     positions: list[Any] = field(default_factory=list)
     read: int = 0
+    skipped: int = 0
     plan: WritePlan | None = None
     first_origin: str | None = None
     last_origin: str | None = None
@@ -178,6 +186,7 @@ class Pipeline:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         changes: ChangePublisher | None = None,
         metrics: LoaderMetrics | None = None,
+        adapter: Adapter | None = None,
     ) -> None:
         self.mapper = mapper
         self.validator = validator
@@ -191,6 +200,8 @@ class Pipeline:
         self.changes = changes
         #: Counts each written batch and times its write (None: no metrics).
         self.metrics = metrics
+        #: Decodes each record of a wire format into CloudEvents first (None: records are CloudEvents).
+        self.adapter = adapter
         self._warming: threading.Thread | None = None
 
     def warm_up(self) -> None:
@@ -239,6 +250,22 @@ class Pipeline:
             return Rejection(exc.reason, str(exc), record, envelope, exc.report)
         except RecursionError:
             return Rejection("malformed-json", "JSON nested too deeply", record, envelope)
+
+    def prepare_all(self, record: Record) -> list[tuple[MappedEvent | Rejection, Record]]:
+        """:meth:`prepare` for each event the adapter decodes ``record`` into (the record itself
+        without an adapter), each with its own record (the CloudEvent, kept by its dead letter); a
+        record the adapter cannot decode is one rejection, one that stands for no event gives [].
+        Never raises for bad input."""
+        if self.adapter is None:
+            return [(self.prepare(record), record)]
+        try:
+            self.limits.check_size(record.byte_size)
+            decoded = decoded_records(self.adapter, record)
+        except EventRejected as exc:
+            return [(Rejection(exc.reason, str(exc), record, None, exc.report), record)]
+        except RecursionError:
+            return [(Rejection("malformed-json", "JSON nested too deeply", record), record)]
+        return [(self.prepare(one), one) for one in decoded]
 
     # -- a stream ----------------------------------------------------------------------------------
     def run(
@@ -365,11 +392,13 @@ class Pipeline:
             batch.last_origin = record.origin
             batch.read += 1
             batch.positions.append(record.position)
-            prepared = self.prepare(record)
-            if isinstance(prepared, Rejection):
-                batch.rejections.append(prepared)
-            else:
-                batch.events.append((prepared, record))
+            prepared_all = self.prepare_all(record)
+            batch.skipped += not prepared_all
+            for prepared, event_record in prepared_all:
+                if isinstance(prepared, Rejection):
+                    batch.rejections.append(prepared)
+                else:
+                    batch.events.append((prepared, event_record))
             if batch.read >= self.batch_size or time.monotonic() - started > self.max_wait:
                 yield self._planned(batch)
                 batch = _Batch()
@@ -401,6 +430,7 @@ class Pipeline:
                 batch.one_by_one = True
                 rejections += self._write_one_by_one(batch.events, stats)
         stats.read += batch.read
+        stats.skipped += batch.skipped
         stats.batches += 1
         for rejection in rejections:
             stats.rejected[rejection.reason] += 1

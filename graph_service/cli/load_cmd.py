@@ -17,6 +17,7 @@ from graph_service.cli.common import console, err_console, settings_or_exit, use
 from graph_service.cli.listing import Field, print_record, print_rows
 from graph_service.observability.loader_metrics import served_loader_metrics
 from graph_service.store import Neo4jStore
+from loaders import adapters
 from loaders.assembly import build_pipeline, deadletter_store, load_parts
 from loaders.pipeline import LoadStats, Record
 from loaders.sources import EVENT_SUFFIXES, count_records, event_files, read_files
@@ -45,6 +46,12 @@ def load(
     group: str = typer.Option("digispine-loader", "--group", help="Kafka consumer group."),
     until_idle: float = typer.Option(None, "--until-idle", help="Kafka: stop after this many idle seconds."),
     batch_size: int = typer.Option(1000, "--batch-size", min=1, help="Events per transaction."),
+    adapter: str = typer.Option(
+        None,
+        "--adapter",
+        help="Decode the records of a wire format into CloudEvents first: debezium, sap-events, "
+        "salesforce-cdc, … (docs/sources.md, Adapters) [default: DIGISPINE_LOAD_ADAPTER; none]",
+    ),
 ) -> None:
     """Load CloudEvents into the graph: validated, idempotent, dead-lettering what is refused."""
     settings = settings_or_exit()
@@ -59,10 +66,11 @@ def load(
     # (LoadInterrupted); the driver's own log line about the defunct connection would only confuse.
     logging.getLogger("neo4j").setLevel(logging.CRITICAL)
     with user_errors():
+        decoder = adapters.get(adapter or settings.load_adapter) if adapter or settings.load_adapter else None
         parts = load_parts(settings)
         with Neo4jStore(settings) as store, served_loader_metrics(settings, console.print) as metrics:
             store.health()
-            pipeline = build_pipeline(parts, store, batch_size=batch_size, metrics=metrics)
+            pipeline = build_pipeline(parts, store, batch_size=batch_size, metrics=metrics, adapter=decoder)
             if kafka:
                 servers = bootstrap or settings.kafka_bootstrap_servers
                 external = settings.external_kafka or bool(bootstrap)
@@ -100,6 +108,8 @@ def _event_files_or_exit(paths: list[Path]) -> list[Path]:
 
 
 def _load_files(pipeline, files: list[Path]) -> LoadStats:  # type: ignore[no-untyped-def]
+    if isinstance(pipeline.adapter, adapters.FileAdapter):  # a log format it reads itself
+        return pipeline.run(r for f in files for r in adapters.file_records(pipeline.adapter, f))
     total = sum(count_records(f, pipeline.limits) for f in files)
     columns = (
         TextColumn("loading"),
@@ -190,6 +200,8 @@ def _load_kafka(  # type: ignore[no-untyped-def]
 def _print_summary(stats: LoadStats, data_dir: Path) -> None:
     # plain "name  value" lines: they fit any width and read the same through a pipe or grep
     rows = [("read", str(stats.read)), ("loaded", str(stats.loaded)), ("duplicates", str(stats.duplicates))]
+    if stats.skipped:  # records an adapter decoded into no event (tombstones)
+        rows.append(("skipped", str(stats.skipped)))
     rows += [(f"rejected: {reason}", str(count)) for reason, count in sorted(stats.rejected.items())]
     rows.append(("events/s", f"{stats.events_per_second:,.0f}"))
     width = max(len(name) for name, _ in rows)
@@ -204,8 +216,8 @@ def _print_summary(stats: LoadStats, data_dir: Path) -> None:
 def list_letters(
     reason: str = typer.Option(
         None,
-        help="Only this reason (malformed-json, malformed-utf8, too-large, envelope, future-event, "
-        "unknown-type, shacl, mapping, conflicting-duplicate, write).",
+        help="Only this reason (adapter, malformed-json, malformed-utf8, too-large, envelope, "
+        "future-event, unknown-type, shacl, mapping, conflicting-duplicate, write).",
     ),
     all_: bool = typer.Option(False, "--all", help="Include retried ones."),
     as_json: bool = typer.Option(False, "--json", help="A JSON array of the letters (without originals)."),
