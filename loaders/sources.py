@@ -9,6 +9,7 @@ file holds: a line or array element longer than the limit is never read whole.
 from __future__ import annotations
 
 import gzip
+import io
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -28,6 +29,9 @@ ARRAY_CHUNK = 1 << 16
 #: File names a directory's events are taken from (each also gzip-compressed, ``.gz``).
 EVENT_SUFFIXES = (".jsonl", ".ndjson", ".json")
 GZIP_MAGIC = b"\x1f\x8b"
+#: The path that names standard input (``digispine load -``); its records' origins read ``stdin:N``.
+STDIN = "-"
+STDIN_ORIGIN = "stdin"
 _BLANK = b" \t\r\n"
 _BOM = b"\xef\xbb\xbf"
 
@@ -250,3 +254,96 @@ def _lines(fh: BinaryIO, max_bytes: int) -> Iterator[tuple[bytes, int]]:
             size += len(last)
         ending = 2 if last.endswith(b"\r\n") else 1 if last.endswith(b"\n") else 0
         yield head.rstrip(b"\r\n"), size - ending
+
+
+def stream_events(
+    stream: BinaryIO, max_bytes: int, name: str = STDIN_ORIGIN
+) -> Iterator[tuple[str, bytes, int]]:
+    """(origin, bytes, size) of each event read from a pipe (standard input): the same forms as a
+    file (gzip, a JSON array, one event object, JSON Lines), told apart from what arrives first.
+    A pipe is read once, from the start, and JSON Lines are handed on as they arrive (a producer
+    that writes one line a minute has each loaded in its minute), so nothing waits for the end."""
+    start = _arrive(stream, len(GZIP_MAGIC))
+    if start.startswith(GZIP_MAGIC):
+        stream = gzip.GzipFile(fileobj=_replayed(start, stream))  # type: ignore[assignment]
+        start = _arrive(stream, 1)
+    start = start.removeprefix(_BOM) if start.startswith(_BOM) else start
+    while start.lstrip(_BLANK) == b"" and (more := _read_some(stream)):
+        start += more
+    first = start.lstrip(_BLANK)[:1]
+    if first == b"[":
+        fh = _replayed(start, stream)
+        _skip_to_array(fh)
+        for index, (head, size) in enumerate(_array_elements(fh, max_bytes)):
+            yield f"{name}#/{index}", head, size
+        return
+    if first == b"{":
+        while b"\n" not in start and len(start) <= max_bytes and (more := _read_some(stream)):
+            start += more
+        if not _first_line_parses(start.lstrip(_BLANK)):  # maybe one event over several lines
+            while len(start) <= max_bytes and (more := _read_some(stream)):
+                start += more
+            whole = start.strip(_BLANK)
+            if len(start) <= max_bytes and _is_object(whole):
+                yield f"{name}:1", whole, len(whole)
+                return
+    for number, (head, size) in enumerate(_lines(_replayed(start, stream), max_bytes), start=1):
+        if head.strip():
+            yield f"{name}:{number}", head, size
+
+
+def read_stream(stream: BinaryIO, limits: Limits | None = None) -> Iterator[Record]:
+    """The records of :func:`stream_events`, as :func:`read_files` makes them of a file's."""
+    max_bytes = (limits or Limits()).max_event_bytes
+    for origin, head, size in stream_events(stream, max_bytes):
+        if size > max_bytes:
+            yield Record(raw=head[:PREVIEW_BYTES], origin=origin, size=size)
+        else:
+            yield Record(raw=head, origin=origin)
+
+
+def _is_object(data: bytes) -> bool:
+    try:
+        return isinstance(orjson.loads(data), dict)
+    except orjson.JSONDecodeError:
+        return False
+
+
+def _read_some(stream: BinaryIO) -> bytes:
+    """What the pipe holds now (at least one byte, or nothing at its end): never waits for more."""
+    read1 = getattr(stream, "read1", None)
+    return bytes(read1(ARRAY_CHUNK)) if read1 is not None else stream.read(ARRAY_CHUNK)
+
+
+def _arrive(stream: BinaryIO, n: int) -> bytes:
+    """At least ``n`` bytes (fewer only at the end of the stream)."""
+    data = b""
+    while len(data) < n and (more := _read_some(stream)):
+        data += more
+    return data
+
+
+class _Replay(io.RawIOBase):
+    """The bytes already read from a pipe, then the rest of it (a pipe cannot seek back)."""
+
+    def __init__(self, prefix: bytes, stream: BinaryIO) -> None:
+        self._prefix = memoryview(prefix)
+        self._stream = stream
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        if self._prefix:
+            n = min(len(buffer), len(self._prefix))
+            buffer[:n] = self._prefix[:n]
+            self._prefix = self._prefix[n:]
+            return n
+        read1 = getattr(self._stream, "read1", None)
+        data = read1(len(buffer)) if read1 is not None else self._stream.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+
+def _replayed(prefix: bytes, stream: BinaryIO) -> BinaryIO:
+    return io.BufferedReader(_Replay(prefix, stream))  # type: ignore[return-value]

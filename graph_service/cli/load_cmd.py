@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import sys
 import threading
 import time
 from pathlib import Path
@@ -20,7 +21,7 @@ from graph_service.store import Neo4jStore
 from loaders import adapters
 from loaders.assembly import build_pipeline, deadletter_store, load_parts
 from loaders.pipeline import LoadStats, Record
-from loaders.sources import EVENT_SUFFIXES, count_records, event_files, read_files
+from loaders.sources import EVENT_SUFFIXES, STDIN, count_records, event_files, read_files, read_stream
 
 deadletters_app = typer.Typer(help="Inspect and retry rejected events.")
 
@@ -39,7 +40,7 @@ def load(
     paths: list[Path] = typer.Argument(
         None,
         help="Event files (JSON Lines, or a JSON array; gzip too) or directories of *.jsonl, "
-        "*.ndjson, *.json and their .gz.",
+        "*.ndjson, *.json and their .gz; - reads standard input (the same forms).",
     ),
     kafka: str = typer.Option(None, "--kafka", help="Consume this Kafka topic instead of files."),
     bootstrap: str = typer.Option(None, "--bootstrap", help="Kafka host:port [default: the local broker]"),
@@ -58,7 +59,11 @@ def load(
     if not paths and not kafka:
         err_console.print("Give event files or directories, or --kafka TOPIC.")
         raise typer.Exit(2)
-    files = [] if kafka else _event_files_or_exit(paths)
+    from_stdin = not kafka and [str(p) for p in paths] == [STDIN]
+    if not kafka and not from_stdin and STDIN in (str(p) for p in paths):
+        err_console.print("- (standard input) cannot be mixed with files: give it alone.")
+        raise typer.Exit(2)
+    files = [] if kafka or from_stdin else _event_files_or_exit(paths)
     # From the start, so that a SIGTERM while the model compiles or the topic is awaited is a
     # graceful stop too (summary, exit 0), not the default kill
     stop = _stop_on_signals() if kafka else threading.Event()
@@ -76,6 +81,8 @@ def load(
                 external = settings.external_kafka or bool(bootstrap)
                 _wait_for_topic(servers, kafka, external, until_idle, stop)
                 stats = _load_kafka(pipeline, kafka, servers, group, until_idle, stop)
+            elif from_stdin:
+                stats = _load_stdin(pipeline)
             else:
                 stats = _load_files(pipeline, files)
     _print_summary(stats, settings.data_dir)
@@ -127,6 +134,11 @@ def _load_files(pipeline, files: list[Path]) -> LoadStats:  # type: ignore[no-un
             )
 
         return pipeline.run(read_files(files, pipeline.limits), on_progress=update)
+
+
+def _load_stdin(pipeline) -> LoadStats:  # type: ignore[no-untyped-def]
+    """Events from standard input, loaded as they arrive (no total to count beforehand)."""
+    return pipeline.run(read_stream(sys.stdin.buffer, pipeline.limits))
 
 
 def _stop_on_signals() -> threading.Event:

@@ -164,28 +164,91 @@ def inspect(
     name: str = typer.Argument(..., help="The stream's name."),
     version: str = typer.Option(None, "--version", help="Major version [default: the latest active]."),
     violations: int = typer.Option(3, "--violations", min=0, help="How many recent violations to show."),
+    as_json: bool = typer.Option(False, "--json", help="One JSON object instead of the sections."),
 ) -> None:
     """The stream's declaration, its processors' lag per partition, its last derived event and
     its recent violations with their SHACL reports."""
     settings = settings_or_exit()
     with user_errors():
         descriptor = _descriptor(_registry(settings), name, version)
-    _print_declaration(descriptor)
+    if not as_json:
+        _print_declaration(descriptor)
     bootstrap = _kafka_or_none(settings)
     if bootstrap is None:
         raise typer.Exit(1)
     from graph_service.kafka.inspect import group_lag, tail
 
     lags = group_lag(bootstrap, descriptor.consumer_group, _input_topics(settings, descriptor))
-    _print_lag(lags)
     derived = tail(bootstrap, descriptor.topic, TAIL)
-    _print_last_event(derived, descriptor.topic)
     refused = [
         m for m in tail(bootstrap, settings.stream_violations_topic, TAIL) if _is_of(m, descriptor.name)
     ]
-    _print_violations(
-        refused[-violations:] if violations else [], len(refused), settings.stream_violations_topic
-    )
+    recent = refused[-violations:] if violations else []
+    if as_json:
+        report = _inspection(descriptor, lags, derived, recent, len(refused))
+        typer.echo(orjson.dumps(report, option=orjson.OPT_INDENT_2).decode())
+        return
+    _print_lag(lags)
+    _print_last_event(derived, descriptor.topic)
+    _print_violations(recent, len(refused), settings.stream_violations_topic)
+
+
+def _inspection(
+    d: StreamDescriptor,
+    lags: list[PartitionLag],
+    derived: list[TailMessage],
+    recent: list[TailMessage],
+    refused: int,
+) -> dict[str, Any]:
+    """What `inspect` prints, as one object: the same figures, whole (for scripts and pipes)."""
+    last = derived[-1] if derived else None
+    return {
+        "name": d.name,
+        "version": d.version,
+        "status": d.status,
+        "title": d.title,
+        "inputs": list(d.inputs),
+        "key": d.key,
+        "windows": [
+            {"name": w.name, "kind": w.kind, "size": _plain(w.size), "calendar": w.calendar}
+            for w in d.windows
+        ],
+        "grace": str(d.grace),
+        "emit": d.emit,
+        "output": {"type": d.output_type, "topic": d.topic},
+        "group": d.consumer_group,
+        "lag": [
+            {"topic": p.topic, "partition": p.partition, "committed": p.committed, "end": p.end, "lag": p.lag}
+            for p in lags
+        ],
+        "derivedReadBack": len(derived),
+        "lastDerivedEvent": None
+        if last is None
+        else {
+            "topic": last.topic,
+            "partition": last.partition,
+            "offset": last.offset,
+            "producedAt": _ms_text(last.timestamp_ms),
+            "event": _json_or_text(last.value),
+        },
+        "violations": {
+            "count": refused,
+            "recent": [
+                {"producedAt": _ms_text(m.timestamp_ms), "record": _json_or_text(m.value)} for m in recent
+            ],
+        },
+    }
+
+
+def _plain(value: object) -> object:
+    return value if value is None or isinstance(value, int | float | str | bool) else str(value)
+
+
+def _json_or_text(value: bytes) -> object:
+    try:
+        return orjson.loads(value)
+    except orjson.JSONDecodeError:
+        return value.decode(errors="replace")
 
 
 def _print_declaration(d: StreamDescriptor) -> None:

@@ -109,6 +109,7 @@ def test_list_and_inspect_show_lag_the_last_derived_event_and_this_streams_viola
 
     listed = runner.invoke(app, ["streams", "list", "--json"], env=env)
     inspected = runner.invoke(app, ["streams", "inspect", "sample"], env=env)
+    as_json = runner.invoke(app, ["streams", "inspect", "sample", "--json"], env=env)
 
     assert listed.exit_code == 0, listed.output
     (row,) = [r for r in json.loads(listed.output) if r["name"] == "sample" and r["topic"] == stream_topic]
@@ -121,6 +122,17 @@ def test_list_and_inspect_show_lag_the_last_derived_event_and_this_streams_viola
     assert "violations: 1 among the last" in inspected.output
     assert "dss:equipmentId: needs an equipmentId" in inspected.output
     assert "not ours" not in inspected.output
+
+    assert as_json.exit_code == 0, as_json.output
+    report = json.loads(as_json.output)  # the same figures, nothing else on stdout
+    lag = next(p for p in report["lag"] if p["topic"] == events_topic)
+    assert (lag["partition"], lag["committed"], lag["end"], lag["lag"]) == (0, 3, 5, 2)
+    assert report["output"]["topic"] == stream_topic
+    assert report["lastDerivedEvent"]["event"]["subject"] == "WU-CNC-01"
+    assert report["lastDerivedEvent"]["event"]["data"]["revision"] == 2
+    assert report["violations"]["count"] == 1
+    (refused,) = report["violations"]["recent"]
+    assert "needs an equipmentId" in json.dumps(refused["record"])
 
 
 def test_run_says_when_no_processor_computes_a_declared_stream(

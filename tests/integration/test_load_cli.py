@@ -52,6 +52,16 @@ def test_a_directory_loads_arrays_and_gzip_and_names_what_it_skips(
     assert re.search(rf"^  loaded +{len(events)}$", result.output, re.MULTILINE)
     assert store.read("MATCH (e:DomainEvent) RETURN count(e) AS n") == [{"n": len(events)}]
 
+    # `load -`: standard input in the same forms (here a gzip JSON array): read through the same
+    # pipeline, so the events already loaded are duplicates and nothing new appears
+    piped = gzip.compress(orjson.dumps(events[:half]))
+    from_stdin = CliRunner().invoke(app, ["load", "-"], env=env, input=piped)
+    assert from_stdin.exit_code == 0, from_stdin.output
+    assert re.search(rf"^  read +{half}$", from_stdin.output, re.MULTILINE), from_stdin.output
+    assert re.search(rf"^  duplicates +{half}$", from_stdin.output, re.MULTILINE), from_stdin.output
+    mixed = CliRunner().invoke(app, ["load", "-", str(inbox)], env=env, input=piped)
+    assert mixed.exit_code == 2 and "standard input" in mixed.output
+
     (tmp_path / "empty").mkdir()
     (tmp_path / "empty" / "notes.csv").write_text("a,b\n")
     nothing = CliRunner().invoke(app, ["load", str(tmp_path / "empty")], env=env)

@@ -6,13 +6,14 @@ from __future__ import annotations
 import gzip
 import io
 from pathlib import Path
+from typing import Any
 
 import orjson
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from loaders.limits import PREVIEW_BYTES, Limits
-from loaders.sources import _array_elements, count_records, event_files, read_files
+from loaders.sources import _array_elements, count_records, event_files, read_files, read_stream
 
 # strings with the bytes that steer the splitter: brackets, commas, quotes and backslashes
 TRICKY = st.text(alphabet=st.sampled_from(list('ab],[{}"\\\n é')), max_size=12)
@@ -52,6 +53,39 @@ def test_every_form_and_its_gzip_give_the_same_events_with_their_origins(tmp_pat
         assert count_records(path) == len(events)
         suffixes = [r.origin.removeprefix(str(path)) for r in records]
         assert suffixes == (["#/0", "#/1", "#/2"] if name.startswith("c.") else [":1", ":2", ":3"])
+
+
+class Trickle(io.RawIOBase):
+    """A pipe that hands over ``step`` bytes per read (as a slow producer's pipe does)."""
+
+    def __init__(self, data: bytes, step: int) -> None:
+        self.data, self.step = data, step
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        n = min(len(buffer), self.step, len(self.data))
+        buffer[:n], self.data = self.data[:n], self.data[n:]
+        return n
+
+
+@settings(max_examples=40, deadline=None)
+@given(step=st.integers(min_value=1, max_value=64))
+def test_standard_input_reads_every_form_as_its_file_does(step: int, tmp_path_factory: Any) -> None:
+    tmp_path = tmp_path_factory.mktemp("forms")
+    events = [{"id": f"e-{i}", "note": 'a ] , [ " \\ b'} for i in range(3)]
+    one = {"id": "e-1", "data": {"x": 1}}
+    (tmp_path / "one.json").write_bytes(orjson.dumps(one, option=orjson.OPT_INDENT_2))
+    paths = {**write_all_forms(tmp_path, events), "one.json": tmp_path / "one.json"}
+    for name, path in paths.items():
+        from_file = list(read_files([path]))
+        piped = io.BufferedReader(Trickle(path.read_bytes(), step))
+        from_pipe = list(read_stream(piped))  # type: ignore[arg-type]
+        assert [r.raw for r in from_pipe] == [r.raw for r in from_file], name
+        assert [r.origin.removeprefix("stdin") for r in from_pipe] == [
+            r.origin.removeprefix(str(path)) for r in from_file
+        ], name
 
 
 def test_one_event_over_several_lines_is_one_event(tmp_path: Path) -> None:
