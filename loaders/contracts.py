@@ -297,6 +297,8 @@ def _constrain(
     member.definition = member.definition or prop.definition()
     if spec.value_map is not None:
         return  # the payload sends codes the map translates: the ontology's facets do not apply
+    if spec.fmt is not None and spec.fmt.startswith("epoch-"):
+        return  # a number of seconds/days since the epoch (Debezium's dates), not the property's text
     json_type, lexical = XSD_FORMATS[prop.xsd]
     member.facts.add(("sh:datatype", f"xsd:{json_type}"))
     if spec.fmt is not None or spec.factor is not None:
