@@ -14,6 +14,7 @@ from pathlib import Path
 from graph_service.ontology.model import DomainModel
 from graph_service.products.descriptor import Descriptor
 from graph_service.products.errors import Problem
+from graph_service.products.naming import MODEL_VALUE_NAMES
 
 _STRING_OR_COMMENT = re.compile(r"//[^\n]*|/\*.*?\*/|'(?:\\.|[^'\\])*'|\"(?:\\.|[^\"\\])*\"", re.DOTALL)
 _PARAMETER = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
@@ -52,7 +53,7 @@ def _problems(code: str, descriptor: Descriptor, model: DomainModel) -> Iterator
     for match in _PARAMETER.finditer(code):
         name = match[1]
         used.add(name)
-        if name not in declared:
+        if name not in declared and name not in MODEL_VALUE_NAMES:
             yield (
                 _line(code, match),
                 (

@@ -16,8 +16,11 @@ DEFAULT_BASE_URL = "http://localhost:8000/"
 _VERSION = re.compile(r"^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$")
 _FOLDER_VERSION = re.compile(r"^v(0|[1-9][0-9]*)$")
 
-#: Resolver parameters strawberry treats specially; a product parameter may not use them.
-RESERVED_PARAMETER_NAMES = frozenset({"info", "root", "self", "parent"})
+#: Values a query reads from the compiled ontology (``model_values.py`` computes them).
+MODEL_VALUE_NAMES = frozenset({"ontologyObjectTypes", "ontologyEventTypes"})
+#: Resolver parameters strawberry treats specially, and the model values: a product parameter
+#: may not use them.
+RESERVED_PARAMETER_NAMES = frozenset({"info", "root", "self", "parent"}) | MODEL_VALUE_NAMES
 
 
 def is_product_name(name: str) -> bool:

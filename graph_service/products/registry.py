@@ -7,15 +7,18 @@ to validate the product with). The output shape is looked up by IRI in the shape
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+import dataclasses
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from graph_service.ontology.model import DomainModel
 from graph_service.products import naming
-from graph_service.products.cypher_check import check_query
+from graph_service.products.cypher_check import check_query, parameters_used
 from graph_service.products.descriptor import Descriptor, load_descriptor
 from graph_service.products.errors import Problem, ProductDefinitionError, UnknownProduct
+from graph_service.products.model_values import model_values_for
 from graph_service.products.shape import OutputShape, ShapeLibrary
 
 DESCRIPTOR_FILE = "product.yaml"
@@ -34,6 +37,8 @@ class DataProduct:
     shape: OutputShape
     folder: Path
     validation_query: str | None = None
+    #: Values from the ontology the query reads (``$ontologyObjectTypes`` …), bound with the parameters.
+    model_values: Mapping[str, Any] = dataclasses.field(default_factory=dict, hash=False, compare=False)
 
     @property
     def name(self) -> str:
@@ -203,7 +208,8 @@ def _load_product(
     shape = shapes.output_shape(descriptor.output_shape, problems, descriptor.file)
     if shape is None or len(problems) > before:
         return None
-    return DataProduct(descriptor, query, shape, folder, validation_query)
+    model_values = model_values_for(parameters_used(query), model)
+    return DataProduct(descriptor, query, shape, folder, validation_query, model_values)
 
 
 def _field_name_clashes(products: list[DataProduct]) -> list[Problem]:

@@ -21,7 +21,8 @@ Row = dict[str, Any]
 
 
 def bind_parameters(product: DataProduct, values: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """Every declared parameter with its value: given, else its default, else null.
+    """Every declared parameter with its value: given, else its default, else null; and the
+    model values the query reads (``DataProduct.model_values``).
 
     Unknown names, missing required values and values of the wrong type are a
     :class:`ParameterError` naming the product and the parameter.
@@ -45,6 +46,7 @@ def bind_parameters(product: DataProduct, values: Mapping[str, Any] | None = Non
             bound[name] = coerce(parameter.type, value)
         except ValueError as exc:
             raise ParameterError(product.key, f"parameter {name!r}: {exc}") from None
+    bound.update(product.model_values)
     return bound
 
 

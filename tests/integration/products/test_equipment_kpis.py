@@ -1,4 +1,7 @@
-"""equipmentKpis on the fixed plant: the ISO 22400-2 KPIs beyond OEE per work unit and period, by hand."""
+"""equipmentKpis on the fixed plant: the ISO 22400-2 KPIs beyond OEE per work unit and period, by hand.
+
+The fixed plant is written once for the module (the tests only read it).
+"""
 
 from __future__ import annotations
 
@@ -6,13 +9,24 @@ import datetime as dt
 
 import pytest
 
-from graph_service.products import DataProducts
-from tests.integration.products.conftest import execute
+from graph_service.ontology.model import DomainModel
+from graph_service.products import DataProducts, build_data_products
+from graph_service.store import Neo4jStore
+from tests.conftest import reset_database
+from tests.integration.products.conftest import SHIPPED, execute
+from tests.integration.products.dataset import load_fixed_plant
 
 AS_OF = dt.datetime(2026, 3, 10, tzinfo=dt.UTC)
 MONDAY = dt.datetime(2026, 3, 2, tzinfo=dt.UTC)
 TUESDAY = dt.datetime(2026, 3, 3, tzinfo=dt.UTC)
 WEDNESDAY = dt.datetime(2026, 3, 4, tzinfo=dt.UTC)
+
+
+@pytest.fixture(scope="module")
+def products(session_store: Neo4jStore, model: DomainModel) -> DataProducts:
+    reset_database(session_store)
+    load_fixed_plant(session_store)
+    return build_data_products(SHIPPED, model, session_store)
 
 
 def rows_by_unit(products: DataProducts, start: dt.datetime, end: dt.datetime, **parameters: object) -> dict:
@@ -55,8 +69,12 @@ def test_kpis_of_a_unit_with_a_failure_follow_iso_22400(products: DataProducts) 
     assert row["reworkRatio"] == pytest.approx(rq / pq)  # 0.01
     assert row["allocationRatio"] == pytest.approx(aubt / aoet) == 1.0  # busy the whole order time
     assert row["meanTimeToRepairMinutes"] == pytest.approx(30)  # one failure, DOWN 30 min
-    assert row["meanTimeBetweenFailuresMinutes"] == pytest.approx(apt / 1)  # 380 min per failure
-    assert row["equipmentLoadRatio"] == pytest.approx(aubt / pbt)  # 420 / 900 = 0.46667
+    # ISO 22400-2's TBF is setup and production time without delay: AUPT = 390 min per failure.
+    assert row["meanTimeBetweenFailuresMinutes"] == pytest.approx(aupt / 1)
+    assert row["allocationEfficiency"] == pytest.approx(aubt / pbt)  # 420 / 900 = 0.46667
+    assert row["utilizationEfficiency"] == pytest.approx(apt / aubt)  # 380 / 420 = 0.90476
+    assert row["productionProcessRatio"] == pytest.approx(apt / aoet)  # 380 / 420
+    assert "equipmentLoadRatio" not in row  # PQ / capacity: no capacity is recorded
     assert row["workCenterId"] == "WC-1"
 
 
@@ -69,7 +87,8 @@ def test_a_unit_without_failures_has_no_mttr_or_mtbf(products: DataProducts) -> 
     assert row["technicalEfficiency"] == 1.0
     assert row["reworkRatio"] == 0
     assert row["allocationRatio"] == pytest.approx(130 / 130)
-    assert row["equipmentLoadRatio"] == pytest.approx(130 / 900)
+    assert row["allocationEfficiency"] == pytest.approx(130 / 900)
+    assert row["utilizationEfficiency"] == pytest.approx(120 / 130)
     assert row["failureCount"] == 0
     assert row["meanTimeToRepairMinutes"] is row["meanTimeBetweenFailuresMinutes"] is None
 
@@ -82,7 +101,7 @@ def test_a_period_cuts_the_timeline_and_counts_operations_where_they_complete(pr
     row = rows["WU-1"]
     assert row["actualProductionTimeMinutes"] == pytest.approx(260)
     assert row["plannedBusyTimeMinutes"] == pytest.approx(300 - 30 * 300 / 480)  # 281.25
-    assert row["equipmentLoadRatio"] == pytest.approx(300 / 281.25)  # above 1: busy through the break
+    assert row["allocationEfficiency"] == pytest.approx(300 / 281.25)  # above 1: busy through the break
     assert row["operationCount"] == 0
     assert row["throughputRatePerHour"] is row["allocationRatio"] is row["reworkRatio"] is None
     assert row["technicalEfficiency"] == pytest.approx(260 / 290)
@@ -101,7 +120,9 @@ def test_a_day_without_shifts_or_state_changes_keeps_its_undefined_ratios_null(
     assert row["throughputRatePerHour"] == pytest.approx(60 / 2)
     assert row["allocationRatio"] == 0
     assert row["plannedBusyTimeMinutes"] == 0
-    assert row["equipmentLoadRatio"] is row["setupRatio"] is row["technicalEfficiency"] is None
+    assert row["allocationEfficiency"] is row["setupRatio"] is row["technicalEfficiency"] is None
+    assert row["utilizationEfficiency"] is None
+    assert row["productionProcessRatio"] == 0  # AOET 120 min, no RUNNING time
 
 
 def test_the_graphql_field_serves_the_same_numbers(products: DataProducts) -> None:
@@ -109,7 +130,10 @@ def test_the_graphql_field_serves_the_same_numbers(products: DataProducts) -> No
         products,
         """query($asOf: DateTime, $from: DateTime!, $to: DateTime!) {
              equipmentKpis(asOf: $asOf, from: $from, to: $to, equipmentId: "WU-1") {
-               equipmentId throughputRatePerHour setupRatio meanTimeToRepairMinutes equipmentLoadRatio
+               equipmentId throughputRatePerHour setupRatio meanTimeToRepairMinutes allocationEfficiency
+             }
+             equipmentKpisV1(asOf: $asOf, from: $from, to: $to, equipmentId: "WU-1") {
+               meanTimeBetweenFailuresMinutes equipmentLoadRatio
              }
            }""",
         {"asOf": AS_OF.isoformat(), "from": MONDAY.isoformat(), "to": TUESDAY.isoformat()},
@@ -117,4 +141,8 @@ def test_the_graphql_field_serves_the_same_numbers(products: DataProducts) -> No
     (row,) = data["equipmentKpis"]
     assert row["throughputRatePerHour"] == pytest.approx(600 / 7)
     assert row["meanTimeToRepairMinutes"] == pytest.approx(30)
-    assert row["equipmentLoadRatio"] == pytest.approx(420 / 900)
+    assert row["allocationEfficiency"] == pytest.approx(420 / 900)
+    # v1 (deprecated) keeps its meaning: MTBF = APT / FE = 380, and AUBT / PBT under its old name.
+    (old,) = data["equipmentKpisV1"]
+    assert old["meanTimeBetweenFailuresMinutes"] == pytest.approx(380)
+    assert old["equipmentLoadRatio"] == pytest.approx(420 / 900)

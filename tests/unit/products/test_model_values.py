@@ -1,0 +1,41 @@
+"""Values a product query reads from the compiled ontology ($ontologyObjectTypes, $ontologyEventTypes)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from graph_service.ontology.model import DomainModel
+from graph_service.products.cypher_check import check_query
+from graph_service.products.model_values import MODEL_VALUES, model_values_for
+from graph_service.products.naming import MODEL_VALUE_NAMES, RESERVED_PARAMETER_NAMES
+from tests.unit.products.test_cypher_check import DESCRIPTOR
+
+
+def test_every_model_value_is_named_and_reserved() -> None:
+    assert set(MODEL_VALUES) == MODEL_VALUE_NAMES
+    assert MODEL_VALUE_NAMES <= RESERVED_PARAMETER_NAMES
+
+
+def test_object_types_are_the_affected_classes_deepest_first(model: DomainModel) -> None:
+    values = model_values_for({"ontologyObjectTypes", "lotNumber"}, model)
+    assert list(values) == ["ontologyObjectTypes"]  # a declared parameter is not a model value
+    types = values["ontologyObjectTypes"]
+    affected = {name for event in model.event_classes() for name in event.affects}
+    assert set(types) == {model.classes[name].neo4j_label for name in affected}
+    depth = {model.classes[name].neo4j_label: len(model.classes[name].ancestors) for name in affected}
+    assert [depth[t] for t in types] == sorted((depth[t] for t in types), reverse=True)
+
+
+def test_event_types_put_the_root_event_class_last(model: DomainModel) -> None:
+    types = model_values_for({"ontologyEventTypes"}, model)["ontologyEventTypes"]
+    assert set(types) == {c.neo4j_label for c in model.event_classes()}
+    root = min(model.event_classes(), key=lambda c: len(c.ancestors))
+    assert types[-1] == root.neo4j_label  # a concrete event label wins over the root's
+
+
+def test_a_query_may_read_model_values_without_declaring_them(model: DomainModel) -> None:
+    cypher = (
+        "MATCH (l:Lot {lotNumber: $lotNumber}) "
+        "RETURN [t IN $ontologyObjectTypes WHERE t IN labels(l)], $unused"
+    )
+    assert check_query(cypher, Path("q.cypher"), DESCRIPTOR, model) == []
