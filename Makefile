@@ -9,14 +9,14 @@ STAMP  := $(VENV)/.digispine-installed
 # its last 40 lines, only when it fails: `make demo` prints its progress lines and nothing else.
 QUIET = sh -c 'log=$$(mktemp); "$$@" >"$$log" 2>&1 || { code=$$?; tail -n 40 "$$log" >&2; rm -f "$$log"; exit $$code; }; rm -f "$$log"' quiet
 
-.PHONY: install chromium prometheus demo test test-unit lint bench-ingest bench-graphql bench-export bench-streams clean-data
+.PHONY: install chromium prometheus mosquitto demo test test-unit lint bench-ingest bench-graphql bench-export bench-streams clean-data
 
 EXPLORER     := explorer
 EXPLORER_OUT := graph_service/api/explorer_static/explorer.js
 PAGES        := pages
 PAGES_OUT    := graph_service/api/pages_static/graphiql.js
 
-install: $(STAMP) $(EXPLORER_OUT) $(PAGES_OUT) chromium prometheus
+install: $(STAMP) $(EXPLORER_OUT) $(PAGES_OUT) chromium prometheus mosquitto
 	@$(BIN)/digispine neo4j install
 	@$(BIN)/digispine kafka install
 
@@ -48,12 +48,19 @@ prometheus:
 	  echo "› installing Debian's prometheus for the metrics test (apt-get)"; \
 	  $(QUIET) sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus'; }
 
+# A real MQTT broker for the Unified Namespace adapter (Debian's mosquitto; `digispine mqtt start`
+# runs it under .digispine/mqtt, the suite starts its own on a free port). Debian starts no service here.
+mosquitto:
+	@command -v mosquitto >/dev/null 2>&1 || test -x /usr/sbin/mosquitto || { \
+	  echo "› installing Debian's mosquitto for the MQTT bridge (apt-get)"; \
+	  $(QUIET) sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends mosquitto'; }
+
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python >= 3.11 is required, found " + sys.version.split()[0]'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@echo "› pip install (the Python dependencies, into $(VENV))"
 	@$(QUIET) $(BIN)/python -m pip install -q --disable-pip-version-check --root-user-action=ignore -U pip
-	@$(QUIET) $(BIN)/python -m pip install -q --disable-pip-version-check --root-user-action=ignore -e '.[dev,streams]'
+	@$(QUIET) $(BIN)/python -m pip install -q --disable-pip-version-check --root-user-action=ignore -e '.[dev,streams,mqtt]'
 	@touch $@
 
 demo: install

@@ -76,6 +76,26 @@ class Settings(BaseSettings):
     )
     kafka_version: str = Field(default="4.1.1", validation_alias=_env("DIGISPINE_KAFKA_VERSION"))
     kafka_heap: str = Field(default="512m", validation_alias=_env("DIGISPINE_KAFKA_HEAP"))
+    mqtt_broker: str | None = Field(
+        default=None,
+        validation_alias=_env("DIGISPINE_MQTT_BROKER"),
+        description="host:port of an external MQTT broker. Unset: the local mosquitto is used.",
+    )
+    mqtt_port: int = Field(default=1883, ge=1, le=65535, validation_alias=_env("DIGISPINE_MQTT_PORT"))
+    mqtt_max_queued: int = Field(
+        default=100_000,
+        ge=1,
+        validation_alias=_env("DIGISPINE_MQTT_MAX_QUEUED"),
+        description="QoS 1 messages the local mosquitto keeps per disconnected persistent session "
+        "(a stopped bridge); more are dropped by the broker (docs/sources.md, MQTT).",
+    )
+    mqtt_client_id: str = Field(
+        default="digispine-bridge",
+        min_length=1,
+        validation_alias=_env("DIGISPINE_MQTT_CLIENT_ID"),
+        description="The bridge's MQTT client id: its persistent session (what the broker queues "
+        "while it is stopped) belongs to this id.",
+    )
     change_log_topic: str = Field(
         default="",
         validation_alias=_env("DIGISPINE_CHANGE_LOG_TOPIC"),
@@ -443,6 +463,19 @@ class Settings(BaseSettings):
     def kafka_bootstrap_servers(self) -> str:
         """The bootstrap address every Kafka client uses."""
         return self.kafka_bootstrap or f"127.0.0.1:{self.kafka_port}"
+
+    @property
+    def external_mqtt(self) -> bool:
+        """True when DIGISPINE_MQTT_BROKER names a broker DigiSpine does not manage."""
+        return bool(self.mqtt_broker)
+
+    @property
+    def mqtt_address(self) -> tuple[str, int]:
+        """(host, port) of the MQTT broker every MQTT client connects to."""
+        if self.mqtt_broker:
+            host, _, port = self.mqtt_broker.rpartition(":")
+            return (host or self.mqtt_broker, int(port) if port.isdigit() else 1883)
+        return ("127.0.0.1", self.mqtt_port)
 
     @property
     def bolt_uri(self) -> str:

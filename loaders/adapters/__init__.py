@@ -39,6 +39,7 @@ BUILTIN: dict[str, str] = {
     "debezium": "loaders.adapters.debezium",
     "sap-events": "loaders.adapters.sap_events",
     "salesforce-cdc": "loaders.adapters.salesforce_cdc",
+    "uns": "loaders.adapters.mqtt",
 }
 
 
