@@ -47,9 +47,9 @@ from bench.common import REPO, neo4j_for_bench, timed
 from bench.graphql_load import cpu_seconds, driver_throughput, http_throughput
 from bench.graphql_plant import write_plant
 from graph_service.api.app import create_app
-from graph_service.api.auth import hash_key, new_key
 from graph_service.api.graphql.completion import CompiledExecutionContext, FieldByFieldExecutionContext
 from graph_service.ontology.compiler import load_model
+from graph_service.security import hash_key, new_key
 from graph_service.settings import Settings
 from graph_service.store import Neo4jStore
 from graph_service.store.local_neo4j import LocalNeo4j

@@ -17,7 +17,7 @@ import orjson
 
 from bench.common import _free_port
 from bench.streams_support import Child, child, python_module
-from graph_service.api.auth import hash_key, new_key
+from graph_service.security import hash_key, new_key
 
 #: What a dashboard shows of each OEE revision: the event's identity and the window's figures.
 OEE_SUBSCRIPTION = (

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from graph_service.api.auth import hash_key
 from graph_service.ontology.model import DomainModel
+from graph_service.security import hash_key
 from graph_service.settings import Settings, load_settings
 from graph_service.store import Neo4jStore
 from graph_service.store.local_neo4j import LocalNeo4j

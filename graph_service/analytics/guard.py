@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from graph_service.analytics.lexer import Kind, LexError, Token, tokenize
+from graph_service.security.personal import personal_properties
 
 if TYPE_CHECKING:
     from graph_service.ontology.model import DomainModel
@@ -165,7 +166,7 @@ class StatementGuard:
     def from_model(cls, model: DomainModel, *, max_list: int, max_growth: int = MAX_GROWTH) -> StatementGuard:
         """The guard for ``model``: its properties marked ``ds:personalData`` are personal; a
         property name whose every declaration is numeric, temporal or boolean is scalar."""
-        personal = frozenset(p.name for p in model.datatype_properties.values() if p.personal_data)
+        personal = personal_properties(model)
         types: dict[str, set[str]] = {}
         for prop in model.datatype_properties.values():
             types.setdefault(prop.name, set()).add(prop.xsd.rpartition(":")[2])

@@ -10,7 +10,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from graph_service.analytics.cypher import CypherError, ReadOnlyCypher
-from graph_service.api.auth import ANALYST, Principal, require_roles
+from graph_service.security import ANALYST, Principal
+from graph_service.security.dependencies import require_roles
 
 #: HTTP status per kind of refusal.
 STATUS = {

@@ -23,7 +23,7 @@ from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from graph_service import __version__
-from graph_service.api.auth import READER, AuthMiddleware, KeyRing
+from graph_service.api.auth import AuthMiddleware, served_keyring
 from graph_service.api.explorer_page import mount_explorer
 from graph_service.api.graphql import Limits, default_extensions, make_schema
 from graph_service.api.graphql.subscription_sharing import SharedSubscriptions
@@ -36,6 +36,7 @@ from graph_service.observability.requests import RequestContextMiddleware
 from graph_service.observability.service import Observability
 from graph_service.ontology.compiler import load_model
 from graph_service.ontology.model import DomainModel
+from graph_service.security import READER
 from graph_service.settings import Settings
 from graph_service.store import LoopReader, Neo4jStore
 from graph_service.streams.hub import StreamHub
@@ -82,7 +83,7 @@ def create_app(
     ``tracer_provider``: where spans go (tests); default: OTLP when ``DIGISPINE_OTLP_ENDPOINT`` is set."""
 
     limits = limits or Limits.from_settings(settings)
-    keyring = KeyRing.from_settings(settings)  # a bad key entry stops the start, naming the entry
+    keyring = served_keyring(settings)  # a bad key entry stops the start, naming the entry
     observability = Observability(settings, tracer_provider)
     if not keyring.keys and not keyring.anonymous_roles:
         log.warning(

@@ -1,168 +1,37 @@
-"""API keys, roles and the caller of the current request.
+"""The security module bound to HTTP: authentication of every request and websocket.
 
-Keys come from configuration (``DIGISPINE_API_KEYS`` and/or ``DIGISPINE_API_KEYS_FILE``) as
-``name:sha256:role,role`` entries: only the SHA-256 of a key is ever stored, and a presented key
-is hashed and compared in constant time. ``digispine apikey create`` makes a key and its entry.
-
-:class:`AuthMiddleware` authenticates every HTTP request (``Authorization: Bearer <key>`` or
-``X-API-Key: <key>``): a missing or wrong key on a protected path is answered 401 before any
-route runs. The caller is kept in a context variable for the request, so GraphQL resolvers, data
-products and routes read it with :func:`current_principal` (or ``Depends(require_roles(...))``).
-Code that runs outside a request (CLI, scheduler, tests executing the schema directly) acts as
-:data:`SYSTEM`.
-
-Roles: ``reader`` (entity queries, explore), ``analyst`` (read-only Cypher, SPARQL; implies
-``reader``), ``personal-data`` (sees properties the ontology marks ``ds:personalData``), ``metrics``
-(``GET /metrics`` only: a scraper's key), ``admin`` (every role); data products name their own
-access roles in their descriptors.
+Keys, roles, the current caller and the personal-data rules live below the API in
+:mod:`graph_service.security`; this module is the binding: :class:`AuthMiddleware` reads the key
+a request presents (``Authorization: Bearer <key>`` or ``X-API-Key: <key>``), answers 401 before
+any route runs when a protected path has no valid one, and makes the caller current for the
+request (:func:`~graph_service.security.acting_as`); :func:`connection_principal` does the same
+for a websocket's ``connection_init``; :func:`served_keyring` builds the key ring the server
+checks, with the access roles its products and streams declare. Routes check roles with
+:func:`graph_service.security.dependencies.require_roles`.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import re
-import secrets
-from collections.abc import Callable, Collection, Iterable, Mapping
-from contextvars import ContextVar
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from fastapi import HTTPException, Request
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from graph_service.errors import ConfigurationError as ConfigError
+from graph_service.security import (
+    BUILTIN_ROLES,
+    UNAUTHENTICATED,
+    KeyRing,
+    Principal,
+    acting_as,
+)
 from graph_service.settings import Settings
-
-READER = "reader"
-ANALYST = "analyst"
-PERSONAL_DATA = "personal-data"
-ADMIN = "admin"
-#: Reads ``GET /metrics`` and nothing else: the key a Prometheus scraper presents.
-METRICS = "metrics"
-#: Roles that include others.
-IMPLIED: dict[str, frozenset[str]] = {ANALYST: frozenset({READER})}
-#: The roles of the service itself; data products add the access roles their descriptors name.
-BUILTIN_ROLES = frozenset({READER, ANALYST, PERSONAL_DATA, ADMIN, METRICS})
-
-_ROLE = re.compile(r"[a-z][a-z0-9_-]*")
-_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@-]*")
-_DIGEST = re.compile(r"[0-9a-f]{64}")
-KEY_PREFIX = "dsk_"
-
-
-@dataclass(frozen=True)
-class Principal:
-    """Who is calling: the key's name and its roles."""
-
-    name: str
-    roles: frozenset[str]
-
-    def has_role(self, role: str) -> bool:
-        if ADMIN in self.roles or role in self.roles:
-            return True
-        return any(role in IMPLIED.get(held, ()) for held in self.roles)
-
-    def has_any(self, roles: Iterable[str]) -> bool:
-        return any(self.has_role(role) for role in roles)
-
-    @property
-    def may_see_personal_data(self) -> bool:
-        return self.has_role(PERSONAL_DATA)
-
-
-#: The caller outside any HTTP request: the process itself.
-SYSTEM = Principal("system", frozenset({ADMIN}))
-#: A websocket opened without a key (browsers cannot send headers on one): it holds no role
-#: until its ``connection_init`` presents a key (:func:`connection_principal`).
-UNAUTHENTICATED = Principal("unauthenticated", frozenset())
-
-_current: ContextVar[Principal] = ContextVar("digispine_principal", default=SYSTEM)
-
-
-def current_principal() -> Principal:
-    """The caller of the request being served (:data:`SYSTEM` outside a request)."""
-    return _current.get()
-
-
-def principal_of(_obj: Any = None) -> Principal:
-    """The caller of the current request; takes a Request or GraphQL ``info`` for readability."""
-    return _current.get()
-
-
-def hash_key(key: str) -> str:
-    return hashlib.sha256(key.encode("utf-8")).hexdigest()
-
-
-def new_key() -> str:
-    """A fresh random API key (256 bits)."""
-    return KEY_PREFIX + secrets.token_urlsafe(32)
-
-
-@dataclass(frozen=True)
-class ApiKey:
-    name: str
-    digest: str
-    roles: frozenset[str]
-
-    def entry(self) -> str:
-        return f"{self.name}:{self.digest}:{','.join(sorted(self.roles))}"
-
-
-class KeyRing:
-    """The configured keys and the roles of callers without one."""
-
-    def __init__(self, keys: Iterable[ApiKey], anonymous_roles: Iterable[str] = ()) -> None:
-        self.keys = tuple(keys)
-        self.anonymous_roles = frozenset(anonymous_roles)
-        names = [k.name for k in self.keys]
-        twice = sorted({n for n in names if names.count(n) > 1})
-        if twice:
-            raise ConfigError(f"API key name(s) configured twice: {', '.join(twice)}")
-
-    @classmethod
-    def from_settings(cls, settings: Settings, known: Collection[str] | None = None) -> KeyRing:
-        """The keys and anonymous roles of ``settings``; a role outside ``known`` (default:
-        :func:`known_roles`) is refused, naming the entry, as a typo would silently grant nothing."""
-        known = known_roles(settings) if known is None else known
-        configured = settings.api_keys.get_secret_value() if settings.api_keys else ""
-        keys = list(parse_entries(configured, "DIGISPINE_API_KEYS", known))
-        if settings.api_keys_file is not None:
-            path = settings.api_keys_file
-            try:
-                text = path.read_text(encoding="utf-8")
-            except OSError as exc:
-                raise ConfigError(f"DIGISPINE_API_KEYS_FILE {path}: cannot read it ({exc.strerror})") from exc
-            keys += parse_entries(text, str(path), known)
-        anonymous = [r.strip() for r in settings.anonymous_roles.split(",") if r.strip()]
-        for role in anonymous:
-            if not _ROLE.fullmatch(role):
-                raise ConfigError(f"DIGISPINE_ANONYMOUS_ROLES: {role!r} is not a role name (a-z, 0-9, -, _)")
-        _check_known("DIGISPINE_ANONYMOUS_ROLES", anonymous, known)
-        return cls(keys, anonymous)
-
-    @property
-    def open(self) -> bool:
-        """True when nothing is protected (no keys and anonymous callers have roles)."""
-        return not self.keys and bool(self.anonymous_roles)
-
-    def lookup(self, key: str) -> Principal | None:
-        """The principal of a presented key; None when no configured key matches."""
-        digest = hash_key(key)
-        found: ApiKey | None = None
-        for candidate in self.keys:  # compare with every entry, in constant time each
-            if hmac.compare_digest(candidate.digest, digest):
-                found = candidate
-        return Principal(found.name, found.roles) if found else None
-
-    def anonymous(self) -> Principal:
-        return Principal("anonymous", self.anonymous_roles)
 
 
 def known_roles(settings: Settings) -> frozenset[str]:
-    """:data:`BUILTIN_ROLES` and the access roles the data product and stream descriptors name."""
-    # Imported here: the products package imports this module.
+    """The built-in roles and the access roles the data product and stream descriptors name."""
+    # Imported here: the products' service reaches the API's GraphQL modules, and the websocket
+    # transport among them imports this module.
     from graph_service.products.registry import declared_access_roles
     from graph_service.products.service import ProductPaths
     from graph_service.streams import declared_access_roles as stream_roles
@@ -171,50 +40,9 @@ def known_roles(settings: Settings) -> frozenset[str]:
     return BUILTIN_ROLES | products | stream_roles(settings)
 
 
-def parse_entries(text: str, where: str, known: Collection[str] | None = None) -> list[ApiKey]:
-    """``name:sha256:role,role`` entries separated by ``;`` or new lines; ``#`` starts a comment.
-    With ``known``, an entry naming another role is refused."""
-    keys = []
-    chunks = [c for line in text.splitlines() for c in line.split("#", 1)[0].split(";")]
-    for number, chunk in enumerate((c.strip() for c in chunks if c.strip()), start=1):
-        parts = chunk.split(":")
-        if len(parts) != 3:
-            raise ConfigError(
-                f"{where}: entry {number} ({_shown(chunk)}) must be name:sha256:role,role "
-                "(create one with `digispine apikey create`)"
-            )
-        name, digest, roles_text = (p.strip() for p in parts)
-        if not _NAME.fullmatch(name):
-            raise ConfigError(f"{where}: entry {number}: {name!r} is not a key name (letters, digits, _.@-)")
-        if not _DIGEST.fullmatch(digest.lower()):
-            raise ConfigError(
-                f"{where}: entry {number} ({name}): the hash must be the 64 hex digits of the key's "
-                "SHA-256, not the key itself"
-            )
-        roles = [r.strip() for r in roles_text.split(",") if r.strip()]
-        bad = [r for r in roles if not _ROLE.fullmatch(r)]
-        if not roles or bad:
-            raise ConfigError(
-                f"{where}: entry {number} ({name}): roles must be a comma-separated list of names; "
-                f"got {roles_text!r}"
-            )
-        if known is not None:
-            _check_known(f"{where}: entry {number} ({name})", roles, known)
-        keys.append(ApiKey(name, digest.lower(), frozenset(roles)))
-    return keys
-
-
-def _check_known(where: str, roles: Iterable[str], known: Collection[str]) -> None:
-    unknown = sorted({role for role in roles if role not in known})
-    if unknown:
-        raise ConfigError(
-            f"{where}: unknown role(s) {', '.join(unknown)}; known roles: {', '.join(sorted(known))} "
-            "(reader, analyst, personal-data, admin, and the accessRoles of the data products)"
-        )
-
-
-def _shown(chunk: str) -> str:
-    return chunk if len(chunk) <= 24 else chunk[:12] + "…"
+def served_keyring(settings: Settings) -> KeyRing:
+    """The keys and anonymous roles of ``settings``, every role checked against :func:`known_roles`."""
+    return KeyRing.from_settings(settings, known_roles(settings))
 
 
 def presented_key(headers: Iterable[tuple[bytes, bytes]]) -> str | None:
@@ -282,11 +110,8 @@ class AuthMiddleware:
                 )(scope, receive, send)
                 return
             principal = self.keyring.anonymous()
-        token = _current.set(principal)
-        try:
+        with acting_as(principal):
             await self.app(scope, receive, send)
-        finally:
-            _current.reset(token)
 
     async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
         key = presented_key(scope.get("headers") or ())
@@ -298,11 +123,8 @@ class AuthMiddleware:
         if principal is None:
             await _refuse_websocket(scope, receive, send, "the API key is not valid")
             return
-        token = _current.set(principal)
-        try:
+        with acting_as(principal):
             await self.app(scope, receive, send)
-        finally:
-            _current.reset(token)
 
 
 async def _refuse_websocket(scope: Scope, receive: Receive, send: Send, message: str) -> None:
@@ -337,23 +159,3 @@ def connection_principal(
     if handshake is UNAUTHENTICATED:
         return None, 'an API key is required: connection_init payload {"apiKey": "<key>"}'
     return handshake, ""
-
-
-def use_principal(principal: Principal) -> None:
-    """Make ``principal`` the caller of the rest of the current task (a websocket that
-    authenticated in its ``connection_init``), and of the tasks it starts from now on."""
-    _current.set(principal)
-
-
-def require_roles(*roles: str) -> Callable[[Request], Principal]:
-    """A FastAPI dependency: the caller, or 403 when it has none of ``roles``."""
-
-    def dependency(request: Request) -> Principal:
-        principal = current_principal()
-        if roles and not principal.has_any(roles):
-            raise HTTPException(
-                403, f"{principal.name} lacks the role needed here (one of: {', '.join(roles)})"
-            )
-        return principal
-
-    return dependency

@@ -1,17 +1,21 @@
 """The Explore API: GraphQL fields for clicking through the graph (the explorer page uses them).
 
-``searchEntities``, ``neighbourhood``, ``paths``, ``entityEvents`` and ``explorerLegend``. Nodes
+``searchEntities``, ``neighbourhood`` (restricted to classes or relation types when asked),
+``neighbourSummary``, ``paths``, ``entityEvents``, ``eventLineage`` and ``explorerLegend``. Nodes
 come back with their class, the class's label in the requested language, the bounded context and
 its colour, and their properties (personal data masked for callers without ``personal-data``).
 Events are kept out of neighbourhoods and paths (an event links everything it touched) and listed
-by ``entityEvents``. Each field is one parameterised statement; labels and relationship types come
-from the model, never from the request.
+by ``entityEvents``; ``eventLineage`` goes the other way, from an event to what it touched (with
+the link's role and the values kept on it). Each field is one parameterised statement; labels and
+relationship types come from the model (names in a request are checked against it), never from
+the request's text.
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import difflib
 import re
 from collections.abc import Mapping, Sequence
 from typing import Annotated, Any, Optional
@@ -20,8 +24,8 @@ import neo4j
 import strawberry
 from graphql import GraphQLError
 
-from graph_service.api.auth import READER, current_principal
 from graph_service.ontology.model import EVENT_ROOT, ClassDef, DomainModel
+from graph_service.security import READER, current_principal
 from graph_service.store import Neo4jStore
 from graph_service.store.lineage import affected_type, lineage_types
 from graph_service.store.schema import SEARCH_INDEX
@@ -88,6 +92,38 @@ class GraphEvent:
     time: str
     source: str
     label: str
+    role: str | None = strawberry.field(
+        default=None, description="The role the entity had in the event (its lineage link's), if any."
+    )
+
+
+@strawberry.type(description="An entity an event touched, with what its lineage link holds.")
+class LineageLink:
+    node: GraphNode
+    role: str | None = strawberry.field(description="The link's role (a mapping's `role:`), if any.")
+    kept: list[GraphProperty] = strawberry.field(
+        description="Values the event set, kept on the link as history (a mapping's `history: true`)."
+    )
+
+
+@strawberry.type(description="An event and every entity it touched.")
+class EventLineage:
+    event: GraphEvent
+    touched: list[LineageLink]
+    truncated: bool
+
+
+@strawberry.type(description="How many neighbours of an entity are of a class or over a relation type.")
+class NeighbourCount:
+    name: str
+    label: str
+    count: int
+
+
+@strawberry.type(description="An entity's neighbours counted by class and by relation type.")
+class NeighbourSummary:
+    classes: list[NeighbourCount]
+    relations: list[NeighbourCount]
 
 
 @strawberry.type(description="A bounded context with its label and colour.")
@@ -118,6 +154,10 @@ class Explorer:
         lineage = lineage_types(model)
         types = sorted(t for t in self.rel_label if t not in lineage)
         self.traversable = "|".join(f"`{t}`" for t in types)
+        #: The business relations a neighbourhood may be restricted to, by their model name.
+        self.relations_by_name = {
+            r.name: r for r in model.relations.values() if r.stored and r.rel_type not in lineage
+        }
 
     # -- helpers ------------------------------------------------------------------------------
 
@@ -130,6 +170,37 @@ class Explorer:
         if not cls.key:
             raise _bad(f"{name} has no business key, so its instances cannot be looked up")
         return cls
+
+    def class_labels(self, names: Sequence[str] | None) -> list[str] | None:
+        """The Neo4j labels of the classes named (None: no restriction); an unknown name is an error."""
+        if names is None:
+            return None
+        if not names:
+            raise _bad("`classes` is empty: leave it out to expand to every class")
+        labels = []
+        for name in names:
+            cls = self.model.classes.get(name)
+            if cls is None:
+                raise _bad(f"unknown class {name!r} in `classes`{_did_you_mean(name, self.model.classes)}")
+            labels.append(cls.neo4j_label)
+        return sorted(set(labels))
+
+    def relation_types(self, names: Sequence[str] | None) -> str:
+        """The relationship types to walk: the relations named (by their model name), or every
+        business relation; a lineage relation or an unknown name is an error."""
+        if names is None:
+            return self.traversable
+        if not names:
+            raise _bad("`relations` is empty: leave it out to expand over every relation")
+        types = []
+        for name in names:
+            relation = self.relations_by_name.get(name)
+            if relation is None:
+                raise _bad(
+                    f"unknown relation {name!r} in `relations`{_did_you_mean(name, self.relations_by_name)}"
+                )
+            types.append(relation.rel_type)
+        return "|".join(f"`{t}`" for t in sorted(set(types)))
 
     def key_param(self, cls: ClassDef, key: str) -> Any:
         """The key text as the key property's type (an integer key is matched as an integer)."""
@@ -250,17 +321,27 @@ class Explorer:
         return [self.node(r["n"], lang) for r in rows]
 
     def neighbourhood(
-        self, class_name: str, key: str, depth: int, limit: int, lang: str
+        self,
+        class_name: str,
+        key: str,
+        depth: int,
+        limit: int,
+        lang: str,
+        classes: Sequence[str] | None = None,
+        relations: Sequence[str] | None = None,
     ) -> Neighbourhood | None:
         _reader()
         cls = self.cls(class_name)
         depth = _bounded(depth, 1, MAX_DEPTH, "depth")
         limit = _bounded(limit, 1, MAX_LIMIT, "limit")
+        labels = self.class_labels(classes)
+        types = self.relation_types(relations)
         rows = self.read(
             f"MATCH (c:`{cls.neo4j_label}` {{`{cls.key[0]}`: $key}})\n"
-            f"CALL (c) {{ MATCH (c)-[:{self.traversable}*1..{depth}]-(m)\n"
-            f"  WHERE m <> c AND NOT m:{EVENT_LABEL}\n"
-            "  RETURN DISTINCT m LIMIT $more }\n"
+            f"CALL (c) {{ MATCH (c)-[:{types}*1..{depth}]-(m)\n"
+            f"  WHERE m <> c AND NOT m:{EVENT_LABEL}"
+            + (" AND any(l IN labels(m) WHERE l IN $labels)" if labels is not None else "")
+            + "\n  RETURN DISTINCT m LIMIT $more }\n"
             "WITH c, collect(m) AS found\n"
             "WITH c, found[..$limit] AS ms, size(found) > $limit AS truncated\n"
             "WITH c, ms, truncated, [c] + ms AS ns\n"
@@ -269,6 +350,7 @@ class Explorer:
             key=self.key_param(cls, key),
             limit=limit,
             more=limit + 1,
+            labels=labels,
         )
         if not rows:
             return None
@@ -306,30 +388,100 @@ class Explorer:
             out.append(GraphPath(nodes=nodes, edges=edges))
         return out
 
-    def events(self, class_name: str, key: str, limit: int, lang: str) -> list[GraphEvent]:
+    def events(
+        self, class_name: str, key: str, limit: int, lang: str, oldest_first: bool = False
+    ) -> list[GraphEvent]:
         _reader()
         cls = self.cls(class_name)
         limit = _bounded(limit, 1, MAX_LIMIT, "limit")
+        order = "" if oldest_first else " DESC"
         rows = self.read(
-            f"MATCH (:`{cls.neo4j_label}` {{`{cls.key[0]}`: $key}})<-[:`{self.affected}`]-(e:{EVENT_LABEL})\n"
-            "RETURN e ORDER BY e.eventTime DESC, e.eventId LIMIT $limit",
+            f"MATCH (:`{cls.neo4j_label}` {{`{cls.key[0]}`: $key}})"
+            f"<-[a:`{self.affected}`]-(e:{EVENT_LABEL})\n"
+            f"RETURN e, a.role AS role ORDER BY e.eventTime{order}, e.eventId LIMIT $limit",
             key=self.key_param(cls, key),
             limit=limit,
         )
-        out = []
-        for row in rows:
-            event = row["e"]
-            cls_of = self.class_of(event.labels)
-            out.append(
-                GraphEvent(
-                    id=strawberry.ID(str(event.get("eventId"))),
-                    type=cls_of.name if cls_of else str(event.get("eventType")),
-                    time=_text(event.get("eventTime")) or "",
-                    source=str(event.get("source") or ""),
-                    label=cls_of.label(lang) if cls_of else str(event.get("eventType")),
-                )
+        return [self.event(row["e"], lang, row["role"]) for row in rows]
+
+    def event(self, event: neo4j.graph.Node, lang: str, role: Any = None) -> GraphEvent:
+        cls_of = self.class_of(event.labels)
+        return GraphEvent(
+            id=strawberry.ID(str(event.get("eventId"))),
+            type=cls_of.name if cls_of else str(event.get("eventType")),
+            time=_text(event.get("eventTime")) or "",
+            source=str(event.get("source") or ""),
+            label=cls_of.label(lang) if cls_of else str(event.get("eventType")),
+            role=None if role is None else str(role),
+        )
+
+    def lineage(self, event_id: str, source: str | None, limit: int, lang: str) -> EventLineage | None:
+        """The event and what it touched: each entity with its link's role and kept values."""
+        _reader()
+        limit = _bounded(limit, 1, MAX_LIMIT, "limit")
+        rows = self.read(
+            f"MATCH (e:{EVENT_LABEL} {{eventId: $id}}) WHERE $source IS NULL OR e.source = $source\n"
+            "WITH e LIMIT 2\n"
+            f"CALL (e) {{ OPTIONAL MATCH (e)-[a:`{self.affected}`]->(n) RETURN n, properties(a) AS link\n"
+            "  ORDER BY labels(n)[0], elementId(n) LIMIT $more }\n"
+            "RETURN e, collect([n, link]) AS touched",
+            id=event_id,
+            source=source,
+            more=limit + 1,
+        )
+        if not rows:
+            return None
+        if len(rows) > 1:
+            sources = ", ".join(sorted(str(r["e"].get("source")) for r in rows))
+            raise _bad(f"several events have the id {event_id!r} (sources {sources}): give `source`")
+        row = rows[0]
+        links = [(node, link) for node, link in row["touched"] if node is not None]
+        touched = [
+            LineageLink(
+                node=self.node(node, lang),
+                role=None if link.get("role") is None else str(link["role"]),
+                kept=self.properties({k: v for k, v in link.items() if k != "role"}, lang),
             )
-        return out
+            for node, link in links[:limit]
+        ]
+        touched.sort(key=lambda t: (t.role is None, t.node.class_label, t.node.label))
+        return EventLineage(event=self.event(row["e"], lang), touched=touched, truncated=len(links) > limit)
+
+    def summary(self, class_name: str, key: str, lang: str) -> NeighbourSummary | None:
+        """The entity's direct neighbours counted by (most specific) class and by relation type,
+        so that a client can offer to expand one class or one relation at a time."""
+        _reader()
+        cls = self.cls(class_name)
+        rows = self.read(
+            f"MATCH (c:`{cls.neo4j_label}` {{`{cls.key[0]}`: $key}})\n"
+            f"OPTIONAL MATCH (c)-[r:{self.traversable}]-(m) WHERE m <> c AND NOT m:{EVENT_LABEL}\n"
+            "RETURN type(r) AS type, labels(m) AS labels, elementId(m) AS id",
+            key=self.key_param(cls, key),
+        )
+        if not rows:
+            return None
+        by_class: dict[str, set[str]] = {}
+        by_relation: dict[str, set[str]] = {}
+        for row in rows:
+            if row["type"] is None:
+                continue
+            found = self.class_of(row["labels"])
+            if found is not None:
+                by_class.setdefault(found.name, set()).add(row["id"])
+            relation = self.rel_label.get(row["type"])
+            if relation is not None:
+                by_relation.setdefault(relation.name, set()).add(row["id"])
+        return NeighbourSummary(
+            classes=[
+                NeighbourCount(name=n, label=self.model.classes[n].label(lang), count=len(ids))
+                for n, ids in sorted(by_class.items(), key=lambda kv: (-len(kv[1]), kv[0]))
+            ],
+            relations=[
+                NeighbourCount(name=n, label=self.relations_by_name[n].label(lang), count=len(ids))
+                for n, ids in sorted(by_relation.items(), key=lambda kv: (-len(kv[1]), kv[0]))
+                if n in self.relations_by_name
+            ],
+        )
 
     def legend(self, lang: str) -> list[ContextLegend]:
         modules = {m.name: m for m in self.model.modules}
@@ -346,6 +498,14 @@ class Explorer:
 ClassArg = Annotated[Optional[str], strawberry.argument(name="class")]  # noqa: UP045 - runtime type
 RequiredClassArg = Annotated[str, strawberry.argument(name="class")]
 FromArg = Annotated[EntityRefInput, strawberry.argument(name="from")]
+ClassesArg = Annotated[
+    Optional[list[str]],  # noqa: UP045 - runtime type
+    strawberry.argument(description="Only neighbours of these classes (subclasses included)."),
+]
+RelationsArg = Annotated[
+    Optional[list[str]],  # noqa: UP045 - runtime type
+    strawberry.argument(description="Only over these relations (their names, e.g. `orderedBy`)."),
+]
 
 
 def make_explore_type(model: DomainModel, store: Neo4jStore) -> type:
@@ -364,9 +524,24 @@ def make_explore_type(model: DomainModel, store: Neo4jStore) -> type:
             description="An entity and what is linked to it up to `depth` hops (events left out)."
         )
         async def neighbourhood(
-            self, class_: RequiredClassArg, key: str, depth: int = 1, limit: int = 100, lang: str = "en"
+            self,
+            class_: RequiredClassArg,
+            key: str,
+            depth: int = 1,
+            limit: int = 100,
+            lang: str = "en",
+            classes: ClassesArg = None,
+            relations: RelationsArg = None,
         ) -> Neighbourhood | None:
-            return await asyncio.to_thread(explorer.neighbourhood, class_, key, depth, limit, lang)
+            return await asyncio.to_thread(
+                explorer.neighbourhood, class_, key, depth, limit, lang, classes, relations
+            )
+
+        @strawberry.field(description="An entity's direct neighbours counted by class and by relation.")
+        async def neighbour_summary(
+            self, class_: RequiredClassArg, key: str, lang: str = "en"
+        ) -> NeighbourSummary | None:
+            return await asyncio.to_thread(explorer.summary, class_, key, lang)
 
         @strawberry.field(description="Shortest paths between two entities (events left out).")
         async def paths(
@@ -374,11 +549,28 @@ def make_explore_type(model: DomainModel, store: Neo4jStore) -> type:
         ) -> list[GraphPath]:
             return await asyncio.to_thread(explorer.paths, from_, to, max_length, limit, lang)
 
-        @strawberry.field(description="The domain events that affected an entity, newest first.")
+        @strawberry.field(
+            description="The domain events that affected an entity, newest first "
+            "(`oldestFirst`: in time order)."
+        )
         async def entity_events(
-            self, class_: RequiredClassArg, key: str, limit: int = 50, lang: str = "en"
+            self,
+            class_: RequiredClassArg,
+            key: str,
+            limit: int = 50,
+            lang: str = "en",
+            oldest_first: bool = False,
         ) -> list[GraphEvent]:
-            return await asyncio.to_thread(explorer.events, class_, key, limit, lang)
+            return await asyncio.to_thread(explorer.events, class_, key, limit, lang, oldest_first)
+
+        @strawberry.field(
+            description="An event and the entities it touched, each with its link's role and kept values "
+            "(`source` tells events of the same id apart)."
+        )
+        async def event_lineage(
+            self, id: strawberry.ID, source: str | None = None, limit: int = 200, lang: str = "en"
+        ) -> EventLineage | None:
+            return await asyncio.to_thread(explorer.lineage, str(id), source, limit, lang)
 
         @strawberry.field(description="The bounded contexts with their labels and colours.")
         def explorer_legend(self, lang: str = "en") -> list[ContextLegend]:
@@ -398,6 +590,11 @@ def _reader() -> None:
 
 def _bad(message: str) -> GraphQLError:
     return GraphQLError(message, extensions={"code": "BAD_USER_INPUT"})
+
+
+def _did_you_mean(name: str, known: Mapping[str, Any]) -> str:
+    close = difflib.get_close_matches(name, list(known), n=3, cutoff=0.6)
+    return f"; did you mean {', '.join(close)}?" if close else ""
 
 
 def _bounded(value: int, low: int, high: int, name: str) -> int:

@@ -16,8 +16,8 @@ from collections.abc import Iterable
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from graph_service.api.auth import current_principal
 from graph_service.api.graphql.errors import DOCUMENT_TOO_LARGE, FORBIDDEN
+from graph_service.security import current_principal
 
 
 class GraphQLRequestGate:

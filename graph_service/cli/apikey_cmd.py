@@ -17,7 +17,8 @@ def create(
     ),
 ) -> None:
     """Print a new random key (once; it is not stored) and the DIGISPINE_API_KEYS entry with its hash."""
-    from graph_service.api.auth import hash_key, known_roles, new_key, parse_entries
+    from graph_service.api.auth import known_roles
+    from graph_service.security import hash_key, new_key, parse_entries
 
     key = new_key()
     with user_errors():

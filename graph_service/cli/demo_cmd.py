@@ -105,7 +105,7 @@ def _demo_access(settings: Settings) -> Settings:
         return settings
     from pydantic import SecretStr
 
-    from graph_service.api.auth import hash_key, new_key
+    from graph_service.security import hash_key, new_key
 
     key = new_key()
     host = "localhost" if settings.http_host in ("127.0.0.1", "0.0.0.0") else settings.http_host

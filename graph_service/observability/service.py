@@ -16,7 +16,6 @@ from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST
 from prometheus_client.registry import Collector
 
-from graph_service.api.auth import METRICS, current_principal
 from graph_service.observability.graphql import errors_extension, instrument_root_fields
 from graph_service.observability.metrics import (
     PoolCollector,
@@ -27,6 +26,7 @@ from graph_service.observability.metrics import (
 from graph_service.observability.statements import StatementObserver
 from graph_service.observability.tracing import tracer_of, tracer_provider
 from graph_service.ontology.model import EVENT_ROOT
+from graph_service.security import METRICS, current_principal
 from graph_service.settings import Settings
 
 if TYPE_CHECKING:

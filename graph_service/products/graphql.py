@@ -18,7 +18,6 @@ import strawberry
 from graphql import GraphQLError
 from neo4j.exceptions import Neo4jError
 
-from graph_service.api.auth import current_principal
 from graph_service.api.graphql.errors import graph_failure
 from graph_service.errors import DigiSpineError
 from graph_service.ontology.model import DomainModel
@@ -32,6 +31,7 @@ from graph_service.products.registry import DataProduct, ProductRegistry
 from graph_service.products.runner import Row
 from graph_service.products.stream_types import DataProductKind, ProductKind, StreamEntry, stream_entry
 from graph_service.products.validation import ValidationResult, ValidationStatus, Violation, status_of
+from graph_service.security import current_principal
 
 if TYPE_CHECKING:  # the stream modules import this package: only names here
     from graph_service.streams.catalog import StreamCatalog

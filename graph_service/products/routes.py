@@ -8,8 +8,8 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
-from graph_service.api.auth import current_principal
 from graph_service.products.errors import UnknownProduct
+from graph_service.security import current_principal
 
 if TYPE_CHECKING:
     from graph_service.products.service import DataProducts

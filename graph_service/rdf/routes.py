@@ -28,11 +28,12 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 
-from graph_service.api.auth import ADMIN, ANALYST, Principal, require_roles
 from graph_service.concurrency import to_thread_to_the_end
 from graph_service.rdf.bounded import FrameWriter
 from graph_service.rdf.errors import SparqlRefused
 from graph_service.rdf.view import RdfView
+from graph_service.security import ADMIN, ANALYST, Principal
+from graph_service.security.dependencies import require_roles
 
 log = logging.getLogger(__name__)
 

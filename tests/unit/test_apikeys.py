@@ -11,11 +11,12 @@ import pytest
 from pydantic import SecretStr
 from typer.testing import CliRunner
 
-from graph_service.api.auth import BUILTIN_ROLES, KeyRing, Principal, hash_key, known_roles
+from graph_service.api.auth import known_roles, served_keyring
 from graph_service.cli.demo_cmd import _demo_access
 from graph_service.cli.main import app
 from graph_service.errors import ConfigurationError as ConfigError
 from graph_service.products.registry import declared_access_roles
+from graph_service.security import BUILTIN_ROLES, Principal, hash_key
 from graph_service.settings import load_settings
 from tests.support.paths import REPO
 
@@ -28,7 +29,7 @@ def test_a_created_key_and_its_entry_authenticate_with_the_given_roles() -> None
     key = re.search(r"\b(dsk_[A-Za-z0-9_-]{20,})", result.output).group(1)  # type: ignore[union-attr]
     entry = re.search(r"\b(mes-app:[0-9a-f]{64}:[a-z,-]+)", result.output).group(1)  # type: ignore[union-attr]
     assert key not in entry and hash_key(key) in entry
-    principal = KeyRing.from_settings(load_settings(api_keys=entry)).lookup(key)
+    principal = served_keyring(load_settings(api_keys=entry)).lookup(key)
     assert principal is not None and principal.roles == {"reader", "personal-data"}
 
 
@@ -42,7 +43,7 @@ def test_the_demo_opens_analyst_access_and_prints_an_admin_key(capsys) -> None: 
     assert settings.anonymous_roles == "analyst"
     printed = capsys.readouterr().out
     key = re.search(r"Bearer (dsk_[A-Za-z0-9_-]+)", printed).group(1)  # type: ignore[union-attr]
-    admin = KeyRing.from_settings(settings).lookup(key)
+    admin = served_keyring(settings).lookup(key)
     assert admin is not None and admin.may_see_personal_data
 
 
@@ -73,7 +74,7 @@ def test_serve_with_a_malformed_entry_says_which_in_one_message_without_a_traceb
 def test_an_unknown_role_is_refused_naming_the_entry_and_the_known_roles() -> None:
     entries = f"ops:{DIGEST}:admin;mes-app:{DIGEST}:reader,reeder"
     with pytest.raises(ConfigError) as info:
-        KeyRing.from_settings(load_settings(api_keys=entries))
+        served_keyring(load_settings(api_keys=entries))
     message = str(info.value)
     assert "entry 2 (mes-app)" in message and "reeder" in message
     assert "known roles: " in message and "personal-data" in message
@@ -85,13 +86,13 @@ def test_the_roles_the_data_products_name_are_known() -> None:
     declared = declared_access_roles([REPO / "queries"])
     assert declared and declared <= known  # e.g. sales, from orderFulfillment
     role = sorted(declared - BUILTIN_ROLES)[0]
-    ring = KeyRing.from_settings(load_settings(api_keys=f"crm:{hash_key('k')}:{role}"))
+    ring = served_keyring(load_settings(api_keys=f"crm:{hash_key('k')}:{role}"))
     assert ring.lookup("k") == Principal("crm", frozenset({role}))
 
 
 def test_unknown_anonymous_roles_are_refused() -> None:
     with pytest.raises(ConfigError, match="DIGISPINE_ANONYMOUS_ROLES: unknown role.*anlyst"):
-        KeyRing.from_settings(load_settings(anonymous_roles="reader,anlyst"))
+        served_keyring(load_settings(anonymous_roles="reader,anlyst"))
 
 
 def test_apikey_create_refuses_an_unknown_role() -> None:

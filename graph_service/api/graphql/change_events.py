@@ -18,6 +18,7 @@ from graph_service.api.graphql.errors import FORBIDDEN, bad_input, client_error
 from graph_service.api.graphql.fields import ClassFields, PropertyField
 from graph_service.api.graphql.operators import OPERATORS
 from graph_service.ontology.model import DomainModel
+from graph_service.security.personal import personal_properties
 from loaders.changelog import ENTITY_CHANGED, RELATIONSHIP_CHANGED
 
 #: The change kinds of the change log, as the GraphQL enum names them.
@@ -84,7 +85,7 @@ class ChangeView:
             labels=frozenset(model.cls(c).neo4j_label for c in members),
             class_of_label={c.neo4j_label: c.name for c in model.classes.values()},
             relation_names={r.rel_type: r.name for r in model.relations.values() if r.stored},
-            personal=frozenset(p.name for p in model.datatype_properties.values() if p.personal_data),
+            personal=personal_properties(model),
         )
 
     def items(self, event: Any, cursor: str, *, personal: bool) -> Iterator[dict[str, Any]]:

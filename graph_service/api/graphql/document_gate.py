@@ -32,7 +32,6 @@ from graphql.validation import ASTValidationRule, OverlappingFieldsCanBeMergedRu
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import validate_document
 
-from graph_service.api.auth import current_principal
 from graph_service.api.graphql.errors import (
     DOCUMENT_TOO_LARGE,
     QUERY_TOO_COMPLEX,
@@ -41,6 +40,7 @@ from graph_service.api.graphql.errors import (
 )
 from graph_service.api.graphql.expansion import expanded_size
 from graph_service.api.graphql.limits import Limits
+from graph_service.security import current_principal
 
 #: Documents up to this many bytes are parsed and validated on the event loop: the worst of them
 #: takes about as long as the hop to the worker thread and back (docs/graphql.md).

@@ -9,7 +9,6 @@ from typing import Any
 
 from graphql import FieldNode
 
-from graph_service.api.auth import READER, current_principal
 from graph_service.api.graphql import cursors, naming
 from graph_service.api.graphql.errors import COST_LIMIT, FORBIDDEN, bad_input, client_error
 from graph_service.api.graphql.fields import ClassFields, PropertyField, RelationField, TypeIndex
@@ -18,6 +17,7 @@ from graph_service.api.graphql.operation import operation_state
 from graph_service.api.graphql.plan import Hop, KeyLookup, PageQuery, Projection, RelationRead
 from graph_service.api.graphql.selection import OperationContext, SelectedField
 from graph_service.api.graphql.where import FilterReader, sort_keys
+from graph_service.security import READER, current_principal
 
 
 @dataclass(frozen=True)

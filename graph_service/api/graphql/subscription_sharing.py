@@ -41,8 +41,8 @@ from graphql import (
 )
 from strawberry.types.execution import ExecutionResult
 
-from graph_service.api.auth import current_principal
 from graph_service.api.graphql.errors import client_error
+from graph_service.security import current_principal
 
 log = logging.getLogger(__name__)
 

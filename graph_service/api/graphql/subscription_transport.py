@@ -15,8 +15,9 @@ from typing import Any
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import ConnectionInitMessage
 
-from graph_service.api.auth import KeyRing, connection_principal, current_principal, use_principal
+from graph_service.api.auth import connection_principal
 from graph_service.api.graphql.subscription_sharing import SharedSubscriptions
+from graph_service.security import KeyRing, current_principal, use_principal
 
 #: Close code of a refused ``connection_init`` (graphql-transport-ws: Forbidden).
 FORBIDDEN_CLOSE = 4403

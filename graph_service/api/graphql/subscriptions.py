@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING, Any, Optional
 import strawberry
 from graphql import GraphQLError
 
-from graph_service.api.auth import READER, current_principal
 from graph_service.api.graphql import naming
 from graph_service.api.graphql.change_events import ChangeView
 from graph_service.api.graphql.errors import FORBIDDEN, SchemaBuildError, bad_input, client_error
@@ -33,6 +32,7 @@ from graph_service.api.graphql.scalars import PYTHON_TYPES
 from graph_service.api.graphql.stream_events import StreamField, stream_fields
 from graph_service.api.graphql.subscription_sharing import SUBSCRIBER_TOO_SLOW, note_cursor
 from graph_service.ontology.model import DomainModel
+from graph_service.security import READER, current_principal
 from graph_service.streams.errors import StreamError
 from graph_service.streams.hub import BadCursor, Feed, Position, StreamHub, TopicMessage
 

@@ -13,9 +13,9 @@ from pydantic import SecretStr
 
 from graph_service import processes
 from graph_service.api.app import create_app
-from graph_service.api.auth import hash_key
 from graph_service.observability.local_prometheus import LocalPrometheus, ScrapeTarget
 from graph_service.ontology.model import DomainModel
+from graph_service.security import hash_key
 from graph_service.settings import Settings
 from graph_service.store import Neo4jStore
 from tests.conftest import auth, free_port, keyed

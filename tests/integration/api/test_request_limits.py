@@ -18,8 +18,8 @@ from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
 from graph_service.api.app import create_app
-from graph_service.api.auth import current_principal, hash_key
 from graph_service.ontology.model import DomainModel
+from graph_service.security import current_principal, hash_key
 from graph_service.settings import Settings
 from graph_service.store import Neo4jStore
 from tests.conftest import TEST_KEYS, auth, keyed

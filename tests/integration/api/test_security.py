@@ -11,11 +11,11 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
 from graph_service.api.app import create_app
-from graph_service.api.auth import KeyRing, hash_key, parse_entries
 from graph_service.api.graphql.cypher_builder import Statement
 from graph_service.api.graphql.executor import GraphExecutor
 from graph_service.errors import ConfigurationError
 from graph_service.ontology.model import DomainModel
+from graph_service.security import KeyRing, hash_key, parse_entries
 from graph_service.settings import Settings
 from graph_service.store import LoopReader, Neo4jStore
 from tests.conftest import TEST_KEYS, auth, keyed

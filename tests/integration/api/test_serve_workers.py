@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 
-from graph_service.api.auth import hash_key
+from graph_service.security import hash_key
 from graph_service.settings import Settings
 from graph_service.store import Neo4jStore
 from tests.conftest import TEST_KEYS, auth, free_port

@@ -89,9 +89,9 @@ def test_large_documents_are_parsed_off_the_calling_thread(model: DomainModel) -
 
 def _as(caller: str) -> None:
     """Act as the caller ``caller`` in the current task (what AuthMiddleware does per request)."""
-    from graph_service.api.auth import Principal, _current
+    from graph_service.security import Principal, use_principal
 
-    _current.set(Principal(caller, frozenset({"reader"})))
+    use_principal(Principal(caller, frozenset({"reader"})))
 
 
 def test_one_callers_documents_do_not_queue_ahead_of_anybody_elses() -> None:

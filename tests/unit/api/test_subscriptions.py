@@ -12,11 +12,12 @@ from typing import Any
 import pytest
 from graphql import GraphQLError, parse
 
-from graph_service.api.auth import UNAUTHENTICATED, KeyRing, connection_principal, hash_key, parse_entries
+from graph_service.api.auth import connection_principal
 from graph_service.api.graphql.change_events import ChangeView, compare, typed
 from graph_service.api.graphql.fields import all_class_fields
 from graph_service.api.graphql.subscription_sharing import _decide
 from graph_service.ontology.model import DomainModel
+from graph_service.security import UNAUTHENTICATED, KeyRing, hash_key, parse_entries
 from graph_service.streams.hub import BadCursor, Feed, Position, TopicMessage
 from loaders.changelog import change_event
 

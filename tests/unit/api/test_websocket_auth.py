@@ -6,7 +6,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from graph_service.api.auth import AuthMiddleware, KeyRing, current_principal, hash_key, parse_entries
+from graph_service.api.auth import AuthMiddleware
+from graph_service.security import KeyRing, current_principal, hash_key, parse_entries
 
 KEY = "dsk_unit-reader-key"
 
