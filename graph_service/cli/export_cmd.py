@@ -1,4 +1,5 @@
-"""`digispine export`: the graph, or one class, as RDF (streaming)."""
+"""`digispine export`: the graph, or one class, as RDF (streaming); `digispine export ocel FILE`:
+the graph as an OCEL 2.0 log (:mod:`graph_service.cli.ocel_cmd`)."""
 
 from __future__ import annotations
 
@@ -10,10 +11,20 @@ from typing import IO
 
 import typer
 
+from graph_service.cli import ocel_cmd
 from graph_service.cli.common import err_console, settings_or_exit, user_errors
 
+app = typer.Typer(
+    help="Write the graph out: as RDF (the options below), or as an OCEL 2.0 log (`export ocel`).",
+    invoke_without_command=True,
+    no_args_is_help=False,
+)
+app.command("ocel")(ocel_cmd.export_ocel)
 
+
+@app.callback(invoke_without_command=True)
 def export(
+    ctx: typer.Context,
     class_name: str = typer.Option(None, "--class", help="Only this class and its subclasses."),
     fmt: str = typer.Option("ttl", "--format", "-f", help="ttl, nt or jsonld."),
     out: str = typer.Option("-", "--out", "-o", help="Output file; - for stdout."),
@@ -25,7 +36,10 @@ def export(
 ) -> None:
     """Write the graph as RDF with the ontology's IRIs (events as PROV-O activities), streaming.
 
-    Personal data is left out unless --include-personal-data; stderr says what was left out."""
+    Personal data is left out unless --include-personal-data; stderr says what was left out.
+    `digispine export ocel FILE` writes an OCEL 2.0 log instead."""
+    if ctx.invoked_subcommand is not None:  # `export ocel ...`: the subcommand does the work
+        return
     from graph_service.ontology.compiler import load_model
     from graph_service.rdf.export import export as run_export
     from graph_service.store import Neo4jStore

@@ -45,7 +45,7 @@ app.command("load")(load_cmd.load)
 app.command("demo")(demo_cmd.demo)
 app.add_typer(apikey_cmd.app, name="apikey")
 app.command("query")(query_cmd.query)
-app.command("export")(export_cmd.export)
+app.add_typer(export_cmd.app, name="export")
 app.add_typer(rdf_cmd.app, name="rdf")
 app.add_typer(streams_cmd.app, name="streams")
 

@@ -40,6 +40,7 @@ BUILTIN: dict[str, str] = {
     "sap-events": "loaders.adapters.sap_events",
     "salesforce-cdc": "loaders.adapters.salesforce_cdc",
     "uns": "loaders.adapters.mqtt",
+    "ocel": "loaders.adapters.ocel",
 }
 
 
