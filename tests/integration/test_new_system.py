@@ -15,7 +15,9 @@ from typing import Any
 
 import pytest
 
-from graph_service.settings import SHIPPED_MAPPINGS, Settings
+from graph_service.api.explore import Explorer
+from graph_service.ontology.compiler import load_model
+from graph_service.settings import SHIPPED_MAPPINGS, Settings, load_settings
 from graph_service.store import Neo4jStore
 from tests.support.loading import REPO, load_fresh
 
@@ -143,3 +145,23 @@ def test_a_new_system_with_two_event_types_from_files_outside_the_repository_loa
     assert [row["carrier"] for row in history] == ["DHL", "UPS"]
     system = store.read("MATCH (s:SourceSystem) RETURN s.sourceSystemId AS id")
     assert system == [{"id": "urn:acme:wms:hall-3"}]
+
+    # the explorer's lineage view reads the same links: each event's entities with role and kept values
+    model = load_model(
+        load_settings(
+            ontology_dir=REPO / "ontology", ontology_dirs=(plant_files / "ontology",)
+        ).ontology_paths
+    )
+    explorer = Explorer(model, store)
+    packed = explorer.lineage("p-1", None, 50, "en")
+    assert packed is not None
+    assert {(t.node.class_, t.node.key, t.role) for t in packed.touched if t.role} == {
+        ("Operator", "OP-7", "packer")
+    }
+    handed = explorer.lineage("h-1", "urn:acme:wms:hall-3", 50, "en")
+    assert handed is not None
+    kept = {t.node.key: {p.name: p.value for p in t.kept} for t in handed.touched}
+    assert kept["SH-9"] == {"carrier": "DHL"} and kept["S-1"] == {}
+    assert next(t.role for t in handed.touched if t.node.key == "S-1") == "forwarder"
+    timeline = explorer.events("Shipment", "SH-9", 50, "en", oldest_first=True)
+    assert [e.id for e in timeline] == ["p-1", "h-1", "h-2"]

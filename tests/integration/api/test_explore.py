@@ -174,3 +174,81 @@ def test_explore_arguments_are_parameters(client: TestClient, graph: Neo4jStore,
     body = post(client, HOOD, {"c": attack, "k": "x", "d": 1, "l": 10, "lang": "en"})
     assert body["errors"]
     assert graph.read("MATCH (n) RETURN count(n) AS n")[0]["n"] == before
+
+
+def test_a_neighbourhood_restricted_to_a_class_or_a_relation_is_what_cypher_finds(
+    client: TestClient, graph: Neo4jStore, model: DomainModel
+) -> None:
+    row = graph.read(
+        f"MATCH (w:WorkUnit)-[:{traversable(model)}]-(m) WHERE NOT m:DomainEvent "
+        "WITH w, count(DISTINCT m) AS n RETURN w.equipmentId AS k ORDER BY n DESC, k LIMIT 1"
+    )[0]["k"]
+    query = """query($k: String!, $c: [String!], $r: [String!]) {
+      neighbourhood(class: "WorkUnit", key: $k, limit: 500, classes: $c, relations: $r) {
+        nodes { id class } edges { type } }
+      neighbourSummary(class: "WorkUnit", key: $k) { classes { name count } relations { name count } } }"""
+    everything = data(client, query, {"k": row})
+    summary = everything["neighbourSummary"]
+    assert len(summary["classes"]) >= 2 and summary["relations"]
+    counts = [c["count"] for c in summary["classes"]]
+    assert counts == sorted(counts, reverse=True)  # the largest group first
+    for group in summary["classes"]:
+        cls = model.classes[group["name"]]
+        only = data(client, query, {"k": row, "c": [group["name"]]})["neighbourhood"]["nodes"]
+        expected = graph.read(
+            f"MATCH (:WorkUnit {{equipmentId: $k}})-[:{traversable(model)}]-(m:`{cls.neo4j_label}`) "
+            "WHERE NOT m:DomainEvent RETURN count(DISTINCT m) AS n",
+            {"k": row},
+        )[0]["n"]
+        assert len(only) == expected == group["count"], group
+        assert {n["class"] for n in only} <= {
+            c.name for c in model.classes.values() if cls.name in (c.name, *c.ancestors)
+        }
+    relation = summary["relations"][0]
+    rel_type = next(r.rel_type for r in model.relations.values() if r.name == relation["name"])
+    over = data(client, query, {"k": row, "r": [relation["name"]]})["neighbourhood"]
+    expected = graph.read(
+        f"MATCH (:WorkUnit {{equipmentId: $k}})-[:`{rel_type}`]-(m) WHERE NOT m:DomainEvent "
+        "RETURN count(DISTINCT m) AS n",
+        {"k": row},
+    )[0]["n"]
+    assert len(over["nodes"]) == expected == relation["count"]
+    assert relation["name"] in {e["type"] for e in over["edges"]}
+
+    # names are checked against the model, with a hint; a lineage relation is no neighbour's
+    wrong = post(client, query, {"k": row, "c": ["Operaton"]})["errors"][0]
+    assert wrong["extensions"]["code"] == "BAD_USER_INPUT" and "did you mean Operation" in wrong["message"]
+    lineage = post(client, query, {"k": row, "r": ["affected"]})["errors"][0]
+    assert "unknown relation 'affected'" in lineage["message"]
+    assert "`classes` is empty" in post(client, query, {"k": row, "c": []})["errors"][0]["message"]
+
+
+def test_an_events_lineage_lists_what_it_touched_and_an_entitys_events_read_in_time_order(
+    client: TestClient, graph: Neo4jStore
+) -> None:
+    event = graph.read(
+        "MATCH (e:DomainEvent)-[:AFFECTED]->(n) WITH e, count(n) AS n WHERE n >= 3 "
+        "RETURN e.eventId AS id, e.source AS source, n ORDER BY id LIMIT 1"
+    )[0]
+    query = """query($id: ID!, $s: String) { eventLineage(id: $id, source: $s) {
+      event { id type time source }
+      touched { node { id class key } role kept { name value } } truncated } }"""
+    lineage = data(client, query, {"id": event["id"], "s": event["source"]})["eventLineage"]
+    assert lineage["event"]["id"] == event["id"] and lineage["event"]["source"] == event["source"]
+    expected = graph.read(
+        "MATCH (e:DomainEvent {eventId: $id, source: $s})-[:AFFECTED]->(n) RETURN elementId(n) AS id",
+        {"id": event["id"], "s": event["source"]},
+    )
+    assert len(lineage["touched"]) == len(expected) == event["n"] and not lineage["truncated"]
+    assert data(client, query, {"id": "no-such-event"})["eventLineage"] is None
+
+    # and back: from one of those entities, its events in time order include this one
+    first = lineage["touched"][0]["node"]
+    events = data(
+        client,
+        "query($c: String!, $k: String!) { entityEvents(class: $c, key: $k, limit: 500, oldestFirst: true) "
+        "{ id time role } }",
+        {"c": first["class"], "k": first["key"]},
+    )["entityEvents"]
+    assert event["id"] in {e["id"] for e in events}
+    assert [e["time"] for e in events] == sorted(e["time"] for e in events)
