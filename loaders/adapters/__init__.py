@@ -44,6 +44,23 @@ BUILTIN: dict[str, str] = {
 }
 
 
+#: The mapping packs of the formats: ``<pack>/*.yaml`` and, when the core lacks terms, ``<pack>/ontology/``.
+PACKS_DIR = Path(__file__).resolve().parents[1] / "mappings" / "packs"
+
+
+def pack_dirs(pack: str) -> dict[str, tuple[Path, ...]]:
+    """The settings that select mapping pack ``pack`` next to the shipped systems:
+    ``mappings_dirs`` and ``ontology_dirs`` (for ``load_settings(**pack_dirs(...))``)."""
+    from graph_service.settings import SHIPPED_MAPPINGS
+
+    root = PACKS_DIR / pack
+    if not root.is_dir():
+        known = ", ".join(sorted(p.name for p in PACKS_DIR.iterdir() if p.is_dir()))
+        raise LoaderError(f"no mapping pack {pack!r} in {PACKS_DIR}; packs: {known}")
+    ontology = (root / "ontology",) if (root / "ontology").is_dir() else ()
+    return {"mappings_dirs": (SHIPPED_MAPPINGS, root), "ontology_dirs": ontology}
+
+
 class AdapterError(EventRejected):
     """A wire record the adapter cannot turn into events: says which adapter, where, and what."""
 
