@@ -118,3 +118,21 @@ def model() -> DomainModel:
 
 # A real Kafka broker for the tests that stream (started once, on first use).
 from tests.integration.kafka_fixtures import kafka_settings  # noqa: E402,F401
+
+
+@pytest.fixture(scope="session")
+def mqtt_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+    """Settings whose ``mqtt_address`` names a real, running MQTT broker: the project's own
+    mosquitto on a free port (started once, on first use), or DIGISPINE_MQTT_BROKER when set."""
+    from graph_service.mqtt.local_mosquitto import LocalMosquitto
+
+    settings = load_settings()
+    if settings.external_mqtt:
+        yield settings
+        return
+    broker = LocalMosquitto(tmp_path_factory.mktemp("mqtt-session"), free_port())
+    broker.start()
+    try:
+        yield load_settings(mqtt_port=broker.port, mqtt_broker=None)
+    finally:
+        broker.stop(timeout=15.0)

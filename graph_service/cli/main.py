@@ -15,6 +15,7 @@ from graph_service.cli import (
     export_cmd,
     kafka_cmd,
     load_cmd,
+    mqtt_cmd,
     neo4j_cmd,
     ontology,
     publish_cmd,
@@ -36,6 +37,7 @@ app = typer.Typer(
 )
 app.add_typer(neo4j_cmd.app, name="neo4j")
 app.add_typer(kafka_cmd.app, name="kafka")
+app.add_typer(mqtt_cmd.app, name="mqtt")
 app.add_typer(ontology.app, name="ontology")
 app.add_typer(data_cmd.schema_app, name="schema")
 app.command("simulate")(data_cmd.simulate)

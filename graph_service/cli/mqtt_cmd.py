@@ -1,0 +1,174 @@
+"""`digispine mqtt …`: the local MQTT broker (mosquitto), publishing to it, and the Unified
+Namespace → Kafka bridge."""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from pathlib import Path
+
+import typer
+
+from graph_service.cli.common import console, echo, err_console, settings_or_exit, user_errors
+from graph_service.cli.listing import print_record
+from graph_service.mqtt.local_mosquitto import LocalMosquitto
+from graph_service.settings import Settings
+
+app = typer.Typer(
+    help="The local MQTT broker (mosquitto), publishing to it, and the MQTT → Kafka bridge of the "
+    "Unified Namespace adapter (docs/sources.md)."
+)
+
+
+def _local_or_none(settings: Settings) -> LocalMosquitto | None:
+    if settings.external_mqtt:
+        console.print(
+            f"An external MQTT broker is in use (DIGISPINE_MQTT_BROKER={settings.mqtt_broker}); "
+            "nothing to do locally."
+        )
+        return None
+    return LocalMosquitto.from_settings(settings)
+
+
+@app.command()
+def start() -> None:
+    """Start the local mosquitto and return once it accepts connections."""
+    settings = settings_or_exit()
+    local = _local_or_none(settings)
+    if local is None:
+        return
+    with user_errors():
+        status = local.start(echo)
+    console.print(
+        f"[green]mosquitto {status.version} running[/] on {status.address} "
+        f"(pid {status.pid}, data {status.home})"
+    )
+
+
+@app.command()
+def stop() -> None:
+    """Stop the local mosquitto (its sessions and queued messages are saved)."""
+    settings = settings_or_exit()
+    local = _local_or_none(settings)
+    if local is None:
+        return
+    with user_errors():
+        stopped = local.stop(echo=echo, timeout=15.0)
+    console.print("mosquitto stopped." if stopped else "mosquitto was not running.")
+
+
+@app.command()
+def status(as_json: bool = typer.Option(False, "--json", help="A JSON object.")) -> None:
+    """Print running/stopped, version, address and data directory. Exit 3 when stopped."""
+    settings = settings_or_exit()
+    if settings.external_mqtt:
+        print_record(console, {"status": "external", "broker": settings.mqtt_broker}, as_json=as_json)
+        return
+    local = LocalMosquitto.from_settings(settings)
+    state = local.status()
+    word = "running" if state.answering else "running (not answering)" if state.running else "stopped"
+    record = {
+        "status": word,
+        "version": state.version,
+        "address": state.address,
+        "pid": state.pid,
+        "data dir": str(state.home),
+    }
+    print_record(console, record, as_json=as_json)
+    if not state.running:
+        raise typer.Exit(3)
+
+
+@app.command()
+def logs(lines: int = typer.Option(50, "--lines", "-n", help="How many lines to show.")) -> None:
+    """The last lines of the local mosquitto's log."""
+    settings = settings_or_exit()
+    local = _local_or_none(settings)
+    if local is not None:
+        print(local.log_tail(lines))
+
+
+@app.command()
+def publish(
+    topic: str = typer.Argument(None, help="The MQTT topic (omit with --file)."),
+    payload: str = typer.Argument(None, help="The payload (JSON text)."),
+    file: Path = typer.Option(
+        None, "--file", "-f", help="Lines of `<topic> <payload>` (what `mosquitto_sub -v` prints)."
+    ),
+    qos: int = typer.Option(1, "--qos", min=0, max=2, help="MQTT quality of service."),
+) -> None:
+    """Publish one message, or a file of them, to the broker (and wait until it has them)."""
+    from graph_service.mqtt.publish import publish_messages, read_lines
+
+    settings = settings_or_exit()
+    if file is not None:
+        messages = list(read_lines(file))
+    elif topic and payload is not None:
+        messages = [(topic, payload.encode())]
+    else:
+        err_console.print("Give TOPIC and PAYLOAD, or --file FILE.")
+        raise typer.Exit(2)
+    with user_errors():
+        count = publish_messages(settings, messages, qos=qos)
+    console.print(f"published {count} message(s) to {':'.join(map(str, settings.mqtt_address))}")
+
+
+@app.command()
+def bridge(
+    topic: list[str] = typer.Option(..., "--topic", "-t", help="MQTT topic filter(s), e.g. 'acme/#'."),
+    kafka_topic: str = typer.Option(
+        None, "--kafka-topic", help="Kafka topic of the events [default: DIGISPINE_EVENTS_TOPIC]."
+    ),
+    bootstrap: str = typer.Option(None, "--bootstrap", help="Kafka host:port [default: the configured one]."),
+    until_idle: float = typer.Option(
+        None, "--until-idle", help="Stop after this many seconds with nothing received."
+    ),
+) -> None:
+    """Bridge MQTT messages (JSON on ISA-95 topics, Sparkplug B) to Kafka as CloudEvents, QoS 1,
+    each message acknowledged only once Kafka has its events (SIGTERM or Ctrl-C stops gracefully)."""
+    from graph_service.kafka import create_topic
+    from graph_service.kafka.publish import ensure_reachable
+    from graph_service.mqtt.bridge import BridgeConfig, MqttKafkaBridge
+    from loaders.deadletters import DeadLetterStore
+
+    settings = settings_or_exit()
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    servers = bootstrap or settings.kafka_bootstrap_servers
+    target = kafka_topic or settings.events_topic
+    host, port = settings.mqtt_address
+    config = BridgeConfig(
+        mqtt_host=host,
+        mqtt_port=port,
+        filters=tuple(topic),
+        kafka_bootstrap=servers,
+        kafka_topic=target,
+        client_id=settings.mqtt_client_id,
+        state_file=settings.data_dir / "mqtt" / "bridge" / f"{settings.mqtt_client_id}.sparkplug.json",
+    )
+    with user_errors():
+        ensure_reachable(servers, external=settings.external_kafka or bool(bootstrap))
+        create_topic(servers, target, partitions=3)
+        worker = MqttKafkaBridge(config, DeadLetterStore(settings.data_dir / "deadletters"), stop)
+        console.print(
+            f"Bridging MQTT {', '.join(topic)} on {host}:{port} → Kafka {target} on {servers} "
+            f"as client {settings.mqtt_client_id} (SIGTERM or Ctrl-C stops gracefully)"
+        )
+        started = time.monotonic()
+        stats = worker.run(
+            idle_timeout=until_idle, on_progress=lambda s: console.print(f"  {s.line()}", highlight=False)
+        )
+    seconds = max(time.monotonic() - started, 1e-9)
+    console.print(f"bridge: {stats.line()}", highlight=False)
+    if stats.sequence_gaps or stats.rebirths_requested:
+        console.print(
+            f"  sparkplug: sequence gaps {stats.sequence_gaps}, rebirths requested {stats.rebirths_requested}"
+        )
+    if stats.dead_letters:
+        console.print(
+            f"Undecodable messages are in {settings.data_dir / 'deadletters'}: "
+            "`digispine deadletters list --reason adapter`"
+        )
+    console.print(f"  {stats.received / seconds:,.0f} messages/s", highlight=False)
