@@ -5,12 +5,15 @@ property's type and facets (``ds:allowedValue``, ``ds:pattern``, ``ds:minInclusi
 payload shape of an event class follows: one property shape per member the mapping reads, with
 the JSON type of the property's XSD range (`XSD_FORMATS`), its facets, at most one value unless
 the member is a list or the property is to-many, and required (``sh:minCount 1``) for the key
-values of an entity the event always names (neither ``optional`` nor ``when``, no ``default``).
-Lists the mapping iterates (``each``) become node shapes of their elements. A value the mapping
+values of an entity the event always names (neither ``optional`` nor ``when``, no ``default``)
+and for the values the mapping marks ``required: true`` (a list: ``required: true`` on an entity
+that iterates it, so it has at least one element). Lists the mapping iterates (``each``) become
+node shapes of their elements. A value the mapping
 translates first (``map``, ``format``, a unit ``factor``) keeps only what still holds of the raw
 value; envelope attributes, list selectors and ``../`` paths get no contract. Everything else a
-contract says (a member required although the mapping could do without it, a member no mapping
-reads) is written by hand in ``shapes/events/extra/<file>.ttl`` and merged into the generated
+contract says (a member no mapping reads, a member required although its entity is ``optional`` or
+chosen by ``when``, value sets of a property shared by classes with different values) is written
+by hand in ``shapes/events/extra/<file>.ttl`` and merged into the generated
 file of the same name.
 
 ``digispine ontology shapes`` writes the files; ``--check`` and a unit test fail when the
@@ -32,7 +35,6 @@ from graph_service.ontology.model import DatatypeProperty, DomainModel
 from loaders.errors import MappingError
 from loaders.mapping import EntitySpec, EventMapping, Mapper, ValueSpec
 from loaders.mapping_model import template_paths
-from loaders.mapping_paths import ValuePath
 from loaders.payload_rdf import DS
 from loaders.validation import PayloadValidator, read_shapes
 
@@ -209,31 +211,22 @@ def _tree(model: DomainModel, mapping: EventMapping) -> _Node:
     root = _Node(f"{mapping.event_class}Shape")
     for entity in mapping.entities:
         where = f"{mapping.file}:{mapping.line}: {mapping.type} entity {entity.alias}"
-        if entity.each_path is not None and not _followed(entity.each_path):
+        if entity.each_path is not None and not entity.each_path.followable:
             continue  # a list reached by selectors or from an outer element: no contract for it
         props = {p.name: p for p in model.properties_of(entity.class_name)}
         list_member = None
         if entity.each is not None:
             list_member = _place(root, entity.each, where)
             list_member.single = False
+            list_member.required = list_member.required or entity.required
         always = not entity.optional and not entity.when
         for prop, spec in entity.key:
             _read(root, list_member, spec, props[prop], entity, where, always)
         for prop, spec in entity.properties:
-            _read(root, list_member, spec, props[prop], entity, where, False)
+            _read(root, list_member, spec, props[prop], entity, where, spec.required)
         for condition, _value in entity.when:
             _read(root, list_member, condition, None, entity, where, False)
     return root
-
-
-def _followed(ref: ValuePath) -> bool:
-    """A path a contract can follow: payload members from the root or the current element, no
-    list selectors (``[0]``, ``[kind=x]``), no climbing (``../``), not an envelope attribute."""
-    return (
-        ref.attribute is None
-        and not ref.up
-        and all(step.index is None and step.filter is None for step in ref.steps)
-    )
 
 
 def _read(
@@ -251,7 +244,7 @@ def _read(
             inner = ValueSpec(path=None if ref.attribute else ref.names, from_root=ref.from_root, ref=ref)
             _read(root, list_member, inner, None, entity, where, required and spec.default is None)
         return
-    if spec.path is None or spec.ref is None or not _followed(spec.ref):
+    if spec.path is None or spec.ref is None or not spec.ref.followable:
         return  # a constant, an envelope attribute, or a path no contract can follow
     if list_member is not None and not spec.from_root:
         if not spec.path:  # `.`: the list's elements are the values themselves

@@ -16,8 +16,24 @@ from loaders.mapping_values import CONVERSIONS, NUMERIC, check_format, unit_scal
 from loaders.systems import SourceSystem
 from loaders.yamlsource import Located, LocatedList
 
-ENTITY_FIELDS = ("class", "key", "set", "each", "when", "optional", "lineage", "role")
-VALUE_FIELDS = ("path", "const", "template", "convert", "default", "map", "format", "unit", "factor")
+ENTITY_FIELDS = ("class", "key", "set", "each", "when", "optional", "lineage", "role", "required")
+VALUE_FIELDS = (
+    "path",
+    "const",
+    "template",
+    "convert",
+    "default",
+    "map",
+    "format",
+    "unit",
+    "factor",
+    "required",
+)
+#: Why `required:` is refused on a value outside ``set:``.
+REQUIRED_IN_SET_ONLY = (
+    "`required:` marks a value under `set:` (or, on an entity, its `each` list); key values are "
+    "required already unless the entity is `optional` or has `when`"
+)
 RELATION_FIELDS = ("from", "relation", "to", "join")
 
 
@@ -156,7 +172,7 @@ def _compile_entity(
     key = tuple(
         (p, value_spec(ctx, key_doc[p], line_of(key_doc, p), props[p].xsd, f"{alias}.{p}")) for p in cls.key
     )
-    properties = _properties(ctx, alias, doc, cls, props)
+    properties = _properties(ctx, alias, doc, cls, props, _may_lack(doc))
     lineage = doc.get("lineage")
     if lineage is not None and not isinstance(lineage, bool):
         ctx.error(line_of(doc, "lineage"), f"entity {alias}: `lineage:` is true or false")
@@ -195,6 +211,7 @@ def _compile_entity(
         properties=tuple(properties),
         each=each_path.names if each_path is not None else None,
         when=_when(ctx, alias, doc),
+        required=_required_list(ctx, alias, doc, each_path),
         optional=bool(doc.get("optional", False)),
         affected=affected,
         lineage=lineage,
@@ -203,8 +220,42 @@ def _compile_entity(
     )
 
 
+def _may_lack(doc: Located) -> str | None:
+    """Why the event may lack the entity (so nothing of it can be required), None if it cannot."""
+    if doc.get("optional"):
+        return "the entity is `optional`"
+    if doc.get("when"):
+        return "the entity is chosen by `when`"
+    return None
+
+
+def _required_list(ctx: Ctx, alias: str, doc: Located, each: ValuePath | None) -> bool:
+    """``required: true`` on an entity: the list it iterates must be sent, with one element at least."""
+    if "required" not in doc:
+        return False
+    flag, line = doc["required"], line_of(doc, "required")
+    if not isinstance(flag, bool):
+        ctx.error(line, f"entity {alias}: `required:` is true or false")
+        return False
+    if not flag:
+        return False
+    if each is None:
+        ctx.error(
+            line,
+            f"entity {alias}: `required:` on an entity requires its `each` list; to require a "
+            "value, write `required: true` in its block under `set:` ({path: …, required: true})",
+        )
+    elif (reason := _may_lack(doc)) is not None:
+        ctx.error(line, f"entity {alias}: {reason}, so its list cannot be required")
+    elif not each.followable:
+        ctx.error(line, f"entity {alias}: a list reached by selectors cannot be required by the contract")
+    else:
+        return True
+    return False
+
+
 def _properties(
-    ctx: Ctx, alias: str, doc: Located, cls: ClassDef, props: Mapping[str, Any]
+    ctx: Ctx, alias: str, doc: Located, cls: ClassDef, props: Mapping[str, Any], may_lack: str | None
 ) -> list[tuple[str, ValueSpec]]:
     set_doc = doc.get("set")
     if not set_doc:
@@ -233,7 +284,10 @@ def _properties(
                     line_of(set_doc, prop),
                     f"entity {alias}: {prop} is personal data (ds:personalData); its history is not kept",
                 )
-        spec = value_spec(ctx, value_doc, line_of(set_doc, prop), target.xsd, f"{alias}.{prop}")
+        refused = None if may_lack is None else f"{may_lack}, so none of its values can be `required`"
+        spec = value_spec(
+            ctx, value_doc, line_of(set_doc, prop), target.xsd, f"{alias}.{prop}", refuse_required=refused
+        )
         properties.append((prop, replace(spec, history=True) if history else spec))
     return properties
 
@@ -273,8 +327,46 @@ def _from_ref(ref: ValuePath, convert: str, **options: Any) -> ValueSpec:
     return ValueSpec(path=names, from_root=ref.from_root, convert=convert, ref=ref, **options)
 
 
-def value_spec(ctx: Ctx, doc: Any, line: int | None, xsd: str, where: str) -> ValueSpec:
-    """A value of the mapping: a path (text), or a block with path, const or template and options."""
+def value_spec(
+    ctx: Ctx,
+    doc: Any,
+    line: int | None,
+    xsd: str,
+    where: str,
+    *,
+    refuse_required: str | None = REQUIRED_IN_SET_ONLY,
+) -> ValueSpec:
+    """A value of the mapping: a path (text), or a block with path, const or template and options.
+    ``refuse_required``: why ``required: true`` is wrong here (None: it may be required)."""
+    spec = _value_spec(ctx, doc, line, xsd, where)
+    if isinstance(doc, Located) and "required" in doc:
+        return _required_value(ctx, doc, spec, where, refuse_required)
+    return spec
+
+
+def _required_value(ctx: Ctx, doc: Located, spec: ValueSpec, where: str, refused: str | None) -> ValueSpec:
+    flag, line = doc["required"], line_of(doc, "required")
+    if not isinstance(flag, bool):
+        ctx.error(line, f"{where}: `required:` is true or false")
+        return spec
+    if not flag:
+        return spec
+    if refused is not None:
+        ctx.error(line, f"{where}: {refused}")
+    elif "default" in doc:
+        ctx.error(line, f"{where}: a value with a `default:` is never missing; drop `required` or `default`")
+    elif spec.ref is None or spec.path is None or not spec.ref.followable:
+        ctx.error(
+            line,
+            f"{where}: `required:` needs a payload path the contract can check (not a const, "
+            "template, envelope attribute such as $time, list selector or `../`)",
+        )
+    else:
+        return replace(spec, required=True)
+    return spec
+
+
+def _value_spec(ctx: Ctx, doc: Any, line: int | None, xsd: str, where: str) -> ValueSpec:
     if isinstance(doc, str):
         ref = _path(ctx, doc, line, where)
         return _from_ref(ref, xsd) if ref is not None else ValueSpec(convert=xsd)

@@ -46,6 +46,7 @@ class ValueSpec:
     factor: Decimal | None = None
     offset: Decimal = Decimal(0)
     history: bool = False  # each event's value is kept on its lineage link (``set:`` only)
+    required: bool = False  # the payload contract requires the member (``set:`` only)
     #: Set once: the XSD converter when nothing else applies (the common case, taken directly).
     _direct: Callable[[Any], Any] | None = field(default=None, init=False, repr=False, compare=False)
 
@@ -128,6 +129,7 @@ class EntitySpec:
     lineage: bool | None = None
     role: ValueSpec | None = None  # the link's qualifier (packer, shipper...), kept as its ``role``
     each_path: ValuePath | None = None  # the whole ``each:`` path; None: built from ``each``
+    required: bool = False  # the contract requires the ``each`` list, with one element at least
 
     def __post_init__(self) -> None:
         if self.each_path is None and self.each is not None:

@@ -78,6 +78,17 @@ class ValuePath:
     attribute: str | None = None  # an envelope attribute instead of a payload path
 
     @cached_property
+    def followable(self) -> bool:
+        """Whether a payload contract can follow it: payload members from the root or the current
+        element, no list selectors (``[0]``, ``[kind=x]``), no climbing (``../``), no envelope
+        attribute."""
+        return (
+            self.attribute is None
+            and not self.up
+            and all(step.index is None and step.filter is None for step in self.steps)
+        )
+
+    @cached_property
     def names(self) -> tuple[str, ...]:
         """The member names along the path, selectors left out (what a payload shape talks about)."""
         return tuple(step.name for step in self.steps)
