@@ -6,6 +6,9 @@ import re
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
+from itertools import combinations
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import uvicorn
@@ -17,8 +20,11 @@ from graph_service.settings import Settings
 from graph_service.store import Neo4jStore
 from graph_service.store.lineage import lineage_types
 from tests.conftest import free_port, keyed
-from tests.support.browser import offline_browser, open_offline, screenshot
+from tests.support.browser import OfflineTab, offline_browser, open_offline, screenshot
 from tests.support.loading import load_simulated_plant
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
 
 
 @pytest.fixture(scope="module")
@@ -48,6 +54,23 @@ def server(plant: Neo4jStore, model: DomainModel, neo4j_settings: Settings) -> I
     thread.join(10)
 
 
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """One Chromium for the module's tests (each test opens its own tab and context)."""
+    with offline_browser() as chromium:
+        yield chromium
+
+
+@contextmanager
+def tab_of(browser: Browser, server: str) -> Iterator[OfflineTab]:
+    """A tab that may reach only the server (every other request refused), closed afterwards."""
+    tab = open_offline(browser, server)
+    try:
+        yield tab
+    finally:
+        tab.page.context.close()
+
+
 def neighbours(store: Neo4jStore, model: DomainModel, label: str, key_prop: str, key: str) -> set[str]:
     lineage = lineage_types(model)
     types = "|".join(
@@ -61,7 +84,9 @@ def neighbours(store: Neo4jStore, model: DomainModel, label: str, key_prop: str,
     return {r["id"] for r in rows}
 
 
-def test_search_show_expand_and_screenshot(server: str, plant: Neo4jStore, model: DomainModel) -> None:
+def test_search_show_expand_and_screenshot(
+    server: str, plant: Neo4jStore, model: DomainModel, browser: Browser
+) -> None:
     row = plant.read(
         "MATCH (o:SalesOrder)-[:ORDERED_BY]->(c:Customer) "
         "RETURN o.salesOrderNumber AS order, elementId(o) AS oid, c.customerNumber AS customer "
@@ -72,8 +97,7 @@ def test_search_show_expand_and_screenshot(server: str, plant: Neo4jStore, model
     assert 0 < len(around_order) < 60 and len(around_customer) < 60
     expanded = {row["oid"]} | around_order | around_customer
 
-    with offline_browser() as browser:
-        tab = open_offline(browser, server)  # every request not to the server is refused
+    with tab_of(browser, server) as tab:  # every request not to the server is refused
         page = tab.page
         page.goto(f"{server}/explore")
         page.wait_for_function("window.explorer && window.explorer.ready")
@@ -119,14 +143,13 @@ def test_the_page_is_served_offline_and_needs_no_key(server: str) -> None:
 
 
 def test_times_read_as_written_zoom_fits_and_a_language_switch_keeps_the_graph(
-    server: str, plant: Neo4jStore
+    server: str, plant: Neo4jStore, browser: Browser
 ) -> None:
     row = plant.read(
         "MATCH (o:SalesOrder)-[:ORDERED_BY]->(c:Customer) "
         "RETURN o.salesOrderNumber AS order, c.customerNumber AS customer ORDER BY order LIMIT 1"
     )[0]
-    with offline_browser() as browser:
-        tab = open_offline(browser, server)
+    with tab_of(browser, server) as tab:
         page = tab.page
         page.goto(f"{server}/explore")
         page.wait_for_function("window.explorer && window.explorer.ready")
@@ -165,7 +188,7 @@ def test_times_read_as_written_zoom_fits_and_a_language_switch_keeps_the_graph(
 
 
 def test_a_large_neighbourhood_is_clustered_by_class_and_filters_hide_classes(
-    server: str, plant: Neo4jStore, model: DomainModel
+    server: str, plant: Neo4jStore, model: DomainModel, browser: Browser
 ) -> None:
     lineage = lineage_types(model)
     types = "|".join(
@@ -176,8 +199,7 @@ def test_a_large_neighbourhood_is_clustered_by_class_and_filters_hide_classes(
         "WITH w, count(DISTINCT m) AS n RETURN w.equipmentId AS key, n ORDER BY n DESC LIMIT 1"
     )[0]
     assert row["n"] > 20, "the simulated plant has no large neighbourhood to cluster"
-    with offline_browser() as browser:
-        tab = open_offline(browser, server)
+    with tab_of(browser, server) as tab:
         page = tab.page
         page.goto(f"{server}/explore")
         page.wait_for_function("window.explorer && window.explorer.ready")
@@ -190,16 +212,112 @@ def test_a_large_neighbourhood_is_clustered_by_class_and_filters_hide_classes(
         shown = page.evaluate("window.explorer.nodeCount()")
         assert shown < min(row["n"], 60)  # fewer nodes than neighbours: the many are counted, not drawn
         for _, caption, count in clusters:
-            assert caption.endswith(f"({count})") and count >= 4
+            assert caption.startswith(f"{count} × ") and count >= 4  # the count first: never cut off
         screenshot(page, "explorer-clustered")
 
         # unticking a class hides its nodes; opening a cluster draws its members
         first_id, caption, count = clusters[0]
-        label = caption.rsplit(" (", 1)[0]
+        label = caption.split(" × ", 1)[1]
         page.locator("[data-testid=filter-classes]", has_text=label).locator("input").uncheck()
         # Cytoscape applies a class's style on its next style pass: wait for it (fails on timeout)
         page.wait_for_function(f"!window.explorer.cy.getElementById({first_id!r}).visible()", timeout=10_000)
         page.locator("[data-testid=filter-classes]", has_text=label).locator("input").check()
+        # opening a cluster asks the server for that class's neighbours: every one of them is drawn
+        members = page.evaluate(
+            f"window.explorer.cy.getElementById({first_id!r}).data('cluster').members.map((m) => m.class)"
+        )
         page.evaluate(f"window.explorer.openCluster({first_id!r})")
-        assert page.evaluate("window.explorer.nodeCount()") == shown - 1 + count
+        expected = neighbour_ids(plant, model, "WorkUnit", "equipmentId", row["key"], classes=set(members))
+        drawn = set(page.evaluate("window.explorer.cy.nodes().map((n) => n.id())"))
+        assert expected <= drawn and len(expected) >= count
+        assert page.evaluate(f"window.explorer.cy.getElementById({first_id!r}).empty()")
+        assert_labels_apart(page)
         tab.assert_offline()
+
+
+def neighbour_ids(
+    store: Neo4jStore,
+    model: DomainModel,
+    label: str,
+    key_prop: str,
+    key: str,
+    *,
+    classes: set[str] | None = None,
+    relation: str | None = None,
+) -> set[str]:
+    """The explorer's node ids (``Class:key``) of an entity's direct neighbours, of some classes or
+    over one relation, found by hand-written Cypher."""
+    lineage = lineage_types(model)
+    types = relation or "|".join(
+        sorted(r.rel_type for r in model.relations.values() if r.stored and r.rel_type not in lineage)
+    )
+    rows = store.read(
+        f"MATCH (c:`{label}` {{`{key_prop}`: $k}})-[:{types}]-(m) WHERE NOT m:DomainEvent "
+        "RETURN DISTINCT labels(m) AS labels, properties(m) AS props",
+        {"k": key},
+    )
+    by_label = {c.neo4j_label: c for c in model.classes.values()}
+    ids = set()
+    for row in rows:
+        cls = max((by_label[x] for x in row["labels"] if x in by_label), key=lambda c: len(c.ancestors))
+        if classes is None or classes & {cls.name, *cls.ancestors}:
+            ids.add(f"{cls.name}:" + "|".join(str(row["props"].get(k)) for k in cls.key))
+    return ids
+
+
+def assert_labels_apart(page: Any) -> None:
+    """No two labels drawn intersect (their rendered boxes, read from Cytoscape), and none was
+    dropped to get there."""
+    page.wait_for_function("window.explorer.labelBoxes().length > 1")
+    boxes = page.evaluate("window.explorer.labelBoxes()")
+    for a, b in combinations(boxes, 2):
+        apart = a["x2"] <= b["x1"] or b["x2"] <= a["x1"] or a["y2"] <= b["y1"] or b["y2"] <= a["y1"]
+        assert apart, f"labels overlap: {a} and {b}"
+    assert page.evaluate("window.explorer.quietCount()") == 0
+
+
+def test_labels_stay_apart_expanding_by_relation_and_an_events_lineage_from_its_entity(
+    server: str, plant: Neo4jStore, model: DomainModel, browser: Browser
+) -> None:
+    lineage = lineage_types(model)
+    types = "|".join(
+        sorted(r.rel_type for r in model.relations.values() if r.stored and r.rel_type not in lineage)
+    )
+    unit = plant.read(
+        f"MATCH (w:WorkUnit)-[:{types}]-(m) WHERE NOT m:DomainEvent "
+        "WITH w, count(DISTINCT m) AS n RETURN w.equipmentId AS key ORDER BY n DESC, key LIMIT 1"
+    )[0]["key"]
+    with tab_of(browser, server) as tab:
+        page = tab.page
+        page.goto(f"{server}/explore?q={unit}")  # opens and selects the first result
+        page.wait_for_selector("[data-testid=expand-relation]")
+        assert_labels_apart(page)  # the clustered neighbourhood at the default (fit) zoom
+        screenshot(page, "explorer-labels")
+
+        # expand one relation: the server sends every neighbour over it, none left out
+        button = page.locator("[data-testid=expand-relation]").first
+        name = button.get_attribute("data-name")
+        assert name is not None
+        button.click()
+        page.wait_for_function(f"window.explorer.expandedBy === {name!r}")
+        rel_type = next(r.rel_type for r in model.relations.values() if r.name == name)
+        over = neighbour_ids(plant, model, "WorkUnit", "equipmentId", unit, relation=f"`{rel_type}`")
+        assert over and over <= set(page.evaluate("window.explorer.cy.nodes().map((n) => n.id())"))
+        assert_labels_apart(page)
+
+        # the unit's events read in time order; the first one opens its lineage
+        times = page.locator("[data-testid=event-time]").all_inner_texts()
+        assert times and [t.split(" · ")[0] for t in times] == sorted(t.split(" · ")[0] for t in times)
+        page.locator("[data-testid=event] button").first.click()
+        page.wait_for_function("window.explorer.lineageOf")
+        event_id = page.evaluate("window.explorer.lineageOf")
+        touched = plant.read(
+            "MATCH (e:DomainEvent {eventId: $id})-[:AFFECTED]->(n) RETURN count(n) AS n", {"id": event_id}
+        )[0]["n"]
+        assert page.locator("[data-testid=lineage-row]").count() == touched >= 1
+        assert unit in page.inner_text("[data-testid=lineage]")
+        assert page.evaluate("window.explorer.nodeCount()") == touched + 1  # the event and what it touched
+        if touched > 1:
+            assert_labels_apart(page)
+        tab.assert_offline()
+        screenshot(page, "explorer-lineage")
