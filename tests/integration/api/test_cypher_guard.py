@@ -140,6 +140,8 @@ def test_every_named_query_passes_the_guard(client: TestClient, session_store: N
         ("lotGenealogy", {"lotNumber": lot}),
         ("equipmentOEE", {}),
         ("equipmentKpis", {"from": "2026-03-02T00:00:00Z", "to": "2026-03-03T00:00:00Z"}),
+        ("valueStream", {"from": "2026-03-02T00:00:00Z", "to": "2026-03-03T00:00:00Z"}),
+        ("sipoc", {"from": "2026-03-02T00:00:00Z", "to": "2026-03-03T00:00:00Z"}),
         ("orderFulfillment", {}),
         ("customerQuality", {}),
         ("workInProgress", {}),
