@@ -37,7 +37,6 @@ COLUMN_TYPES = {
     "time": "TIMESTAMP",
 }
 _SQLITE_FILE = b"SQLite format 3\x00"
-_RESERVED = ("ocel_id", "ocel_time", "ocel_changed_field")
 
 
 def is_sqlite(path: Path) -> bool:
@@ -102,10 +101,23 @@ def _types(con: sqlite3.Connection, kind: str, tables: set[str]) -> dict[str, tu
         table = f"{kind}_{mapped[name]}"
         if table not in tables:
             raise ValueError(f"table {table} (the {kind} type {name!r}) is missing")
-        columns = con.execute(f"PRAGMA table_info({_q(table)})").fetchall()
-        attrs = tuple(AttributeDef(col[1], _ocel_type(col[2])) for col in columns if col[1] not in _RESERVED)
+        attrs = tuple(
+            AttributeDef(col, _ocel_type(kind_))
+            for col, kind_ in _columns_of(con, table)
+            if not _reserved(col)
+        )
         found[name] = (TypeDef(name, attrs), table)
     return found
+
+
+def _columns_of(con: sqlite3.Connection, table: str) -> list[tuple[str, str]]:
+    return [(col[1], col[2]) for col in con.execute(f"PRAGMA table_info({_q(table)})").fetchall()]
+
+
+def _reserved(column: str) -> bool:
+    """The standard's own columns (``ocel_id``, ``ocel_time``, ``ocel_changed_field``); pm4py's
+    writer also adds an ``ocel:activity`` column to event tables."""
+    return column.startswith(("ocel_", "ocel:"))
 
 
 def _ocel_type(column_type: str) -> str:
@@ -159,9 +171,13 @@ def _objects(
     listed = con.execute("SELECT ocel_id, ocel_type FROM object ORDER BY rowid").fetchall()
     values: dict[str, list[AttributeValue]] = defaultdict(list)
     for _name, (typedef, table) in types.items():
-        names = [a.name for a in typedef.attributes]
-        cols = ", ".join(_q(c) for c in ["ocel_id", "ocel_time", "ocel_changed_field", *names])
-        for row in con.execute(f"SELECT {cols} FROM {_q(table)} ORDER BY ocel_time, rowid"):
+        present = {col for col, _ in _columns_of(con, table)}
+        # pm4py's writer leaves out the time and changed-field columns of a type without values
+        time_col = "ocel_time" if "ocel_time" in present else "NULL"
+        changed_col = "ocel_changed_field" if "ocel_changed_field" in present else "NULL"
+        names = [_q(a.name) for a in typedef.attributes]
+        cols = ", ".join(["ocel_id", time_col, changed_col, *names])
+        for row in con.execute(f"SELECT {cols} FROM {_q(table)} ORDER BY {time_col}, rowid"):
             object_id, changed = str(row[0]), row[2]
             raw_time = row[1]
             time = EPOCH if raw_time in (None, "") else parse_time(str(raw_time), f"{table} {object_id}")
