@@ -19,7 +19,8 @@ Neo4j, in one run, it prints events/s of
 Options measure the rest of issue 16: ``--change-log`` (the pipeline with the graph change log on a
 local Kafka against it off), ``--kafka N`` (the pipeline from a Kafka topic of N events against the
 same events from a file), ``--growth NODES`` (events/s while the graph grows to NODES nodes, with
-the bench process's peak memory). None of them runs by default.
+the bench process's peak memory), ``--adapters N`` (each adapter's rate on N wire records against
+the same events as CloudEvents, bench/ingest_adapters.py). None of them runs by default.
 """
 
 from __future__ import annotations
@@ -464,6 +465,9 @@ def main() -> None:
     parser.add_argument(
         "--growth", type=int, default=0, metavar="NODES", help="also: grow the graph to NODES"
     )
+    parser.add_argument(
+        "--adapters", type=int, default=0, metavar="N", help="also: each adapter's rate on N wire records"
+    )
     args = parser.parse_args()
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]  # progress shows as it happens
     # A TERM (a timeout, Ctrl-C's cousin) must still stop the bench's own Neo4j (the finally blocks).
@@ -532,6 +536,10 @@ def main() -> None:
             from bench.ingest_extra import growth
 
             growth(runs, args.growth, args.orders_per_day)
+        if args.adapters:
+            from bench.ingest_adapters import adapter_rates
+
+            adapter_rates(runs, args.adapters, args.rounds)
 
 
 def peak_rss_mb() -> float:
