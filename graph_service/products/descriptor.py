@@ -23,7 +23,7 @@ ON_VIOLATION = ("report", "refuse")
 DEFAULT_ACCESS_ROLES = ("analyst", "planner")
 
 _REQUIRED = ("name", "version", "title", "domain", "owner", "description", "freshnessSla", "outputShape")
-_OPTIONAL = ("status", "deprecationReason", "accessRoles", "tags", "onViolation", "parameters")
+_OPTIONAL = ("status", "deprecationReason", "accessRoles", "tags", "onViolation", "parameters", "computation")
 _PARAMETER_KEYS = ("type", "required", "default", "description")
 _DURATION = re.compile(
     r"^P(?!$)(?:(?P<days>\d+)D)?"
@@ -50,6 +50,9 @@ class Descriptor:
     tags: tuple[str, ...] = ()
     on_violation: str = "report"
     parameters: tuple[Parameter, ...] = ()
+    #: The Python step that turns the query's rows into the product's rows (``computations/``);
+    #: None: the query's rows are the product's.
+    computation: str | None = None
     file: Path = Path("product.yaml")
 
     @property
@@ -158,6 +161,7 @@ class DescriptorChecker:
             "tags": self._strings(doc, "tags", ()),
             "on_violation": self._choice(doc, "onViolation", ON_VIOLATION, "report"),
             "parameters": self._parameters(doc.get("parameters")),
+            "computation": self._text(doc, "computation"),
         }
         if self.problems:
             return None

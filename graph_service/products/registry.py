@@ -15,6 +15,7 @@ from typing import Any
 
 from graph_service.ontology.model import DomainModel
 from graph_service.products import naming
+from graph_service.products.computations import COMPUTATIONS, Computation
 from graph_service.products.cypher_check import check_query, parameters_used
 from graph_service.products.descriptor import Descriptor, load_descriptor
 from graph_service.products.errors import Problem, ProductDefinitionError, UnknownProduct
@@ -39,6 +40,8 @@ class DataProduct:
     validation_query: str | None = None
     #: Values from the ontology the query reads (``$ontologyObjectTypes`` …), bound with the parameters.
     model_values: Mapping[str, Any] = dataclasses.field(default_factory=dict, hash=False, compare=False)
+    #: The Python step after the query (``computation:`` in the descriptor); None: plain Cypher.
+    computation: Computation | None = dataclasses.field(default=None, hash=False, compare=False)
 
     @property
     def name(self) -> str:
@@ -205,11 +208,23 @@ def _load_product(
                 f"{VALIDATION_QUERY_FILE} returning one row of parameters per sample",
             )
         )
+    computation = None
+    if descriptor.computation is not None:
+        computation = COMPUTATIONS.get(descriptor.computation)
+        if computation is None:
+            problems.append(
+                Problem(
+                    descriptor.file,
+                    None,
+                    f"computation {descriptor.computation!r} is not one of {', '.join(sorted(COMPUTATIONS))} "
+                    "(graph_service/products/computations)",
+                )
+            )
     shape = shapes.output_shape(descriptor.output_shape, problems, descriptor.file)
     if shape is None or len(problems) > before:
         return None
     model_values = model_values_for(parameters_used(query), model)
-    return DataProduct(descriptor, query, shape, folder, validation_query, model_values)
+    return DataProduct(descriptor, query, shape, folder, validation_query, model_values, computation)
 
 
 def _field_name_clashes(products: list[DataProduct]) -> list[Problem]:

@@ -12,7 +12,7 @@ import neo4j.time
 
 from graph_service.products.errors import ParameterError
 from graph_service.products.parameters import coerce
-from graph_service.products.registry import DataProduct
+from graph_service.products.registry import DataProduct, ProductRegistry
 from graph_service.store import LoopReader, Neo4jStore
 
 log = logging.getLogger(__name__)
@@ -66,10 +66,14 @@ def to_native(value: Any) -> Any:
 class ProductRunner:
     """Executes products against Neo4j (read transactions, the store's retry policy)."""
 
-    def __init__(self, store: Neo4jStore, timeout_s: float | None = None) -> None:
+    def __init__(
+        self, store: Neo4jStore, timeout_s: float | None = None, registry: ProductRegistry | None = None
+    ) -> None:
         self.store = store
         #: Neo4j stops a product query that runs longer (None: no limit).
         self.timeout_s = timeout_s
+        #: The products a computed product may read (None: no computed products).
+        self.registry = registry
         self._reader: LoopReader | None = None
 
     def use_async(self, reader: LoopReader | None) -> None:
@@ -78,7 +82,8 @@ class ProductRunner:
 
     async def run_async(self, product: DataProduct, values: Mapping[str, Any] | None = None) -> list[Row]:
         """:meth:`run` without blocking the event loop: through the reader, else in a thread."""
-        if self._reader is None or not self._reader.here:
+        # A computed product's step reads other products with blocking calls: in a thread.
+        if self._reader is None or not self._reader.here or product.computation is not None:
             return await asyncio.to_thread(self.run, product, values)
         query = neo4j.Query(product.query, timeout=self.timeout_s)  # type: ignore[arg-type]
         records = await self._reader.read(query, bind_parameters(product, values))
@@ -87,11 +92,31 @@ class ProductRunner:
     def run(self, product: DataProduct, values: Mapping[str, Any] | None = None) -> list[Row]:
         parameters = bind_parameters(product, values)
         log.debug("running data product", extra={"product": product.key, "parameters": parameters})
-        rows = self.store.read(product.query, parameters, timeout_s=self.timeout_s)
-        return [to_native(row) for row in rows]
+        rows = [
+            to_native(row) for row in self.store.read(product.query, parameters, timeout_s=self.timeout_s)
+        ]
+        if product.computation is None:
+            return rows
+        return product.computation(rows, parameters, _Calls(self, product))
 
     def sample_parameters(self, product: DataProduct) -> list[dict[str, Any]]:
         """Parameter sets to validate with: the rows of ``validation.cypher``, else the defaults."""
         if product.validation_query is None:
             return [{}]
         return [to_native(row) for row in self.store.read(product.validation_query)]
+
+
+class _Calls:
+    """The product calls of a computed product: other products by name and major version."""
+
+    def __init__(self, runner: ProductRunner, caller: DataProduct) -> None:
+        self.runner = runner
+        self.caller = caller
+
+    def run(self, name: str, version: str, values: Mapping[str, Any]) -> list[Row]:
+        if self.runner.registry is None:
+            raise ParameterError(self.caller.key, "this runner has no registry to read other products from")
+        product = self.runner.registry.get(name, version)
+        if product.name == self.caller.name:
+            raise ParameterError(self.caller.key, "a computed product may not read itself")
+        return self.runner.run(product, values)

@@ -66,7 +66,7 @@ class DataProducts:
         #: The declared streams, listed in the catalog as real-time data products (None: none).
         self.streams = streams
         self.model = model
-        self.runner = ProductRunner(store, timeout_s)
+        self.runner = ProductRunner(store, timeout_s, registry)
         self.results = ValidationResults()
         self.validator = ProductValidator(self.runner, self.results)
         self.graphql_path = graphql_path
