@@ -42,6 +42,8 @@ from graph_service.store import LoopReader, Neo4jStore
 from graph_service.streams.hub import StreamHub
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from opentelemetry.sdk.trace import TracerProvider
 
     from graph_service.products import DataProducts
@@ -76,15 +78,17 @@ def create_app(
     data_products: bool = True,
     limits: Limits | None = None,
     tracer_provider: TracerProvider | None = None,
+    metrics_dir: Path | None = None,
 ) -> FastAPI:
     """Build the app. Pass ``store`` to share a driver and ``model`` to skip compiling the ontology
     (tests); else the lifespan owns them. ``data_products=False`` serves only the generated
     schema. Products are validated every ``DIGISPINE_PRODUCT_VALIDATION_S`` (0: on demand only).
-    ``tracer_provider``: where spans go (tests); default: OTLP when ``DIGISPINE_OTLP_ENDPOINT`` is set."""
+    ``tracer_provider``: where spans go (tests); default: OTLP when ``DIGISPINE_OTLP_ENDPOINT`` is set.
+    ``metrics_dir``: the multiprocess metrics directory of ``serve --workers`` (every worker's figures)."""
 
     limits = limits or Limits.from_settings(settings)
     keyring = served_keyring(settings)  # a bad key entry stops the start, naming the entry
-    observability = Observability(settings, tracer_provider)
+    observability = Observability(settings, tracer_provider, metrics_dir)
     if not keyring.keys and not keyring.anonymous_roles:
         log.warning(
             "no API keys (DIGISPINE_API_KEYS) and no DIGISPINE_ANONYMOUS_ROLES are configured: every "
@@ -142,6 +146,7 @@ def create_app(
                 client_queue=settings.subscription_client_queue,
                 max_tokens=limits.max_tokens,
                 max_bytes=limits.max_document_bytes,
+                metrics=observability.metrics.subscriptions,
             )
             app.state.subscriptions = sharing
             before = list(app.router.routes)

@@ -90,6 +90,7 @@ def _serve_workers(settings: Settings, host: str, port: int, workers: int) -> No
 
     from graph_service.api.app import create_app
     from graph_service.cli.serve_workers import bind, supervise
+    from graph_service.observability.multiprocess import run_directory, use_directory, worker_exited
     from graph_service.store import Neo4jStore
 
     # Checked once here, before forking: a bad setting stops the command with one line, and an
@@ -102,21 +103,24 @@ def _serve_workers(settings: Settings, host: str, port: int, workers: int) -> No
     finally:
         store.close()
     sock = bind(host, port)
+    # one scrape sees every worker: their instruments share this run's multiprocess directory
+    metrics_dir = run_directory(settings.data_dir, port)
     console.print(
         f"Serving DigiSpine on http://{host}:{port} with {workers} worker processes  (GraphiQL: /graphql, "
         "explorer: /explore, SPARQL: /sparql, catalog: /catalog.jsonld, readiness: /readyz)"
     )
 
     def run_worker(listening: socket.socket) -> None:
+        use_directory(metrics_dir)
         worker_store = Neo4jStore(settings, connection_timeout=3.0, max_attempts=2)
         try:
-            app = create_app(settings, worker_store)
+            app = create_app(settings, worker_store, metrics_dir=metrics_dir)
             config = uvicorn.Config(app, **_uvicorn_options(settings))
             uvicorn.Server(config).run(sockets=[listening])
         finally:
             worker_store.close()
 
-    code = supervise(workers, sock, run_worker)
+    code = supervise(workers, sock, run_worker, on_exit=lambda pid: worker_exited(metrics_dir, pid))
     if code:
         raise typer.Exit(code)
 

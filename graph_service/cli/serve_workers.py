@@ -37,9 +37,15 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def supervise(workers: int, sock: socket.socket, run_worker: Callable[[socket.socket], None]) -> int:
+def supervise(
+    workers: int,
+    sock: socket.socket,
+    run_worker: Callable[[socket.socket], None],
+    on_exit: Callable[[int], None] | None = None,
+) -> int:
     """Fork ``workers`` processes running ``run_worker(sock)``; return the exit code once all
-    have stopped (0 after SIGTERM/SIGINT, 1 when a worker failed at start-up)."""
+    have stopped (0 after SIGTERM/SIGINT, 1 when a worker failed at start-up). ``on_exit(pid)``
+    runs for each worker that has exited (its live metrics are forgotten there)."""
     stopping = False
     children: dict[int, float] = {}
 
@@ -62,6 +68,8 @@ def supervise(workers: int, sock: socket.socket, run_worker: Callable[[socket.so
         except InterruptedError:  # pragma: no cover - PEP 475 retries; kept for clarity
             continue
         started = children.pop(pid, None)
+        if started is not None and on_exit is not None:
+            on_exit(pid)
         if started is None or stopping:
             continue
         exit_code = os.waitstatus_to_exitcode(status)

@@ -1,10 +1,12 @@
-"""The API process's Prometheus metrics: GraphQL root fields, Cypher statements, the Neo4j pools,
-the data products' validation and freshness, the streams' lag and latency.
+"""The API process's Prometheus metrics: GraphQL root fields, subscriptions, Cypher statements,
+the Neo4j pools, the data products' validation and freshness, the streams' lag and latency.
 
 One :class:`ServiceMetrics` per app, with a registry of its own (never prometheus-client's global
-one: two apps in one process, as in the tests, keep their figures apart). Counters and histograms
-are updated where the work happens; everything else is read when Prometheus scrapes, by the
-collectors below, from the objects the lifespan built. Names and labels: docs/observability.md.
+one: two apps in one process, as in the tests, keep their figures apart). Counters, gauges and
+histograms are updated where the work happens; everything else is read when Prometheus scrapes,
+by the collectors below, from the objects the lifespan built. With ``serve --workers N`` the
+instruments live in prometheus-client's multiprocess files (:mod:`.multiprocess`) and a scrape of
+any worker reads every worker's. Names and labels: docs/observability.md.
 """
 
 from __future__ import annotations
@@ -12,11 +14,13 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from neo4j.exceptions import DriverError, Neo4jError
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
 from graph_service.errors import DigiSpineError
@@ -39,11 +43,63 @@ VALIDATION_STATES = ("CONFORMS", "NONCONFORMING", "TIMED_OUT", "FAILED", "NOT_CH
 GRAPH_AGE_TIMEOUT_S = 2.0
 
 
-class ServiceMetrics:
-    """The registry of one app and the instruments its layers update."""
+class SubscriptionMetrics:
+    """GraphQL subscriptions per root field: open now, results delivered, slow clients dropped.
 
-    def __init__(self) -> None:
+    Fields are the schema's subscription fields; anything else (a document that names no such
+    field, refused by the schema anyway) counts as ``-``, so a client cannot grow the label set."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.fields: frozenset[str] = frozenset()
+        self._active = Gauge(
+            "digispine_subscriptions_active",
+            "GraphQL subscriptions open now, by root field (every worker's, summed).",
+            ["field"],
+            registry=registry,
+            multiprocess_mode="livesum",
+        )
+        self._deliveries = Counter(
+            "digispine_subscription_deliveries",
+            "Subscription results sent to clients (one per client and result), by root field.",
+            ["field"],
+            registry=registry,
+        )
+        self._dropped = Counter(
+            "digispine_subscription_dropped_clients",
+            "Subscribers dropped for falling too far behind (SUBSCRIBER_TOO_SLOW), by root field.",
+            ["field"],
+            registry=registry,
+        )
+
+    def label(self, field: str | None) -> str:
+        return field if field is not None and field in self.fields else "-"
+
+    def opened(self, field: str) -> None:
+        self._active.labels(field).inc()
+
+    def closed(self, field: str) -> None:
+        self._active.labels(field).dec()
+
+    def delivered(self, field: str) -> None:
+        self._deliveries.labels(field).inc()
+
+    def dropped(self, field: str) -> None:
+        self._dropped.labels(field).inc()
+
+
+class ServiceMetrics:
+    """The registry of one app and the instruments its layers update. ``multiprocess_dir``: the
+    directory of prometheus-client's multiprocess mode (``serve --workers``): the exposition then
+    reads every worker's instruments from it, beside this worker's scrape-time collectors."""
+
+    def __init__(self, multiprocess_dir: Path | None = None) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
+        self._exposed = self.registry
+        if multiprocess_dir is not None:
+            # the instruments write to the directory's files; the exposition reads them all (this
+            # worker's included), so this worker's registry is never exposed itself
+            self._exposed = CollectorRegistry()
+            MultiProcessCollector(self._exposed, path=str(multiprocess_dir))
         self.graphql_requests = Counter(
             "digispine_graphql_requests",
             "GraphQL root fields resolved, by root field.",
@@ -71,17 +127,22 @@ class ServiceMetrics:
             buckets=LATENCY_BUCKETS,
             registry=self.registry,
         )
+        self.subscriptions = SubscriptionMetrics(self.registry)
 
     def statements(self, database: str, tracer: Tracer | None = None) -> ObservedStatements:
         """The store's statement observer feeding :attr:`neo4j_latency` (and spans with ``tracer``)."""
         return ObservedStatements(self.neo4j_latency, database, tracer)
 
     def watch(self, collector: Collector) -> None:
-        self.registry.register(collector)
+        """Add a scrape-time collector (its figures are this process's, also with workers)."""
+        self._exposed.register(collector)
+
+    def unwatch(self, collector: Collector) -> None:
+        self._exposed.unregister(collector)
 
     def exposition(self) -> bytes:
         """Every metric in the Prometheus text format (blocking: collectors may read Neo4j, Kafka)."""
-        return generate_latest(self.registry)
+        return generate_latest(self._exposed)
 
 
 class PoolCollector:

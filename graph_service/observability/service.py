@@ -8,6 +8,7 @@ once the store and products exist and :meth:`Observability.detach` at shutdown.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, HTTPException
@@ -41,10 +42,14 @@ METRICS_PATH = "/metrics"
 
 class Observability:
     """Metrics and traces of one app. ``provider``: the tracer provider to use (tests: one with
-    an in-memory exporter); None: the one ``DIGISPINE_OTLP_ENDPOINT`` asks for, or no tracing."""
+    an in-memory exporter); None: the one ``DIGISPINE_OTLP_ENDPOINT`` asks for, or no tracing.
+    ``metrics_dir``: prometheus-client's multiprocess directory when the app is one of several
+    worker processes (:mod:`graph_service.observability.multiprocess`)."""
 
-    def __init__(self, settings: Settings, provider: TracerProvider | None = None) -> None:
-        self.metrics = ServiceMetrics()
+    def __init__(
+        self, settings: Settings, provider: TracerProvider | None = None, metrics_dir: Path | None = None
+    ) -> None:
+        self.metrics = ServiceMetrics(metrics_dir)
         self._owns_provider = provider is None
         self.provider = provider if provider is not None else tracer_provider(settings)
         self.tracer = tracer_of(self.provider)
@@ -62,6 +67,8 @@ class Observability:
 
     def instrument(self, schema: strawberry.Schema) -> None:
         instrument_root_fields(schema, self.metrics, self.tracer)
+        subscription = schema._schema.subscription_type  # the graphql-core schema strawberry built
+        self.metrics.subscriptions.fields = frozenset(subscription.fields if subscription else ())
 
     def attach(self, store: Neo4jStore, reader: LoopReader, products: DataProducts | None) -> None:
         """Report the store's statements, its pools, the products' and the streams' state."""
@@ -82,7 +89,7 @@ class Observability:
     def detach(self, store: Neo4jStore) -> None:
         """Undo :meth:`attach` (an app's lifespan may run again, as a test client's does)."""
         for collector in self._collectors:
-            self.metrics.registry.unregister(collector)
+            self.metrics.unwatch(collector)
         self._collectors = []
         if self._previous is not None:
             store.observe(self._previous)

@@ -14,6 +14,9 @@ Slow clients never grow memory: a member holds at most ``client_queue`` results.
 far behind is **dropped**: its queue is emptied, it leaves the group, and its subscription ends
 with an error (``SUBSCRIBER_TOO_SLOW``, ``extensions.cursor``: resume with ``after``) followed by
 ``complete``; the other members are not slowed down.
+
+With ``metrics``, every subscription (shared or alone) is counted per root field while it is open,
+each result sent to a client is a delivery, and each dropped member is counted.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from collections import OrderedDict, deque
 from collections.abc import AsyncGenerator, AsyncIterator
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from graphql import (
@@ -42,6 +45,9 @@ from graphql import (
 from strawberry.types.execution import ExecutionResult
 
 from graph_service.api.graphql.errors import client_error
+
+if TYPE_CHECKING:
+    from graph_service.observability.metrics import SubscriptionMetrics
 from graph_service.security import current_principal
 
 log = logging.getLogger(__name__)
@@ -143,6 +149,7 @@ class _Group:
     owner: SharedSubscriptions
     members: list[_Member] = field(default_factory=list)
     task: asyncio.Task[None] | None = None
+    field_name: str = "-"  # the root field, as the metrics name it
 
     def join(self, size: int) -> _Member:
         member = _Member(self, size)
@@ -157,6 +164,8 @@ class _Group:
         self.owner.stats.members -= 1
         if dropped:
             self.owner.stats.dropped += 1
+            if self.owner.metrics is not None:
+                self.owner.metrics.dropped(self.field_name)
             log.info("a subscriber was dropped: %d results behind", member.size)
         if not self.members:
             self.owner.forget(self)
@@ -184,12 +193,22 @@ class SharedSubscriptions:
     subscriptions into groups; everything else (queries over the websocket, resumed
     subscriptions) runs as the schema runs it."""
 
-    def __init__(self, schema: Any, *, client_queue: int, max_tokens: int, max_bytes: int) -> None:
+    def __init__(
+        self,
+        schema: Any,
+        *,
+        client_queue: int,
+        max_tokens: int,
+        max_bytes: int,
+        metrics: SubscriptionMetrics | None = None,
+    ) -> None:
         self.schema = schema
         self.client_queue = client_queue
         self.max_tokens = max_tokens
         self.max_bytes = max_bytes
+        self.metrics = metrics
         self.stats = SharingStats()
+        self._fields: OrderedDict[tuple[str, str | None], str | None] = OrderedDict()
         self._groups: dict[tuple[Any, ...], _Group] = {}
         self._decisions: OrderedDict[tuple[str, str | None], tuple[bool, frozenset[str]]] = OrderedDict()
 
@@ -209,8 +228,9 @@ class SharedSubscriptions:
             "operation_name": operation_name,
             **kwargs,
         }
+        name = self._field_label(query, operation_name)
         if query is None or not self._shareable(query, operation_name, variable_values):
-            return self._alone(await self.schema.stream(query, **arguments))
+            return self._counted(name, self._alone(await self.schema.stream(query, **arguments)))
         key = (
             query,
             operation_name,
@@ -219,7 +239,7 @@ class SharedSubscriptions:
         )
         group = self._groups.get(key)
         if group is None or (group.task is not None and group.task.done()):
-            group = _Group(key, self)
+            group = _Group(key, self, field_name=name)
             self._groups[key] = group
             self.stats.groups = len(self._groups)
             note = CursorNote()
@@ -229,7 +249,42 @@ class SharedSubscriptions:
                 group.task = asyncio.create_task(group.pump(source, note))
             finally:
                 _note.reset(token)
-        return group.join(self.client_queue).results()
+        return self._counted(name, group.join(self.client_queue).results())
+
+    async def _counted(self, name: str, results: AsyncGenerator[Any, None]) -> AsyncGenerator[Any, None]:
+        """``results`` as they are sent, counted: open while it runs, one delivery per result."""
+        if self.metrics is None:
+            async for result in results:
+                yield result
+            return
+        metrics = self.metrics
+        metrics.opened(name)
+        try:
+            async for result in results:
+                metrics.delivered(name)
+                yield result
+        finally:
+            metrics.closed(name)
+            await results.aclose()
+
+    def _field_label(self, query: str | None, operation_name: str | None) -> str:
+        """The subscription's root field as the metrics name it (``-`` when not one of the schema's)."""
+        if self.metrics is None or query is None:
+            return "-"
+        key = (query, operation_name)
+        if key in self._fields:
+            self._fields.move_to_end(key)
+            return self.metrics.label(self._fields[key])
+        found = None
+        if len(query) <= self.max_bytes:
+            try:
+                found = _root_field(parse(query, max_tokens=self.max_tokens), operation_name)
+            except (GraphQLSyntaxError, GraphQLError):
+                found = None
+        self._fields[key] = found
+        if len(self._fields) > DECISIONS:
+            self._fields.popitem(last=False)
+        return self.metrics.label(found)
 
     async def _alone(self, source: AsyncIterator[Any]) -> AsyncGenerator[Any, None]:
         try:
@@ -305,3 +360,15 @@ def _decide(document: DocumentNode, operation_name: str | None) -> tuple[bool, f
             elif not isinstance(argument.value, NullValueNode):
                 return (False, frozenset())
     return (True, frozenset(variables))
+
+
+def _root_field(document: DocumentNode, operation_name: str | None) -> str | None:
+    """The name of the chosen operation's first root field (a subscription has exactly one)."""
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    chosen = [o for o in operations if operation_name is None or (o.name and o.name.value == operation_name)]
+    if len(chosen) != 1:
+        return None
+    for selection in chosen[0].selection_set.selections:
+        if isinstance(selection, FieldNode):
+            return selection.name.value
+    return None

@@ -13,11 +13,13 @@ import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import httpx
 import orjson
 import pytest
 from confluent_kafka import Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 from fastapi import FastAPI
+from prometheus_client.parser import text_string_to_metric_families
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
@@ -26,7 +28,7 @@ from graph_service.ontology.model import DomainModel
 from graph_service.settings import Settings
 from graph_service.store import Neo4jStore
 from loaders.changelog import change_event, change_key
-from tests.conftest import TEST_KEYS, keyed
+from tests.conftest import TEST_KEYS, auth, keyed
 from tests.integration.api.conftest import served
 
 PROTOCOL = "graphql-transport-ws"
@@ -57,6 +59,17 @@ class Server:
     @property
     def hub(self) -> Any:
         return self.app.state.hub
+
+    def metric(self, name: str, field: str) -> float:
+        """One sample of the served ``GET /metrics`` (0 when absent)."""
+        base = self.url.replace("ws://", "http://").removesuffix("/graphql")
+        response = httpx.get(f"{base}/metrics", headers=auth("admin"), timeout=30)
+        assert response.status_code == 200, response.text
+        for family in text_string_to_metric_families(response.text):
+            for sample in family.samples:
+                if sample.name == name and sample.labels.get("field") == field:
+                    return sample.value
+        return 0.0
 
     @property
     def sharing(self) -> Any:
@@ -297,23 +310,32 @@ def test_identical_subscriptions_are_executed_once_per_event(server: Server) -> 
         "subscription($k: String!) { customerChanged(where: {customerNumber: {eq: $k}}) { values { name } } }"
     )
 
-    async def scenario() -> tuple[list[str], int, int]:
+    def metric(name: str) -> float:
+        return server.metric(name, "customerChanged")
+
+    async def scenario() -> tuple[list[str], int, int, float]:
         await settled(server)
+        sent_before = await asyncio.to_thread(metric, "digispine_subscription_deliveries_total")
         clients = [await subscribed(server, "reader", query, {"k": key}) for _ in range(5)]
         await until(lambda: server.sharing.stats.members >= 5 and server.hub.ready(server.topic), "5 members")
+        # /metrics counts every client's subscription, though one execution serves them all
+        await until(lambda: metric("digispine_subscriptions_active") == 5, "5 active in /metrics")
         before = server.sharing.stats.executions
         await asyncio.to_thread(server.publish, entity("Customer", {"customerNumber": key}, {"name": "ACME"}))
         names = [(await next_payload(ws))["data"]["customerChanged"]["values"]["name"] for ws in clients]
         executed = server.sharing.stats.executions - before
         groups = server.sharing.stats.groups
+        sent = await asyncio.to_thread(metric, "digispine_subscription_deliveries_total") - sent_before
         for ws in clients:
             await ws.close()
-        return names, executed, groups
+        await until(lambda: metric("digispine_subscriptions_active") == 0, "none active in /metrics")
+        return names, executed, groups, sent
 
-    names, executed, groups = asyncio.run(scenario())
+    names, executed, groups, sent = asyncio.run(scenario())
     assert names == ["ACME"] * 5
     assert executed == 1
     assert groups >= 1
+    assert sent == 5  # one delivery per client
 
 
 def test_a_slow_client_is_dropped_without_growing_the_server_memory(server: Server) -> None:
@@ -339,6 +361,7 @@ def test_a_slow_client_is_dropped_without_growing_the_server_memory(server: Serv
             lambda: server.sharing.stats.members >= 2 and server.hub.ready(server.topic), "two members"
         )
         dropped = server.sharing.stats.dropped
+        assert server.metric("digispine_subscription_dropped_clients_total", "lotChanged") == 0
         changes = [
             entity("Lot", {"lotNumber": key}, {"status": f"S{i:04d}" + "x" * 65_536}) for i in range(count)
         ]
@@ -351,6 +374,9 @@ def test_a_slow_client_is_dropped_without_growing_the_server_memory(server: Serv
             received += 1
         publisher.join()
         await until(lambda: server.sharing.stats.dropped > dropped, "the slow client dropped")
+        dropped_in_metrics = await asyncio.to_thread(
+            server.metric, "digispine_subscription_dropped_clients_total", "lotChanged"
+        )
         last: dict[str, Any] = {}
         while True:  # now read what the slow one was sent: it ends with the error
             message = orjson.loads(await asyncio.wait_for(slow.recv(), 30))
@@ -359,9 +385,10 @@ def test_a_slow_client_is_dropped_without_growing_the_server_memory(server: Serv
             last = message["payload"]
         await slow.close()
         await fast.close()
-        return received, last, server.sharing.stats.members
+        return received, last, dropped_in_metrics
 
-    received, last, _members = asyncio.run(scenario())
+    received, last, dropped_in_metrics = asyncio.run(scenario())
+    assert dropped_in_metrics >= 1  # /metrics counts the drop under the field
     assert received == count  # the fast client was not held back
     assert server.hub.stats.max_queued <= server.hub.feed_size  # what waited for the group stayed bounded
     error = last["errors"][0]
