@@ -1,13 +1,21 @@
-"""Values a product query reads from the compiled ontology ($ontologyObjectTypes, $ontologyEventTypes)."""
+"""Values a product query reads from the compiled ontology ($ontologyObjectTypes, $ontologyEventTypes),
+and the computation step a descriptor may name."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from graph_service.ontology.model import DomainModel
+from graph_service.products.computations import COMPUTATIONS
 from graph_service.products.cypher_check import check_query
+from graph_service.products.errors import ProductDefinitionError
 from graph_service.products.model_values import MODEL_VALUES, model_values_for
 from graph_service.products.naming import MODEL_VALUE_NAMES, RESERVED_PARAMETER_NAMES
+from graph_service.products.registry import ProductRegistry
+from tests.support.paths import REPO
+from tests.unit.products.conftest import write_product, write_shapes
 from tests.unit.products.test_cypher_check import DESCRIPTOR
 
 
@@ -39,3 +47,17 @@ def test_a_query_may_read_model_values_without_declaring_them(model: DomainModel
         "RETURN [t IN $ontologyObjectTypes WHERE t IN labels(l)], $unused"
     )
     assert check_query(cypher, Path("q.cypher"), DESCRIPTOR, model) == []
+
+
+def test_a_computation_must_be_a_known_step(tmp_path: Path, model: DomainModel) -> None:
+    shapes = write_shapes(tmp_path)
+    write_product(tmp_path, {"name": "stepped", "computation": "kpiTrnd"})
+    with pytest.raises(ProductDefinitionError) as caught:
+        ProductRegistry.load([tmp_path / "queries"], [shapes], model)
+    assert "computation 'kpiTrnd' is not one of kpiComparison, kpiTrend" in str(caught.value)
+
+
+def test_shipped_computed_products_have_their_step(model: DomainModel) -> None:
+    registry = ProductRegistry.load([REPO / "queries"], [REPO / "shapes" / "products"], model)
+    computed = [p for p in registry if p.descriptor.computation]
+    assert computed and all(p.computation is COMPUTATIONS[p.descriptor.computation] for p in computed)
