@@ -23,7 +23,9 @@ from typing import TYPE_CHECKING, Any
 import neo4j
 import neo4j.time
 import orjson
+from neo4j.exceptions import DriverError, Neo4jError
 
+from graph_service.ocel.errors import OcelError
 from graph_service.ocel.log import (
     EPOCH,
     OBJECT_RECORD_TYPE_PREFIX,
@@ -110,17 +112,22 @@ def export_log(store: Neo4jStore, model: DomainModel, *, include_personal_data: 
         "source": _q(model.cls(SOURCE_CLASS).neo4j_label),
         "affected": _q(model.relations["affected"].rel_type),
     }
-    with store.driver.session(database=store.database, default_access_mode=neo4j.READ_ACCESS) as session:
+    try:
+        with store.driver.session(database=store.database, default_access_mode=neo4j.READ_ACCESS) as session:
 
-        def read(cypher: str) -> list[dict[str, Any]]:
-            return [r.data() for r in session.run(cypher.format(**names))]  # type: ignore[arg-type]
+            def read(cypher: str) -> list[dict[str, Any]]:
+                return [r.data() for r in session.run(cypher.format(**names))]  # type: ignore[arg-type]
 
-        entities, events, links, relations = (
-            read(_ENTITIES),
-            read(_EVENTS),
-            read(_LINKS),
-            read(_RELATIONS),
-        )
+            entities, events, links, relations = (
+                read(_ENTITIES),
+                read(_EVENTS),
+                read(_LINKS),
+                read(_RELATIONS),
+            )
+    except (DriverError, Neo4jError) as exc:
+        raise OcelError(
+            f"Neo4j at {store.uri}", f"reading the graph failed: {type(exc).__name__}: {exc}"
+        ) from None
     return build_log(model, entities, events, links, relations, include_personal_data=include_personal_data)
 
 
