@@ -360,6 +360,31 @@ class StreamHub:
         self.stats.feeds = sum(len(f) for f in self._feeds.values())
         return feed
 
+    def position_at(self, topic: str, time_ms: int) -> Position:
+        """Where ``topic`` was at ``time_ms``: per partition the first message produced at or
+        after it (the end when none was). Blocking (asks the broker): call it from a thread."""
+        consumer = Consumer(
+            {"bootstrap.servers": self.bootstrap, "group.id": f"digispine-since-{uuid.uuid4().hex}"}
+        )
+        try:
+            metadata = consumer.list_topics(topic, timeout=10).topics.get(topic)
+            if metadata is None or metadata.error is not None or not metadata.partitions:
+                return Position(topic, ())  # not created yet: everything it will hold
+            asked = [TopicPartition(topic, p, time_ms) for p in sorted(metadata.partitions)]
+            offsets = []
+            for found in consumer.offsets_for_times(asked, timeout=10):
+                offset = found.offset
+                if offset < 0:  # nothing produced since: from the partition's end
+                    offset = consumer.get_watermark_offsets(
+                        TopicPartition(topic, found.partition), timeout=10
+                    )[1]
+                offsets.append((found.partition, int(offset)))
+            return Position(topic, tuple(offsets))
+        except KafkaException as exc:
+            raise StreamError(f"cannot find where topic {topic} was at that time: {exc}") from exc
+        finally:
+            consumer.close()
+
     def _reader(self, topic: str) -> TopicReader:
         if self._loop is None:
             raise StreamError("the stream hub is not started")

@@ -63,6 +63,12 @@ class StreamField:
         return [
             argument("where", Optional[StreamEventWhere], "Only events matching this."),  # noqa: UP045
             argument("after", Optional[str], "Resume after the event of this `cursor`."),  # noqa: UP045
+            argument(
+                "since",
+                Optional[dt.datetime],  # noqa: UP045
+                "First the events produced since this time (read back from the stream's topic), then "
+                "live ones: a page opened now sees what came before it.",
+            ),
         ]
 
     def condition(self, where: Mapping[str, Any] | None) -> Callable[[str, bool | None], bool]:

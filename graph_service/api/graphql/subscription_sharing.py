@@ -6,9 +6,9 @@ so clients that subscribed with the same document, operation, variables and role
 are masking and refusals) and hands each result to every member. A member joining later receives
 the results from then on, as a subscription of its own would.
 
-Subscriptions resumed from a cursor (an ``after`` argument that is not null) are never shared:
-each replays from its own position, executed for its client alone, and is slowed down by that
-client rather than buffered.
+Subscriptions resumed from a cursor or a time (an ``after`` or ``since`` argument that is not
+null) are never shared: each replays from its own position, executed for its client alone, and is
+slowed down by that client rather than buffered.
 
 Slow clients never grow memory: a member holds at most ``client_queue`` results. One that is that
 far behind is **dropped**: its queue is emptied, it leaves the group, and its subscription ends
@@ -53,6 +53,8 @@ from graph_service.security import current_principal
 log = logging.getLogger(__name__)
 
 SUBSCRIBER_TOO_SLOW = "SUBSCRIBER_TOO_SLOW"
+#: Arguments that make a subscription replay from a position of its own (never shared when set).
+RESUMING = ("after", "since")
 #: Documents whose sharing decision is remembered (clients repeat the same few subscriptions).
 DECISIONS = 512
 
@@ -351,7 +353,7 @@ def _decide(document: DocumentNode, operation_name: str | None) -> tuple[bool, f
         if not isinstance(selection, FieldNode):  # a fragment at the root: not worth reading
             return (False, frozenset())
         for argument in selection.arguments or ():
-            if argument.name.value != "after":
+            if argument.name.value not in RESUMING:
                 continue
             if isinstance(argument.value, VariableNode):
                 if argument.value.name.value in defaults:

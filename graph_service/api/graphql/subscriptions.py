@@ -226,12 +226,33 @@ class Subscriptions:
         except StreamError as exc:
             raise client_error(str(exc), STREAM_UNAVAILABLE) from None
 
+    async def _feed_since(self, topic: str, after: str | None, since: dt.datetime) -> Feed:
+        """A replay from where ``topic`` was at ``since`` (then live, as every replay goes on)."""
+        hub = self.sources.hub
+        if after is not None:
+            raise bad_input("give `after` (resume at a cursor) or `since` (from a time), not both")
+        if since.tzinfo is None:
+            raise bad_input("`since` needs a time zone (e.g. 2026-03-02T06:00:00Z)")
+        if hub is None:
+            raise client_error(f"topic {topic} is not read by this server", STREAM_UNAVAILABLE)
+        try:
+            position = await asyncio.to_thread(hub.position_at, topic, int(since.timestamp() * 1000))
+            return hub.replay(position)
+        except StreamError as exc:
+            raise client_error(str(exc), STREAM_UNAVAILABLE) from None
+
     # -- streams --------------------------------------------------------------------------------
 
     def _stream(self, spec: StreamField) -> Subscribe:
         self.sources.topics.add(spec.descriptor.topic)
 
-        async def subscribe(_source: Any, _info: Any, where: Any = None, after: str | None = None) -> Any:
+        async def subscribe(
+            _source: Any,
+            _info: Any,
+            where: Any = None,
+            after: str | None = None,
+            since: dt.datetime | None = None,
+        ) -> Any:
             principal = current_principal()
             roles = spec.descriptor.access_roles
             if not principal.has_any(roles):
@@ -241,7 +262,10 @@ class Subscriptions:
                     FORBIDDEN,
                 )
             condition = spec.condition(where)
-            feed = self._feed(spec.descriptor.topic, after)
+            if since is not None:
+                feed = await self._feed_since(spec.descriptor.topic, after, since)
+            else:
+                feed = self._feed(spec.descriptor.topic, after)
 
             async def events() -> AsyncIterator[Any]:
                 async for message in _messages(feed):

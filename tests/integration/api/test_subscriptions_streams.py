@@ -5,6 +5,7 @@ class a data product reads), against a real uvicorn and Kafka."""
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -128,6 +129,45 @@ def test_a_stream_delivers_its_derived_events_filtered_by_key(server: StreamServ
     assert event["key"] == mine
     assert event["data"] == {"equipmentId": mine, "state": "DOWN", "since": "2026-01-05T09:59:00+00:00"}
     assert event["time"] == "2026-01-05T10:00:00+00:00" and event["cursor"]
+
+
+SINCE = """subscription($keys: [String!], $since: DateTime, $after: String) {
+  machineAlerts(where: {key: $keys}, since: $since, after: $after) { key data { state } } }"""
+
+
+def test_since_a_time_a_subscription_first_reads_back_what_came_before_it_then_goes_on_live(
+    server: StreamServer,
+) -> None:
+    mine = f"WU-{uuid.uuid4().hex[:6]}"
+    before = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)  # the broker stamps at production
+
+    async def scenario() -> tuple[list[str], dict[str, Any], dict[str, Any]]:
+        await settled(server)
+        for state in ("DOWN", "SETUP"):  # raised before anyone subscribed
+            await asyncio.to_thread(server.derive, mine, {"equipmentId": mine, "state": state})
+        ws = await subscribed(server, "analyst", SINCE, {"keys": [mine], "since": before.isoformat()})
+        states = [(await next_payload(ws))["data"]["machineAlerts"]["data"]["state"] for _ in range(2)]
+        await asyncio.to_thread(server.derive, mine, {"equipmentId": mine, "state": "RUNNING"})
+        states.append((await next_payload(ws))["data"]["machineAlerts"]["data"]["state"])
+        await ws.close()
+        later = await subscribed(
+            server, "analyst", SINCE, {"keys": [mine], "since": dt.datetime.now(dt.UTC).isoformat()}, op="2"
+        )
+        await asyncio.to_thread(server.derive, mine, {"equipmentId": mine, "state": "IDLE"})
+        fresh = await next_payload(later)  # nothing of before its time: the next one is the new event
+        await later.close()
+        both = await subscribed(
+            server, "analyst", SINCE, {"keys": [mine], "since": before.isoformat(), "after": "x"}, op="3"
+        )
+        refused = orjson.loads(await asyncio.wait_for(both.recv(), 30))
+        await both.close()
+        return states, fresh, refused
+
+    states, fresh, refused = asyncio.run(scenario())
+    assert states == ["DOWN", "SETUP", "RUNNING"]
+    assert fresh["data"]["machineAlerts"]["data"]["state"] == "IDLE"
+    errors = refused["payload"] if refused["type"] == "error" else refused["payload"]["errors"]
+    assert "not both" in errors[0]["message"]
 
 
 def test_a_stream_needs_one_of_its_access_roles(server: StreamServer) -> None:
