@@ -1,9 +1,11 @@
 """Each adapter's samples load through the real pipeline into the real Neo4j with their mapping
-pack; Debezium's come from a real Kafka topic (keys and tombstones included), and reading the topic
-again loads nothing twice."""
+pack; Debezium's come from a real Kafka topic (keys and tombstones included), and the same
+messages again load nothing twice. SAP's and Salesforce's load with `digispine load` as a user runs
+it (the adapter chosen by the setting, and by --adapter)."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from pathlib import Path
 from typing import Any
@@ -11,16 +13,20 @@ from typing import Any
 import orjson
 import pytest
 from confluent_kafka import Producer
+from typer.testing import CliRunner
 
+from graph_service.cli.main import app
 from graph_service.kafka import create_topic
+from graph_service.ontology.model import DomainModel
 from graph_service.settings import Settings, load_settings
 from graph_service.store import Neo4jStore
 from graph_service.store.schema import apply_schema
 from loaders import adapters
 from loaders.assembly import LoaderParts, build_pipeline, load_parts
+from loaders.deadletters import DeadLetterStore
 from loaders.kafka_source import KafkaSource
-from loaders.pipeline import LoadStats
-from loaders.sources import read_files
+from loaders.pipeline import Record
+from tests.integration.test_load_cli import cli_env
 from tests.support.paths import REPO
 
 pytestmark = pytest.mark.integration
@@ -28,7 +34,7 @@ pytestmark = pytest.mark.integration
 DATA = REPO / "tests" / "data" / "adapters"
 
 
-def parts_for(pack: str, neo4j: Settings, data_dir: Path, store: Neo4jStore) -> LoaderParts:
+def parts_for(pack: str, neo4j: Settings, data_dir: Path) -> LoaderParts:
     settings = load_settings(
         neo4j_uri=neo4j.bolt_uri,
         neo4j_password=neo4j.neo4j_password,
@@ -37,9 +43,7 @@ def parts_for(pack: str, neo4j: Settings, data_dir: Path, store: Neo4jStore) -> 
         data_dir=data_dir,
         **adapters.pack_dirs(pack),
     )
-    parts = load_parts(settings)
-    apply_schema(store, parts.model)
-    return parts
+    return load_parts(settings)
 
 
 def one(store: Neo4jStore, cypher: str, **params: Any) -> dict[str, Any]:
@@ -48,18 +52,17 @@ def one(store: Neo4jStore, cypher: str, **params: Any) -> dict[str, Any]:
     return dict(rows[0])
 
 
-def consume(parts: LoaderParts, store: Neo4jStore, bootstrap: str, topic: str, group: str) -> LoadStats:
-    source = KafkaSource(bootstrap, topic, group, idle_timeout=1.0, poll_timeout=0.2)
-    try:
-        pipeline = build_pipeline(parts, store, adapter=adapters.get("debezium"))
-        return pipeline.run(source.records(), on_commit=source.commit)
-    finally:
-        source.close()
+@pytest.fixture()
+def schema(store: Neo4jStore, model: DomainModel) -> Neo4jStore:
+    """The store, empty, with the core's constraints (the packs add event classes, no keyed entities)."""
+    apply_schema(store, model)
+    return store
 
 
 def test_debezium_changes_from_a_kafka_topic_build_the_orders_and_a_replay_loads_nothing_twice(
-    store: Neo4jStore, neo4j_settings: Settings, kafka_settings: Settings, tmp_path: Path
+    schema: Neo4jStore, neo4j_settings: Settings, kafka_settings: Settings, tmp_path: Path
 ) -> None:
+    store = schema
     messages = orjson.loads((DATA / "debezium" / "erp-changes.json").read_bytes())
     bootstrap, topic = kafka_settings.kafka_bootstrap_servers, f"erpdb-{uuid.uuid4().hex[:8]}"
     create_topic(bootstrap, topic, partitions=1)
@@ -68,9 +71,13 @@ def test_debezium_changes_from_a_kafka_topic_build_the_orders_and_a_replay_loads
         key = None if m["key"] is None else orjson.dumps(m["key"])
         producer.produce(topic, key=key, value=None if m["value"] is None else orjson.dumps(m["value"]))
     assert producer.flush(30) == 0
-    parts = parts_for("debezium-erp", neo4j_settings, tmp_path, store)
-
-    stats = consume(parts, store, bootstrap, topic, "a1-debezium")
+    parts = parts_for("debezium-erp", neo4j_settings, tmp_path)
+    pipeline = build_pipeline(parts, store, adapter=adapters.get("debezium"))
+    source = KafkaSource(bootstrap, topic, "a1-debezium", idle_timeout=1.0, poll_timeout=0.2)
+    try:
+        stats = pipeline.run(source.records(), on_commit=source.commit)
+    finally:
+        source.close()
     tombstones = sum(m["value"] is None for m in messages)
     assert (stats.read, stats.skipped, stats.rejected_total) == (len(messages), tombstones, 0)
     assert stats.loaded == len(messages) - tombstones
@@ -98,22 +105,48 @@ def test_debezium_changes_from_a_kafka_topic_build_the_orders_and_a_replay_loads
     )
     assert material == {"name": "Grey cast iron EN-GJL-250", "t": "RAW"}
 
-    again = consume(
-        parts, store, bootstrap, topic, "a1-debezium-replay"
-    )  # another group: the whole topic again
+    # The same messages again (a topic replayed, a connector resending): nothing loads twice.
+    replay = [
+        Record(
+            raw=b"" if m["value"] is None else orjson.dumps(m["value"]),
+            origin=f"replay:{i}",
+            key=None if m["key"] is None else orjson.dumps(m["key"]),
+        )
+        for i, m in enumerate(messages)
+    ]
+    again = pipeline.run(replay)
     assert (again.loaded, again.duplicates, again.rejected_total) == (0, stats.loaded, 0)
 
 
-def load_file(parts: LoaderParts, store: Neo4jStore, adapter: str, path: Path) -> LoadStats:
-    return build_pipeline(parts, store, adapter=adapters.get(adapter)).run(read_files([path]))
+def load_cli(neo4j: Settings, tmp_path: Path, pack: str, args: list[str], **env: str) -> dict[str, int]:
+    """`digispine load ARGS` with ``pack`` selected by the environment, as a user runs it: the
+    figures of its summary (read, loaded, …, ``rejected: <reason>``)."""
+    dirs = adapters.pack_dirs(pack)
+    environment = {
+        **cli_env(neo4j, tmp_path / "data"),
+        "DIGISPINE_MAPPINGS_DIRS": ":".join(str(d) for d in dirs["mappings_dirs"]),
+        "DIGISPINE_ONTOLOGY_DIRS": ":".join(str(d) for d in dirs["ontology_dirs"]),
+        **env,
+    }
+    result = CliRunner().invoke(app, ["load", *args], env=environment)
+    assert result.exit_code == 0, result.output
+    return {name: int(n) for name, n in re.findall(r"^  (\w[\w: ]*?)\s+(\d+)$", result.output, re.M)}
 
 
 def test_sap_business_events_load_by_type_as_subclasses_of_the_core_events(
-    store: Neo4jStore, neo4j_settings: Settings, tmp_path: Path
+    schema: Neo4jStore, neo4j_settings: Settings, tmp_path: Path
 ) -> None:
-    parts = parts_for("sap-s4", neo4j_settings, tmp_path, store)
-    stats = load_file(parts, store, "sap-events", DATA / "sap-s4" / "business-events.jsonl")
-    assert stats.rejected_total == 0 and stats.loaded == stats.read
+    store = schema
+    lines = (DATA / "sap-s4" / "business-events.jsonl").read_text().splitlines()
+    # the adapter chosen by the setting (a loader configured by its environment)
+    output = load_cli(
+        neo4j_settings,
+        tmp_path,
+        "sap-s4",
+        [str(DATA / "sap-s4" / "business-events.jsonl")],
+        DIGISPINE_LOAD_ADAPTER="sap-events",
+    )
+    assert output == {"read": len(lines), "loaded": len(lines), "duplicates": 0}
     created = one(
         store,
         "MATCH (e:SalesOrderCreated)-[:AFFECTED]->(o:SalesOrder {salesOrderNumber: '0000012345'})"
@@ -136,12 +169,14 @@ def test_sap_business_events_load_by_type_as_subclasses_of_the_core_events(
 
 
 def test_salesforce_change_events_load_one_change_per_record_and_the_gap_is_a_dead_letter(
-    store: Neo4jStore, neo4j_settings: Settings, tmp_path: Path
+    schema: Neo4jStore, neo4j_settings: Settings, tmp_path: Path
 ) -> None:
-    parts = parts_for("salesforce-cdc", neo4j_settings, tmp_path, store)
-    stats = load_file(parts, store, "salesforce-cdc", DATA / "salesforce-cdc" / "change-events.jsonl")
-    assert dict(stats.rejected) == {"adapter": 1}
-    assert stats.loaded == stats.read  # the mass update is two events, the gap none
+    store = schema
+    path = DATA / "salesforce-cdc" / "change-events.jsonl"
+    output = load_cli(neo4j_settings, tmp_path, "salesforce-cdc", ["--adapter", "salesforce-cdc", str(path)])
+    lines = path.read_text().splitlines()
+    # read: every line; loaded: one more than lines less the gap (the mass update is two events)
+    assert output == {"read": len(lines), "loaded": len(lines), "duplicates": 0, "rejected: adapter": 1}
     opportunities = store.read(
         "MATCH (o:Opportunity)-[:OPPORTUNITY_FOR]->(c:Customer {customerNumber: '001R0000003x1D0IAI'}) "
         "RETURN o.stage AS stage, o.winProbability AS p, o.expectedValue AS v ORDER BY v"
@@ -164,5 +199,5 @@ def test_salesforce_change_events_load_one_change_per_record_and_the_gap_is_a_de
         store, "MATCH (:CrmRecordDeleted)-[:AFFECTED]->(o:Opportunity) RETURN o.opportunityId AS id"
     )
     assert deleted == {"id": "006R000000B4xZ0IAJ"}
-    [letter] = parts.deadletters.all()
+    [letter] = DeadLetterStore(tmp_path / "data" / "deadletters").all()
     assert letter.reason == "adapter" and "GAP_UPDATE" in letter.message and letter.origin.endswith(":8")
