@@ -17,17 +17,18 @@ from typer.testing import CliRunner
 
 from graph_service.cli.main import app
 from graph_service.kafka import create_topic
+from graph_service.kafka.publish import EventProducer, event_key
 from graph_service.mqtt.bridge import BridgeConfig, MqttKafkaBridge
 from graph_service.mqtt.publish import publish_messages
 from graph_service.ontology.model import DomainModel
 from graph_service.products import DataProducts, ProductPaths, build_data_products
 from graph_service.settings import SHIPPED_MAPPINGS, Settings, load_settings
 from graph_service.store import Neo4jStore
+from graph_service.store.schema import apply_schema
 from loaders.adapters import mqtt_protobuf as pb
 from loaders.assembly import build_pipeline, load_parts
 from loaders.deadletters import DeadLetterStore
 from loaders.kafka_source import KafkaSource
-from tests.support.loading import load_fresh
 from tests.support.paths import REPO
 
 PACK = REPO / "loaders" / "mappings" / "packs" / "uns"
@@ -146,6 +147,17 @@ def sparkplug_messages(group: str) -> list[tuple[str, bytes]]:
     ]
 
 
+def only_product(name: str, model: DomainModel, store: Neo4jStore, tmp_path: Path) -> DataProducts:
+    """The shipped data product ``name`` alone (building every product costs seconds)."""
+    queries, shapes = tmp_path / "queries", tmp_path / "shapes"
+    queries.mkdir()
+    shapes.mkdir()
+    (queries / name).symlink_to(REPO / "queries" / name)
+    for shape in (REPO / "shapes" / "products").glob(f"{name}-*.ttl"):
+        (shapes / shape.name).symlink_to(shape)
+    return build_data_products(ProductPaths((queries,), (shapes,)), model, store)
+
+
 def wait_until(condition: Any, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
@@ -179,7 +191,9 @@ def test_mqtt_states_and_counts_reach_the_oee_product_through_kafka_across_a_bri
     kafka_topic = f"uns-{uuid.uuid4().hex[:8]}"
     bootstrap = settings.kafka_bootstrap_servers
     create_topic(bootstrap, kafka_topic, partitions=3)
-    load_fresh(settings, store, tmp_path / "mes", MASTER_DATA, "mes")
+    with EventProducer(bootstrap, kafka_topic) as producer:  # the MES's master data and shift, beside
+        for event in MASTER_DATA:
+            producer.send(orjson.dumps(event), event_key(event))
     first, second = json_messages(root)
     host, port = settings.mqtt_address
     deadletters = DeadLetterStore(settings.data_dir / "deadletters")
@@ -238,18 +252,18 @@ def test_mqtt_states_and_counts_reach_the_oee_product_through_kafka_across_a_bri
     assert "'WARP' is not an equipment state" in letter.message
 
     parts = load_parts(settings)
-    source = KafkaSource(bootstrap, kafka_topic, f"load-{kafka_topic}", idle_timeout=2.0)
+    apply_schema(store, parts.model)
+    source = KafkaSource(bootstrap, kafka_topic, f"load-{kafka_topic}", idle_timeout=1.0)
     try:
         stats = build_pipeline(parts, store).run(source.records(), on_commit=source.commit)
     finally:
         source.close()
     sparkplug_events = 3  # birth state, DDATA, DDEATH (NBIRTH has no state)
     json_events = len(first) - 1 + len(second) - 1  # less the temperature and the dead letter
-    assert (stats.loaded, stats.duplicates, stats.rejected_total) == (json_events + sparkplug_events, 0, 0)
+    loaded = json_events + sparkplug_events + len(MASTER_DATA)
+    assert (stats.loaded, stats.duplicates, stats.rejected_total) == (loaded, 0, 0)
 
-    products: DataProducts = build_data_products(
-        ProductPaths((REPO / "queries",), (REPO / "shapes" / "products",)), model, store
-    )
+    products = only_product("equipmentOEE", model, store, tmp_path)
     rows = {r["equipmentId"]: r for r in products.query("equipmentOEE", asOf=at(14), equipmentId=None)}
     m1, m2 = rows["WU-M1"], rows["WU-M2"]
     # WU-M1: SETUP 06:00–06:10, RUNNING 06:10–09:00 and 09:30–13:00, DOWN (HELD) 09:00–09:30.
@@ -266,3 +280,44 @@ def test_mqtt_states_and_counts_reach_the_oee_product_through_kafka_across_a_bri
     # WU-M2: RUNNING from its birth 06:00 to 08:00, IDLE to its death at 10:00, DOWN since.
     assert m2["actualProductionTimeMinutes"] == pytest.approx(120)
     assert m2["downTimeMinutes"] == pytest.approx(240)
+
+
+def test_messages_a_bridge_received_but_never_acknowledged_come_again_after_it_dies(
+    loader_settings: Settings, tmp_path: Path
+) -> None:
+    settings = loader_settings
+    root = f"acme-{uuid.uuid4().hex[:6]}"
+    kafka_topic = f"uns-{uuid.uuid4().hex[:8]}"
+    bootstrap = settings.kafka_bootstrap_servers
+    create_topic(bootstrap, kafka_topic, partitions=1)
+    host, port = settings.mqtt_address
+    config = BridgeConfig(
+        mqtt_host=host,
+        mqtt_port=port,
+        filters=(f"{root}/#",),
+        kafka_bootstrap=bootstrap,
+        kafka_topic=kafka_topic,
+        client_id=settings.mqtt_client_id,
+        state_file=tmp_path / "state.json",
+    )
+    deadletters = DeadLetterStore(tmp_path / "deadletters")
+    messages, _ = json_messages(root)
+    # A bridge that dies after the broker handed it the messages and before it acknowledged any
+    # (its connection cut without DISCONNECT, as a kill -9 or a crash would leave it).
+    doomed = MqttKafkaBridge(config, deadletters, threading.Event())
+    doomed.connect()
+    publish_messages(settings, messages)
+    wait_until(lambda: doomed._inbox.messages.qsize() == len(messages))
+    doomed._client.loop_stop()
+    doomed._client.socket().close()
+
+    survivor = MqttKafkaBridge(config, deadletters, threading.Event())
+    stats = survivor.run(idle_timeout=2.0)
+    assert (stats.received, stats.redelivered, stats.acknowledged) == (
+        len(messages),
+        len(messages),
+        len(messages),
+    )
+    assert stats.events == len(messages) - 1  # the temperature stands for no event
+    # Acknowledged this time: a third bridge of the session finds nothing left.
+    assert MqttKafkaBridge(config, deadletters, threading.Event()).run(idle_timeout=1.0).received == 0
