@@ -133,10 +133,71 @@ def salesforce_records(n: int) -> list[Record]:
     return records
 
 
+def ocel_records(n: int) -> list[Record]:
+    """An order-management OCEL 2.0 log of about ``n`` events (bench/ocel_log.py) in the JSON form,
+    read by the adapter into its wire records (events and object records) before the clock starts."""
+    import tempfile
+    from pathlib import Path
+
+    from bench.ocel_log import order_management_log
+    from graph_service.ocel.ocel_json import write_json
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "order-management.json"
+        write_json(order_management_log(n), path)
+        return list(adapters.file_records(adapters.get("ocel"), path))
+
+
+def uns_records(n: int) -> list[Record]:
+    """MQTT messages as a connector puts them on Kafka (the MQTT topic as the key): 20 machines'
+    state changes and operation counts as JSON on ISA-95 topics, every third a Sparkplug B DDATA
+    read by the aliases of the births that open the stream."""
+    from loaders.adapters import mqtt_protobuf as pb
+
+    def record(topic: str, value: bytes, i: int) -> Record:
+        return Record(value, f"bench:{i}", key=topic.encode())
+
+    births = [
+        record("spBv1.0/plant1/NBIRTH/line9", pb.encode([], timestamp=T0, seq=0), -2),
+        record(
+            "spBv1.0/plant1/DBIRTH/line9/SP-1",
+            pb.encode(
+                [{"name": "state", "alias": 1, "datatype": "String", "value": "IDLE"}], timestamp=T0, seq=1
+            ),
+            -1,
+        ),
+    ]
+    records, states = births, ("RUNNING", "DOWN", "IDLE", "SETUP")
+    for i in range(max(n - len(births), 0)):
+        when = T0 + 1000 * i
+        if i % 3 == 2:
+            value = pb.encode(
+                [{"alias": 1, "datatype": "String", "value": states[i % 4]}],
+                timestamp=when,
+                seq=(i // 3 + 2) % 256,
+            )
+            records.append(record("spBv1.0/plant1/DDATA/line9/SP-1", value, i))
+        elif i % 7 == 0:
+            counts = {
+                "operationId": f"PO-{i}/0010",
+                "productionOrderNumber": f"PO-{i}",
+                "good": 95,
+                "scrap": 5,
+            }
+            topic = f"acme/plant1/fab/line2/cnc-{i % 20}/operation/completed"
+            records.append(record(topic, orjson.dumps({**counts, "timestamp": when}), i))
+        else:
+            body = {"state": states[i % 4], "reason": "BENCH", "timestamp": when}
+            records.append(record(f"acme/plant1/fab/line2/cnc-{i % 20}/state", orjson.dumps(body), i))
+    return records
+
+
 CASES: tuple[tuple[str, str, Callable[[int], list[Record]]], ...] = (
     ("debezium", "debezium-erp", debezium_records),
     ("sap-events", "sap-s4", sap_records),
     ("salesforce-cdc", "salesforce-cdc", salesforce_records),
+    ("ocel", "ocel-order-management", ocel_records),
+    ("uns", "uns", uns_records),
 )
 
 
