@@ -35,7 +35,7 @@ ROOTS = (ENTITY_ROOT, EVENT_ROOT)
 
 _NODES = """MATCH (n:{label})
 RETURN labels(n) AS labels, properties(n) AS props,
-       [(n)-[r]->(m) | [type(r), labels(m), [k IN $keys | m[k]]]] AS out"""
+       [(n)-[r]->(m) | [type(r), labels(m), [k IN $keys | m[k]], properties(r)]] AS out"""
 
 
 class ExportError(DigiSpineError):
@@ -115,7 +115,8 @@ def export(
                 continue
             if personal:
                 triples = _without(triples, personal, mapper.property_names, stats.left_out)
-            writer.subject(triples)
+            for group in _by_subject(triples):
+                writer.subject(group)
             stats.entities += 1
             stats.triples += len(triples)
             if progress is not None and stats.entities % 10_000 == 0:
@@ -129,6 +130,17 @@ def export(
     writer.end()
     stats.seconds = time.perf_counter() - started
     return stats
+
+
+def _by_subject(triples: list[Triple]) -> list[list[Triple]]:
+    """A record's triples by subject, in order of appearance: a node's own first, then what its
+    lineage links add (qualified usages, roles, the entity as of the event)."""
+    if all(t[0] == triples[0][0] for t in triples):  # nearly every record: one subject
+        return [triples]
+    groups: dict[str, list[Triple]] = {}
+    for triple in triples:
+        groups.setdefault(triple[0], []).append(triple)
+    return list(groups.values())
 
 
 def _without(

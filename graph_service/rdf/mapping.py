@@ -7,8 +7,13 @@ class; its properties become literals typed by the property's XSD range; its sto
 become the ontology's object properties. Domain events are ``prov:Activity`` instances (the
 ontology says so) and their lineage is also stated in PROV-O terms: ``prov:used`` for what they
 affected, ``prov:wasAssociatedWith`` for the reporting system, ``prov:startedAtTime`` /
-``prov:endedAtTime`` for the event time. Properties the model does not know (the loaders' version
-tokens) are left out. Which predicates carry personal data is said by
+``prov:endedAtTime`` for the event time. A lineage link's role (a mapping's ``role:``) makes it
+a qualified usage: ``<event> prov:qualifiedUsage <u>``, ``<u> a prov:Usage; prov:entity
+<entity>; prov:hadRole <role>`` (``<role> a prov:Role``, labelled with the qualifier); the values
+a link kept (``history: true``) are the entity as of that event: ``<v> prov:specializationOf
+<entity>; prov:wasGeneratedBy <event>``, with the properties' own predicates. Those IRIs derive
+from the event's and the entity's, so every export says the same. Properties the model does not
+know (the loaders' version tokens) are left out. Which predicates carry personal data is said by
 :attr:`RdfMapper.personal_predicates`; the export and the SPARQL view decide what to do with them.
 
 Triples are produced as N-Triples terms (strings), the cheapest form to stream.
@@ -17,6 +22,7 @@ Triples are produced as N-Triples terms (strings), the cheapest form to stream.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import math
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -37,6 +43,16 @@ PROV_USED = f"<{PROV}used>"
 PROV_ASSOCIATED = f"<{PROV}wasAssociatedWith>"
 PROV_STARTED = f"<{PROV}startedAtTime>"
 PROV_ENDED = f"<{PROV}endedAtTime>"
+PROV_QUALIFIED_USAGE = f"<{PROV}qualifiedUsage>"
+PROV_USAGE = f"<{PROV}Usage>"
+PROV_ENTITY = f"<{PROV}entity>"
+PROV_HAD_ROLE = f"<{PROV}hadRole>"
+PROV_ROLE = f"<{PROV}Role>"
+PROV_SPECIALIZATION = f"<{PROV}specializationOf>"
+PROV_GENERATED_BY = f"<{PROV}wasGeneratedBy>"
+RDFS_LABEL = "<http://www.w3.org/2000/01/rdf-schema#label>"
+#: The property of a lineage link that holds its qualifier (the others are kept values).
+LINK_ROLE = "role"
 DEFAULT_BASE = "https://w3id.org/digispine/id/"
 
 Triple = tuple[str, str, str]
@@ -54,11 +70,12 @@ def literal(text: str, datatype: str | None = None) -> str:
 @dataclass(frozen=True)
 class NodeRecord:
     """What the exporter reads of one node: labels, properties, outgoing relationships as
-    ``(type, target labels, target key values aligned with RdfMapper.key_properties)``."""
+    ``(type, target labels, target key values aligned with RdfMapper.key_properties)``, optionally
+    with the relationship's properties as a fourth item."""
 
     labels: Sequence[str]
     properties: Mapping[str, Any]
-    out: Sequence[tuple[str, Sequence[str], Sequence[Any]]]
+    out: Sequence[Sequence[Any]]
 
 
 class RdfMapper:
@@ -167,7 +184,7 @@ class RdfMapper:
                     yield s, PROV_ENDED, o
         if is_event:
             yield from self._reported_by(s, record.properties.get(EVENT_SOURCE_PROPERTY))
-        for rel_type, labels, key_values in record.out:
+        for rel_type, labels, key_values, *link in record.out:
             rel = self._rel_terms.get(rel_type)
             if rel is None or rel_type == self._reported:  # a graph not yet migrated: said above
                 continue
@@ -177,6 +194,31 @@ class RdfMapper:
             yield s, rel, o
             if rel_type == self._affected:
                 yield s, PROV_USED, o
+                if link and link[0]:
+                    yield from self._qualified_usage(s, o, link[0])
+
+    def _qualified_usage(self, s: str, o: str, link: Mapping[str, Any]) -> Iterator[Triple]:
+        """A lineage link's role (a qualified usage) and kept values (the entity as of the event)."""
+        role = link.get(LINK_ROLE)
+        kept = sorted((k, v) for k, v in link.items() if k != LINK_ROLE and k in self._prop_terms)
+        if isinstance(role, str) and role:
+            u = _derived(s, "usage", o, role)
+            r = f"<{self.base}role/{quote(role, safe='')}>"
+            yield s, PROV_QUALIFIED_USAGE, u
+            yield u, RDF_TYPE, PROV_USAGE
+            yield u, PROV_ENTITY, o
+            yield u, PROV_HAD_ROLE, r
+            yield r, RDF_TYPE, PROV_ROLE
+            yield r, RDFS_LABEL, literal(role)
+        if kept:
+            v = _derived(o, "as-of", s, "")
+            yield v, PROV_SPECIALIZATION, o
+            yield v, PROV_GENERATED_BY, s
+            for name, value in kept:
+                p, xsd = self._prop_terms[name]
+                literal_value = typed_literal(value, xsd)
+                if literal_value is not None:
+                    yield v, p, literal_value
 
     def _reported_by(self, s: str, source: Any) -> Iterator[Triple]:
         if self._reported_term is None or self._source_class is None or not isinstance(source, str):
@@ -221,6 +263,12 @@ def typed_literal(value: Any, xsd: str) -> str | None:
     if xsd == "anyURI":
         return literal(str(value), "anyURI")
     return literal(value if isinstance(value, str) else str(value), xsd)
+
+
+def _derived(owner: str, kind: str, other: str, qualifier: str) -> str:
+    """An IRI below ``owner`` for what it says about ``other``: the same inputs, the same IRI."""
+    digest = hashlib.sha256(f"{other}\x00{qualifier}".encode()).hexdigest()[:20]
+    return f"{owner[:-1]}/{kind}/{digest}>"
 
 
 def _key_text(value: Any) -> str:

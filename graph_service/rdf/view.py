@@ -79,7 +79,7 @@ WITH changed, collect(DISTINCT t) AS targets
 UNWIND changed + targets AS n
 WITH DISTINCT n
 RETURN labels(n) AS labels, properties(n) AS props,
-       [(n)-[r]->(m) | [type(r), labels(m), [k IN $keys | m[k]]]] AS out"""
+       [(n)-[r]->(m) | [type(r), labels(m), [k IN $keys | m[k]], properties(r)]] AS out"""
 
 
 def _q(name: str) -> str:

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from graph_service.api.graphql.lineage_links import ENTITY_KEY, KEPT_KEY, ROLE_KEY
 from graph_service.api.graphql.operators import OPERATORS
 from graph_service.api.graphql.plan import (
     AllOf,
@@ -167,6 +168,8 @@ class _Writer:
         return f"{n} {{\n{indent}  {inner}\n{indent}}}"
 
     def relation(self, n: str, read: RelationRead, indent: str) -> str:
+        if read.link:
+            return self.links(n, read, indent)
         m = self.variable()
         pattern = self.pattern(n, read.hop, m)
         if not read.to_many and (read.hop.rel_type, read.hop.direction) in KEY_JOINS:
@@ -184,6 +187,28 @@ class _Writer:
         if read.limit is not None:
             lines[-1] += f" LIMIT {self.param(read.limit)}"
         lines.append(f"RETURN {self.projection(m, read.projection, indent + '  ')}")
+        body = f"\n{indent}  ".join(lines)
+        return f"{identifier(read.column)}: COLLECT {{\n{indent}  {body}\n{indent}}}"
+
+    def links(self, n: str, read: RelationRead, indent: str) -> str:
+        """The links of a to-many hop with their own properties: the role, the other properties
+        (kept values) by name, and the node at the far end projected as usual."""
+        m, r, k = self.variable(), self.variable(), self.variable()
+        rel = f"[{r}:{identifier(read.hop.rel_type)}]"
+        lines = [f"MATCH ({n})-{rel}->({m})" if read.hop.direction == "out" else f"MATCH ({n})<-{rel}-({m})"]
+        if read.where is not None:
+            lines.append(f"WHERE {self.condition(m, read.where)}")
+        lines.append(f"WITH {r}, {m} ORDER BY {self.order(m, read.order)}")
+        if read.limit is not None:
+            lines[-1] += f" LIMIT {self.param(read.limit)}"
+        role = identifier(ROLE_KEY)
+        kept = (
+            f"COLLECT {{ UNWIND keys({r}) AS {k} WITH {k} WHERE {k} <> '{ROLE_KEY}' ORDER BY {k} "
+            f"RETURN {{property: {k}, value: toString({r}[{k}])}} }}"
+        )
+        entity = self.projection(m, read.projection, indent + "  ")
+        item = f"{role}: {r}.{role}, {identifier(KEPT_KEY)}: {kept}, {identifier(ENTITY_KEY)}: {entity}"
+        lines.append(f"RETURN {{{item}}}")
         body = f"\n{indent}  ".join(lines)
         return f"{identifier(read.column)}: COLLECT {{\n{indent}  {body}\n{indent}}}"
 

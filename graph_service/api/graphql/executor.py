@@ -16,6 +16,7 @@ from neo4j.exceptions import Neo4jError
 
 from graph_service.api.graphql.cypher_builder import Statement
 from graph_service.api.graphql.errors import graph_failure
+from graph_service.api.graphql.lineage_links import ENTITY_KEY
 from graph_service.api.graphql.plan import Projection
 from graph_service.errors import DigiSpineError
 from graph_service.observability.statements import StatementObserver
@@ -112,7 +113,7 @@ def _rename(row: dict[str, Any] | None, projection: Projection) -> None:
         value = row[read.column]
         if _has_aliases(read.projection):
             for item in value if read.to_many else [value]:
-                _rename(item, read.projection)
+                _rename(item[ENTITY_KEY] if read.link else item, read.projection)
         if read.column != read.key:
             moved[ALIAS + read.key] = row.pop(read.column)
     row.update(moved)

@@ -20,6 +20,7 @@ from graph_service.api.graphql.concrete_types import ConcreteTypes, always, obje
 from graph_service.api.graphql.fields import ClassFields, PropertyField, RelationField
 from graph_service.api.graphql.filters import InputTypes
 from graph_service.api.graphql.limits import DEFAULT_NESTED_LIMIT, MAX_PAGE_SIZE
+from graph_service.api.graphql.lineage_links import LINKED_RELATION, LINKS_FIELD, link_type
 from graph_service.api.graphql.scalars import PYTHON_TYPES
 from graph_service.ontology.model import DomainModel
 
@@ -90,6 +91,10 @@ class OutputTypes:
             attr = naming.python_name(rel.name)
             annotations[attr] = self._relation_type(rel)
             setattr(target, attr, self._relation_field(rel))
+            if rel.name == LINKED_RELATION and rel.to_many and not rel.derived_reverse:
+                links = naming.python_name(LINKS_FIELD)
+                annotations[links] = list[link_type(self.of(rel.target))]  # type: ignore[misc]
+                setattr(target, links, self._links_field(rel))
         target.__annotations__ = annotations
 
     def _decorate(self, name: str) -> None:
@@ -122,6 +127,15 @@ class OutputTypes:
         field = strawberry.field(name=rel.name, description=_relation_doc(self._model, rel))
         if rel.to_many:
             field.arguments = relation_arguments(self._inputs, rel.target)
+        return field
+
+    def _links_field(self, rel: RelationField) -> Any:
+        field = strawberry.field(
+            name=LINKS_FIELD,
+            description=f"The `{rel.name}` links themselves: each entity with the link's role and the "
+            "values it kept (same arguments as `" + rel.name + "`).",
+        )
+        field.arguments = relation_arguments(self._inputs, rel.target)
         return field
 
     def _connection(self, name: str) -> type:

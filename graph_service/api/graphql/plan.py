@@ -105,6 +105,9 @@ class RelationRead:
     where: Filter | None = None
     order: tuple[SortKey, ...] = ()
     limit: int | None = None
+    #: Read the links, not only their ends: each item is ``{role, kept_values, entity}`` with the
+    #: node's projection under ``entity`` (:mod:`lineage_links`).
+    link: bool = False
 
 
 @dataclass(frozen=True)

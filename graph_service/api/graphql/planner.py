@@ -13,6 +13,7 @@ from graph_service.api.graphql import cursors, naming
 from graph_service.api.graphql.errors import COST_LIMIT, FORBIDDEN, bad_input, client_error
 from graph_service.api.graphql.fields import ClassFields, PropertyField, RelationField, TypeIndex
 from graph_service.api.graphql.limits import Limits
+from graph_service.api.graphql.lineage_links import ENTITY_KEY, LINK_TYPE, LINKED_RELATION, LINKS_FIELD
 from graph_service.api.graphql.operation import operation_state
 from graph_service.api.graphql.plan import Hop, KeyLookup, PageQuery, Projection, RelationRead
 from graph_service.api.graphql.selection import OperationContext, SelectedField
@@ -132,11 +133,13 @@ class Planner:
                 else:
                     properties[prop.key] = prop.name
                 continue
-            rel = fields.relations[first.name]
-            aliased = columns.get(rel.name, 0) + (key != rel.name)
-            columns[rel.name] = aliased
-            column = rel.name if key == rel.name else f"{rel.name}__{aliased}"
-            relations.append(self._relation(ctx, key, column, rel, occurrences))
+            link = first.name == LINKS_FIELD
+            rel = fields.relations[LINKED_RELATION if link else first.name]
+            name = first.name
+            aliased = columns.get(name, 0) + (key != name)
+            columns[name] = aliased
+            column = name if key == name else f"{name}__{aliased}"
+            relations.append(self._relation(ctx, key, column, rel, occurrences, link=link))
         return Projection(
             properties=tuple(properties.items()),
             relations=tuple(relations),
@@ -151,7 +154,10 @@ class Planner:
         column: str,
         rel: RelationField,
         occurrences: list[SelectedField],
+        *,
+        link: bool = False,
     ) -> RelationRead:
+        """``link``: the lineage links (:mod:`lineage_links`), the entity below each link."""
         arguments = ctx.arguments(occurrences[0])
         for other in occurrences[1:]:
             if ctx.arguments(other) != arguments:
@@ -160,7 +166,15 @@ class Planner:
                     "give each an alias of its own"
                 )
         target = self._fields[rel.target]
-        projection = self.projection(ctx, rel.target, [o.node for o in occurrences])
+        nodes = [o.node for o in occurrences]
+        if link:
+            nodes = [
+                f.node
+                for group in ctx.subfields(nodes, LINK_TYPE).values()
+                for f in group
+                if f.name == ENTITY_KEY
+            ]
+        projection = self.projection(ctx, rel.target, nodes)
         if not rel.to_many:
             return RelationRead(key, column, Hop(rel.rel_type, rel.direction), False, projection)
         limit = self._first(arguments.get("first"), self._limits.default_nested_limit, f"{key}(first)")
@@ -177,6 +191,7 @@ class Planner:
                 target, arguments.get("orderBy"), personal=current_principal().may_see_personal_data
             ),
             limit=limit,
+            link=link,
         )
 
     def _first(self, value: int | None, default: int, what: str) -> int:

@@ -39,6 +39,7 @@ from graph_service.api.graphql.executor import GraphExecutor, Store, read_relati
 from graph_service.api.graphql.fields import ClassFields, TypeIndex, all_class_fields
 from graph_service.api.graphql.filters import InputTypes
 from graph_service.api.graphql.limits import Limits
+from graph_service.api.graphql.lineage_links import LINKS_FIELD
 from graph_service.api.graphql.object_types import OutputTypes, argument
 from graph_service.api.graphql.ontology_field import OntologyView
 from graph_service.api.graphql.operation import OperationStateExtension
@@ -279,3 +280,5 @@ def _route(
         graphql_type = core.get_type(type_name)
         for relation in fields[class_name].relations:
             graphql_type.fields[relation].resolve = read_relation  # type: ignore[union-attr]
+        if LINKS_FIELD in graphql_type.fields:  # type: ignore[union-attr]
+            graphql_type.fields[LINKS_FIELD].resolve = read_relation  # type: ignore[union-attr]
