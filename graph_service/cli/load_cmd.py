@@ -20,6 +20,7 @@ from graph_service.observability.loader_metrics import served_loader_metrics
 from graph_service.store import Neo4jStore
 from loaders import adapters
 from loaders.assembly import build_pipeline, deadletter_store, load_parts
+from loaders.deadletters import DeadLetter
 from loaders.pipeline import LoadStats, Record
 from loaders.sources import EVENT_SUFFIXES, STDIN, count_records, event_files, read_files, read_stream
 
@@ -304,14 +305,31 @@ def retry_letters(
     if not letters:
         console.print("nothing to retry")
         return
+    # A letter an adapter refused holds the wire record: it goes through that adapter again; the
+    # others hold CloudEvents (those an adapter made included) and go through none.
+    groups: dict[str | None, list[DeadLetter]] = {}
+    for d in letters:
+        groups.setdefault(_refused_by_adapter(d), []).append(d)
+    loaded = duplicates = rejected = 0
     with user_errors():
         parts = load_parts(settings)
         with Neo4jStore(settings) as store:
-            pipeline = build_pipeline(parts, store)
-            records = [Record(raw=d.original_bytes or b"", origin=f"deadletter:{d.id}") for d in letters]
-            stats = pipeline.run(records)
+            for name, group in groups.items():
+                pipeline = build_pipeline(parts, store, adapter=adapters.get(name) if name else None)
+                records = [Record(raw=d.original_bytes or b"", origin=f"deadletter:{d.id}") for d in group]
+                stats = pipeline.run(records)
+                loaded, duplicates = loaded + stats.loaded, duplicates + stats.duplicates
+                rejected += stats.rejected_total
     store_dl.mark_retried([d.id for d in letters])
     console.print(
-        f"retried {len(letters)}: loaded {stats.loaded}, duplicates {stats.duplicates}, "
-        f"rejected again {stats.rejected_total} (new dead letters)"
+        f"retried {len(letters)}: loaded {loaded}, duplicates {duplicates}, "
+        f"rejected again {rejected} (new dead letters)"
     )
+
+
+def _refused_by_adapter(letter: DeadLetter) -> str | None:
+    """The adapter that refused ``letter`` (its message starts with the adapter's name), or None."""
+    if letter.reason != adapters.ADAPTER_REASON:
+        return None
+    name = letter.message.split(":", 1)[0]
+    return name if name in adapters.names() else None

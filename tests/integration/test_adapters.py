@@ -118,17 +118,20 @@ def test_debezium_changes_from_a_kafka_topic_build_the_orders_and_a_replay_loads
     assert (again.loaded, again.duplicates, again.rejected_total) == (0, stats.loaded, 0)
 
 
-def load_cli(neo4j: Settings, tmp_path: Path, pack: str, args: list[str], **env: str) -> dict[str, int]:
-    """`digispine load ARGS` with ``pack`` selected by the environment, as a user runs it: the
-    figures of its summary (read, loaded, …, ``rejected: <reason>``)."""
+def environment(neo4j: Settings, tmp_path: Path, pack: str) -> dict[str, str]:
+    """The CLI's environment: the test Neo4j, dead letters under ``tmp_path/data``, ``pack`` selected."""
     dirs = adapters.pack_dirs(pack)
-    environment = {
+    return {
         **cli_env(neo4j, tmp_path / "data"),
         "DIGISPINE_MAPPINGS_DIRS": ":".join(str(d) for d in dirs["mappings_dirs"]),
         "DIGISPINE_ONTOLOGY_DIRS": ":".join(str(d) for d in dirs["ontology_dirs"]),
-        **env,
     }
-    result = CliRunner().invoke(app, ["load", *args], env=environment)
+
+
+def load_cli(neo4j: Settings, tmp_path: Path, pack: str, args: list[str], **env: str) -> dict[str, int]:
+    """`digispine load ARGS` with ``pack`` selected by the environment, as a user runs it: the
+    figures of its summary (read, loaded, …, ``rejected: <reason>``)."""
+    result = CliRunner().invoke(app, ["load", *args], env={**environment(neo4j, tmp_path, pack), **env})
     assert result.exit_code == 0, result.output
     return {name: int(n) for name, n in re.findall(r"^  (\w[\w: ]*?)\s+(\d+)$", result.output, re.M)}
 
@@ -199,5 +202,16 @@ def test_salesforce_change_events_load_one_change_per_record_and_the_gap_is_a_de
         store, "MATCH (:CrmRecordDeleted)-[:AFFECTED]->(o:Opportunity) RETURN o.opportunityId AS id"
     )
     assert deleted == {"id": "006R000000B4xZ0IAJ"}
-    [letter] = DeadLetterStore(tmp_path / "data" / "deadletters").all()
+    letters = DeadLetterStore(tmp_path / "data" / "deadletters")
+    [letter] = letters.all()
     assert letter.reason == "adapter" and "GAP_UPDATE" in letter.message and letter.origin.endswith(":8")
+    # A retry sends the wire record through the adapter that refused it (not as a CloudEvent):
+    # refused again for the same reason, not as an envelope.
+    retried = CliRunner().invoke(
+        app,
+        ["deadletters", "retry", "--reason", "adapter"],
+        env=environment(neo4j_settings, tmp_path, "salesforce-cdc"),
+    )
+    assert retried.exit_code == 0 and "rejected again 1" in retried.output, retried.output
+    [again] = letters.all()
+    assert again.reason == "adapter" and again.message == letter.message and again.id != letter.id
