@@ -142,6 +142,18 @@ def test_every_named_query_passes_the_guard(client: TestClient, session_store: N
         ("equipmentKpis", {"from": "2026-03-02T00:00:00Z", "to": "2026-03-03T00:00:00Z"}),
         ("valueStream", {"from": "2026-03-02T00:00:00Z", "to": "2026-03-03T00:00:00Z"}),
         ("sipoc", {"from": "2026-03-02T00:00:00Z", "to": "2026-03-03T00:00:00Z"}),
+        ("objectProcess", {"from": "2026-03-02T00:00:00Z", "to": "2026-03-03T00:00:00Z"}),
+        # Computed products answer /cypher with their query's plan (the step runs in the product layer).
+        ("kpiTrend", {"from": "2026-03-02T00:00:00Z", "to": "2026-03-03T00:00:00Z"}),
+        (
+            "kpiComparison",
+            {
+                "beforeFrom": "2026-03-02T00:00:00Z",
+                "beforeTo": "2026-03-03T00:00:00Z",
+                "afterFrom": "2026-03-03T00:00:00Z",
+                "afterTo": "2026-03-04T00:00:00Z",
+            },
+        ),
         ("orderFulfillment", {}),
         ("customerQuality", {}),
         ("workInProgress", {}),
