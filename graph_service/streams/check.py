@@ -22,6 +22,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from types import MappingProxyType
 
 from graph_service.ontology.model import DomainModel
@@ -87,6 +88,11 @@ def _check_key(d: StreamDescriptor, model: DomainModel, problems: list[Problem])
     return False
 
 
+def _directories(mapper: Mapper) -> str:
+    """The directories the mappings were read from (the settings may name others than the shipped)."""
+    return ", ".join(sorted({str(Path(m.file).parent) for m in mapper.by_type.values()})) or "none"
+
+
 def _check_inputs(d: StreamDescriptor, mapper: Mapper, problems: list[Problem]) -> dict[str, EventMapping]:
     found: dict[str, EventMapping] = {}
     for position, event_type in enumerate(d.inputs):
@@ -96,7 +102,8 @@ def _check_inputs(d: StreamDescriptor, mapper: Mapper, problems: list[Problem]) 
             hint = f"; did you mean {close[0]}?" if close else ""
             problems.append(
                 d.problem(
-                    f"input {event_type} is not an event type of any mapping (loaders/mappings){hint}",
+                    f"input {event_type} is not an event type of any mapping "
+                    f"(DIGISPINE_MAPPINGS_DIRS: {_directories(mapper)}){hint}",
                     "inputs",
                     str(position),
                 )

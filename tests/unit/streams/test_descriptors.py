@@ -291,9 +291,10 @@ def test_an_unknown_input_type_is_named_with_a_close_match(
 ) -> None:
     path = write_stream(tmp_path, {"inputs": [STATE, "digispine.mes.EquipmentStateChange.v1"]})
     line = line_of(path, "- digispine.mes.EquipmentStateChange.v1")
+    read_from = Path(next(iter(mapper.by_type.values())).file).parent  # the fixture's own directory
     assert only_problem(tmp_path, model, mapper) == (
         f"{path}:{line}: input digispine.mes.EquipmentStateChange.v1 is not an event type of any mapping "
-        f"(loaders/mappings); did you mean {STATE}?"
+        f"(DIGISPINE_MAPPINGS_DIRS: {read_from}); did you mean {STATE}?"
     )
 
 
