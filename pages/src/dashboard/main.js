@@ -1,8 +1,10 @@
 // The plant dashboard: the figures a shift supervisor reads at a glance. At load it runs the data
-// products (equipmentOEE, workInProgress, orderFulfillment); then it stays live over the GraphQL
-// subscriptions (graphql-transport-ws, the key in connection_init): the equipmentOee,
-// qualityYield and deliveryRisk streams update the tiles and bars as their derived events arrive,
-// and dataProductChanged(workInProgress) re-runs the WIP query when the graph it reads changes.
+// products (equipmentOEE: every unit's OEE in every shift, a shift picker chooses which;
+// workInProgress, orderFulfillment); then it stays live over the GraphQL subscriptions
+// (graphql-transport-ws, the key in connection_init): the equipmentOee, qualityYield and
+// deliveryRisk streams update the tiles and bars as their derived events arrive (qualityYield
+// from ALERT_HOURS back, so alerts raised before the page was opened are listed too), and
+// dataProductChanged(workInProgress) re-runs the WIP query when the graph it reads changes.
 import { createClient } from "graphql-ws";
 import { bindKeyField, graphql, storedKey } from "../common/apikey.js";
 import { navLinks } from "../common/nav.js";
@@ -11,11 +13,13 @@ const $ = (id) => document.getElementById(id);
 const esc = (value) =>
   String(value ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
 // Exposed for tests and for a curious supervisor's console: what the page shows and how many live events it took.
-window.dashboard = { ready: false, live: 0, oee: {}, alerts: [], risk: {} };
+window.dashboard = { ready: false, live: 0, oee: {}, shifts: {}, shift: "", alerts: [], risk: {} };
 const state = window.dashboard;
 
 const OEE_GOOD = 0.85;
 const OEE_FAIR = 0.6;
+// Quality alerts stay open this long after they were raised (the chart rules have no closing event).
+const ALERT_HOURS = 24;
 const level = (v) => (v == null ? "none" : v >= OEE_GOOD ? "good" : v >= OEE_FAIR ? "fair" : "poor");
 const pct = (v) => (v == null ? "–" : `${(Number(v) * 100).toFixed(1)} %`);
 function when(text) {
@@ -32,29 +36,47 @@ const OEE_LIVE = `subscription { equipmentOee(where: {final: true}) { key time d
   equipmentId windowName shiftId shiftName windowStart oee availability effectiveness qualityRatio } } }`;
 const OEE_REVISIONS = `subscription { equipmentOee(where: {final: false}) { key time data {
   equipmentId windowName shiftId shiftName windowStart oee availability effectiveness qualityRatio } } }`;
-const QUALITY_LIVE = `subscription { qualityYield { key time data {
+const QUALITY_LIVE = `subscription($since: DateTime) { qualityYield(since: $since) { id key time data {
   equipmentId kind rule scrapRatio upperControlLimit operationId completedAt } } }`;
 const RISK_LIVE = `subscription { deliveryRisk { key time data {
   salesOrderNumber riskState slackMinutes dueAt } } }`;
 const WIP_CHANGED = `subscription { dataProductChanged(name: "workInProgress") { product reason } }`;
 
-// One OEE figure per work unit: its latest shift (a later shift replaces an earlier one).
+// Every work unit's OEE per shift (state.shifts[shift][unit]), and per unit its latest shift
+// (state.oee[unit]: a later shift replaces an earlier one). A revision of a shift replaces it.
+const shiftKey = (row) => `${row.shiftStart || ""}|${row.shiftId || ""}`;
 function putOee(row) {
   const unit = row.equipmentId;
   const old = state.oee[unit];
+  const name = row.equipmentName || old?.name || unit;
+  const shift = (state.shifts[shiftKey(row)] ||= { key: shiftKey(row), start: row.shiftStart, name: row.shiftName, units: {} });
+  shift.units[unit] = { ...shift.units[unit], ...row, name };
   if (old && old.shiftStart > row.shiftStart) return;
-  state.oee[unit] = { ...old, ...row, name: row.equipmentName || old?.name || unit };
+  state.oee[unit] = { ...old, ...row, name };
+}
+
+// The shift picker: each unit's latest shift, or one shift of every unit (newest first).
+function renderShiftPicker() {
+  const picker = $("shift");
+  const shifts = Object.values(state.shifts).sort((a, b) => String(b.start).localeCompare(String(a.start)));
+  if (state.shift && !state.shifts[state.shift]) state.shift = "";
+  picker.innerHTML = `<option value="">each unit's latest shift</option>${shifts
+    .map((s) => `<option value="${esc(s.key)}" ${s.key === state.shift ? "selected" : ""}>${esc(when(s.start))} ${esc(s.name || "")} (${Object.keys(s.units).length} units)</option>`)
+    .join("")}`;
 }
 
 function renderOee() {
-  const rows = Object.values(state.oee).sort((a, b) => a.equipmentId.localeCompare(b.equipmentId));
+  renderShiftPicker();
+  const chosen = state.shift ? state.shifts[state.shift] : null;
+  const rows = Object.values(chosen ? chosen.units : state.oee).sort((a, b) => a.equipmentId.localeCompare(b.equipmentId));
+  $("plant-oee-label").textContent = chosen ? `OEE, ${when(chosen.start)} ${chosen.name || ""} (plant)` : "OEE, latest shift (plant)";
   if (!rows.length) {
     $("oee").innerHTML = `<p class="muted">No OEE figures yet.</p>`;
   } else {
     $("oee").innerHTML = rows
       .map((r) => {
         const width = r.oee == null ? 0 : Math.max(0, Math.min(1, r.oee)) * 100;
-        return `<div class="barrow" data-testid="oee-row" data-unit="${esc(r.equipmentId)}" data-level="${level(r.oee)}">
+        return `<div class="barrow" data-testid="oee-row" data-unit="${esc(r.equipmentId)}" data-shift="${esc(shiftKey(r))}" data-level="${level(r.oee)}">
           <div class="who"><strong>${esc(r.name)}</strong><span class="muted"> ${esc(r.shiftName || "")} ${esc(when(r.shiftStart))}</span></div>
           <div class="track"><div class="fill ${level(r.oee)}" style="width:${width}%"></div>
             <div class="mark" style="left:${OEE_GOOD * 100}%"></div></div>
@@ -125,6 +147,7 @@ function showError(error) {
 async function loadOee() {
   const body = await graphql(OEE_NOW);
   state.oee = {};
+  state.shifts = {};
   for (const row of body.data?.equipmentOEE || []) putOee(row);
   renderOee();
 }
@@ -159,8 +182,8 @@ function setLive(text, cls) {
   $("live").className = `live ${cls}`;
 }
 
-function subscribe(query, onData) {
-  client.subscribe({ query }, {
+function subscribe(query, onData, variables = {}) {
+  client.subscribe({ query, variables }, {
     next: (result) => {
       if (result.errors?.length) return showError(result.errors.map((e) => e.message).join("; "));
       state.live += 1;
@@ -191,12 +214,15 @@ function connect() {
   };
   subscribe(OEE_LIVE, oee);
   subscribe(OEE_REVISIONS, oee);
+  // from ALERT_HOURS back: the stream's topic is read back first, then live events follow
+  const since = new Date(Date.now() - ALERT_HOURS * 3600_000).toISOString();
+  state.alerts = [];
   subscribe(QUALITY_LIVE, (data) => {
     const e = data.qualityYield.data;
     if (e.kind !== "alert") return;
     state.alerts = [e, ...state.alerts].slice(0, 50);
     renderAlerts();
-  });
+  }, { since });
   subscribe(RISK_LIVE, (data) => {
     const e = data.deliveryRisk.data;
     if (e.riskState === "AT_RISK") {
@@ -222,5 +248,9 @@ async function start() {
 }
 
 $("nav").innerHTML = navLinks("/dashboard");
+$("shift").addEventListener("change", () => {
+  state.shift = $("shift").value;
+  renderOee();
+});
 bindKeyField($("api-key"), () => start());
 start();
