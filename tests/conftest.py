@@ -92,10 +92,24 @@ def session_store(neo4j_settings: Settings) -> Iterator[Neo4jStore]:
 
 def reset_database(store: Neo4jStore) -> None:
     """Empty the database: nodes, relationships, constraints and our indexes."""
-    for row in store.read("SHOW CONSTRAINTS YIELD name RETURN name"):
-        store.write(f"DROP CONSTRAINT `{row['name']}` IF EXISTS")
-    for row in store.read("SHOW INDEXES YIELD name, type WHERE type <> 'LOOKUP' RETURN name"):
-        store.write(f"DROP INDEX `{row['name']}` IF EXISTS")
+    drops = [
+        f"DROP CONSTRAINT `{row['name']}` IF EXISTS" for row in store.read("SHOW CONSTRAINTS YIELD name")
+    ]
+    drops += [
+        f"DROP INDEX `{row['name']}` IF EXISTS"
+        for row in store.read(
+            "SHOW INDEXES YIELD name, type, owningConstraint "
+            "WHERE type <> 'LOOKUP' AND owningConstraint IS NULL"
+        )
+    ]
+    if drops:
+        # One schema transaction for all of them: one each made the reset of a loaded schema
+        # (about 40 items) take seconds, in nearly every test that loads events.
+        def drop_all() -> None:
+            with store.driver.session(database=store.database) as session:
+                session.execute_write(lambda tx: [tx.run(statement).consume() for statement in drops])
+
+        store.call(drop_all)
     store.write("MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS")
 
 
