@@ -5,6 +5,7 @@ values over time and qualified links to other objects. Immutable; both file form
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections import Counter
 from collections.abc import Iterable
@@ -117,6 +118,16 @@ def declared_types(items: Iterable[Event | Object], declared: Iterable[TypeDef] 
         given.get(name) or TypeDef(name, tuple(AttributeDef(a, t) for a, t in sorted(attrs.items())))
         for name, attrs in sorted(seen.items())
     ) + tuple(t for name, t in sorted(given.items()) if name not in seen)
+
+
+def with_all_types(log: OcelLog) -> OcelLog:
+    """``log`` with a type declaration for every type its events and objects use (what the
+    writers need): the declared ones kept, the others typed from their values."""
+    return dataclasses.replace(
+        log,
+        event_types=declared_types(log.events, log.event_types),
+        object_types=declared_types(log.objects, log.object_types),
+    )
 
 
 def value_type(value: Any) -> str:

@@ -23,6 +23,7 @@ from graph_service.ocel.log import (
     TypeDef,
     parse_time,
     time_text,
+    with_all_types,
 )
 
 
@@ -127,6 +128,7 @@ def write_json(log: OcelLog, path: Path) -> None:
 
 
 def to_json(log: OcelLog) -> dict[str, Any]:
+    log = with_all_types(log)
     return {
         "objectTypes": [_type_doc(t) for t in log.object_types],
         "eventTypes": [_type_doc(t) for t in log.event_types],

@@ -26,6 +26,7 @@ from graph_service.ocel.log import (
     TypeDef,
     parse_time,
     time_text,
+    with_all_types,
 )
 
 #: OCEL 2.0 attribute types and the column types the standard's SQLite examples use for them.
@@ -220,6 +221,7 @@ def table_names(names: Iterable[str]) -> dict[str, str]:
 
 
 def _write(con: sqlite3.Connection, log: OcelLog) -> None:
+    log = with_all_types(log)
     con.execute("CREATE TABLE event (ocel_id TEXT PRIMARY KEY, ocel_type TEXT)")
     con.execute("CREATE TABLE object (ocel_id TEXT PRIMARY KEY, ocel_type TEXT)")
     con.execute("CREATE TABLE event_map_type (ocel_type TEXT PRIMARY KEY, ocel_type_map TEXT)")
