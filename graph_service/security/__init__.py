@@ -8,7 +8,7 @@ descriptor-reading module: the roles a deployment's products and streams declare
 
 from graph_service.security.caller import acting_as, current_principal, principal_of, use_principal
 from graph_service.security.keys import KEY_PREFIX, ApiKey, KeyRing, hash_key, new_key, parse_entries
-from graph_service.security.personal import hidden_properties, personal_properties
+from graph_service.security.personal import personal_properties
 from graph_service.security.roles import (
     ADMIN,
     ANALYST,
@@ -41,7 +41,6 @@ __all__ = [
     "check_known",
     "current_principal",
     "hash_key",
-    "hidden_properties",
     "new_key",
     "parse_entries",
     "personal_properties",

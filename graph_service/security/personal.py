@@ -11,8 +11,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from graph_service.security.roles import Principal
-
 if TYPE_CHECKING:  # the model is only read here: importing security stays cheap
     from graph_service.ontology.model import DomainModel
 
@@ -20,8 +18,3 @@ if TYPE_CHECKING:  # the model is only read here: importing security stays cheap
 def personal_properties(model: DomainModel) -> frozenset[str]:
     """The names of the properties ``model`` marks ``ds:personalData``."""
     return frozenset(p.name for p in model.datatype_properties.values() if p.personal_data)
-
-
-def hidden_properties(model: DomainModel, principal: Principal) -> frozenset[str]:
-    """The property names ``principal`` may not see (none with ``personal-data``)."""
-    return frozenset() if principal.may_see_personal_data else personal_properties(model)
