@@ -176,11 +176,17 @@ def _decoded(value: Any, column: dict[str, Any] | None, where: str) -> Any:
         return value
     logical = column.get("name")
     if logical == _DECIMAL:
-        scale = (column.get("parameters") or {}).get("scale", "0")
-        return _decimal(value, int(scale), where)
+        return _decimal(value, _scale((column.get("parameters") or {}).get("scale", "0"), where), where)
     if logical == _VARIABLE_DECIMAL and isinstance(value, dict):
-        return _decimal(value.get("value"), int(value.get("scale", 0)), where)
+        return _decimal(value.get("value"), _scale(value.get("scale", 0), where), where)
     return value
+
+
+def _scale(value: Any, where: str) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise AdapterError(NAME, where, f"the decimal's scale {value!r} is not a whole number") from None
 
 
 def _decimal(encoded: Any, scale: int, where: str) -> float | int:

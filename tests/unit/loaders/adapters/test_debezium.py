@@ -204,6 +204,12 @@ def test_a_wrapped_decimal_that_is_not_base64_names_its_column() -> None:
     message["value"]["payload"]["after"]["net_amount"] = "12,50"
     with pytest.raises(AdapterError, match=r"value\.payload\.after\.net_amount: a decimal is base64"):
         ADAPTER.decode(wire(message["value"]))
+    message = sample("c", "sales_order_header")
+    for part in message["value"]["schema"]["fields"][1]["fields"]:
+        if part["field"] == "net_amount":
+            part["parameters"]["scale"] = "two"
+    with pytest.raises(AdapterError, match=r"net_amount: the decimal's scale 'two' is not a whole number"):
+        ADAPTER.decode(wire(message["value"]))
 
 
 def test_the_samples_map_onto_the_pack_with_nothing_refused_and_the_tombstone_skipped() -> None:
