@@ -45,8 +45,10 @@ from loaders.deadletters import DeadLetterStore
 
 log = logging.getLogger(__name__)
 
-#: Headers of each Kafka record: the MQTT topic and how the payload was encoded.
+#: Headers of each Kafka record: the MQTT topic.
 TOPIC_HEADER = "mqtt_topic"
+#: Messages handled between two polls of the producer at most.
+BURST = 500
 
 
 class BridgeError(DigiSpineError):
@@ -195,6 +197,13 @@ class MqttKafkaBridge:
                     message = None
                 if message is not None:
                     self._handle(message)
+                    # What else has arrived is handled before the next poll: one poll and one
+                    # round of acknowledgements per burst, not per message.
+                    for _ in range(BURST):
+                        try:
+                            self._handle(self._inbox.messages.get_nowait())
+                        except queue.Empty:
+                            break
                     last = time.monotonic()
                 self._producer.poll(0)
                 self._ack_ready()

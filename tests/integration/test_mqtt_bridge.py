@@ -166,20 +166,28 @@ def wait_until(condition: Any, timeout: float = 30.0) -> None:
 
 
 @pytest.fixture()
-def loader_settings(
-    neo4j_settings: Settings, kafka_settings: Settings, mqtt_settings: Settings, tmp_path: Path
-) -> Settings:
+def bridge_settings(kafka_settings: Settings, mqtt_settings: Settings, tmp_path: Path) -> Settings:
+    """The session's Kafka and mosquitto, a data dir and a bridge client id of the test's own."""
     return load_settings(
-        neo4j_uri=neo4j_settings.bolt_uri,
-        neo4j_password=neo4j_settings.neo4j_password,
-        ontology_dir=REPO / "ontology",
-        shapes_dir=REPO / "shapes",
-        mappings_dirs=(SHIPPED_MAPPINGS, PACK),
         data_dir=tmp_path / "data",
         kafka_bootstrap=kafka_settings.kafka_bootstrap_servers,
         mqtt_port=mqtt_settings.mqtt_port,
         mqtt_broker=mqtt_settings.mqtt_broker,
         mqtt_client_id=f"bridge-{uuid.uuid4().hex[:8]}",
+    )
+
+
+@pytest.fixture()
+def loader_settings(neo4j_settings: Settings, bridge_settings: Settings) -> Settings:
+    """:func:`bridge_settings` with the session's Neo4j and the uns mapping pack."""
+    return bridge_settings.model_copy(
+        update={
+            "neo4j_uri": neo4j_settings.bolt_uri,
+            "neo4j_password": neo4j_settings.neo4j_password,
+            "ontology_dir": REPO / "ontology",
+            "shapes_dir": REPO / "shapes",
+            "mappings_dirs": (SHIPPED_MAPPINGS, PACK),
+        }
     )
 
 
@@ -283,9 +291,9 @@ def test_mqtt_states_and_counts_reach_the_oee_product_through_kafka_across_a_bri
 
 
 def test_messages_a_bridge_received_but_never_acknowledged_come_again_after_it_dies(
-    loader_settings: Settings, tmp_path: Path
+    bridge_settings: Settings, tmp_path: Path
 ) -> None:
-    settings = loader_settings
+    settings = bridge_settings
     root = f"acme-{uuid.uuid4().hex[:6]}"
     kafka_topic = f"uns-{uuid.uuid4().hex[:8]}"
     bootstrap = settings.kafka_bootstrap_servers
