@@ -86,7 +86,7 @@ class DebeziumAdapter:
         if op in ("t", "m"):
             what = "a truncate" if op == "t" else "a logical decoding message"
             raise AdapterError(NAME, f"{where}.op", f"{what} names no row; nothing is loaded from it")
-        if op not in OPS:
+        if not isinstance(op, str) or op not in OPS:
             raise AdapterError(
                 NAME,
                 f"{where}.op",
@@ -162,11 +162,14 @@ def _row(change: dict[str, Any], side: str, schema: Any, where: str) -> dict[str
 
 def _fields_of(schema: Any, side: str) -> dict[str, dict[str, Any]]:
     """The column schemas of the envelope schema's ``before``/``after`` struct."""
-    if not isinstance(schema, dict):
-        return {}
-    for part in schema.get("fields") or ():
-        if isinstance(part, dict) and part.get("field") == side:
-            return {f["field"]: f for f in part.get("fields") or () if isinstance(f, dict) and "field" in f}
+    parts = schema.get("fields") if isinstance(schema, dict) else None
+    for part in parts if isinstance(parts, list) else ():
+        if isinstance(part, dict) and part.get("field") == side and isinstance(part.get("fields"), list):
+            return {
+                f["field"]: f
+                for f in part["fields"]
+                if isinstance(f, dict) and isinstance(f.get("field"), str)
+            }
     return {}
 
 
