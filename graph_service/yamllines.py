@@ -17,6 +17,10 @@ import yaml
 
 KeyPath = tuple[str, ...]
 
+#: libyaml's loader when PyYAML was built with it: the same documents and marks, about ten times
+#: faster than the pure-Python one (the descriptors are read at every API start-up).
+_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 
 class YamlSyntaxError(ValueError):
     """The file is not YAML. ``line`` is 1-based, None when PyYAML gave no position."""
@@ -50,8 +54,8 @@ def read_yaml(path: Path) -> tuple[Any, KeyLines]:
     """The document in ``path`` and the lines of its keys; :class:`YamlSyntaxError` if it does not parse."""
     text = path.read_text(encoding="utf-8")
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        document = yaml.safe_load(text)
+        node = yaml.compose(text, Loader=_LOADER)
+        document = yaml.load(text, Loader=_LOADER)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
