@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 from neo4j.exceptions import DriverError, IncompleteCommit, Neo4jError
 
-from loaders.adapters import Adapter, decoded_records
+from loaders.adapters import ADAPTER_REASON, Adapter, decoded_records
 from loaders.changelog_publisher import ChangePublisher
 from loaders.deadletters import DeadLetterStore
 from loaders.envelope import Envelope, parse_line
@@ -265,6 +265,12 @@ class Pipeline:
             return [(Rejection(exc.reason, str(exc), record, None, exc.report), record)]
         except RecursionError:
             return [(Rejection("malformed-json", "JSON nested too deeply", record), record)]
+        except Exception as exc:
+            # A decoder's bug on one odd record must not end the load: from Kafka the same record
+            # would end every restart too. It is that record's dead letter, and logged with its trace.
+            log.exception("adapter %s failed on %s", self.adapter.name, record.origin)
+            message = f"{self.adapter.name}: the adapter failed on this record ({type(exc).__name__}: {exc})"
+            return [(Rejection(ADAPTER_REASON, message, record), record)]
         return [(self.prepare(one), one) for one in decoded]
 
     # -- a stream ----------------------------------------------------------------------------------

@@ -73,3 +73,21 @@ def test_a_record_decoded_into_several_events_none_or_a_refusal() -> None:
     assert refused.message == "splitter: value: says bad" and kept.raw == b'"bad"'
     [(broken, _)] = pipe.prepare_all(Record(raw=b"{not json", origin="f:4"))
     assert isinstance(broken, Rejection) and broken.reason == "adapter" and "not valid JSON" in broken.message
+
+
+class Broken:
+    """An adapter with a bug."""
+
+    name = "broken"
+
+    def decode(self, record: WireRecord) -> list[dict[str, Any]]:
+        return [{"n": 1 / 0}]
+
+
+def test_an_adapter_failing_on_a_record_dead_letters_that_record_instead_of_ending_the_load() -> None:
+    parts = pack_parts("debezium-erp")
+    pipe = Pipeline(parts.mapper, parts.validator, None, None, adapter=Broken())  # type: ignore[arg-type]
+    [(refused, kept)] = pipe.prepare_all(Record(raw=b"{}", origin="kafka:t/0@3"))
+    assert isinstance(refused, Rejection) and refused.reason == "adapter"
+    assert "broken: the adapter failed on this record (ZeroDivisionError" in refused.message
+    assert kept.origin == "kafka:t/0@3"
