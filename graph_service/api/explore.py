@@ -449,37 +449,42 @@ class Explorer:
 
     def summary(self, class_name: str, key: str, lang: str) -> NeighbourSummary | None:
         """The entity's direct neighbours counted by (most specific) class and by relation type,
-        so that a client can offer to expand one class or one relation at a time."""
+        so that a client can offer to expand one class or one relation at a time. Counted by
+        Neo4j (one row per group, not per neighbour: a node with thousands stays cheap)."""
         _reader()
         cls = self.cls(class_name)
+        around = f"(c)-[r:{self.traversable}]-(m) WHERE m <> c AND NOT m:{EVENT_LABEL}"
         rows = self.read(
             f"MATCH (c:`{cls.neo4j_label}` {{`{cls.key[0]}`: $key}})\n"
-            f"OPTIONAL MATCH (c)-[r:{self.traversable}]-(m) WHERE m <> c AND NOT m:{EVENT_LABEL}\n"
-            "RETURN type(r) AS type, labels(m) AS labels, elementId(m) AS id",
+            f"CALL (c) {{ OPTIONAL MATCH {around}\n"
+            "  WITH type(r) AS type, count(DISTINCT m) AS n WHERE type IS NOT NULL\n"
+            "  RETURN collect([type, n]) AS relations }\n"
+            f"CALL (c) {{ OPTIONAL MATCH {around}\n"
+            "  WITH DISTINCT m WHERE m IS NOT NULL WITH labels(m) AS labels, count(*) AS n\n"
+            "  RETURN collect([labels, n]) AS classes }\n"
+            "RETURN relations, classes",
             key=self.key_param(cls, key),
         )
         if not rows:
             return None
-        by_class: dict[str, set[str]] = {}
-        by_relation: dict[str, set[str]] = {}
-        for row in rows:
-            if row["type"] is None:
-                continue
-            found = self.class_of(row["labels"])
+        by_class: dict[str, int] = {}
+        for labels, count in rows[0]["classes"]:
+            found = self.class_of(labels)
             if found is not None:
-                by_class.setdefault(found.name, set()).add(row["id"])
-            relation = self.rel_label.get(row["type"])
-            if relation is not None:
-                by_relation.setdefault(relation.name, set()).add(row["id"])
+                by_class[found.name] = by_class.get(found.name, 0) + int(count)
+        by_relation: dict[str, int] = {}
+        for rel_type, count in rows[0]["relations"]:
+            relation = self.rel_label.get(rel_type)
+            if relation is not None and relation.name in self.relations_by_name:
+                by_relation[relation.name] = by_relation.get(relation.name, 0) + int(count)
         return NeighbourSummary(
             classes=[
-                NeighbourCount(name=n, label=self.model.classes[n].label(lang), count=len(ids))
-                for n, ids in sorted(by_class.items(), key=lambda kv: (-len(kv[1]), kv[0]))
+                NeighbourCount(name=n, label=self.model.classes[n].label(lang), count=c)
+                for n, c in sorted(by_class.items(), key=lambda kv: (-kv[1], kv[0]))
             ],
             relations=[
-                NeighbourCount(name=n, label=self.relations_by_name[n].label(lang), count=len(ids))
-                for n, ids in sorted(by_relation.items(), key=lambda kv: (-len(kv[1]), kv[0]))
-                if n in self.relations_by_name
+                NeighbourCount(name=n, label=self.relations_by_name[n].label(lang), count=c)
+                for n, c in sorted(by_relation.items(), key=lambda kv: (-kv[1], kv[0]))
             ],
         )
 
