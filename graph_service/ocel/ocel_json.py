@@ -3,6 +3,7 @@ written without third-party libraries. Reading checks the structure and says whe
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Mapping
 from pathlib import Path
@@ -43,14 +44,54 @@ def parse_json(doc: Any) -> OcelLog:
     """The log of a parsed OCEL 2.0 JSON document; ValueError with a JSON pointer to the problem."""
     if not isinstance(doc, Mapping) or not {"events", "objects"} <= doc.keys():
         raise ValueError("an OCEL 2.0 JSON log is an object with `events` and `objects` (and their types)")
-    return OcelLog(
-        event_types=tuple(_type(t, f"/eventTypes/{i}") for i, t in enumerate(_list(doc, "eventTypes", ""))),
-        object_types=tuple(
-            _type(t, f"/objectTypes/{i}") for i, t in enumerate(_list(doc, "objectTypes", ""))
-        ),
+    event_types = tuple(_type(t, f"/eventTypes/{i}") for i, t in enumerate(_list(doc, "eventTypes", "")))
+    object_types = tuple(_type(t, f"/objectTypes/{i}") for i, t in enumerate(_list(doc, "objectTypes", "")))
+    log = OcelLog(
+        event_types=event_types,
+        object_types=object_types,
         events=tuple(_event(e, f"/events/{i}") for i, e in enumerate(_list(doc, "events", ""))),
         objects=tuple(_object(o, f"/objects/{i}") for i, o in enumerate(_list(doc, "objects", ""))),
     )
+    return typed_values(log)
+
+
+def typed_values(log: OcelLog) -> OcelLog:
+    """Values written as text read as their declared type (``"10.5"`` of a float attribute is
+    10.5, as pm4py reads them); a value that does not read as its type stays as written."""
+    kinds = {
+        (t.name, a.name): a.type
+        for types in (log.event_types, log.object_types)
+        for t in types
+        for a in t.attributes
+    }
+
+    def typed(owner: str, values: tuple[AttributeValue, ...]) -> tuple[AttributeValue, ...]:
+        return tuple(
+            dataclasses.replace(v, value=_typed(v.value, kinds.get((owner, v.name), ""))) for v in values
+        )
+
+    return dataclasses.replace(
+        log,
+        events=tuple(dataclasses.replace(e, attributes=typed(e.type, e.attributes)) for e in log.events),
+        objects=tuple(dataclasses.replace(o, attributes=typed(o.type, o.attributes)) for o in log.objects),
+    )
+
+
+def _typed(value: Any, kind: str) -> Any:
+    if not isinstance(value, str) or kind in ("", "string"):
+        return value
+    try:
+        if kind == "float":
+            return float(value)
+        if kind == "integer":
+            return int(value)
+        if kind == "boolean" and value.lower() in ("true", "false"):
+            return value.lower() == "true"
+        if kind == "time":
+            return parse_time(value, "value")
+    except ValueError:
+        return value
+    return value
 
 
 def _list(doc: Mapping[str, Any], name: str, where: str) -> list[Any]:

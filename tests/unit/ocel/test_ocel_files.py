@@ -164,3 +164,27 @@ def test_a_log_pm4py_wrote_reads_with_pm4pys_counts(form: str, tmp_path: Path) -
         path, form
     )
     assert all(a.name != "ocel:activity" for e in log.events for a in e.attributes)
+
+
+def test_values_written_as_text_read_as_their_declared_type(tmp_path: Path) -> None:
+    doc = {
+        "objectTypes": [{"name": "products", "attributes": [{"name": "price", "type": "float"}]}],
+        "eventTypes": [{"name": "check", "attributes": [{"name": "ok", "type": "boolean"}]}],
+        "objects": [
+            {"id": "p1", "type": "products", "attributes": [{"name": "price", "time": "", "value": "10.5"}]},
+            {"id": "p2", "type": "products", "attributes": [{"name": "price", "value": "n/a"}]},
+        ],
+        "events": [
+            {
+                "id": "e1",
+                "type": "check",
+                "time": "2023-01-01T00:00:00Z",
+                "attributes": [{"name": "ok", "value": "true"}],
+            }
+        ],
+    }
+    path = tmp_path / "typed.json"
+    path.write_bytes(orjson.dumps(doc))
+    log = read_json(path)
+    assert [a.value for o in log.objects for a in o.attributes] == [10.5, "n/a"]  # unreadable: as written
+    assert log.events[0].attributes[0].value is True
