@@ -113,16 +113,22 @@ CALL (m, asOf, p0dt, p1dt) {
     WHERE op.actualStart IS NOT NULL AND op.actualEnd <= asOf
     RETURN sum(coalesce(op.actualEnd.epochSeconds - op.actualStart.epochSeconds, 0)) AS worked
   }
-  WITH shippedAt.epochSeconds
-         - coalesce(so.firstEventTime, datetime({date: so.orderDate, timezone: 'UTC'})).epochSeconds AS lead,
-       worked
+  WITH shippedAt, worked,
+       coalesce(so.firstEventTime,
+                CASE WHEN so.orderDate IS NOT NULL THEN datetime({date: so.orderDate, timezone: 'UTC'}) END)
+         AS orderedAt
+  // An item without an order time (its sales order's creation never arrived) has no lead time.
+  WITH shippedAt.epochSeconds - orderedAt.epochSeconds AS lead, worked
+  WHERE lead IS NOT NULL
   RETURN count(lead) AS shippedItemCount, avg(lead) AS leadSeconds, avg(worked) AS processSeconds
 }
 // Customer demand: ordered quantity of the items whose order time is in the period.
 CALL (m, p0dt, p1dt) {
   OPTIONAL MATCH (item:SalesOrderItem)-[:ORDERED_MATERIAL]->(m)
   OPTIONAL MATCH (item)-[:ITEM_OF]->(so:SalesOrder)
-  WITH item, coalesce(so.firstEventTime, datetime({date: so.orderDate, timezone: 'UTC'})) AS orderedAt
+  WITH item, coalesce(so.firstEventTime,
+                      CASE WHEN so.orderDate IS NOT NULL THEN datetime({date: so.orderDate, timezone: 'UTC'}) END)
+         AS orderedAt
   WHERE orderedAt >= p0dt AND orderedAt < p1dt
   RETURN toFloat(coalesce(sum(item.orderedQuantity), 0)) AS demand
 }

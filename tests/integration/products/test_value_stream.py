@@ -1,7 +1,8 @@
 """valueStream on the fixed plant: the value stream map (Rother & Shook) of FG-A, computed by hand.
 
 The fixed plant's sales order items have no material link; this module adds the ERP's
-orderedMaterial (every item orders FG-A) on top of it, once for the module.
+orderedMaterial (every item orders FG-A) on top of it, once for the module, and an item of 5 FG-A
+on the stub SO-9, which has no order date (so it is in no period's demand).
 
 FG-A's production orders, their release (first event) and operations (all times UTC, 2026-03):
   PRD-1  released 02 05:00; 10 Machine housing 02 06:00–13:00 (600 produced, 588 good, 6 rework);
@@ -40,6 +41,12 @@ def products(session_store: Neo4jStore, model: DomainModel) -> DataProducts:
     load_fixed_plant(session_store)
     session_store.write(
         "MATCH (m:Material {materialNumber: 'FG-A'}), (i:SalesOrderItem) CREATE (i)-[:ORDERED_MATERIAL]->(m)"
+    )
+    # An item of the stub SO-9, whose SalesOrderCreated never arrived: no order time, so no demand.
+    session_store.write(
+        "MATCH (m:Material {materialNumber: 'FG-A'}), (so:SalesOrder {salesOrderNumber: 'SO-9'}) "
+        "CREATE (i:SalesOrderItem:OrderItem:LineItem:Entity {salesOrderItemId: 'SO-9/10', orderedQuantity: 5.0}) "
+        "CREATE (i)-[:ITEM_OF]->(so), (i)-[:ORDERED_MATERIAL]->(m)"
     )
     return build_data_products(SHIPPED, model, session_store)
 
