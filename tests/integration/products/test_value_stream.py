@@ -45,7 +45,8 @@ def products(session_store: Neo4jStore, model: DomainModel) -> DataProducts:
     # An item of the stub SO-9, whose SalesOrderCreated never arrived: no order time, so no demand.
     session_store.write(
         "MATCH (m:Material {materialNumber: 'FG-A'}), (so:SalesOrder {salesOrderNumber: 'SO-9'}) "
-        "CREATE (i:SalesOrderItem:OrderItem:LineItem:Entity {salesOrderItemId: 'SO-9/10', orderedQuantity: 5.0}) "
+        "CREATE (i:SalesOrderItem:OrderItem:LineItem:Entity {salesOrderItemId: 'SO-9/10', "
+        "orderedQuantity: 5.0}) "
         "CREATE (i)-[:ITEM_OF]->(so), (i)-[:ORDERED_MATERIAL]->(m)"
     )
     return build_data_products(SHIPPED, model, session_store)
