@@ -1,8 +1,9 @@
 """Debezium change events → CloudEvents, one per row change.
 
 A Debezium message (JSON converter) is the change envelope ``{before, after, source, op, ts_ms}``,
-bare (``value.converter.schemas.enable=false``) or wrapped as ``{schema, payload}``. Each becomes a
-CloudEvent:
+bare (``value.converter.schemas.enable=false``) or wrapped as ``{schema, payload}``; Debezium's own
+CloudEvents converter puts ``op`` and the source block into ``iodebezium*`` extension attributes and
+the row images into ``data``, and is read too. Each becomes a CloudEvent:
 
 - ``type`` ``io.debezium.<schema-or-db>.<table>.<op>`` (``op``: ``c`` create, ``u`` update, ``d``
   delete, ``r`` snapshot read), what a mapping pack maps onto ontology event classes;
@@ -60,6 +61,18 @@ POSITION_FIELDS = (
 SOURCE_FIELDS = ("connector", "name", "db", "schema", "table", "snapshot", "txId", *POSITION_FIELDS)
 _DECIMAL = "org.apache.kafka.connect.data.Decimal"
 _VARIABLE_DECIMAL = "io.debezium.data.VariableScaleDecimal"
+#: Debezium's CloudEvents converter: extension attributes ``iodebezium<member>`` (lower case, as
+#: CloudEvents requires) hold the ``source`` block's members; the ones whose case differs:
+_CE_PREFIX = "iodebezium"
+_CE_MEMBERS = {
+    "tsms": "ts_ms",
+    "txid": "txId",
+    "changelsn": "change_lsn",
+    "commitlsn": "commit_lsn",
+    "eventserialno": "event_serial_no",
+    "commitscn": "commit_scn",
+    "rsid": "rs_id",
+}
 #: CloudEvents allows any id, the envelope check 200 characters: longer ones are digested.
 MAX_ID = 200
 
@@ -75,14 +88,13 @@ class DebeziumAdapter:
         message = record.json(NAME)
         if not isinstance(message, dict):
             raise AdapterError(NAME, "value", f"expected a JSON object, got {type(message).__name__}")
-        change, schema = _unwrapped(message)
+        change, schema, where = _unwrapped(message)
         if change is None:
             return []  # {"schema": …, "payload": null}: a tombstone written with the schema wrapper
-        return [self._event(change, schema, record)]
+        return [self._event(change, schema, where, record)]
 
-    def _event(self, change: dict[str, Any], schema: Any, record: WireRecord) -> dict[str, Any]:
+    def _event(self, change: dict[str, Any], schema: Any, where: str, record: WireRecord) -> dict[str, Any]:
         op = change.get("op")
-        where = "value.payload" if schema is not None else "value"
         if op in ("t", "m"):
             what = "a truncate" if op == "t" else "a logical decoding message"
             raise AdapterError(NAME, f"{where}.op", f"{what} names no row; nothing is loaded from it")
@@ -126,14 +138,37 @@ def create() -> DebeziumAdapter:
     return DebeziumAdapter()
 
 
-def _unwrapped(message: dict[str, Any]) -> tuple[dict[str, Any] | None, Any]:
-    """The change and its schema (None when bare)."""
+def _unwrapped(message: dict[str, Any]) -> tuple[dict[str, Any] | None, Any, str]:
+    """The change, its schema (None when bare) and where the change sits in the value."""
+    if "specversion" in message and any(k.startswith(_CE_PREFIX) for k in message):
+        return _from_cloudevent(message)
     if "payload" in message and "schema" in message:
         payload = message["payload"]
         if payload is not None and not isinstance(payload, dict):
             raise AdapterError(NAME, "value.payload", f"expected an object, got {type(payload).__name__}")
-        return payload, message["schema"]
-    return message, None
+        return payload, message["schema"], "value.payload"
+    return message, None, "value"
+
+
+def _from_cloudevent(message: dict[str, Any]) -> tuple[dict[str, Any], Any, str]:
+    """Debezium's own CloudEvents converter: the ``source`` block and ``op`` are extension
+    attributes (``iodebeziumop``, ``iodebeziumtable``, ``iodebeziumlsn`` …, values as text), the
+    row images are ``data`` (its ``payload`` when the data has a schema)."""
+    data = message.get("data")
+    schema = None
+    if isinstance(data, dict) and "payload" in data and "schema" in data:
+        data, schema = data["payload"], data["schema"]
+    if not isinstance(data, dict):
+        raise AdapterError(NAME, "value.data", "a change's CloudEvent has its row images in data")
+    source: dict[str, Any] = {}
+    for name, value in message.items():
+        if name.startswith(_CE_PREFIX) and name != f"{_CE_PREFIX}op":
+            member = _CE_MEMBERS.get(name.removeprefix(_CE_PREFIX), name.removeprefix(_CE_PREFIX))
+            source[member] = value
+    if isinstance(source.get("ts_ms"), str) and source["ts_ms"].isdigit():
+        source["ts_ms"] = int(source["ts_ms"])
+    change = {"op": message.get(f"{_CE_PREFIX}op"), "before": data.get("before"), "after": data.get("after")}
+    return {**change, "source": source}, schema, "value[iodebezium*]"
 
 
 def _table(source: dict[str, Any], where: str) -> str:

@@ -225,3 +225,38 @@ def test_the_samples_map_onto_the_pack_with_nothing_refused_and_the_tombstone_sk
     assert order.properties["status"] == "IN_PROCESS" and str(order.properties["orderDate"]) == "2026-03-02"
     assert events["io.debezium.erp.sales_order_header.d"].entities[0].properties == {"status": "DELETED"}
     assert events["io.debezium.erp.material.r"].entities[0].properties["materialType"] in {"FINISHED", "RAW"}
+
+
+def test_debeziums_own_cloudevents_converter_gives_the_same_event_as_the_change_envelope() -> None:
+    message = sample("u", "sales_order_header")
+    change = message["value"]
+    source = change["source"]
+    converted = {
+        "id": f"name:{source['name']};lsn:{source['lsn']};txId:{source['txId']}",
+        "source": f"/debezium/postgresql/{source['name']}",
+        "specversion": "1.0",
+        "type": "io.debezium.connector.postgresql.DataChangeEvent",
+        "time": "2026-03-02T10:00:00.037Z",
+        "datacontenttype": "application/json",
+        "iodebeziumop": "u",
+        "iodebeziumversion": source["version"],
+        "iodebeziumconnector": "postgresql",
+        "iodebeziumname": source["name"],
+        "iodebeziumtsms": str(source["ts_ms"]),
+        "iodebeziumsnapshot": "false",
+        "iodebeziumdb": source["db"],
+        "iodebeziumschema": source["schema"],
+        "iodebeziumtable": source["table"],
+        "iodebeziumlsn": str(source["lsn"]),
+        "iodebeziumtxid": str(source["txId"]),
+        "iodebeziumxmin": None,
+        "data": {"before": change["before"], "after": change["after"]},
+    }
+    [plain] = ADAPTER.decode(wire(change, message["key"]))
+    [from_converter] = ADAPTER.decode(wire(converted, message["key"]))
+    for attribute in ("id", "type", "source", "time", "subject"):
+        assert from_converter[attribute] == plain[attribute], attribute
+    assert from_converter["data"]["row"] == plain["data"]["row"] and from_converter["data"]["op"] == "u"
+    converted["iodebeziumop"] = "x"
+    with pytest.raises(AdapterError, match=r"value\[iodebezium\*\]\.op: 'x' is not a Debezium change"):
+        ADAPTER.decode(wire(converted))
