@@ -21,8 +21,9 @@ class LocatedList(list[Any]):
     line: int = 0
 
 
-class _Loader(yaml.SafeLoader):
-    pass
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """libyaml's safe loader when PyYAML has it: the same values and lines, ~7x faster (the
+    mappings are read at every loader start)."""
 
 
 def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> Located:
