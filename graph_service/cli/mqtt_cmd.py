@@ -172,3 +172,23 @@ def bridge(
             "`digispine deadletters list --reason adapter`"
         )
     console.print(f"  {stats.received / seconds:,.0f} messages/s", highlight=False)
+
+
+@app.command()
+def simulate(
+    out: Path = typer.Option(..., "--out", "-o", help="The machine signals: lines of `<topic> <payload>`."),
+    rest: Path = typer.Option(..., "--rest", help="The plant's other events (JSON Lines, CloudEvents)."),
+    days: int = typer.Option(1, "--days", min=1, help="Simulated days."),
+    seed: int = typer.Option(42, "--seed", help="Same seed, same history."),
+) -> None:
+    """The simulated plant with its machines as a Unified Namespace: their states and operations as
+    MQTT messages (for `mqtt publish --file`), everything else as CloudEvents (for `load`)."""
+    import orjson
+
+    from loaders.simulation import simulate as plant
+    from loaders.simulation.uns import split
+
+    others, messages = split(plant(seed=seed, days=days))
+    out.write_bytes(b"".join(topic.encode() + b" " + payload + b"\n" for topic, payload in messages))
+    rest.write_bytes(b"".join(orjson.dumps(event) + b"\n" for event in others))
+    console.print(f"{len(messages)} machine signal(s) in {out}, {len(others)} other event(s) in {rest}")

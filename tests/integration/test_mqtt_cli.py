@@ -32,6 +32,12 @@ def test_the_local_broker_starts_answers_logs_and_stops_under_the_data_dir(tmp_p
         )
         assert taken.exit_code != 0 and "DIGISPINE_MQTT_PORT" in taken.output
         assert "mosquitto version" in runner.invoke(app, ["mqtt", "logs"], env=env).output
+        signals, rest = tmp_path / "uns.txt", tmp_path / "rest.jsonl"
+        made = runner.invoke(app, ["mqtt", "simulate", "--out", str(signals), "--rest", str(rest)], env=env)
+        assert made.exit_code == 0, made.output
+        count = len(signals.read_text().splitlines())
+        published = runner.invoke(app, ["mqtt", "publish", "--file", str(signals)], env=env)
+        assert f"published {count} message(s) to 127.0.0.1:{port}" in published.output, published.output
     finally:
         pid = record.get("pid")
         stopped = runner.invoke(app, ["mqtt", "stop"], env=env)

@@ -325,3 +325,29 @@ def test_signed_integers_round_trip_as_twos_complement() -> None:
 
 def test_the_pack_is_a_mappings_directory_of_its_own() -> None:
     assert sorted(p.name for p in Path(PACK).glob("*.yaml")) == ["uns.yaml"]
+
+
+# -- the simulated plant as a UNS ---------------------------------------------------------------------
+
+
+def test_the_simulated_plants_machine_signals_decode_into_what_its_mes_reported(parts: LoaderParts) -> None:
+    from loaders.adapters.mqtt_topics import LEAVES as LEAVE_TYPES
+    from loaders.simulation import simulate
+    from loaders.simulation.uns import LEAVES, split
+
+    events = simulate(seed=3, days=1)
+    rest, messages = split(events)
+    signals = [e for e in events if e["type"] in LEAVES]
+    assert len(rest) + len(messages) == len(events) and messages
+    adapter = UnsAdapter()
+    decoded = [event for topic, payload in messages for event in adapter.decode_message(topic, payload)]
+    assert len(decoded) == len(signals)
+    same = {"state": "state", "since": "since", "reasonCode": "reasonCode", "goodQuantity": "goodQuantity"}
+    for mes, uns in zip(signals, decoded, strict=True):
+        assert uns["type"] == LEAVE_TYPES[LEAVES[mes["type"]]]
+        for member in same:
+            if member in mes["data"]:
+                assert uns["data"][member] == mes["data"][member] or (
+                    member == "since" and uns["data"][member].replace(".000Z", "Z") == mes["data"][member]
+                )
+        assert mapped(parts, uns)[0] == mes["type"].split(".")[2]
