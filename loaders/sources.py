@@ -346,4 +346,4 @@ class _Replay(io.RawIOBase):
 
 
 def _replayed(prefix: bytes, stream: BinaryIO) -> BinaryIO:
-    return io.BufferedReader(_Replay(prefix, stream))  # type: ignore[return-value]
+    return io.BufferedReader(_Replay(prefix, stream))

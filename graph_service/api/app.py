@@ -242,10 +242,10 @@ class _TextFrames(ASGIWebSocketAdapter):
             raise WebSocketDisconnected from exc
 
 
-class _GraphQLApp(GraphQL):  # type: ignore[type-arg]
+class _GraphQLApp(GraphQL):
     """strawberry's ASGI GraphQL app, answering in JSON encoded by orjson."""
 
-    websocket_adapter_class = _TextFrames  # type: ignore[assignment]
+    websocket_adapter_class = _TextFrames
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)

@@ -282,7 +282,7 @@ class Explorer:
             with self.store.driver.session(
                 database=self.store.database, default_access_mode=neo4j.READ_ACCESS
             ) as session:
-                return list(session.run(neo4j.Query(query, timeout=10.0), params))  # type: ignore[arg-type]
+                return list(session.run(neo4j.Query(query, timeout=10.0), params))
 
         return self.store.call(work)
 

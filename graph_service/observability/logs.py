@@ -76,7 +76,7 @@ class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
     configuration: a command run in-process (a test's CliRunner) replaces and closes stderr, and
     records logged after it must still go somewhere open."""
 
-    @property  # type: ignore[override]
+    @property
     def stream(self) -> Any:
         return sys.stderr
 

@@ -116,7 +116,7 @@ def export_log(store: Neo4jStore, model: DomainModel, *, include_personal_data: 
         with store.driver.session(database=store.database, default_access_mode=neo4j.READ_ACCESS) as session:
 
             def read(cypher: str) -> list[dict[str, Any]]:
-                return [r.data() for r in session.run(cypher.format(**names))]  # type: ignore[arg-type]
+                return [r.data() for r in session.run(cypher.format(**names))]
 
             entities, events, links, relations = (
                 read(_ENTITIES),

@@ -50,7 +50,7 @@ def _hashed_by(*names: str) -> Any:
         return hash(tuple(getattr(self, n) for n in names))
 
     def apply(cls: type[Any]) -> type[Any]:
-        cls.__hash__ = by_fields  # type: ignore[method-assign, assignment]
+        cls.__hash__ = by_fields  # type: ignore[assignment]
         return cls
 
     return apply

@@ -85,7 +85,7 @@ class ProductRunner:
         # A computed product's step reads other products with blocking calls: in a thread.
         if self._reader is None or not self._reader.here or product.computation is not None:
             return await asyncio.to_thread(self.run, product, values)
-        query = neo4j.Query(product.query, timeout=self.timeout_s)  # type: ignore[arg-type]
+        query = neo4j.Query(product.query, timeout=self.timeout_s)
         records = await self._reader.read(query, bind_parameters(product, values))
         return [to_native(record.data()) for record in records]
 

@@ -220,7 +220,7 @@ class Neo4jStore:
     ) -> list[dict[str, Any]]:
         """Run a read query (routed to readers in a cluster); return the records as dicts. With
         ``timeout_s``, Neo4j stops the transaction after that long (a ``ClientError``)."""
-        query = neo4j.Query(cypher, timeout=timeout_s) if timeout_s else cypher  # type: ignore[arg-type]
+        query = neo4j.Query(cypher, timeout=timeout_s) if timeout_s else cypher
         return self.call(lambda: self._run(query, parameters, neo4j.READ_ACCESS)[0])
 
     def write(self, cypher: str, parameters: Mapping[str, Any] | None = None) -> neo4j.SummaryCounters:

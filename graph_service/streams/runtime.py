@@ -329,7 +329,7 @@ def _serialize_field(name: str, as_json: bool) -> Any:
 
         def __call__(self, value: Any, ctx: Any) -> bytes:
             member = value[name]
-            return orjson.dumps(member) if as_json else member  # type: ignore[no-any-return]
+            return orjson.dumps(member) if as_json else member
 
     return FieldSerializer()
 

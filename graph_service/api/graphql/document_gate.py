@@ -250,13 +250,13 @@ class DocumentGuard(SchemaExtension):
         super().__init__()
         self.gate = gate
 
-    async def on_parse(self) -> AsyncIterator[None]:  # type: ignore[override]
+    async def on_parse(self) -> AsyncIterator[None]:
         context = self.execution_context
         if context.query is not None and context.graphql_document is None:
             context.graphql_document = await self.gate.parsed(context.query)
         yield
 
-    async def on_validate(self) -> AsyncIterator[None]:  # type: ignore[override]
+    async def on_validate(self) -> AsyncIterator[None]:
         context = self.execution_context
         if context.pre_execution_errors is None and context.query is not None and context.graphql_document:
             context.pre_execution_errors = await self.gate.validated(

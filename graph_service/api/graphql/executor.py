@@ -58,7 +58,7 @@ class GraphExecutor:
 
     def run(self, statement: Statement) -> dict[str, Any] | None:
         """The single record of ``statement`` as a dict (None when it returned no record)."""
-        query = neo4j.Query(statement.text, timeout=self._timeout_s)  # type: ignore[arg-type]
+        query = neo4j.Query(statement.text, timeout=self._timeout_s)
 
         def work() -> list[neo4j.Record]:
             with (
@@ -81,7 +81,7 @@ class GraphExecutor:
         """:meth:`run` without blocking the event loop."""
         if self._reader is None or not self._reader.here:
             return await asyncio.to_thread(self.run, statement)
-        query = neo4j.Query(statement.text, timeout=self._timeout_s)  # type: ignore[arg-type]
+        query = neo4j.Query(statement.text, timeout=self._timeout_s)
         try:
             records = await self._reader.read(query, statement.params, notifications_min_severity=QUIET)
         except (Neo4jError, DigiSpineError) as exc:

@@ -123,7 +123,7 @@ def make_schema(
         subscription=subscription,
         types=outputs.object_types(),
         extensions=list(default_extensions(limits) if extensions is None else extensions),
-        scalar_overrides=scalar_overrides(),  # type: ignore[arg-type]
+        scalar_overrides=scalar_overrides(),
         config=StrawberryConfig(default_resolver=read_attribute),
         execution_context_class=CompiledExecutionContext,
     )

@@ -23,10 +23,10 @@ from graph_service.security import KeyRing, current_principal, use_principal
 FORBIDDEN_CLOSE = 4403
 
 
-def transport_handler(keyring: KeyRing, sharing: SharedSubscriptions) -> type[BaseGraphQLTransportWSHandler]:  # type: ignore[type-arg]
+def transport_handler(keyring: KeyRing, sharing: SharedSubscriptions) -> type[BaseGraphQLTransportWSHandler]:
     """The handler class of strawberry's ASGI view for graphql-transport-ws."""
 
-    class Handler(BaseGraphQLTransportWSHandler):  # type: ignore[type-arg]
+    class Handler(BaseGraphQLTransportWSHandler):
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
             self.schema = sharing  # type: ignore[assignment]

@@ -109,7 +109,7 @@ class FilterReader:
         for quantifier in ("some", "none", "every"):
             if quantifier in given and given[quantifier] is not None:
                 inner = self.where(rel.target, given[quantifier], depth + 1, personal=personal)
-                found.append(RelationMatch(hop, quantifier, inner))  # type: ignore[arg-type]
+                found.append(RelationMatch(hop, quantifier, inner))
         return found
 
 
