@@ -63,14 +63,22 @@ $(STAMP): pyproject.toml
 	@$(QUIET) $(BIN)/python -m pip install -q --disable-pip-version-check --root-user-action=ignore -e '.[dev,streams,mqtt]'
 	@touch $@
 
+# What only the test suite needs (pm4py, which checks the OCEL logs we export): installed by `make test`,
+# not by `make demo`, because it is large (numpy, pandas, scipy, matplotlib).
+TEST_STAMP := $(VENV)/.digispine-test-installed
+$(TEST_STAMP): $(STAMP) pyproject.toml
+	@echo "› pip install (what only the tests need: pm4py, into $(VENV))"
+	@$(QUIET) $(BIN)/python -m pip install -q --disable-pip-version-check --root-user-action=ignore -e '.[dev,streams,mqtt,ocel-check]'
+	@touch $@
+
 demo: install
 	@$(BIN)/digispine demo
 
 # The lint runs first (a few seconds): CI fails on a ruff finding, an unformatted file or a mypy error.
-test: install lint
+test: install $(TEST_STAMP) lint
 	$(BIN)/python -m pytest
 
-test-unit: install
+test-unit: install $(TEST_STAMP)
 	$(BIN)/python -m pytest tests/unit
 
 # mypy reads its files and settings from pyproject's [tool.mypy]; its cache (.mypy_cache) makes a
