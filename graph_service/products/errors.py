@@ -72,3 +72,15 @@ class ProductRefused(ProductError):
             f"{violation_count} violation{'s' if violation_count != 1 else ''} of its output shape; "
             "see dataProducts { validation } for the details, or ask its owner"
         )
+
+
+class ProductRefusedToStep(ProductError):
+    """A computed product's step asked for a product that some of its own readers may not read."""
+
+    def __init__(self, caller: str, product: str, roles: list[str]) -> None:
+        self.caller = caller
+        self.product = product
+        super().__init__(
+            f"data product {caller} may not read {product}: its access roles {', '.join(roles)} may not "
+            f"read {product}; give {caller} only roles that may read every product it reads"
+        )

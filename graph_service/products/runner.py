@@ -10,7 +10,7 @@ from typing import Any
 import neo4j
 import neo4j.time
 
-from graph_service.products.errors import ParameterError
+from graph_service.products.errors import ParameterError, ProductRefusedToStep
 from graph_service.products.parameters import coerce
 from graph_service.products.registry import DataProduct, ProductRegistry
 from graph_service.store import LoopReader, Neo4jStore
@@ -97,7 +97,7 @@ class ProductRunner:
         ]
         if product.computation is None:
             return rows
-        return product.computation(rows, parameters, _Calls(self, product))
+        return product.computation(rows, parameters, StepCalls(self, product))
 
     def sample_parameters(self, product: DataProduct) -> list[dict[str, Any]]:
         """Parameter sets to validate with: the rows of ``validation.cypher``, else the defaults."""
@@ -106,7 +106,7 @@ class ProductRunner:
         return [to_native(row) for row in self.store.read(product.validation_query)]
 
 
-class _Calls:
+class StepCalls:
     """The product calls of a computed product: other products by name and major version."""
 
     def __init__(self, runner: ProductRunner, caller: DataProduct) -> None:
@@ -119,4 +119,9 @@ class _Calls:
         product = self.runner.registry.get(name, version)
         if product.name == self.caller.name:
             raise ParameterError(self.caller.key, "a computed product may not read itself")
+        # The step reads below the API, without the caller's roles: a role that may read the
+        # computed product must also be allowed to read what it is computed from.
+        wider = sorted(set(self.caller.descriptor.access_roles) - set(product.descriptor.access_roles))
+        if wider:
+            raise ProductRefusedToStep(self.caller.key, product.key, wider)
         return self.runner.run(product, values)

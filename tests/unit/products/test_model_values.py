@@ -1,5 +1,5 @@
 """Values a product query reads from the compiled ontology ($ontologyObjectTypes, $ontologyEventTypes),
-and the computation step a descriptor may name."""
+and the computation step a descriptor may name (what it may read)."""
 
 from __future__ import annotations
 
@@ -10,10 +10,11 @@ import pytest
 from graph_service.ontology.model import DomainModel
 from graph_service.products.computations import COMPUTATIONS
 from graph_service.products.cypher_check import check_query
-from graph_service.products.errors import ProductDefinitionError
+from graph_service.products.errors import ParameterError, ProductDefinitionError, ProductRefusedToStep
 from graph_service.products.model_values import MODEL_VALUES, model_values_for
 from graph_service.products.naming import MODEL_VALUE_NAMES, RESERVED_PARAMETER_NAMES
 from graph_service.products.registry import ProductRegistry
+from graph_service.products.runner import ProductRunner, StepCalls
 from tests.support.paths import REPO
 from tests.unit.products.conftest import write_product, write_shapes
 from tests.unit.products.test_cypher_check import DESCRIPTOR
@@ -61,3 +62,23 @@ def test_shipped_computed_products_have_their_step(model: DomainModel) -> None:
     registry = ProductRegistry.load([REPO / "queries"], [REPO / "shapes" / "products"], model)
     computed = [p for p in registry if p.descriptor.computation]
     assert computed and all(p.computation is COMPUTATIONS[p.descriptor.computation] for p in computed)
+
+
+class _EmptyStore:
+    def read(self, cypher: str, parameters: object = None, timeout_s: float | None = None) -> list[dict]:
+        return []
+
+
+def test_a_step_may_read_only_products_its_readers_may_read(tmp_path: Path, model: DomainModel) -> None:
+    shapes = write_shapes(tmp_path)
+    write_product(tmp_path, {"name": "wide", "accessRoles": ["analyst", "sales"]})
+    write_product(tmp_path, {"name": "narrow", "accessRoles": ["analyst"]})
+    write_product(tmp_path, {"name": "wider", "accessRoles": ["analyst", "planner", "sales"]})
+    registry = ProductRegistry.load([tmp_path / "queries"], [shapes], model)
+    runner = ProductRunner(_EmptyStore(), registry=registry)  # type: ignore[arg-type]
+    calls = StepCalls(runner, registry.get("wide", "1"))
+    with pytest.raises(ProductRefusedToStep, match="its access roles sales may not read narrow/1.0.0"):
+        calls.run("narrow", "1", {})
+    assert calls.run("wider", "1", {}) == []  # every reader of 'wide' may read 'wider'
+    with pytest.raises(ParameterError, match="may not read itself"):
+        calls.run("wide", "1", {})
