@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import signal
 import threading
-import time
 from pathlib import Path
 
 import typer
@@ -156,11 +155,9 @@ def bridge(
             f"Bridging MQTT {', '.join(topic)} on {host}:{port} → Kafka {target} on {servers} "
             f"as client {settings.mqtt_client_id} (SIGTERM or Ctrl-C stops gracefully)"
         )
-        started = time.monotonic()
         stats = worker.run(
             idle_timeout=until_idle, on_progress=lambda s: console.print(f"  {s.line()}", highlight=False)
         )
-    seconds = max(time.monotonic() - started, 1e-9)
     console.print(f"bridge: {stats.line()}", highlight=False)
     if stats.sequence_gaps or stats.rebirths_requested:
         console.print(
@@ -171,7 +168,6 @@ def bridge(
             f"Undecodable messages are in {settings.data_dir / 'deadletters'}: "
             "`digispine deadletters list --reason adapter`"
         )
-    console.print(f"  {stats.received / seconds:,.0f} messages/s", highlight=False)
 
 
 @app.command()
