@@ -469,10 +469,11 @@ def _compile_relation(
     elif isinstance(doc, Located) and {"from", "relation", "to"} <= set(doc):
         unknown = sorted(str(k) for k in set(doc) - set(RELATION_FIELDS))
         if unknown:
+            bare_on = True in doc  # type: ignore[comparison-overlap]  # YAML reads `on:` as the key True
             ctx.error(
                 line_of(doc, unknown[0]),
                 f"relation: unknown field(s) {', '.join(unknown)}; use {', '.join(RELATION_FIELDS)}"
-                + (" (YAML reads a bare `on:` as true)" if True in doc else ""),
+                + (" (YAML reads a bare `on:` as true)" if bare_on else ""),
             )
         source, name, target = str(doc["from"]), str(doc["relation"]), str(doc["to"])
         join_doc = doc.get("join")

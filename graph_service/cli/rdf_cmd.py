@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import typer
 
@@ -11,7 +12,7 @@ from graph_service.cli.common import err_console, settings_or_exit
 app = typer.Typer(help="The RDF/SPARQL view of the running server.", no_args_is_help=True)
 
 
-def _call(method: str, path: str, url: str | None) -> dict:
+def _call(method: str, path: str, url: str | None) -> dict[str, Any]:
     import httpx
 
     settings = settings_or_exit()
@@ -27,7 +28,7 @@ def _call(method: str, path: str, url: str | None) -> dict:
     if response.status_code == 401:
         err_console.print("[red]401: set DIGISPINE_API_KEY to a key with the role analyst[/]")
         raise typer.Exit(1)
-    body = response.json()
+    body: dict[str, Any] = response.json()
     if response.status_code >= 400:
         err_console.print(f"[red]{response.status_code}: {body.get('error') or body}[/]")
         raise typer.Exit(1)

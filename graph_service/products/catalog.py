@@ -105,7 +105,8 @@ def catalog_graph(
 def catalog_jsonld(graph: Graph) -> dict[str, Any]:
     """The graph as compacted JSON-LD with a readable ``@context``."""
     text = graph.serialize(format="json-ld", context=CONTEXT, auto_compact=True, sort_keys=True)
-    return json.loads(text)
+    compacted: dict[str, Any] = json.loads(text)
+    return compacted
 
 
 def _dataset_iri(base: str, product: DataProduct) -> URIRef:

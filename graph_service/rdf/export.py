@@ -95,7 +95,7 @@ def export(
     if fmt not in FORMATS:
         raise ExportError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
     if class_name is not None and class_name not in model.classes:
-        from graph_service.ontology.model import UnknownTermError
+        from graph_service.ontology.errors import UnknownTermError
 
         try:
             model.cls(class_name)

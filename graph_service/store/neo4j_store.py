@@ -204,7 +204,7 @@ class Neo4jStore:
         if isinstance(exc, RETRYABLE):
             if attempt >= self.max_attempts:
                 raise StoreUnavailable(self.uri, _reason(exc)) from exc
-            delay = self.base_delay * (2 ** (attempt - 1))
+            delay: float = self.base_delay * (2 ** (attempt - 1))
             log.warning(
                 "neo4j transient failure, retrying",
                 extra={"uri": self.uri, "attempt": attempt, "delay": delay},

@@ -194,7 +194,9 @@ def build_event(
     }
 
 
-def violation_record(stream: StreamIdentity, event: Mapping[str, Any], report: list[dict[str, Any]]) -> dict:
+def violation_record(
+    stream: StreamIdentity, event: Mapping[str, Any], report: list[dict[str, Any]]
+) -> dict[str, Any]:
     """What goes to the violations topic instead of an event that fails its shape."""
     return {"stream": stream.name, "version": stream.version, "event": dict(event), "report": report}
 
@@ -202,7 +204,7 @@ def violation_record(stream: StreamIdentity, event: Mapping[str, Any], report: l
 class ShapeCheck(Protocol):
     """What checks a derived event's ``data``: a compiled flat shape or the general validator."""
 
-    def validate(self, data: Mapping[str, Any], focus: str = ...) -> list[dict]: ...
+    def validate(self, data: Mapping[str, Any], focus: str = ...) -> list[dict[str, Any]]: ...
 
 
 #: The general validator lives in :mod:`graph_service.streams.shacl_check` (it needs rdflib); a

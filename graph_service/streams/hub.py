@@ -265,13 +265,13 @@ class TopicReader:
 
     def _first_offset(self, partition: int) -> int:
         if self._start is not None:
-            return self._start.get(partition, OFFSET_BEGINNING)
+            return int(self._start.get(partition, OFFSET_BEGINNING))
         if not self.ready.is_set():  # at start-up: the end; partitions added later: all of them
             _low, high = self._consumer.get_watermark_offsets(
                 TopicPartition(self.topic, partition), timeout=10
             )
             return int(high)
-        return OFFSET_BEGINNING
+        return int(OFFSET_BEGINNING)
 
     def _parsed(self, raw: Any) -> TopicMessage | None:
         error = raw.error()

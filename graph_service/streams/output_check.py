@@ -164,7 +164,9 @@ class FlatShape:
     fields: tuple[FieldRule, ...]
     closed: bool
 
-    def validate(self, data: Mapping[str, Any], focus: str = "urn:digispine:stream-event") -> list[dict]:
+    def validate(
+        self, data: Mapping[str, Any], focus: str = "urn:digispine:stream-event"
+    ) -> list[dict[str, Any]]:
         found: list[dict[str, Any]] = []
         for rule in self.fields:
             rule.check(data.get(rule.name), focus, found)

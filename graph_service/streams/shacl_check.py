@@ -48,7 +48,9 @@ class OutputValidator:
     def from_file(cls, path: Path, shape_iri: str) -> OutputValidator:
         return cls(read_shape_file(path), shape_iri)
 
-    def validate(self, data: Mapping[str, Any], focus: str = "urn:digispine:stream-event") -> list[dict]:
+    def validate(
+        self, data: Mapping[str, Any], focus: str = "urn:digispine:stream-event"
+    ) -> list[dict[str, Any]]:
         """Each violation of ``data`` as ``{"focus", "path", "constraint", "message"}``; none: conforms."""
         typed = dict(data)
         for key in self._converted.intersection(typed):  # JSON reads strings and decimals as they are

@@ -105,7 +105,7 @@ def term_compare(v: Identifier, bound: Literal, accept: Callable[[int], bool]) -
     if isinstance(bound.value, str) != isinstance(v.value, str):
         return False
     try:
-        return accept(compare_literal(v, bound))
+        return accept(compare_literal(v, bound))  # type: ignore[no-untyped-call]
     except (TypeError, NotImplementedError, ArithmeticError):
         return False
 

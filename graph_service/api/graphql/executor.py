@@ -86,7 +86,7 @@ class GraphExecutor:
             records = await self._reader.read(query, statement.params, notifications_min_severity=QUIET)
         except (Neo4jError, DigiSpineError) as exc:
             raise self._translate(exc, statement) from exc
-        return dict(records[0].items()) if records else None
+        return dict(records[0].items()) if records else None  # type: ignore[no-untyped-call]
 
     def _translate(self, exc: Neo4jError | DigiSpineError, statement: Statement) -> GraphQLError:
         return graph_failure(
