@@ -253,13 +253,15 @@ class SharedSubscriptions:
                 _note.reset(token)
         return self._counted(name, group.join(self.client_queue).results())
 
-    async def _counted(self, name: str, results: AsyncGenerator[Any, None]) -> AsyncGenerator[Any, None]:
-        """``results`` as they are sent, counted: open while it runs, one delivery per result."""
-        if self.metrics is None:
-            async for result in results:
-                yield result
-            return
-        metrics = self.metrics
+    def _counted(self, name: str, results: AsyncGenerator[Any, None]) -> AsyncGenerator[Any, None]:
+        """``results`` as they are sent, counted (as they are when there are no metrics)."""
+        return results if self.metrics is None else self._counting(self.metrics, name, results)
+
+    @staticmethod
+    async def _counting(
+        metrics: SubscriptionMetrics, name: str, results: AsyncGenerator[Any, None]
+    ) -> AsyncGenerator[Any, None]:
+        """Open while it runs, one delivery per result sent."""
         metrics.opened(name)
         try:
             async for result in results:
