@@ -47,7 +47,7 @@ from bench.common import REPO, neo4j_for_bench, timed
 from bench.graphql_load import cpu_seconds, driver_throughput, http_throughput
 from bench.graphql_plant import write_plant
 from graph_service.api.app import create_app
-from graph_service.api.graphql.completion import CompiledExecutionContext, FieldByFieldExecutionContext
+from graph_service.api.graphql.completion import FieldByFieldExecutionContext
 from graph_service.ontology.compiler import load_model
 from graph_service.security import hash_key, new_key
 from graph_service.settings import Settings
@@ -374,12 +374,14 @@ def run_case(
 ) -> CaseResult:
     schema = local.schema
 
-    def in_process(i: int, context: type = CompiledExecutionContext) -> Any:
-        schema.execution_context_class = context
+    served_context = schema.execution_context_class  # the schema's own (with its walk cache)
+
+    def in_process(i: int, context: type | None = None) -> Any:
+        schema.execution_context_class = context or served_context
         result = local.loop.run_until_complete(
             schema.execute(case.graphql, variable_values=case.variables(i))
         )
-        schema.execution_context_class = CompiledExecutionContext
+        schema.execution_context_class = served_context
         if result.errors:
             raise RuntimeError(f"{case.name}: {result.errors}")
         return result.data

@@ -372,6 +372,13 @@ class Settings(BaseSettings):
         validation_alias=_env("DIGISPINE_GRAPHQL_MAX_SELECTIONS"),
         description="Most selections of a document with its fragments expanded, checked before validation.",
     )
+    graphql_selection_cache: int = Field(
+        default=512,
+        ge=0,
+        validation_alias=_env("DIGISPINE_GRAPHQL_SELECTION_CACHE"),
+        description="Root-field selections whose projection and completion walk are kept for the next "
+        "request of the same document (per schema, least recently used dropped); 0: none kept.",
+    )
 
     @field_validator("ontology_dirs", "mappings_dirs", mode="before")
     @classmethod

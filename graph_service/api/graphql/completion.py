@@ -32,6 +32,7 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from graph_service.api.graphql.concrete_types import always
 from graph_service.api.graphql.executor import ALIAS, read_relation
+from graph_service.api.graphql.selection_cache import SelectionCache, uses_variables
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +59,14 @@ class CompiledExecutionContext(StrawberryGraphQLCoreExecutionContext):
 
     #: False: complete them field by field too (the equivalence test and the benchmark compare).
     walk: ClassVar[bool] = True
+    #: Walks of variable-free selections without interfaces, by (return type, the root field's
+    #: nodes): the next request of the same cached document completes with the first one's walk.
+    walks: ClassVar[SelectionCache[Complete]] = SelectionCache()
+
+    @classmethod
+    def with_cache(cls, size: int) -> type[CompiledExecutionContext]:
+        """This context with a walk cache of its own, of ``size`` entries (one per schema)."""
+        return type(cls.__name__, (cls,), {"walks": SelectionCache(size), "__module__": cls.__module__})
 
     def complete_value(
         self,
@@ -74,11 +83,30 @@ class CompiledExecutionContext(StrawberryGraphQLCoreExecutionContext):
                     return_type, field_details_list, info, path, result.value, position_context
                 )
             try:
-                return _Walk(self, info).completer(return_type, field_details_list)(result.value)
+                return self._prepared(return_type, field_details_list, info)(result.value)
             except _Fallback:
                 log.debug("%s completed field by field", info.field_name)
                 result = result.value
         return super().complete_value(return_type, field_details_list, info, path, result, position_context)
+
+    def _prepared(self, return_type: GraphQLOutputType, fields: Any, info: Any) -> Complete:
+        """The walk of this root field's selection, made for an earlier request of the same cached
+        document when it can be: no variable below the field (``@skip``/``@include`` could differ),
+        no ``@defer`` or fragment arguments on it, and no interface (whose completer reads the
+        request's resolve info)."""
+        nodes = [f.node for f in fields]
+        plain = all(
+            f.defer_usage is None and getattr(f, "fragment_variable_values", None) is None for f in fields
+        )
+        if plain:
+            kept = self.walks.get(id(return_type), nodes)
+            if kept is not None:
+                return kept
+        walk = _Walk(self, info)
+        complete = walk.completer(return_type, fields)
+        if plain and not walk.reads_info and not uses_variables(nodes, info.fragments):
+            self.walks.put(id(return_type), nodes, complete)
+        return complete
 
 
 class FieldByFieldExecutionContext(CompiledExecutionContext):
@@ -95,6 +123,7 @@ class _Walk:
         self._info = info
         self._made: dict[tuple[Any, int], Complete] = {}
         self._keep: list[Any] = []  # field lists stay alive, so their ids are not reused
+        self.reads_info = False  # whether a completer made reads the request's resolve info
 
     def completer(self, return_type: GraphQLOutputType, fields: Any) -> Complete:
         key = (return_type, id(fields))
@@ -154,6 +183,7 @@ class _Walk:
         return complete
 
     def _abstract(self, abstract: Any, fields: Any) -> Complete:
+        self.reads_info = True
         schema = self._context.schema
         info = self._info
         by_type: dict[str, Complete] = {}

@@ -28,6 +28,8 @@ MAX_TOKENS = 5_000
 #: Most selections (fields, inline fragments, fragment spreads) with every fragment expanded where
 #: it is spread; checked after parsing, before validation (see :mod:`expansion`).
 MAX_SELECTIONS = 2_000
+#: Root-field selections whose plan and completion are kept (see :mod:`selection_cache`).
+SELECTION_CACHE = 512
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,7 @@ class Limits:
     max_document_bytes: int = MAX_DOCUMENT_BYTES
     max_tokens: int = MAX_TOKENS
     max_selections: int = MAX_SELECTIONS
+    selection_cache: int = SELECTION_CACHE
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Limits:
@@ -55,4 +58,5 @@ class Limits:
             max_document_bytes=settings.graphql_max_document_bytes,
             max_tokens=settings.graphql_max_tokens,
             max_selections=settings.graphql_max_selections,
+            selection_cache=settings.graphql_selection_cache,
         )

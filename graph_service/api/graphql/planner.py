@@ -17,6 +17,7 @@ from graph_service.api.graphql.lineage_links import ENTITY_KEY, LINK_TYPE, LINKE
 from graph_service.api.graphql.operation import operation_state
 from graph_service.api.graphql.plan import Hop, KeyLookup, PageQuery, Projection, RelationRead
 from graph_service.api.graphql.selection import OperationContext, SelectedField
+from graph_service.api.graphql.selection_cache import SelectionCache, uses_variables
 from graph_service.api.graphql.where import FilterReader, sort_keys
 from graph_service.security import READER, current_principal
 
@@ -47,6 +48,11 @@ class Planner:
         self._interfaces = types.interfaces
         self._limits = limits
         self._filters = FilterReader(fields, codes)
+        # Root projections of variable-free selections by (class, caller sees personal data):
+        # the projection and the masked fields it reports (see :meth:`_root_projection`).
+        self._projections: SelectionCache[tuple[Projection, tuple[str, ...]]] = SelectionCache(
+            limits.selection_cache
+        )
 
     def key_lookup(self, info: Any, class_name: str, arguments: Mapping[str, Any]) -> KeyLookup:
         """One node by business key; ``arguments`` are the root field's (one per key property)."""
@@ -54,7 +60,7 @@ class Planner:
         fields = self._fields[class_name]
         self._check_reader(fields)
         key = tuple((p.name, arguments[p.name]) for p in fields.key_fields)
-        projection = self.projection(ctx, class_name, list(info.field_nodes))
+        projection = self._root_projection(info, ctx, class_name, list(info.field_nodes))
         self._spend(info, cost(projection, 1))
         return KeyLookup(fields.cls.neo4j_label, key, projection)
 
@@ -81,7 +87,7 @@ class Planner:
             order=sort_keys(fields, arguments.get("orderBy"), personal=personal),
             skip=offset,
             limit=first + 1,  # one more tells whether a next page exists
-            projection=self.projection(ctx, class_name, node_nodes) if needs_rows else None,
+            projection=self._root_projection(info, ctx, class_name, node_nodes) if needs_rows else None,
             count_total="totalCount" in names,
         )
         self._spend(info, first + (cost(plan.projection, first) if plan.projection else 0))
@@ -113,8 +119,33 @@ class Planner:
 
     # -- projections ----------------------------------------------------------------------------
 
-    def projection(self, ctx: OperationContext, class_name: str, nodes: list[FieldNode]) -> Projection:
-        """What to read of nodes of ``class_name`` for the selection sets of ``nodes``."""
+    def _root_projection(
+        self, info: Any, ctx: OperationContext, class_name: str, nodes: list[FieldNode]
+    ) -> Projection:
+        """:meth:`projection`, kept for the next request of the same cached document when the
+        selection uses no variables (it is then the same for every caller who may, or may not,
+        see personal data alike); the masked fields it reports are reported again on a hit."""
+        key = (class_name, current_principal().may_see_personal_data)
+        kept = self._projections.get(key, nodes)
+        if kept is not None:
+            projection, masked = kept
+            operation_state().masked.update(masked)
+            return projection
+        reported: list[str] = []
+        projection = self.projection(ctx, class_name, nodes, reported)
+        if not uses_variables(nodes, info.fragments):
+            self._projections.put(key, nodes, (projection, tuple(reported)))
+        return projection
+
+    def projection(
+        self,
+        ctx: OperationContext,
+        class_name: str,
+        nodes: list[FieldNode],
+        reported: list[str] | None = None,
+    ) -> Projection:
+        """What to read of nodes of ``class_name`` for the selection sets of ``nodes``
+        (``reported``: the masked fields reported in the response are appended there too)."""
         properties: dict[str, str] = {}
         masked: list[str] = []
         relations: list[RelationRead] = []
@@ -130,6 +161,8 @@ class Planner:
                 if prop.prop.personal_data and not personal:
                     masked.append(prop.key)
                     operation_state().masked.add(f"{first.owner}.{prop.name}")
+                    if reported is not None:
+                        reported.append(f"{first.owner}.{prop.name}")
                 else:
                     properties[prop.key] = prop.name
                 continue
@@ -139,7 +172,7 @@ class Planner:
             aliased = columns.get(name, 0) + (key != name)
             columns[name] = aliased
             column = name if key == name else f"{name}__{aliased}"
-            relations.append(self._relation(ctx, key, column, rel, occurrences, link=link))
+            relations.append(self._relation(ctx, key, column, rel, occurrences, reported, link=link))
         return Projection(
             properties=tuple(properties.items()),
             relations=tuple(relations),
@@ -154,6 +187,7 @@ class Planner:
         column: str,
         rel: RelationField,
         occurrences: list[SelectedField],
+        reported: list[str] | None = None,
         *,
         link: bool = False,
     ) -> RelationRead:
@@ -174,7 +208,7 @@ class Planner:
                 for f in group
                 if f.name == ENTITY_KEY
             ]
-        projection = self.projection(ctx, rel.target, nodes)
+        projection = self.projection(ctx, rel.target, nodes, reported)
         if not rel.to_many:
             return RelationRead(key, column, Hop(rel.rel_type, rel.direction), False, projection)
         limit = self._first(arguments.get("first"), self._limits.default_nested_limit, f"{key}(first)")

@@ -125,7 +125,7 @@ def make_schema(
         extensions=list(default_extensions(limits) if extensions is None else extensions),
         scalar_overrides=scalar_overrides(),
         config=StrawberryConfig(default_resolver=read_attribute),
-        execution_context_class=CompiledExecutionContext,
+        execution_context_class=CompiledExecutionContext.with_cache(limits.selection_cache),
     )
     _route(schema, resolvers, fields, types)
     if subscriptions is not None:

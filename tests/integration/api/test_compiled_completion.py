@@ -56,11 +56,12 @@ def test_compiled_answers_equal_field_by_field_answers(
     with caplog.at_level(logging.DEBUG, logger=completion.__name__):
         compiled = [_answer(client, role, q, v) for q, v in QUERIES]
     assert not [r for r in caplog.records if r.name == completion.__name__], "a root field fell back"
+    served = schema.execution_context_class
     schema.execution_context_class = completion.FieldByFieldExecutionContext
     try:
         plain = [_answer(client, role, q, v) for q, v in QUERIES]
     finally:
-        schema.execution_context_class = completion.CompiledExecutionContext
+        schema.execution_context_class = served
     for (query, _), fast, slow in zip(QUERIES, compiled, plain, strict=True):
         assert fast == slow, query
         assert b'"errors"' not in fast, fast[:500]
