@@ -16,6 +16,7 @@ const entries = {
   graphiql: join(here, "src", "graphiql", "main.jsx"),
   catalog: join(here, "src", "catalog", "main.js"),
   dashboard: join(here, "src", "dashboard", "main.js"),
+  process: join(here, "src", "process", "main.js"),
 };
 await build({
   entryPoints: entries,

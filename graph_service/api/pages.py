@@ -2,7 +2,7 @@
 
 GraphiQL (``GET /graphql``, rendered by the GraphQL app through :func:`graphiql_html`), Swagger UI
 (``/docs``; ``/redoc`` leads there), the catalog (``/catalog``) and the plant dashboard
-(``/dashboard``) are bundled from npm at install time
+(``/dashboard``) and the object-centric process view (``/process``) are bundled from npm at install time
 (``pages/``, ``make install``) into ``pages_static/``; the glossary (``/glossary/``) is rendered
 from the compiled model. The pages and their assets need no key: they hold no plant data, and the
 requests they make carry the key typed into the page (or run with the anonymous roles).
@@ -25,7 +25,7 @@ BUILD_HINT = "the pages are not built; run `make install` (or `cd pages && npm c
 
 #: Paths of the pages (GET without a key); their assets are under ASSETS and GLOSSARY.
 PAGE_PATHS = frozenset(
-    {"/docs", "/docs/oauth2-redirect", "/redoc", "/catalog", "/catalog/", "/dashboard", GLOSSARY}
+    {"/docs", "/docs/oauth2-redirect", "/redoc", "/catalog", "/catalog/", "/dashboard", "/process", GLOSSARY}
 )
 PAGE_PREFIXES = (ASSETS + "/", GLOSSARY + "/")
 
@@ -76,6 +76,10 @@ def mount_pages(app: FastAPI, static: Path = STATIC) -> None:
     @router.get("/dashboard")
     async def dashboard() -> Response:
         return _page(static, "dashboard.html")
+
+    @router.get("/process")
+    async def process() -> Response:
+        return _page(static, "process.html")
 
     @router.get(GLOSSARY)
     async def glossary_root() -> RedirectResponse:

@@ -3,6 +3,7 @@ export const PAGES = [
   ["/graphql", "GraphiQL"],
   ["/catalog", "Catalog"],
   ["/dashboard", "Dashboard"],
+  ["/process", "Process"],
   ["/explore", "Explorer"],
   ["/glossary/", "Glossary"],
   ["/docs", "API docs"],
