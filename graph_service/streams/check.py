@@ -3,7 +3,9 @@
 What is checked (each problem at the descriptor's line, all collected):
 
 - ``domain`` is a bounded context of the ontology (as for data products);
-- every input type is mapped by some ``loaders/mappings/*.yaml`` (so the loader, too, knows it);
+- every input type is mapped by some ``loaders/mappings/*.yaml`` (so the loader, too, knows it),
+  except an input declared ``optional: true`` (a mapping pack's type), which is left out of the
+  checked descriptor, with an info line, when no configured mapping maps it;
 - ``key`` is an ``owl:hasKey`` property of some class;
 - the key can be found for every input: ``keyFrom`` names the payload field, a join
   (``{joinOn: <field>, via: <another input keyed by a field, whose mapping reads the same-named
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import logging
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import MappingProxyType
@@ -30,6 +33,8 @@ from graph_service.products.shape import OutputShape, ShapeLibrary
 from graph_service.streams.descriptor import KeySource, StreamDescriptor
 from graph_service.streams.errors import Problem
 from loaders.mapping import EventMapping, Mapper
+
+logger = logging.getLogger(__name__)
 
 #: Subscription fields area C generates besides one per stream: ``<class>Changed`` and this one.
 RESERVED_FIELDS = frozenset({"dataProductChanged"})
@@ -66,7 +71,10 @@ def check_stream(
     shape = _shape(d, shapes, problems)
     if shape is None or len(problems) > before:
         return None
-    return dataclasses.replace(d, key_sources=MappingProxyType(key_sources)), shape
+    # Only the inputs the configured mappings map (an unmapped optional one is left out): what the
+    # compiled artefact, the runtime's input set and the catalog then see.
+    inputs = tuple(t for t in d.inputs if t in mappings)
+    return dataclasses.replace(d, inputs=inputs, key_sources=MappingProxyType(key_sources)), shape
 
 
 def _check_key(d: StreamDescriptor, model: DomainModel, problems: list[Problem]) -> bool:
@@ -97,6 +105,18 @@ def _check_inputs(d: StreamDescriptor, mapper: Mapper, problems: list[Problem]) 
     found: dict[str, EventMapping] = {}
     for position, event_type in enumerate(d.inputs):
         mapping = mapper.by_type.get(event_type)
+        if mapping is None and event_type in d.optional_inputs:
+            # A mapping pack's type (uns.*): a deployment without the pack runs without the input.
+            logger.info(
+                "%s: stream %s v%s: optional input %s is not mapped (DIGISPINE_MAPPINGS_DIRS: %s); "
+                "the stream runs without it",
+                d.file,
+                d.name,
+                d.major,
+                event_type,
+                _directories(mapper),
+            )
+            continue
         if mapping is None:
             close = difflib.get_close_matches(event_type, sorted(mapper.by_type), n=1)
             hint = f"; did you mean {close[0]}?" if close else ""
@@ -125,6 +145,8 @@ def _key_sources(
 ) -> dict[str, KeySource]:
     sources: dict[str, KeySource] = {}
     for position, event_type in enumerate(d.inputs):
+        if event_type in d.optional_inputs and event_type not in mappings:
+            continue  # not mapped here: not read, so its key is not needed
         if event_type in d.key_from:
             sources[event_type] = d.key_from[event_type]
             continue
@@ -153,6 +175,15 @@ def _check_join(
     where = ("keyFrom", event_type)
     if via == event_type or via not in d.inputs:
         problems.append(d.problem(f"keyFrom {event_type}: via {via} must be another of the inputs", *where))
+        return
+    if via not in mappings:  # an optional input no configured mapping maps: never read
+        problems.append(
+            d.problem(
+                f"keyFrom {event_type}: via {via}, an optional input no configured mapping maps; "
+                "join via an input that is always read",
+                *where,
+            )
+        )
         return
     if via in sources and sources[via].kind != "field":
         problems.append(

@@ -124,6 +124,7 @@ class StreamDescriptor:
     domain: str
     owner: str
     description: str
+    #: Every input type the file declares; after the check, the ones the configured mappings map.
     inputs: tuple[str, ...]
     key: str
     emit: str
@@ -140,6 +141,9 @@ class StreamDescriptor:
     grace: dt.timedelta = dt.timedelta(0)
     access_roles: tuple[str, ...] = DEFAULT_ACCESS_ROLES
     tags: tuple[str, ...] = ()
+    #: Inputs declared ``optional: true``: read when a configured mapping maps them (a mapping
+    #: pack), left out of the checked descriptor otherwise.
+    optional_inputs: frozenset[str] = frozenset()
     #: ``keyFrom`` as written: input type → how its key is found.
     key_from: Mapping[str, KeySource] = field(default_factory=lambda: MappingProxyType({}))
     #: For every input type, how its key is found (set by the registry from ``keyFrom`` or the
@@ -279,12 +283,14 @@ class _StreamChecker(DescriptorChecker):
         emit = self._choice(doc, "emit", EMIT_MODES, "revisions") if doc.get("emit") else ""
         windows = self._windows(doc.get("windows"), emit)
         output_type = self._output_type(doc.get("outputType"), major)
+        inputs, optional_inputs = self._inputs(doc.get("inputs"))
         values: dict[str, Any] = {
             "title": self._text(doc, "title") or "",
             "domain": self._text(doc, "domain") or "",
             "owner": self._text(doc, "owner") or "",
             "description": (self._text(doc, "description") or "").strip(),
-            "inputs": self._inputs(doc.get("inputs")),
+            "inputs": inputs,
+            "optional_inputs": optional_inputs,
             "key": self._key(doc.get("key")),
             "key_from": MappingProxyType(self._key_from(doc.get("keyFrom"))),
             "topic": self._topic(doc.get("topic"), name, major),
@@ -340,16 +346,36 @@ class _StreamChecker(DescriptorChecker):
             self.problem(where, f"{what}: {exc}")
             return dt.timedelta(0)
 
-    def _inputs(self, value: Any) -> tuple[str, ...]:
+    def _inputs(self, value: Any) -> tuple[tuple[str, ...], frozenset[str]]:
+        """The input types, and those of them marked ``{type: T, optional: true}``."""
         if value is None:
-            return ()
-        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+            return (), frozenset()
+        if not isinstance(value, list):
             self.problem(("inputs",), f"inputs must be a list of CloudEvents types, got {value!r}")
-            return ()
-        for position, item in enumerate(value):
-            if value.index(item) != position:
-                self.problem(("inputs", str(position)), f"input {item} is listed twice")
-        return tuple(value)
+            return (), frozenset()
+        types: list[str] = []
+        optional: set[str] = set()
+        for position, entry in enumerate(value):
+            where = ("inputs", str(position))
+            item = entry
+            if isinstance(entry, dict):
+                self._unknown_keys(entry, where, ("type", "optional"))
+                item, flag = entry.get("type"), entry.get("optional", False)
+                if not isinstance(flag, bool):
+                    self.problem(where, f"optional must be true or false, got {flag!r}")
+                elif flag and isinstance(item, str):
+                    optional.add(item)
+            if not isinstance(item, str) or not item:
+                self.problem(
+                    where,
+                    f"input {position} must be a CloudEvents type or {{type: <type>, optional: true}}, "
+                    f"got {entry!r}",
+                )
+                continue
+            if item in types:
+                self.problem(where, f"input {item} is listed twice")
+            types.append(item)
+        return tuple(types), frozenset(optional)
 
     def _key(self, value: Any) -> str:
         if value is None:

@@ -70,7 +70,8 @@ def read_minimal(path: Path, shapes_dir: Path) -> MinimalDescriptor:
     return MinimalDescriptor(
         name=name,
         version=version,
-        inputs=tuple(doc["inputs"]),
+        # Optional inputs ({type, optional}) too: without the mappings it cannot tell which are mapped.
+        inputs=tuple(i["type"] if isinstance(i, dict) else i for i in doc["inputs"]),
         output_type=doc["outputType"],
         topic=doc.get("topic") or f"digispine.stream.{name}.v{major}",
         grace=duration(doc.get("grace")),

@@ -44,6 +44,14 @@ from graph_service.streams.runtime import CLOCK_KEY, InputEvent, KeyState, Origi
 STREAMS = ("equipmentOee",)
 
 MES = "digispine.mes."
+#: Input type → the event class it is, for the types that are not the MES's own
+#: (``digispine.mes.<class>.v1``): the ``uns`` mapping pack's machine signals
+#: (loaders/mappings/packs/uns), which its adapter writes in the MES's payload form of the class.
+OTHER_TYPES = {
+    "uns.equipment.state.v1": "EquipmentStateChanged",
+    "uns.operation.started.v1": "OperationStarted",
+    "uns.operation.completed.v1": "OperationCompleted",
+}
 CALENDAR_KEY = "cal"
 #: Finished windows are remembered this long past their end (a late input for them is ignored, not
 #: counted as a new window).
@@ -75,7 +83,7 @@ class EquipmentOee:
 
     # -- routing ---------------------------------------------------------------------------------
     def route(self, event: InputEvent) -> Iterable[Routed]:
-        kind = event.type.removeprefix(MES).removesuffix(".v1")
+        kind = OTHER_TYPES.get(event.type) or event.type.removeprefix(MES).removesuffix(".v1")
         data = event.data
         if kind == "EquipmentStateChanged":
             change = [epoch(data["since"]), data["stateChangeId"], data["state"]]
