@@ -164,9 +164,16 @@ class Served:
 
 
 @contextmanager
-def serve(settings: Settings, api_keys: str, log_path: Path, workers: int = 1) -> Iterator[Served]:
+def serve(
+    settings: Settings,
+    api_keys: str,
+    log_path: Path,
+    workers: int = 1,
+    extra_env: dict[str, str] | None = None,
+) -> Iterator[Served]:
     """``digispine serve`` in its own process, as it runs in production (its own interpreter and
-    event loop: the client's work does not share its GIL), answering at the URL yielded."""
+    event loop: the client's work does not share its GIL), answering at the URL yielded
+    (``extra_env``: settings of this server only, e.g. for an A/B run)."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
@@ -184,6 +191,7 @@ def serve(settings: Settings, api_keys: str, log_path: Path, workers: int = 1) -
         "DIGISPINE_PRODUCT_VALIDATION_S": "0",
         # a loaded machine must slow the figures down, not fail the cases
         "DIGISPINE_GRAPHQL_TIMEOUT_S": str(TIMEOUT_S),
+        **(extra_env or {}),
     }
     command = [
         str(Path(sys.executable).with_name("digispine")),
@@ -251,9 +259,24 @@ class KeepAliveClient:
             return self._post(path, body)
 
     def _post(self, path: str, body: bytes) -> tuple[int, Any]:
+        status, raw = self._post_raw(path, body)
+        return status, orjson.loads(raw)
+
+    def post_raw(self, path: str, document: dict[str, Any]) -> tuple[int, bytes]:
+        """:meth:`post_json` with the body's bytes as the server sent them."""
+        body = orjson.dumps(document)
+        try:
+            return self._post_raw(path, body)
+        except (BrokenPipeError, ConnectionResetError, http.client.RemoteDisconnected):
+            self._conn.close()
+            self._conn = http.client.HTTPConnection(*self._address, timeout=60)
+            self.reconnects += 1
+            return self._post_raw(path, body)
+
+    def _post_raw(self, path: str, body: bytes) -> tuple[int, bytes]:
         self._conn.request("POST", path, body=body, headers=self._headers)
         response = self._conn.getresponse()
-        return response.status, orjson.loads(response.read())
+        return response.status, response.read()
 
     def close(self) -> None:
         self._conn.close()
@@ -577,6 +600,19 @@ def main() -> None:
     )
     parser.add_argument("--clients", default="8,32,128", help="concurrent clients of the throughput runs")
     parser.add_argument("--duration", type=float, default=5.0, help="seconds per throughput run")
+    parser.add_argument(
+        "--ab",
+        action="store_true",
+        help="only an A/B run: two servers side by side, one with the selection cache off "
+        "(DIGISPINE_GRAPHQL_SELECTION_CACHE=0, the path before it) and one as configured, "
+        "alternating turns of requests; their own CPU per request and the ratio",
+    )
+    parser.add_argument(
+        "--cases",
+        default="",
+        help="with --ab: the queries whose name contains one of these words (comma-separated, "
+        "e.g. lookup,filtered,row; default all)",
+    )
     args = parser.parse_args()
     started = time.perf_counter()
     data_dir = None
@@ -594,7 +630,10 @@ def main() -> None:
             built = load_plant(settings, store, args.nodes, args.orders_per_day, args.loader)
             if marker is not None:
                 marker.write_text(orjson.dumps({"nodes": built, "seed": SEED}).decode())
-        run_all(settings, store, args)
+        if args.ab:
+            run_ab(settings, store, args)
+        else:
+            run_all(settings, store, args)
     print(f"\nwhole run: {time.perf_counter() - started:.0f} s")
 
 
@@ -617,14 +656,7 @@ def run_all(settings: Settings, store: Neo4jStore, args: argparse.Namespace) -> 
     headers = {"Authorization": f"Bearer {key}"}
     log_path = Path(tempfile.gettempdir()) / "digispine-bench-serve.log"
     found = cases(store, settings, products)
-    page = Case(
-        "1,000-row page",
-        PAGE_1000,
-        lambda i: {},
-        PAGE_1000_CYPHER,
-        lambda i: {},
-        lambda d: len(d["salesOrders"]["nodes"]),
-    )
+    page = _page_case()
     try:
         with (
             serve(settings, api_keys, log_path) as served,
@@ -643,6 +675,67 @@ def run_all(settings: Settings, store: Neo4jStore, args: argparse.Namespace) -> 
     finally:
         local.close()
     throughput(settings, store, api_keys, headers, log_path, found[:2], args)
+
+
+def run_ab(settings: Settings, store: Neo4jStore, args: argparse.Namespace) -> None:
+    """Server A (selection cache off: every request plans its selection and prepares its walk,
+    as before the cache) and server B (as configured), started side by side on the same Neo4j and
+    asked the same requests in alternating turns of :data:`BLOCK`; each one's own CPU per request
+    (from /proc) and B ÷ A. Before timing, the bodies of both must be byte for byte the same."""
+    key = new_key()
+    api_keys = f"bench:{hash_key(key)}:admin"
+    headers = {"Authorization": f"Bearer {key}"}
+    chosen = [*cases(store, settings, _products_available()), _page_case()]
+    words = [w.strip() for w in args.cases.split(",") if w.strip()]
+    if words:
+        chosen = [c for c in chosen if any(w in c.name for w in words)]
+    tmp = Path(tempfile.gettempdir())
+    off = {"DIGISPINE_GRAPHQL_SELECTION_CACHE": "0"}
+    load = os.getloadavg()
+    print(f"\nA/B: A = selection cache off, B = as configured; {args.rounds} requests each per query")
+    print(f"machine load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} on {os.cpu_count()} cores")
+    with (
+        serve(settings, api_keys, tmp / "digispine-bench-serve-a.log", extra_env=off) as a,
+        serve(settings, api_keys, tmp / "digispine-bench-serve-b.log") as b,
+        contextlib.closing(KeepAliveClient(a.url, headers)) as client_a,
+        contextlib.closing(KeepAliveClient(b.url, headers)) as client_b,
+    ):
+        print(f"{'query':36s} {'A CPU ms':>9s} {'B CPU ms':>9s} {'B/A':>6s} {'A p50':>7s} {'B p50':>7s}")
+        for case in chosen:
+
+            def ask(client: KeepAliveClient, i: int, case: Case = case) -> bytes:
+                status, body = client.post_raw(
+                    "/graphql", {"query": case.graphql, "variables": case.variables(i)}
+                )
+                if status != 200 or b'"errors"' in body:
+                    raise RuntimeError(f"{case.name}: {status} {body[:500]!r}")
+                return body
+
+            for i in range(5):
+                if ask(client_a, i) != ask(client_b, i):
+                    raise RuntimeError(f"{case.name}: A and B answer differently for request {i}")
+            ta, tb = measure(
+                [partial(ask, client_a), partial(ask, client_b)],
+                [partial(cpu_seconds, a.pid), partial(cpu_seconds, b.pid)],
+                args.rounds,
+            )
+            print(
+                f"{case.name:36s} {ta.cpu_ms:9.2f} {tb.cpu_ms:9.2f} {tb.cpu_ms / ta.cpu_ms:6.2f} "
+                f"{ta.p50_ms:7.2f} {tb.p50_ms:7.2f}"
+            )
+    load = os.getloadavg()
+    print(f"machine load average afterwards {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f}")
+
+
+def _page_case() -> Case:
+    return Case(
+        "1,000-row page",
+        PAGE_1000,
+        lambda i: {},
+        PAGE_1000_CYPHER,
+        lambda i: {},
+        lambda d: len(d["salesOrders"]["nodes"]),
+    )
 
 
 def throughput(
