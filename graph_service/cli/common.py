@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import signal
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -57,6 +59,22 @@ def _secret_variables() -> set[str]:
         if "SecretStr" in str(info.annotation) and isinstance(alias, AliasChoices):
             names.update(str(choice) for choice in alias.choices)
     return names
+
+
+@contextmanager
+def stop_on_signals() -> Iterator[threading.Event]:
+    """An event that SIGTERM or SIGINT sets while the block runs (a graceful stop); the previous
+    handlers come back after it, so a command run in-process (as the tests run them) does not leave
+    its caller deaf to Ctrl-C and SIGTERM."""
+    stop = threading.Event()
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
+    for sig in previous:
+        signal.signal(sig, lambda *_: stop.set())
+    try:
+        yield stop
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 @contextmanager

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import logging
-import signal
 import sys
 import threading
 import time
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +14,7 @@ import typer
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from graph_service.cli.common import console, err_console, settings_or_exit, user_errors
+from graph_service.cli.common import console, err_console, settings_or_exit, stop_on_signals, user_errors
 from graph_service.cli.listing import Field, print_record, print_rows
 from graph_service.observability.loader_metrics import served_loader_metrics
 from graph_service.store import Neo4jStore
@@ -67,25 +67,30 @@ def load(
     files = [] if kafka or from_stdin else _event_files_or_exit(paths)
     # From the start, so that a SIGTERM while the model compiles or the topic is awaited is a
     # graceful stop too (summary, exit 0), not the default kill
-    stop = _stop_on_signals() if kafka else threading.Event()
-    # A lost connection ends the load with one message saying what is committed and how to resume
-    # (LoadInterrupted); the driver's own log line about the defunct connection would only confuse.
-    logging.getLogger("neo4j").setLevel(logging.CRITICAL)
-    with user_errors():
-        decoder = adapters.get(adapter or settings.load_adapter) if adapter or settings.load_adapter else None
-        parts = load_parts(settings)
-        with Neo4jStore(settings) as store, served_loader_metrics(settings, console.print) as metrics:
-            store.health()
-            pipeline = build_pipeline(parts, store, batch_size=batch_size, metrics=metrics, adapter=decoder)
-            if kafka:
-                servers = bootstrap or settings.kafka_bootstrap_servers
-                external = settings.external_kafka or bool(bootstrap)
-                _wait_for_topic(servers, kafka, external, until_idle, stop)
-                stats = _load_kafka(pipeline, kafka, servers, group, until_idle, stop)
-            elif from_stdin:
-                stats = _load_stdin(pipeline)
-            else:
-                stats = _load_files(pipeline, files)
+    with ExitStack() as scope:
+        stop = scope.enter_context(stop_on_signals()) if kafka else threading.Event()
+        # A lost connection ends the load with one message saying what is committed and how to resume
+        # (LoadInterrupted); the driver's own log line about the defunct connection would only confuse.
+        logging.getLogger("neo4j").setLevel(logging.CRITICAL)
+        with user_errors():
+            decoder = (
+                adapters.get(adapter or settings.load_adapter) if adapter or settings.load_adapter else None
+            )
+            parts = load_parts(settings)
+            with Neo4jStore(settings) as store, served_loader_metrics(settings, console.print) as metrics:
+                store.health()
+                pipeline = build_pipeline(
+                    parts, store, batch_size=batch_size, metrics=metrics, adapter=decoder
+                )
+                if kafka:
+                    servers = bootstrap or settings.kafka_bootstrap_servers
+                    external = settings.external_kafka or bool(bootstrap)
+                    _wait_for_topic(servers, kafka, external, until_idle, stop)
+                    stats = _load_kafka(pipeline, kafka, servers, group, until_idle, stop)
+                elif from_stdin:
+                    stats = _load_stdin(pipeline)
+                else:
+                    stats = _load_files(pipeline, files)
     _print_summary(stats, settings.data_dir)
 
 
@@ -140,13 +145,6 @@ def _load_files(pipeline, files: list[Path]) -> LoadStats:  # type: ignore[no-un
 def _load_stdin(pipeline) -> LoadStats:  # type: ignore[no-untyped-def]
     """Events from standard input, loaded as they arrive (no total to count beforehand)."""
     return pipeline.run(read_stream(sys.stdin.buffer, pipeline.limits))
-
-
-def _stop_on_signals() -> threading.Event:
-    stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
-    return stop
 
 
 def _wait_for_topic(

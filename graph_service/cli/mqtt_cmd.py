@@ -3,13 +3,18 @@ Namespace → Kafka bridge."""
 
 from __future__ import annotations
 
-import signal
-import threading
 from pathlib import Path
 
 import typer
 
-from graph_service.cli.common import console, echo, err_console, settings_or_exit, user_errors
+from graph_service.cli.common import (
+    console,
+    echo,
+    err_console,
+    settings_or_exit,
+    stop_on_signals,
+    user_errors,
+)
 from graph_service.cli.listing import print_record
 from graph_service.mqtt.local_mosquitto import LocalMosquitto
 from graph_service.settings import Settings
@@ -132,9 +137,6 @@ def bridge(
     from loaders.deadletters import DeadLetterStore
 
     settings = settings_or_exit()
-    stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
     servers = bootstrap or settings.kafka_bootstrap_servers
     target = kafka_topic or settings.events_topic
     host, port = settings.mqtt_address
@@ -147,7 +149,7 @@ def bridge(
         client_id=settings.mqtt_client_id,
         state_file=settings.data_dir / "mqtt" / "bridge" / f"{settings.mqtt_client_id}.sparkplug.json",
     )
-    with user_errors():
+    with stop_on_signals() as stop, user_errors():
         ensure_reachable(servers, external=settings.external_kafka or bool(bootstrap))
         create_topic(servers, target, partitions=3)
         worker = MqttKafkaBridge(config, DeadLetterStore(settings.data_dir / "deadletters"), stop)

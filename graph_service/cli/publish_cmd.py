@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import signal
 import threading
 import time
 from collections import Counter
@@ -18,7 +17,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from graph_service.cli.common import console, err_console, settings_or_exit, user_errors
+from graph_service.cli.common import console, err_console, settings_or_exit, stop_on_signals, user_errors
 from graph_service.kafka import create_topic
 from graph_service.kafka.publish import EventProducer, ensure_reachable, event_key
 from graph_service.settings import Settings
@@ -195,10 +194,7 @@ def run_live(settings: Settings, topic: str, options: LiveOptions, partitions: i
     resume_at = parse_time(skipped[-1]["time"]) if skipped else start
     # What is older than the catch-up is published at once; the catch-up runs at `speed`.
     clock = PlantClock(max(resume_at, now - options.catch_up), now, options.speed)
-    stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
-    with user_errors():
+    with stop_on_signals() as stop, user_errors():
         ensure_reachable(bootstrap, external=settings.external_kafka)
         create_topic(bootstrap, topic, partitions=partitions)
         console.print(
