@@ -80,10 +80,17 @@ function draw(edges) {
   const width = Math.max(...plan.nodes.map((n) => nodeWidth(n.name)));
   const tallest = Math.max(...plan.layers.map((l) => l.length));
   const layerOf = Object.fromEntries(plan.nodes.map((n) => [n.name, n.layer]));
-  // an edge over more than one layer arcs above the nodes between (higher the further it reaches)
-  const arc = (e) => 30 + 34 * (layerOf[e.toEventType] - layerOf[e.fromEventType]);
-  const over = edges.filter((e) => layerOf[e.toEventType] - layerOf[e.fromEventType] > 1);
-  const top = MARGIN + Math.max(50, ...over.map((e) => 0.75 * arc(e) + 24));
+  // Edges that would cross nodes are routed around them: one over more than one layer arcs above
+  // every node, an edge back (right to left) dips below every node, each a lane further out.
+  const span = (e) => layerOf[e.toEventType] - layerOf[e.fromEventType];
+  const lanes = (list) => new Map(list.sort((a, b) => Math.abs(span(a)) - Math.abs(span(b))).map((e, i) => [e, i]));
+  const over = lanes(edges.filter((e) => span(e) > 1));
+  const under = lanes(edges.filter((e) => span(e) < 0));
+  const LANE = 20;
+  const top = MARGIN + Math.max(50, 34 + LANE * over.size);
+  const floor = top + tallest * (NODE_H + ROW_GAP) - ROW_GAP;
+  // the control height that puts a cubic's midpoint at peak (B(0.5).y = (y1 + 6c + y2) / 8)
+  const control = (peak, y1, y2) => (8 * peak - y1 - y2) / 6;
   const pos = {};
   for (const n of plan.nodes) {
     const size = plan.layers[n.layer].length;
@@ -93,46 +100,46 @@ function draw(edges) {
       y: top + offset + n.index * (NODE_H + ROW_GAP) };
   }
   const most = Math.max(...edges.map((e) => e.frequency));
-  const back = new Set(plan.back.map(([a, b]) => `${a}\u0000${b}`));
   const incoming = {};
   const outgoing = {};
   for (const e of edges) {
     incoming[e.toEventType] = (incoming[e.toEventType] || 0) + e.frequency;
     outgoing[e.fromEventType] = (outgoing[e.fromEventType] || 0) + e.frequency;
   }
-  let bottom = top + tallest * (NODE_H + ROW_GAP);
+  const bottom = floor + 30 + LANE * under.size;
   const paths = edges.map((e) => {
     const a = pos[e.fromEventType];
     const b = pos[e.toEventType];
     const stroke = 1.5 + 6.5 * Math.sqrt(e.frequency / most);
     let d;
     let label;
-    const isBack = back.has(`${e.fromEventType}\u0000${e.toEventType}`);
+    const isBack = span(e) < 0;
     if (a === b) {
       // a self-loop: an arc over the node
       const cx = a.x + a.w / 2;
       d = `M${cx - 14},${a.y} C${cx - 40},${a.y - 48} ${cx + 40},${a.y - 48} ${cx + 14},${a.y}`;
       label = [cx, a.y - 44];
-    } else if (isBack || b.layer <= a.layer) {
-      // an edge back (or within a layer): under the nodes, deeper the further it reaches
-      const depth = 40 + 26 * Math.abs(a.layer - b.layer) + 10 * Math.abs(a.index - b.index);
-      const [x1, y1, x2, y2] = [a.x + a.w / 2, a.y + NODE_H, b.x + b.w / 2, b.y + NODE_H];
-      const low = Math.max(y1, y2) + depth;
-      d = `M${x1},${y1} C${x1},${low} ${x2},${low} ${x2},${y2 + 8}`;
-      label = [(x1 + x2) / 2, (y1 + 3 * low + 3 * low + y2) / 8 + 4];
-      bottom = Math.max(bottom, low + 10);
-    } else if (b.layer - a.layer > 1) {
-      const [x1, y1, x2, y2] = [a.x + a.w * 0.7, a.y, b.x + b.w * 0.3, b.y - 8];
-      const high = Math.min(y1, y2) - arc(e);
-      d = `M${x1},${y1} C${x1},${high} ${x2},${high} ${x2},${y2}`;
-      label = [(x1 + x2) / 2, (y1 + 6 * high + y2) / 8 - stroke / 2 - 4];
+    } else if (isBack) {
+      // from the left of the later event type, below every node, into the right of the earlier one
+      const [x1, y1, x2, y2] = [a.x, a.y + NODE_H * 0.7, b.x + b.w + 8, b.y + NODE_H * 0.7];
+      const peak = floor + 22 + LANE * under.get(e);
+      const c = control(peak, y1, y2);
+      d = `M${x1},${y1} C${x1 - 70},${c} ${x2 + 70},${c} ${x2},${y2}`;
+      label = [(x1 + x2) / 2, peak + 14];
+    } else if (span(e) > 1) {
+      // from the right of the earlier event type, above every node, into the left of the later one
+      const [x1, y1, x2, y2] = [a.x + a.w, a.y + NODE_H * 0.3, b.x - 8, b.y + NODE_H * 0.3];
+      const peak = top - 22 - LANE * over.get(e);
+      const c = control(peak, y1, y2);
+      d = `M${x1},${y1} C${x1 + 70},${c} ${x2 - 70},${c} ${x2},${y2}`;
+      label = [(x1 + x2) / 2, peak - stroke / 2 - 3];
     } else {
       const [x1, y1, x2, y2] = [a.x + a.w, a.y + NODE_H / 2, b.x - 8, b.y + NODE_H / 2];
       const bend = Math.max(60, (x2 - x1) / 2);
       d = `M${x1},${y1} C${x1 + bend},${y1} ${x2 - bend},${y2} ${x2},${y2}`;
       label = [(x1 + 3 * (x1 + bend) + 3 * (x2 - bend) + x2) / 8, (y1 + y2) / 2 - stroke / 2 - 4];
     }
-    return `<g class="edge${isBack || (a !== b && b.layer <= a.layer) ? " back" : ""}" data-testid="edge"
+    return `<g class="edge${isBack ? " back" : ""}" data-testid="edge"
         data-from="${esc(e.fromEventType)}" data-to="${esc(e.toEventType)}" data-frequency="${e.frequency}">
       <title>${esc(`${e.fromEventType} → ${e.toEventType}: ${e.frequency} times by ${e.objectCount} object(s); mean ${duration(e.meanMinutes)}, median ${duration(e.medianMinutes)}, p90 ${duration(e.p90Minutes)}, min ${duration(e.minMinutes)}, max ${duration(e.maxMinutes)}`)}</title>
       <path d="${d}" stroke-width="${stroke.toFixed(2)}" marker-end="url(#arrow)"></path>
