@@ -170,6 +170,7 @@ def serve(
     log_path: Path,
     workers: int = 1,
     extra_env: dict[str, str] | None = None,
+    cwd: Path = REPO,
 ) -> Iterator[Served]:
     """``digispine serve`` in its own process, as it runs in production (its own interpreter and
     event loop: the client's work does not share its GIL), answering at the URL yielded
@@ -203,7 +204,7 @@ def serve(
     ]
     url = f"http://127.0.0.1:{port}"
     with log_path.open("wb") as log:
-        server = subprocess.Popen(command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+        server = subprocess.Popen(command, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT)
         try:
             _wait_ready(server, url, log_path)
             yield Served(url, server.pid)
@@ -613,6 +614,13 @@ def main() -> None:
         help="with --ab: the queries whose name contains one of these words (comma-separated, "
         "e.g. lookup,filtered,row; default all)",
     )
+    parser.add_argument(
+        "--baseline-code",
+        type=Path,
+        default=None,
+        help="with --ab: server A runs the code checked out in this directory (e.g. a git worktree "
+        "of an older commit, put first on PYTHONPATH) instead of this code with the cache off",
+    )
     args = parser.parse_args()
     started = time.perf_counter()
     data_dir = None
@@ -690,12 +698,20 @@ def run_ab(settings: Settings, store: Neo4jStore, args: argparse.Namespace) -> N
     if words:
         chosen = [c for c in chosen if any(w in c.name for w in words)]
     tmp = Path(tempfile.gettempdir())
-    off = {"DIGISPINE_GRAPHQL_SELECTION_CACHE": "0"}
+    if args.baseline_code is not None:
+        # its own tree for what it reads relative to the working directory (streams, queries)
+        baseline = args.baseline_code.resolve()
+        off = {"PYTHONPATH": str(baseline)}
+        what = f"the code in {args.baseline_code}"
+    else:
+        baseline = REPO
+        off = {"DIGISPINE_GRAPHQL_SELECTION_CACHE": "0"}
+        what = "selection cache off"
     load = os.getloadavg()
-    print(f"\nA/B: A = selection cache off, B = as configured; {args.rounds} requests each per query")
+    print(f"\nA/B: A = {what}, B = this code as configured; {args.rounds} requests each per query")
     print(f"machine load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} on {os.cpu_count()} cores")
     with (
-        serve(settings, api_keys, tmp / "digispine-bench-serve-a.log", extra_env=off) as a,
+        serve(settings, api_keys, tmp / "digispine-bench-serve-a.log", extra_env=off, cwd=baseline) as a,
         serve(settings, api_keys, tmp / "digispine-bench-serve-b.log") as b,
         contextlib.closing(KeepAliveClient(a.url, headers)) as client_a,
         contextlib.closing(KeepAliveClient(b.url, headers)) as client_b,

@@ -62,10 +62,24 @@ class SelectionCache(Generic[_V]):
         return len(self._entries)
 
 
+#: :func:`uses_variables` by the nodes scanned (per process: nodes are unique to their document).
+_SCANNED: SelectionCache[bool] = SelectionCache(4 * DEFAULT_SIZE)
+
+
 def uses_variables(fields: Iterable[FieldNode], fragments: Mapping[str, FragmentDefinitionNode]) -> bool:
     """Whether a variable occurs in the selection sets of ``fields`` (fragments spread there
     included). The fields' own arguments and directives are not looked at: they are read apart
-    (a root field's arguments are the resolver's, its ``@skip`` is graphql-core's)."""
+    (a root field's arguments are the resolver's, its ``@skip`` is graphql-core's). Remembered
+    per nodes, so a selection that cannot be kept is not scanned again at every request."""
+    nodes = list(fields)
+    known = _SCANNED.get(None, nodes)
+    if known is None:
+        known = _scan(nodes, fragments)
+        _SCANNED.put(None, nodes, known)
+    return known
+
+
+def _scan(fields: list[FieldNode], fragments: Mapping[str, FragmentDefinitionNode]) -> bool:
     stack: list[Node] = [f.selection_set for f in fields if f.selection_set is not None]
     spread: set[str] = set()
     while stack:
