@@ -621,6 +621,7 @@ def main() -> None:
         help="with --ab: server A runs the code checked out in this directory (e.g. a git worktree "
         "of an older commit, put first on PYTHONPATH) instead of this code with the cache off",
     )
+    parser.add_argument("--b-first", action="store_true", help="with --ab: B's turn before A's")
     args = parser.parse_args()
     started = time.perf_counter()
     data_dir = None
@@ -730,11 +731,12 @@ def run_ab(settings: Settings, store: Neo4jStore, args: argparse.Namespace) -> N
             for i in range(5):
                 if ask(client_a, i) != ask(client_b, i):
                     raise RuntimeError(f"{case.name}: A and B answer differently for request {i}")
-            ta, tb = measure(
-                [partial(ask, client_a), partial(ask, client_b)],
-                [partial(cpu_seconds, a.pid), partial(cpu_seconds, b.pid)],
-                args.rounds,
-            )
+            ways = [(partial(ask, client_a), partial(cpu_seconds, a.pid))]
+            ways.append((partial(ask, client_b), partial(cpu_seconds, b.pid)))
+            if args.b_first:  # which server goes first in each turn, to see any bias of the order
+                ways.reverse()
+            timings = measure([w[0] for w in ways], [w[1] for w in ways], args.rounds)
+            ta, tb = reversed(timings) if args.b_first else timings
             print(
                 f"{case.name:36s} {ta.cpu_ms:9.2f} {tb.cpu_ms:9.2f} {tb.cpu_ms / ta.cpu_ms:6.2f} "
                 f"{ta.p50_ms:7.2f} {tb.p50_ms:7.2f}"
