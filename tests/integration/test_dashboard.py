@@ -29,6 +29,7 @@ from tests.support.browser import OfflineTab, offline_browser, open_offline, scr
 from tests.support.paths import REPO
 
 ANALYST_KEY = TEST_KEYS["analyst"][0]
+READER_KEY = TEST_KEYS["reader"][0]
 STREAMS = ("equipmentOee", "qualityYield", "deliveryRisk")
 
 
@@ -109,11 +110,13 @@ def _derive(bootstrap: str, topic: str, stream: str, key: str, data: dict[str, A
     assert producer.flush(10) == 0
 
 
-def _open(browser: Any, base: str) -> OfflineTab:
+def _open(browser: Any, base: str, key: str = ANALYST_KEY, wait: bool = True) -> OfflineTab:
     tab = open_offline(browser, base)
     # the key as a page stores it once typed (the other pages' tests type it; this one starts keyed)
-    tab.page.add_init_script(f"localStorage.setItem('digispine.apiKey', {ANALYST_KEY!r})")
+    tab.page.add_init_script(f"localStorage.setItem('digispine.apiKey', {key!r})")
     tab.page.goto(f"{base}/dashboard")
+    if not wait:
+        return tab
     # the products run at load on a machine the whole suite shares: give them their time
     tab.page.wait_for_function("window.dashboard.ready && window.dashboard.connected", timeout=150_000)
     return tab
@@ -147,6 +150,21 @@ def test_the_dashboard_shows_the_products_figures_at_load(browser: Any, base: st
         assert {shown.nth(i).get_attribute("data-shift") for i in range(shown.count())} == {shift}
         assert "latest" not in page.inner_text("#plant-oee-label")
     screenshot(page, "dashboard-shift")
+    tab.assert_offline()
+
+
+def test_a_caller_without_the_products_roles_is_told_why_not_shown_empty_panels(
+    browser: Any, base: str
+) -> None:
+    # `reader` may read the graph but none of the products the dashboard shows: each answers a null
+    # field beside its "access … denied" error, which the page must show instead of "No OEE figures yet"
+    tab = _open(browser, base, key=READER_KEY, wait=False)
+    page = tab.page
+    page.wait_for_selector("[data-testid=error]", state="visible", timeout=150_000)
+    message = page.inner_text("[data-testid=error]")
+    assert "equipmentOEE" in message and "denied" in message, message
+    assert page.locator("[data-testid=oee-row]").count() == 0
+    screenshot(page, "dashboard-refused")
     tab.assert_offline()
 
 

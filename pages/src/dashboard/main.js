@@ -144,8 +144,15 @@ function showError(error) {
   $("error").textContent = error ? String(error.message || error) : "";
 }
 
+// A product the caller may not read answers a null field beside its error: say why, never "no figures".
+async function product(query) {
+  const body = await graphql(query);
+  if (body.errors?.length) throw new Error(body.errors.map((e) => e.message).join("; "));
+  return body;
+}
+
 async function loadOee() {
-  const body = await graphql(OEE_NOW);
+  const body = await product(OEE_NOW);
   state.oee = {};
   state.shifts = {};
   for (const row of body.data?.equipmentOEE || []) putOee(row);
@@ -153,12 +160,12 @@ async function loadOee() {
 }
 
 async function loadWip() {
-  const body = await graphql(WIP_NOW);
+  const body = await product(WIP_NOW);
   renderWip(body.data?.workInProgress || []);
 }
 
 async function loadOrders() {
-  const body = await graphql(ORDERS_NOW);
+  const body = await product(ORDERS_NOW);
   for (const key of Object.keys(state.risk)) if (state.risk[key].state === "OVERDUE") delete state.risk[key];
   for (const o of body.data?.orderFulfillmentV2 || []) {
     if (o.deliveryStatus === "OVERDUE" && !state.risk[o.salesOrderNumber]) {
