@@ -139,9 +139,21 @@ function renderRisk() {
     : `<p class="muted">No open order is overdue or at risk.</p>`;
 }
 
+// Every distinct problem stays on screen until the page starts again (a refused product and a
+// refused subscription arrive in either order: the later must not hide the earlier).
+const problems = new Set();
 function showError(error) {
-  $("error").hidden = !error;
-  $("error").textContent = error ? String(error.message || error) : "";
+  if (!error) problems.clear();
+  else problems.add(String(error.message || error));
+  $("error").hidden = problems.size === 0;
+  $("error").textContent = [...problems].join(" · ");
+}
+
+// graphql-ws ends a refused subscription with its list of GraphQL errors, a closed socket with a CloseEvent
+function subscriptionProblem(error) {
+  if (error instanceof Error) return error;
+  if (Array.isArray(error)) return error.map((e) => e?.message || String(e)).join("; ");
+  return `subscription failed: ${error?.reason || error?.code || error}`;
 }
 
 // A product the caller may not read answers a null field beside its error: say why, never "no figures".
@@ -196,7 +208,7 @@ function subscribe(query, onData, variables = {}) {
       state.live += 1;
       onData(result.data);
     },
-    error: (error) => showError(error instanceof Error ? error : `subscription failed: ${error?.reason || error?.code || error}`),
+    error: (error) => showError(subscriptionProblem(error)),
     complete: () => {},
   });
 }
