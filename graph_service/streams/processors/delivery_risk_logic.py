@@ -32,6 +32,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from graph_service.streams.watermark import new_minute
+
 #: Slack below which an order is at risk (descriptor parameter safetyMargin): one shift, the time a
 #: plant needs to react.
 SAFETY_MARGIN = dt.timedelta(hours=8)
@@ -352,7 +354,9 @@ def watch_step(state: Mapping[str, Any] | None, body: Mapping[str, Any]) -> tupl
     if kind == "progress":
         where = str(body["partition"])
         seen = parse_time(str(body["time"])).timestamp()
-        current["parts"][where] = max(float(current["parts"].get(where, 0.0)), seen)
+        # A restart re-announcing its minute changes nothing (runtime.new_minute).
+        if new_minute(current["parts"].get(where), seen):
+            current["parts"][where] = max(float(current["parts"].get(where, 0.0)), seen)
         current["partitions"] = max(int(current["partitions"]), int(body.get("partitions") or 1))
     elif kind == "tick":
         current["tick"] = max(float(current["tick"]), parse_time(str(body["time"])).timestamp())

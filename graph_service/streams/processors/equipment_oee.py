@@ -39,7 +39,15 @@ import orjson
 from graph_service.settings import Settings
 from graph_service.streams.envelope import LineageTracker, utc_text, window_id_parts
 from graph_service.streams.processors import oee_windows as ow
-from graph_service.streams.runtime import CLOCK_KEY, InputEvent, KeyState, Origin, Outbox, Routed
+from graph_service.streams.runtime import (
+    CLOCK_KEY,
+    InputEvent,
+    KeyState,
+    Origin,
+    Outbox,
+    Routed,
+)
+from graph_service.streams.watermark import new_minute
 
 STREAMS = ("equipmentOee",)
 
@@ -168,7 +176,10 @@ class EquipmentOee:
         else:
             parts: dict[str, int] = state.get("parts", {})
             where = str(body["partition"])
-            parts[where] = max(parts.get(where, 0), epoch(body["time"]))
+            reported = epoch(body["time"])
+            if not new_minute(parts.get(where), reported):
+                return  # a restart re-announcing its minute (runtime.new_minute)
+            parts[where] = max(parts.get(where, 0), reported)
             state.set("parts", parts)
             state.set("partitions", max(int(state.get("partitions", 1)), int(body["partitions"])))
         parts = state.get("parts", {})

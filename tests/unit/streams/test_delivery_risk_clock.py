@@ -125,3 +125,16 @@ def test_an_order_at_risk_closed_or_without_date_is_not_watched() -> None:
         None, logic.OrderEvent(logic.SALES_ORDER_CHANGED, "2026-01-05T08:00:00Z", {"status": "OPEN"}, "SO-2")
     )
     assert logic.risk_from(undated) is None
+
+
+def test_a_restart_re_announcing_its_minute_does_not_raise_the_watermark() -> None:
+    def one(text: str) -> dict[str, Any]:  # a report on a one-partition topic
+        return {**at(text), "partitions": 1}
+
+    # A restarted instance reports the minute it resumes in again, dated by its first event there.
+    state, _ = logic.watch_step(None, one("2026-01-05T15:00:10Z"))
+    state, due = logic.watch_step(state, {"kind": "watch", "order": "SO-1", "at": "2026-01-05T15:00:40Z"})
+    state, due = logic.watch_step(state, one("2026-01-05T15:00:50Z"))
+    assert due == [] and logic.mark_text(state) == "2026-01-05T15:00:10Z"
+    state, due = logic.watch_step(state, one("2026-01-05T15:01:00Z"))  # the next minute counts
+    assert due == ["SO-1"] and logic.mark_text(state) == "2026-01-05T15:01:00Z"

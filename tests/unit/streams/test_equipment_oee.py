@@ -7,10 +7,11 @@ import datetime as dt
 
 import pytest
 
+from bench.streams_events import plant_events
 from graph_service.streams.processors import oee_windows as ow
 from graph_service.streams.processors.equipment_oee import create, epoch
 from graph_service.streams.run import read_minimal
-from graph_service.streams.runtime import DerivedEvents
+from graph_service.streams.runtime import DerivedEvents, Progress
 from loaders.simulation import simulate
 from tests.support.paths import REPO
 from tests.unit.streams.oee_dataset import at, fixed_plant_events
@@ -161,3 +162,19 @@ def test_derived_times_are_utc_text() -> None:
     run = driver()
     run.feed(fixed_plant_events())
     assert all(dt.datetime.fromisoformat(e["time"].replace("Z", "+00:00")).tzinfo for e in run.outputs)
+
+
+def test_a_restart_that_re_announces_its_minute_changes_no_derived_event() -> None:
+    # The runtime's per-partition progress is in memory: a restarted routing stage (kill -9, a
+    # partition handed over) reports the minute it resumes in again, dated later in the minute.
+    # The watermark must stay the undisturbed run's, so every revision of every window is the same.
+    machines = ["WU-A", "WU-B", "WU-C", "WU-D"]
+    events = plant_events(800, epoch(at("06:00")) * 1000.0, 10, machines, "restart")
+    undisturbed = driver()
+    undisturbed.feed(events)
+    restarted = driver()
+    for start in range(0, len(events), 41):
+        restarted.progress = Progress(restarted.progress.key, restarted.progress.partitions)
+        restarted.feed(events[start : start + 41])
+    assert restarted.outputs == undisturbed.outputs
+    assert len({e["id"] for e in undisturbed.outputs}) == len(undisturbed.outputs)
