@@ -67,7 +67,7 @@ def serve_app(settings: Settings, host: str, port: int, workers: int = 1) -> Non
     store = Neo4jStore(settings, connection_timeout=3.0, max_attempts=2)
     try:
         with user_errors():  # a bad setting (an API key entry, say): one line naming it
-            app = create_app(settings, store)
+            app = create_app(settings, store, freeze_heap=True)
         _say_if_neo4j_refuses(store)
         console.print(
             f"Serving DigiSpine on http://{host}:{port}  (GraphiQL: /graphql, explorer: /explore, "
@@ -114,7 +114,7 @@ def _serve_workers(settings: Settings, host: str, port: int, workers: int) -> No
         use_directory(metrics_dir)
         worker_store = Neo4jStore(settings, connection_timeout=3.0, max_attempts=2)
         try:
-            app = create_app(settings, worker_store, metrics_dir=metrics_dir)
+            app = create_app(settings, worker_store, metrics_dir=metrics_dir, freeze_heap=True)
             config = uvicorn.Config(app, **_uvicorn_options(settings))
             uvicorn.Server(config).run(sockets=[listening])
         finally:
