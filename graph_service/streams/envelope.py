@@ -70,10 +70,12 @@ def alert_id_parts(rule: str, source: str, event_id: str) -> list[Any]:
 
 def utc_text(when: dt.datetime) -> str:
     """ISO 8601 UTC with ``Z``, milliseconds only when there are any."""
-    when = when.astimezone(dt.UTC)
-    if when.microsecond:
-        return when.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
-    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
+    if when.tzinfo is not dt.UTC:
+        when = when.astimezone(dt.UTC)
+    # isoformat, not strftime: the same text (milliseconds truncated), several times faster, and
+    # a processor formats a time for every input and every keyed message.
+    spec = "milliseconds" if when.microsecond else "seconds"
+    return when.replace(tzinfo=None).isoformat(timespec=spec) + "Z"
 
 
 @dataclass

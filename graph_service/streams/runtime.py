@@ -11,7 +11,8 @@ with the RocksDB state of the message's key. A processor that must join facts of
 (an operation's equipment, a site's shift calendar) sends them on through the keyed topic: one
 topic, one state store, no nested ``group_by`` (which Quix refuses). Everything a message does —
 state changes, keyed messages, derived events, input offsets — is one Kafka transaction
-(``processing_guarantee="exactly-once"``), committed every 0.1 s.
+(``processing_guarantee="exactly-once"``), committed every ``DIGISPINE_STREAM_COMMIT_INTERVAL_S``
+(0.1 s).
 
 A stable ``transactional.id`` per (stream, major, instance) lets a restarted instance fence its
 dead predecessor's open transaction at once (a random one leaves it open until it times out), and
@@ -28,7 +29,7 @@ import pkgutil
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -52,7 +53,6 @@ log = logging.getLogger(__name__)
 
 #: The key wall-clock ticks arrive under (never a business key: ``~`` starts no key of ours).
 CLOCK_KEY = "~clock"
-COMMIT_INTERVAL = 0.1
 SESSION_TIMEOUT_MS = 6000
 PROGRESS_EVERY = 10.0
 #: RocksDB's memtable and block cache for a processor's state (Quix's defaults, 64 MB × 3 and
@@ -107,7 +107,16 @@ class Origin:
     timestamp_ms: int
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        # By hand: dataclasses.asdict deep-copies field by field, ~8 % of a processor's time.
+        return {
+            "source": self.source,
+            "id": self.id,
+            "time_text": self.time_text,
+            "topic": self.topic,
+            "partition": self.partition,
+            "offset": self.offset,
+            "timestamp_ms": self.timestamp_ms,
+        }
 
     @classmethod
     def from_json(cls, value: Mapping[str, Any]) -> Origin:
@@ -367,7 +376,7 @@ def build_application(
         broker_address=settings.kafka_bootstrap_servers,
         consumer_group=descriptor.consumer_group,
         auto_offset_reset="earliest",
-        commit_interval=COMMIT_INTERVAL,
+        commit_interval=settings.stream_commit_interval_s,
         processing_guarantee="exactly-once",
         state_dir=state_dir(settings, descriptor, instance),
         consumer_extra_config={
