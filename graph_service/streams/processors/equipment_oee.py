@@ -336,8 +336,10 @@ class EquipmentOee:
                     dirty = True
                 continue
             digest = orjson.dumps(values, option=orjson.OPT_SORT_KEYS).decode() if values else ""
-            tracker = LineageTracker.from_state(entry["lin"] if entry else None)
             changed = entry is None or entry["hash"] != digest
+            if not changed and not final:
+                continue  # nothing to emit or to write back (its lineage is not even read)
+            tracker = LineageTracker.from_state(entry["lin"] if entry else None)
             if changed:
                 tracker.add(origin)
             newest = int(entry["time"]) if entry else 0

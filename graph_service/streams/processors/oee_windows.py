@@ -215,17 +215,21 @@ def hour_windows(
 
 def operation_of(record: Mapping[str, Any]) -> Operation | None:
     """An operation from its JSON state (None until it is known to have started)."""
-    if record.get("start") is None:
+    start = record.get("start")
+    if start is None:
         return None
+    end = record.get("end")
+    get = record.get
+    # Positional: every message builds all of a unit's operations, keywords cost a third more.
     return Operation(
-        operation_id=record["operationId"],
-        start=int(record["start"]),
-        end=int(record["end"]) if record.get("end") is not None else None,
-        produced=record.get("produced"),
-        good=record.get("good"),
-        scrap=record.get("scrap"),
-        rework=record.get("rework"),
-        planned_seconds_per_unit=record.get("pru"),
-        shift_id=record.get("shiftId"),
-        released=bool(record.get("released")),
+        record["operationId"],
+        int(start),
+        None if end is None else int(end),
+        get("produced"),
+        get("good"),
+        get("scrap"),
+        get("rework"),
+        get("pru"),
+        get("shiftId"),
+        bool(get("released")),
     )
