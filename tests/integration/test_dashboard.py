@@ -15,11 +15,11 @@ from typing import Any
 import orjson
 import pytest
 from confluent_kafka import Producer
-from confluent_kafka.admin import AdminClient, NewTopic
 from fastapi import FastAPI
 
 from graph_service.api.app import create_app
 from graph_service.api.pages import STATIC
+from graph_service.kafka import create_topic
 from graph_service.ontology.model import DomainModel
 from graph_service.settings import Settings
 from graph_service.store import Neo4jStore
@@ -45,9 +45,8 @@ def topics(kafka_settings: Settings) -> dict[str, str]:  # noqa: F811
     suffix = uuid.uuid4().hex[:8]
     names = {stream: f"test.dashboard.{stream}.{suffix}" for stream in STREAMS}
     names["changes"] = f"test.dashboard.changes.{suffix}"
-    admin = AdminClient({"bootstrap.servers": kafka_settings.kafka_bootstrap_servers})
-    for future in admin.create_topics([NewTopic(t, 1, 1) for t in names.values()]).values():
-        future.result(30)
+    for topic in names.values():  # each with its leader, before a hub reads it
+        create_topic(kafka_settings.kafka_bootstrap_servers, topic, replication_factor=1)
     return names
 
 

@@ -17,13 +17,13 @@ import httpx
 import orjson
 import pytest
 from confluent_kafka import Producer
-from confluent_kafka.admin import AdminClient, NewTopic
 from fastapi import FastAPI
 from prometheus_client.parser import text_string_to_metric_families
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from graph_service.api.app import create_app
+from graph_service.kafka import create_topic
 from graph_service.ontology.model import DomainModel
 from graph_service.settings import Settings
 from graph_service.store import Neo4jStore
@@ -85,8 +85,10 @@ def server(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Server]:
     topic = f"test.changes.{uuid.uuid4().hex[:8]}"
-    admin = AdminClient({"bootstrap.servers": kafka_settings.kafka_bootstrap_servers})
-    admin.create_topics([NewTopic(topic, num_partitions=3, replication_factor=1)])[topic].result(30)
+    # create_topic waits until every partition has a leader: a hub started on a topic just created
+    # could read its watermarks first (NOT_LEADER_FOR_PARTITION), stop its reader, and leave every
+    # test of the module waiting out its 30 s timeouts.
+    create_topic(kafka_settings.kafka_bootstrap_servers, topic, partitions=3, replication_factor=1)
     settings = keyed(
         neo4j_settings,
         change_log_topic=topic,

@@ -14,9 +14,9 @@ from typing import Any
 import httpx
 import orjson
 import pytest
-from confluent_kafka.admin import AdminClient, NewTopic
 
 from graph_service.api.app import create_app
+from graph_service.kafka import create_topic
 from graph_service.ontology.model import DomainModel
 from graph_service.settings import Settings
 from graph_service.store import Neo4jStore
@@ -85,9 +85,8 @@ def server(
 ) -> Iterator[StreamServer]:
     suffix = uuid.uuid4().hex[:8]
     changes, stream_topic = f"test.changes.{suffix}", f"test.stream.{suffix}"
-    admin = AdminClient({"bootstrap.servers": kafka_settings.kafka_bootstrap_servers})
-    for topic in admin.create_topics([NewTopic(t, 1, 1) for t in (changes, stream_topic)]).values():
-        topic.result(30)
+    for topic in (changes, stream_topic):  # each with its leader, before a hub reads it
+        create_topic(kafka_settings.kafka_bootstrap_servers, topic, replication_factor=1)
     root = tmp_path_factory.mktemp("stream-decl")
     folder = root / "streams" / "machineAlerts" / "v1"
     folder.mkdir(parents=True)
