@@ -466,6 +466,9 @@ def main() -> None:
         "--growth", type=int, default=0, metavar="NODES", help="also: grow the graph to NODES"
     )
     parser.add_argument(
+        "--growth-only", action="store_true", help="with --growth: only the growth run (no other loads)"
+    )
+    parser.add_argument(
         "--adapters", type=int, default=0, metavar="N", help="also: each adapter's rate on N wire records"
     )
     args = parser.parse_args()
@@ -481,6 +484,11 @@ def main() -> None:
         with Neo4jStore(server.settings) as store:
             apply_schema(store, parts.model)
         runs = Runs(server, parts, lines)
+        if args.growth and args.growth_only:
+            from bench.ingest_extra import growth
+
+            growth(runs, args.growth, args.orders_per_day)
+            return
         sizes = (1000, 10000)
         cold: dict[int, tuple[float, float]] = {}
         if not args.no_cold:

@@ -256,6 +256,12 @@ def growth(runs: Runs, target: int, orders_per_day: float, batch_size: int = 500
             f"last {rates[-1]:,.0f}, min {min(rates):,.0f}, max {max(rates):,.0f}; "
             f"resident memory {baseline:,.0f} MB before, peak {state['peak']:,.0f} MB"
         )
+        # Flat means the last step runs as fast as the first: the ratio is what the goal reads.
+        print(
+            f"  ratio last step / first step {rates[-1] / rates[0]:.2f}, "
+            f"last / median {rates[-1] / statistics.median(rates):.2f}; "
+            f"loader memory grew {state['peak'] - baseline:,.0f} MB over the run"
+        )
 
 
 def _nodes(store: Neo4jStore) -> int:

@@ -5,6 +5,9 @@ processors, the change log, all supervised in the background while the API serve
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import threading
+import time
 from pathlib import Path
 
 import typer
@@ -37,6 +40,10 @@ def demo(
     """Start Neo4j, apply the ontology's schema, load a simulated plant, keep it running live
     (Kafka, loader, stream processors, change log), serve the API."""
     settings = settings_or_exit()
+    began = time.monotonic()
+    # The shipped equipmentOee stream lists the MQTT pack's inputs as optional and the demo does not
+    # map them: the check's notes about it (INFO, once per reader) would be the demo's loudest lines.
+    logging.getLogger("graph_service.streams.check").setLevel(logging.WARNING)
     with user_errors():
         _neo4j(settings)
         kafka_up = live and _kafka(settings)
@@ -61,6 +68,7 @@ def demo(
             served = _demo_access(settings)
             if supervisor is not None and plan is not None:
                 demo_live.print_guide(served, supervisor, plan)
+            _say_when_ready(served, began)
             serve_app(served, settings.http_host, settings.http_port)
             if not settings.external_neo4j:
                 echo(
@@ -114,13 +122,48 @@ def _demo_access(settings: Settings) -> Settings:
         "  try: { salesOrders(first: 5) { totalCount nodes { salesOrderNumber orderedBy { name } } } }\n"
         "  and: { orderFulfillment { salesOrderNumber deliveryStatus shippedQuantity } }\n"
         f"[bold]Click through the graph:[/] http://{host}:{settings.http_port}/explore?q=SO-000001\n"
+        f"[bold]The plant at a glance[/] (OEE, work in process, alerts, live): http://{host}:{settings.http_port}/dashboard\n"
+        f"[bold]How orders flow[/]: http://{host}:{settings.http_port}/process   "
+        f"[bold]products and streams[/]: http://{host}:{settings.http_port}/catalog   "
+        f"[bold]the language[/]: http://{host}:{settings.http_port}/glossary/\n"
         "Without a key you have the role `analyst`: personal data (names, e-mails) is masked.\n"
-        "To see it, put this in GraphiQL's Headers tab (a demo admin key, valid for this run only):\n"
+        "To see it, paste this demo admin key (valid for this run only) into a page's key field,\n"
+        f"  {key}\n"
+        "or this into GraphiQL's Headers tab:\n"
         f'  {{"Authorization": "Bearer {key}"}}\n'
     )
     return settings.model_copy(
         update={"anonymous_roles": "analyst", "api_keys": SecretStr(f"demo-admin:{hash_key(key)}:admin")}
     )
+
+
+def _base_url(settings: Settings) -> str:
+    host = "localhost" if settings.http_host in ("127.0.0.1", "0.0.0.0") else settings.http_host
+    return f"http://{host}:{settings.http_port}"
+
+
+def _say_when_ready(settings: Settings, began: float) -> None:
+    """Print one line once the API answers /readyz: the URLs above are printed before the server
+    has started, which takes a while (schema, validation) on a busy machine."""
+    url = f"http://127.0.0.1:{settings.http_port}/readyz"
+
+    def wait() -> None:
+        import httpx
+
+        while True:
+            try:
+                if httpx.get(url, timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.5)
+        console.print(
+            f"[bold green]Ready[/] ({time.monotonic() - began:.0f} s after `digispine demo` started): "
+            f"open {_base_url(settings)}/dashboard or {_base_url(settings)}/graphql — Ctrl-C stops the demo",
+            highlight=False,
+        )
+
+    threading.Thread(target=wait, name="demo-ready", daemon=True).start()
 
 
 def _neo4j(settings: Settings) -> None:

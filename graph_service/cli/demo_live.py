@@ -21,6 +21,7 @@ import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import orjson
 
@@ -86,12 +87,12 @@ def _cli(*args: str) -> list[str]:
     return [sys.executable, "-m", "graph_service.cli.main", *args]
 
 
-def child_specs(settings: Settings, plan: DemoPlan) -> list[ChildSpec]:
+def child_specs(settings: Settings, plan: DemoPlan, streams: list[str] | None = None) -> list[ChildSpec]:
     """The loader, one processor per active stream (when the runtime is there), the live plant."""
     env = {"DIGISPINE_CHANGE_LOG_TOPIC": settings.change_log_topic}
     topic = settings.events_topic
     specs = [ChildSpec("loader", _cli("load", "--kafka", topic), env)]
-    for name in _stream_names(settings):
+    for name in _stream_names(settings) if streams is None else streams:
         specs.append(ChildSpec(f"stream-{name}", _cli("streams", "run", name, "--instance", "demo"), env))
     specs.append(
         ChildSpec(
@@ -121,6 +122,11 @@ def child_specs(settings: Settings, plan: DemoPlan) -> list[ChildSpec]:
 
 def _stream_names(settings: Settings) -> list[str]:
     """Active streams whose processor can run; what cannot is skipped with a message."""
+    return [d.name for d in _stream_descriptors(settings)]
+
+
+def _stream_descriptors(settings: Settings) -> list[Any]:
+    """The active streams' descriptors (latest major of each name), when their runtime is there."""
     from graph_service.ontology.compiler import load_model
     from graph_service.streams import load_streams
 
@@ -134,7 +140,25 @@ def _stream_names(settings: Settings) -> list[str]:
     except ImportError as exc:
         err_console.print(f"[yellow]stream processors skipped:[/] the runtime cannot be imported ({exc})")
         return []
-    return sorted({d.name for d in registry.streams if d.status != "deprecated"})
+    latest: dict[str, Any] = {}
+    for d in registry.streams:
+        if d.status != "deprecated" and (d.name not in latest or d.major > latest[d.name].major):
+            latest[d.name] = d
+    return [latest[name] for name in sorted(latest)]
+
+
+def _create_stream_topics(settings: Settings, descriptors: list[Any]) -> None:
+    """Each processor's output and keyed topics, made here and waited for (every partition led).
+    On a broker started seconds ago, Quix Streams creating them itself could not find the topic it
+    had just created and the processor exited at its first start (the supervisor restarted it)."""
+    from graph_service.kafka import create_topic
+    from graph_service.streams.runtime import keyed_topic_name
+
+    boot = settings.kafka_bootstrap_servers
+    create_topic(boot, settings.stream_violations_topic, partitions=1)
+    for descriptor in descriptors:
+        for name in (descriptor.topic, keyed_topic_name(descriptor)):
+            create_topic(boot, name, partitions=EVENTS_PARTITIONS)
 
 
 def start_background(settings: Settings, plan: DemoPlan) -> Supervisor:
@@ -142,8 +166,12 @@ def start_background(settings: Settings, plan: DemoPlan) -> Supervisor:
     from graph_service.kafka import create_topic
 
     create_topic(settings.kafka_bootstrap_servers, settings.events_topic, partitions=EVENTS_PARTITIONS)
+    descriptors = _stream_descriptors(settings)
+    _create_stream_topics(settings, descriptors)
     supervisor = Supervisor(
-        child_specs(settings, plan), settings.data_dir / "logs", on_event=lambda m: echo(m)
+        child_specs(settings, plan, [d.name for d in descriptors]),
+        settings.data_dir / "logs",
+        on_event=lambda m: echo(m),
     )
     supervisor.start()
     for child in supervisor.children.values():
@@ -174,12 +202,41 @@ def print_guide(settings: Settings, supervisor: Supervisor, plan: DemoPlan) -> N
         f"the loader writes it into the graph (change log: {settings.change_log_topic}); {running}",
         f"  The plant replays the last hours at {plan.speed:g}×, then runs in real time. "
         f"Logs: {settings.data_dir / 'logs'}/",
-        "[bold]Watch OEE live[/] in GraphiQL (paste it, then press play):",
+        "[bold]Watch OEE live[/] in GraphiQL (paste it, then press play), or on the dashboard page:",
         "  " + SUBSCRIPTION,
+        *_quiet_plant_note(settings, dt.datetime.now(dt.UTC), plan),
         "[bold]Inspect the streams:[/] `digispine streams list`, `digispine streams inspect equipmentOee`",
         "",
     ]
     console.print("\n".join(lines), highlight=False)
+
+
+#: The simulated plant's working hours (UTC): shifts A and B, 06:00–22:00 (loaders/simulation).
+WORK_START_HOUR, WORK_END_HOUR = 6, 22
+
+
+def _quiet_plant_note(settings: Settings, now: dt.datetime, plan: DemoPlan) -> list[str]:
+    """At the plant's night the real-time part has nothing to report until the next shift: say so
+    (a subscription that shows nothing looks broken) and give a cursor that replays the windows
+    computed so far, then goes on live."""
+    caught_up = now + plan.catch_up / max(plan.speed - 1, 1)
+    if WORK_START_HOUR <= caught_up.hour < WORK_END_HOUR:
+        return []
+    resumes = caught_up.replace(hour=WORK_START_HOUR, minute=0, second=0, microsecond=0)
+    if resumes <= caught_up:
+        resumes += dt.timedelta(days=1)
+    from graph_service.streams.hub import Position
+
+    topic = next((d.topic for d in _stream_descriptors(settings) if d.name == "equipmentOee"), None)
+    lines = [
+        f"  The plant works {WORK_START_HOUR:02d}:00–{WORK_END_HOUR:02d}:00 UTC: once the replay has "
+        f"caught up (about {caught_up:%H:%M} UTC) it is quiet until {resumes:%H:%M} UTC, and so is "
+        "the live subscription."
+    ]
+    if topic is not None:
+        start = Position(topic, tuple((p, 0) for p in range(EVENTS_PARTITIONS))).encode()
+        lines.append(f'  Replay every window so far, then live: equipmentOee(after: "{start}") {{ … }}')
+    return lines
 
 
 def wait_for_ctrl_c() -> None:
