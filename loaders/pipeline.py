@@ -166,6 +166,8 @@ class _InterpreterTuning:
 
 
 _interpreter_tuning = _InterpreterTuning()
+#: How often the writer thread, waiting for a batch, looks whether the last publication finished.
+SETTLE_POLL_S = 0.02
 #: How long the first write waits for the warm-up (it plans the statements itself after that).
 WARM_UP_WAIT_S = 60.0
 
@@ -206,7 +208,7 @@ class Pipeline:
 
     def warm_up(self) -> None:
         """Have Neo4j plan the writer's statements in the background from now on (a fresh Neo4j
-        takes seconds: :meth:`GraphWriter.warm_up`), while the caller and the feeder prepare; the
+        takes a while: :meth:`GraphWriter.warm_up`), while the caller and the feeder prepare; the
         first write waits for it instead of planning the same statements a second time."""
         if self._warming is None:
             self._warming = threading.Thread(target=self._warm, name="digispine-warm-up", daemon=True)
@@ -290,8 +292,14 @@ class Pipeline:
         batches: queue.Queue[Any] = queue.Queue(maxsize=3)
         failure: list[BaseException] = []
         stop = stop or threading.Event()
+        # Set while this thread waits for a batch: the feeder then hands over what it has as soon as
+        # the source has nothing more at hand, instead of letting it wait for the batch to fill.
+        waiting = threading.Event()
         feeder = threading.Thread(
-            target=self._feed, args=(records, batches, stop, failure), name="digispine-feeder", daemon=True
+            target=self._feed,
+            args=(records, batches, stop, failure, waiting),
+            name="digispine-feeder",
+            daemon=True,
         )
         feeder.start()
         publishing = ThreadPoolExecutor(1, "digispine-changes") if self.changes is not None else None
@@ -309,7 +317,7 @@ class Pipeline:
 
         try:
             while True:
-                batch = batches.get()
+                batch, pending = self._next_batch(batches, waiting, pending, settle)
                 if batch is _END:
                     break
                 self._warmed()
@@ -345,15 +353,39 @@ class Pipeline:
             raise failure[0]
         return stats
 
+    @staticmethod
+    def _next_batch(
+        batches: queue.Queue[Any],
+        waiting: threading.Event,
+        pending: tuple[Future[int], _Batch] | None,
+        settle: Callable[[Future[int], _Batch], None],
+    ) -> tuple[Any, tuple[Future[int], _Batch] | None]:
+        """The next batch, with ``waiting`` set while none is there; a publication that finishes
+        meanwhile is settled at once (its source position committed while the topic is quiet, not
+        only when the next batch arrives)."""
+        waiting.set()
+        try:
+            while pending is not None:
+                try:
+                    return batches.get(timeout=SETTLE_POLL_S), pending
+                except queue.Empty:
+                    if pending[0].done():
+                        settle(*pending)
+                        pending = None
+            return batches.get(), None
+        finally:
+            waiting.clear()
+
     def _feed(
         self,
         records: Iterable[Record | None],
         out: queue.Queue[Any],
         stop: threading.Event,
         failure: list[BaseException],
+        waiting: threading.Event | None = None,
     ) -> None:
         try:
-            for batch in self._batches(records, stop):
+            for batch in self._batches(records, stop, waiting):
                 while not stop.is_set():
                     try:
                         out.put(batch, timeout=0.2)
@@ -376,17 +408,24 @@ class Pipeline:
                 if stop.is_set():
                     return
 
-    def _batches(self, records: Iterable[Record | None], stop: threading.Event) -> Iterator[_Batch]:
-        """Full batches; a partial one too once it is ``max_wait`` old or the source is idle.
+    def _batches(
+        self, records: Iterable[Record | None], stop: threading.Event, waiting: threading.Event | None = None
+    ) -> Iterator[_Batch]:
+        """Full batches; a partial one too once it is ``max_wait`` old, or when the source has
+        nothing more at hand while the writer waits (``waiting`` set; None: whenever it has nothing).
 
-        A source yields ``None`` while it has nothing to read (a Kafka poll timing out), so what
-        was read is written and committed without waiting for the batch to fill.
+        A source yields ``None`` whenever it has nothing more to give at once (a Kafka source after
+        each chunk of what it had fetched, and at every empty poll). What was read is then written
+        and committed without waiting for the batch to fill — but only if the writer is free: a
+        busy writer would let it wait in the queue anyway, and the batch keeps growing meanwhile,
+        so a live topic is written in batches as large as one write takes to arrive (small and
+        prompt when the loader keeps up, up to ``batch_size`` when it is behind).
         """
         batch = _Batch()
         started = time.monotonic()
         for record in records:
             if record is None:
-                if batch.read:
+                if batch.read and (waiting is None or waiting.is_set()):
                     yield self._planned(batch)
                     batch = _Batch()
                 if stop.is_set():

@@ -9,8 +9,8 @@ One transaction per batch, a handful of statements whatever the batch holds:
    event node as ``_payloadHash``) is a conflict, returned for the dead-letter store with the first
    event's payload (stored on the event node as ``_payload``, canonical JSON of ``data``);
 2. updates to the same node are collapsed in Python (one row per node and batch);
-3. one lookup finds which of the batch's nodes exist (one index seek per node, all labels in one
-   statement); new nodes are ``CREATE``\\ d with all their values in one statement, and only the
+3. a lookup per label the batch holds finds which of its nodes exist (one index seek per node);
+   new nodes are ``CREATE``\\ d with all their values in one statement, and only the
    existing ones go through the versioned update, after their write locks are taken (so a
    concurrent writer's update of the same node is read after it commits);
 4. each property carries a version token (``_v_<property>``: UTC event time, then event id); an
@@ -243,9 +243,10 @@ _SET_LABELS = "UNWIND $rows AS r MATCH (n) WHERE elementId(n) = $ids[r.i] SET n:
 _BY_IDS = (
     "UNWIND $rows AS r MATCH (a) WHERE elementId(a) = $ids[r.a] MATCH (b) WHERE elementId(b) = $ids[r.b]\n"
 )
-_CREATE_LINKS = _BY_IDS + "CREATE (a)-[:$(r.t)]->(b)"
+# Every new link, to-many and to-one alike (one statement, planned once): a to-one row carries the
+# version ``v`` of the newest event that set it, a to-many row none (setting null sets nothing).
+_CREATE_LINKS = _BY_IDS + "CREATE (a)-[l:$(r.t)]->(b) SET l._v = r.v"
 _MERGE_LINKS = _BY_IDS + "MERGE (a)-[:$(r.t)]->(b)"
-_CREATE_TO_ONE = _BY_IDS + "CREATE (a)-[:$(r.t) {_v: r.v}]->(b)"
 # The newest event decides a to-one relation of an existing node: links to other targets that are
 # older go, a newer one blocks this row. The link to ``b`` is created only when missing and its
 # version token written only when it grows.
@@ -343,17 +344,18 @@ class GraphWriter:
         self._affected_type = affected.rel_type
         self.source_key = source_cls.key[0]
         self.source_labels = model.labels_for(SOURCE_CLASS)
-        # One list per keyed label, all in one map parameter: the lookup has one text and one
-        # parameter type whichever labels a batch holds, so Neo4j plans it once (with a parameter
-        # per label, an empty list changes the parameter types and forces a new plan).
+        # One small lookup per keyed label, sent only for the labels a batch holds: each plans in
+        # milliseconds and once, whereas one statement for every label (a ``UNION`` of all of them)
+        # took Neo4j about half a second to plan on a quiet machine, seconds on a loaded one, and
+        # dominated a first load.
         self._lookup_params = {
             (c.neo4j_label, tuple(c.key)): f"k{i}" for i, c in enumerate(model.keyed_classes())
         }
-        self._lookup_cypher = "\nUNION ALL\n".join(
-            f"UNWIND $keys.{param} AS r MATCH (n:{_q(label)} {_key_map(key, 'r.k')}) "
+        self._lookups = {
+            param: f"UNWIND $rows AS r MATCH (n:{_q(label)} {_key_map(key, 'r.k')}) "
             "RETURN r.i AS i, elementId(n) AS id, labels(n) AS labels"
             for (label, key), param in self._lookup_params.items()
-        )
+        }
         self._events_cypher = (
             f"UNWIND $rows AS r CREATE (e:{_q(EVENT_LABEL)} {{eventId: r.id, eventType: r.type, "
             "eventTime: datetime(r.time), source: r.source, subject: r.subject, ingestedAt: $at, "
@@ -406,10 +408,13 @@ class GraphWriter:
                 log.info("another writer created a node of this batch first; writing the batch again")
 
     def warm_up(self) -> int:
-        """Have Neo4j plan every statement of the writer now, in a transaction that is rolled back;
-        the number of statements. A fresh Neo4j plans them slowly (seconds in all, the lookup's
-        ``UNION`` most): run at connect time, off the critical path, the first batch finds them
-        planned. Parameters have the types of a real batch (an empty list is another type)."""
+        """Have Neo4j plan the statements a first load sends now, in a transaction that is rolled
+        back; the number of statements. Run at connect time beside the feeder's preparation, the
+        first batch finds them planned. The statements only a graph holding some of the batch's
+        nodes needs (relabelling, the versioned update, ``MERGE`` of links, re-pointing to-one
+        relations) are planned when first sent: waiting for them made a first load slower than
+        planning them never. Parameters have the types of a real batch (an empty list is another
+        type)."""
         statements = self._warm_statements()
         with self.driver.session(database=self.database) as session, session.begin_transaction() as tx:
             for cypher, params in statements:
@@ -418,14 +423,13 @@ class GraphWriter:
         return len(statements)
 
     def _warm_statements(self) -> list[tuple[str, dict[str, Any]]]:
-        """Each statement the writer sends, with one row that matches nothing already stored. Only
-        names the graph uses anyway: a label, type or property name Neo4j sees is kept as a token
-        even when its transaction is rolled back."""
+        """Each statement a batch into an empty graph sends, with one row that matches nothing
+        already stored. Only names the graph uses anyway: a label, type or property name Neo4j
+        sees is kept as a token even when its transaction is rolled back."""
         at = dt.datetime.now(dt.UTC)
         ids = ["warm-up", "warm-up"]  # no element id
         source = "digispine/warm-up"
         node = {"i": 0, "labels": [self.source_label], "p": {self.source_key: source}, "t": {}, "d": {}}
-        update = {**node, "v": {"x": "x"}, "tmin": at.isoformat(), "tmax": at.isoformat(), "src": ["x"]}
         link = {"t": self._affected_type, "a": 0, "b": 1}
         one = {**link, "v": "x"}
         event = {
@@ -439,27 +443,16 @@ class GraphWriter:
             "payload": "{}",
             "aff": [0],
         }
-        lookup = {param: [{"i": 0, "k": ["x"]}] for param in self._lookup_params.values()}
+        source_lookup = self._lookups[self._lookup_params[(self.source_label, (self.source_key,))]]
         statements: list[tuple[str, dict[str, Any]]] = [
             (_STORED_EVENTS, {"keys": [[source, "warm-up", ["x"]]]}),
-            (self._lookup_cypher, {"keys": lookup}),
-            (_SET_LABELS, {"rows": [{"i": 0, "labels": [self.source_label]}], "ids": ids}),
+            (source_lookup, {"rows": [{"i": 0, "k": [source]}]}),  # every batch has a source system
             (_CREATE_NODES, {"rows": [node]}),
-            (_CREATE_LINKS, {"rows": [link], "ids": ids}),
-            (_MERGE_LINKS, {"rows": [link], "ids": ids}),
-            (_CREATE_TO_ONE, {"rows": [one], "ids": ids}),
-            (_UPDATE_TO_ONE, {"rows": [one], "ids": ids}),
+            (_CREATE_LINKS, {"rows": [link, one], "ids": ids}),
             (self._events_cypher, {"rows": [event], "ids": ids, "at": at}),
         ]
         if self.change_log:
-            statements += [
-                (_UPDATE_NODES_RETURNING, {"rows": [update], "ids": ids}),
-                (_MERGE_LINKS_RETURNING, {"rows": [link], "ids": ids}),
-                (_UPDATE_TO_ONE_RETURNING, {"rows": [{**one, "kp": [self.source_key]}], "ids": ids}),
-                (_CREATE_OUTBOX, {"seq": 0, "at": at, "owner": "warm-up", "changes": "[]"}),
-            ]
-        else:
-            statements.append((_UPDATE_NODES, {"rows": [update], "ids": ids}))
+            statements.append((_CREATE_OUTBOX, {"seq": 0, "at": at, "owner": "warm-up", "changes": "[]"}))
         return statements
 
     # -- planning ----------------------------------------------------------------------------------
@@ -579,16 +572,15 @@ class GraphWriter:
             self._send_logged(tx, prepared, result, fresh)
             return
 
-        ids, updates = _look_up_and_lock(tx, self._lookup_cypher, prepared, result)
+        ids, updates = _look_up_and_lock(tx, self._lookups, prepared, result)
         new = _create_new(tx, prepared, result, ids)
         if updates:
             run(_UPDATE_NODES, rows=updates, ids=ids)
 
         fresh_links, known_links, fresh_one, known_one = _split_links(prepared, new)
         for cypher, rows in (
-            (_CREATE_LINKS, fresh_links),
+            (_CREATE_LINKS, fresh_links + fresh_one),
             (_MERGE_LINKS, known_links),
-            (_CREATE_TO_ONE, fresh_one),
             (_UPDATE_TO_ONE, known_one),
         ):
             if rows:
@@ -607,7 +599,7 @@ class GraphWriter:
         """:meth:`_send` with the change log on: the same statements (their variants returning what
         they did), then the batch's changes written to an outbox node in the same transaction."""
         nodes = prepared.nodes
-        ids, updates = _look_up_and_lock(tx, self._lookup_cypher, prepared, result)
+        ids, updates = _look_up_and_lock(tx, self._lookups, prepared, result)
         new = _create_new(tx, prepared, result, ids)
         outcomes = [
             NodeOutcome(acc.ref, True, dict(acc.values) if acc.affected else {})
@@ -624,15 +616,13 @@ class GraphWriter:
 
         links: list[LinkOutcome] = []
         fresh_links, known_links, fresh_one, known_one = _split_links(prepared, new)
-        if fresh_links:
-            _run(tx, result, _CREATE_LINKS, rows=fresh_links, ids=ids).consume()
+        if fresh_links or fresh_one:
+            _run(tx, result, _CREATE_LINKS, rows=fresh_links + fresh_one, ids=ids).consume()
             links += [LinkOutcome(r["t"], nodes[r["a"]].ref, nodes[r["b"]].ref, None) for r in fresh_links]
         if known_links:
             for record in _run(tx, result, _MERGE_LINKS_RETURNING, rows=known_links, ids=ids):
                 links.append(LinkOutcome(record["t"], nodes[record["a"]].ref, nodes[record["b"]].ref, None))
-        if fresh_one:
-            _run(tx, result, _CREATE_TO_ONE, rows=fresh_one, ids=ids).consume()
-            links += [LinkOutcome(r["t"], nodes[r["a"]].ref, nodes[r["b"]].ref, r["v"]) for r in fresh_one]
+        links += [LinkOutcome(r["t"], nodes[r["a"]].ref, nodes[r["b"]].ref, r["v"]) for r in fresh_one]
         if known_one:
             rows = [{**row, "kp": list(nodes[row["b"]].ref.key_props)} for row in known_one]
             versions = {(row["t"], row["a"]): row["v"] for row in known_one}
@@ -660,7 +650,7 @@ class GraphWriter:
 
 
 def _look_up_and_lock(
-    tx: neo4j.ManagedTransaction, lookup_cypher: str, prepared: _Prepared, result: WriteResult
+    tx: neo4j.ManagedTransaction, lookups: dict[str, str], prepared: _Prepared, result: WriteResult
 ) -> tuple[list[str | None], list[dict[str, Any]]]:
     """Find the batch's nodes that exist (their element ids, None for new ones), add missing labels
     and take the write locks of those the batch changes, in element-id order so two writers take
@@ -669,7 +659,13 @@ def _look_up_and_lock(
     ids: list[str | None] = [None] * len(nodes)
     to_one_sources = {row["a"] for row in prepared.to_one}
     updates, labels = [], []
-    for record in _run(tx, result, lookup_cypher, keys=prepared.lookup):
+    found = [
+        record
+        for param, rows in prepared.lookup.items()
+        if rows
+        for record in _run(tx, result, lookups[param], rows=rows)
+    ]
+    for record in found:
         i, acc = record["i"], nodes[record["i"]]
         ids[i] = record["id"]
         if acc.affected:

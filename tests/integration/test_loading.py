@@ -263,5 +263,5 @@ def test_warming_the_writer_up_plans_its_statements_and_leaves_the_graph_as_it_w
     load(parts, store, records(simulate(seed=2, days=1)[:30]))
     before = snapshot(store)
     writer = GraphWriter(store.driver, store.database, parts.model, change_log=change_log)
-    assert writer.warm_up() > 0  # every statement a batch may send (a wrong one raises), the lookup too
+    assert writer.warm_up() > 0  # the statements a first load sends (a wrong one raises)
     assert snapshot(store) == before
