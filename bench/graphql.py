@@ -44,7 +44,7 @@ import uvloop
 from pydantic import SecretStr
 
 from bench.common import REPO, neo4j_for_bench, timed
-from bench.graphql_load import cpu_seconds, driver_throughput, http_throughput
+from bench.graphql_load import cpu_seconds, driver_throughput, http_throughput, machine_cpu_seconds
 from bench.graphql_plant import write_plant
 from graph_service.api.app import create_app
 from graph_service.api.graphql.completion import FieldByFieldExecutionContext
@@ -602,6 +602,17 @@ def main() -> None:
     parser.add_argument("--clients", default="8,32,128", help="concurrent clients of the throughput runs")
     parser.add_argument("--duration", type=float, default=5.0, help="seconds per throughput run")
     parser.add_argument(
+        "--throughput-only",
+        action="store_true",
+        help="only the throughput runs (--workers, --clients), not the sequential requests",
+    )
+    parser.add_argument(
+        "--no-hand-throughput",
+        dest="hand_throughput",
+        action="store_false",
+        help="throughput runs of the server only, without the hand-written read's",
+    )
+    parser.add_argument(
         "--ab",
         action="store_true",
         help="only an A/B run: two servers side by side, one with the selection cache off "
@@ -641,6 +652,8 @@ def main() -> None:
                 marker.write_text(orjson.dumps({"nodes": built, "seed": SEED}).decode())
         if args.ab:
             run_ab(settings, store, args)
+        elif args.throughput_only:
+            run_throughput(settings, store, args)
         else:
             run_all(settings, store, args)
     print(f"\nwhole run: {time.perf_counter() - started:.0f} s")
@@ -684,6 +697,15 @@ def run_all(settings: Settings, store: Neo4jStore, args: argparse.Namespace) -> 
     finally:
         local.close()
     throughput(settings, store, api_keys, headers, log_path, found[:2], args)
+
+
+def run_throughput(settings: Settings, store: Neo4jStore, args: argparse.Namespace) -> None:
+    """Only the throughput runs, for the key lookup and the filtered page, requests keyed."""
+    key = new_key()
+    api_keys = f"bench:{hash_key(key)}:admin"
+    headers = {"Authorization": f"Bearer {key}"}
+    log_path = Path(tempfile.gettempdir()) / "digispine-bench-serve.log"
+    throughput(settings, store, api_keys, headers, log_path, cases(store, settings, False)[:2], args)
 
 
 def run_ab(settings: Settings, store: Neo4jStore, args: argparse.Namespace) -> None:
@@ -765,24 +787,30 @@ def throughput(
     chosen: list[Case],
     args: argparse.Namespace,
 ) -> None:
-    """Requests/s at several concurrencies, per worker count, with the CPU of every process."""
+    """Requests/s at several concurrencies, per worker count, with the CPU of every process: the
+    requests per CPU second of the server's workers (what a core given wholly to them answers,
+    whatever the neighbours take) and whether the cores were saturated by this run."""
     clients = [int(c) for c in args.clients.split(",")]
     cores = os.cpu_count() or 1
     neo4j_pid = LocalNeo4j(settings).pid()
+    load = os.getloadavg()
     print(
-        f"\nthroughput: {args.duration:g} s per run, {cores} cores on this machine; 'cores' is the CPU each "
-        "process kept busy (server: all its workers; client: this process); per core = requests/s divided "
-        "by the cores the server and Neo4j kept busy"
+        f"\nthroughput: {args.duration:g} s per run on {cores} cores, load average {load[0]:.1f} / "
+        f"{load[1]:.1f} / {load[2]:.1f}. CPU from /proc: 'cores' = the share of a core each kept busy "
+        "(server: all its workers; client: this process, the load generator; machine: every process); "
+        "'per srv core' = requests per CPU second of the server (of this process for the hand-written "
+        "read), 'per core' = per CPU second of it and Neo4j together; 'ms/req' = the server's and the "
+        "client's CPU per request"
     )
     print(
-        f"{'query':36s} {'way':>14s} {'clients':>7s} {'req/s':>8s} {'server':>7s} {'neo4j':>6s} "
-        f"{'client':>6s} {'req/s per core':>14s}"
+        f"{'query':36s} {'way':>11s} {'clients':>7s} {'req/s':>7s} {'server':>6s} {'neo4j':>6s} "
+        f"{'client':>6s} {'machine':>7s} {'per srv core':>12s} {'per core':>8s} {'ms/req':>11s}  saturated?"
     )
-    probes: dict[str, Callable[[], float]] = {"client": time.process_time}
+    probes: dict[str, Callable[[], float]] = {"client": time.process_time, "machine": machine_cpu_seconds}
     if neo4j_pid is not None:
         probes["neo4j"] = partial(cpu_seconds, neo4j_pid, False)
     password = settings.neo4j_password.get_secret_value()
-    for case in chosen:
+    for case in chosen if args.hand_throughput else ():
         for n in clients:
             r = driver_throughput(
                 settings.bolt_uri,
@@ -794,7 +822,7 @@ def throughput(
                 args.duration,
                 probes,
             )
-            _print_throughput(case.name, "hand-written", n, r, ("client", "neo4j"))
+            _print_throughput(case.name, "hand", n, r, "client", cores, 1)
     for workers in [int(w) for w in args.workers.split(",")]:
         with serve(settings, api_keys, log_path, workers) as served:
             server_probes = {**probes, "server": partial(cpu_seconds, served.pid)}
@@ -803,16 +831,36 @@ def throughput(
                     r = http_throughput(
                         served.url, case.graphql, case.variables, headers, n, args.duration, server_probes
                     )
-                    _print_throughput(case.name, f"{workers} worker(s)", n, r, ("server", "neo4j"))
+                    _print_throughput(case.name, f"{workers} worker", n, r, "server", cores, workers)
                     if r.errors:
                         print(f"  {len(r.errors)} client(s) stopped on an error, the first: {r.errors[0]}")
+    load = os.getloadavg()
+    print(f"load average afterwards {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f}")
 
 
-def _print_throughput(name: str, way: str, clients: int, r: Any, busy: tuple[str, str]) -> None:
-    used = sum(r.cores(p) for p in busy)
+def _print_throughput(
+    name: str, way: str, clients: int, r: Any, serving: str, cores: int, workers: int
+) -> None:
+    """One line; ``serving`` is the process that answers (the server, or this one for the
+    hand-written read). Saturated: the machine's cores were all busy; 'by us' when this run's
+    processes (server, Neo4j, client) kept at least 90 % of them busy, else the neighbours' share is
+    said; 'server-bound' when every worker had ≥ 90 % of a core."""
+    ours = r.cores(serving) + r.cores("neo4j") + (r.cores("client") if serving != "client" else 0.0)
+    machine = r.cores("machine")
+    if machine < 0.9 * cores:
+        verdict = f"no: the machine was {machine / cores:.0%} busy"
+    elif ours >= 0.9 * cores:
+        verdict = "yes, by this run"
+    else:
+        verdict = f"yes, but {machine - ours:.2f} cores went to other processes"
+    if serving == "server" and r.cores("server") >= 0.9 * workers:
+        verdict += "; server-bound"
+    client_ms = f"/{r.cpu_ms('client'):.2f}" if serving == "server" else ""
     print(
-        f"{name:36s} {way:>14s} {clients:7d} {r.per_s:8.0f} {r.cores('server'):7.2f} {r.cores('neo4j'):6.2f} "
-        f"{r.cores('client'):6.2f} {r.per_s / max(used, 1e-9):14.0f}"
+        f"{name[:36]:36s} {way:>11s} {clients:7d} {r.per_s:7.0f} {r.cores(serving):6.2f} "
+        f"{r.cores('neo4j'):6.2f} {r.cores('client') if serving == 'server' else 0.0:6.2f} {machine:7.2f} "
+        f"{r.per_cpu_s(serving):12.0f} {r.per_cpu_s(serving, 'neo4j'):8.0f} "
+        f"{r.cpu_ms(serving):5.2f}{client_ms:<6s}  {verdict}"
     )
 
 
