@@ -8,7 +8,7 @@ import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
+from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
 
 from loaders.errors import LoaderError
 from loaders.pipeline import Record
@@ -18,12 +18,23 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+#: Messages taken from the consumer's local queue per call once a poll returned one: one call
+#: per message cost the feeder thread (which also prepares every event) a lock and a round
+#: through the client each.
+CHUNK = 500
+#: How often, once idle past ``idle_timeout``, the group's committed offsets are compared with
+#: the topic's end (three broker requests each).
+CAUGHT_UP_CHECK_S = 0.5
+
 
 class KafkaSource:
     """Consumes ``topic`` in consumer group ``group``; resumes from the group's committed offsets.
 
     ``records`` ends when ``stop`` is set (graceful stop: what was read is still written and
     committed) or, with ``idle_timeout``, after that many seconds without a message.
+    ``poll_timeout`` is the longest a poll waits for a message before it says "nothing" (and
+    lets a partial batch go to a waiting writer): short, so an event on a live topic does not
+    wait for a batch to fill.
     """
 
     def __init__(
@@ -34,7 +45,7 @@ class KafkaSource:
         *,
         stop: threading.Event | None = None,
         idle_timeout: float | None = None,
-        poll_timeout: float = 0.5,
+        poll_timeout: float = 0.05,
         metrics: LoaderMetrics | None = None,
     ) -> None:
         self.topic = topic
@@ -58,7 +69,8 @@ class KafkaSource:
         self._lock = threading.Lock()
 
     def records(self) -> Iterator[Record | None]:
-        """Records as they arrive, and ``None`` whenever a poll finds nothing (lets batches flush)."""
+        """Records as they arrive, and ``None`` whenever nothing more is at hand: after each chunk
+        of what the consumer had fetched, and whenever a poll finds nothing (lets batches flush)."""
         assigned: list[float] = []  # when partitions were last assigned; idle time counts from then
 
         def on_assign(consumer: Consumer, partitions: list[TopicPartition]) -> None:
@@ -66,37 +78,50 @@ class KafkaSource:
             log.info("kafka: assigned %s", [f"{p.topic}/{p.partition}" for p in partitions])
 
         self._consumer.subscribe([self.topic], on_assign=on_assign)
-        last_message = 0.0
+        last_message = last_check = 0.0
         while not self.stop.is_set():
             with self._lock:
-                message = self._consumer.poll(self.poll_timeout)
-            if message is None:
+                first = self._consumer.poll(self.poll_timeout)
+                # poll returns at the first message; consume(timeout=0) takes what else is fetched
+                messages = [first, *self._consumer.consume(CHUNK - 1, timeout=0)] if first is not None else []
+            if not messages:
+                now = time.monotonic()
                 idle_since = max(last_message, assigned[-1]) if assigned else None
                 if (
                     self.idle_timeout is not None
                     and idle_since is not None
-                    and time.monotonic() - idle_since > self.idle_timeout
-                    and self._caught_up()
+                    and now - idle_since > self.idle_timeout
+                    and now - last_check >= CAUGHT_UP_CHECK_S
                 ):
-                    return
+                    last_check = now
+                    if self._caught_up():
+                        return
                 yield None
                 continue
-            error = message.error()
-            if error is not None:
-                if error.code() == KafkaError._PARTITION_EOF:
-                    continue
-                if error.retriable() or not error.fatal():
-                    log.warning("kafka: %s", error)
-                    continue
-                raise LoaderError(f"Kafka consumer failed on topic {self.topic}: {error}")
-            last_message = time.monotonic()
-            yield Record(
-                raw=message.value() or b"",
-                origin=f"kafka:{message.topic()}/{message.partition()}@{message.offset()}",
-                position=(message.topic(), message.partition(), message.offset()),
-                key=message.key(),
-                headers=tuple(message.headers() or ()),
-            )
+            for message in messages:
+                record = self._record(message)
+                if record is not None:
+                    last_message = time.monotonic()
+                    yield record
+            yield None  # nothing more at hand until the next poll
+
+    def _record(self, message: Message) -> Record | None:
+        """The message as a record; None for a consumer event that is no message (logged)."""
+        error = message.error()
+        if error is not None:
+            if error.code() == KafkaError._PARTITION_EOF:
+                return None
+            if error.retriable() or not error.fatal():
+                log.warning("kafka: %s", error)
+                return None
+            raise LoaderError(f"Kafka consumer failed on topic {self.topic}: {error}")
+        return Record(
+            raw=message.value() or b"",
+            origin=f"kafka:{message.topic()}/{message.partition()}@{message.offset()}",
+            position=(message.topic(), message.partition(), message.offset()),
+            key=message.key(),
+            headers=tuple(message.headers() or ()),
+        )
 
     def _caught_up(self) -> bool:
         """True when the group has committed every partition of the topic up to its end.
