@@ -7,80 +7,22 @@ tests in particular) start as a separate process. Settings come from the environ
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import logging
-import re
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from graph_service.settings import Settings, load_settings
+from graph_service.streams.descriptor import StreamDescriptor, load_descriptor
 from graph_service.streams.runtime import run_stream
 
 log = logging.getLogger(__name__)
 
-STREAMS_NS = "https://w3id.org/digispine/streams#"
-_DURATION = re.compile(r"^P(?:(?P<d>\d+)D)?(?:T(?:(?P<h>\d+)H)?(?:(?P<m>\d+)M)?(?:(?P<s>\d+(?:\.\d+)?)S)?)?$")
 
-
-@dataclass(frozen=True)
-class MinimalDescriptor:
-    """The fields the runtime reads, for when the full registry cannot load (see :func:`find_descriptor`)."""
-
-    name: str
-    version: str
-    inputs: tuple[str, ...]
-    output_type: str
-    topic: str
-    grace: dt.timedelta
-    shape_iri: str
-    shape_path: Path
-    emit: str = "revisions"
-    parameters: dict[str, Any] = field(default_factory=dict)
-    processor: str | None = None
-
-    @property
-    def major(self) -> int:
-        return int(self.version.split(".")[0])
-
-    @property
-    def consumer_group(self) -> str:
-        return f"digispine-stream-{self.name}-v{self.major}"
-
-    @property
-    def source(self) -> str:
-        return f"digispine/streams/{self.name}/v{self.major}"
-
-
-def duration(text: str | None) -> dt.timedelta:
-    match = _DURATION.match(text or "PT0S")
-    if not match:
-        raise ValueError(f"not an ISO 8601 duration: {text!r}")
-    parts = {k: float(v) if v else 0.0 for k, v in match.groupdict().items()}
-    return dt.timedelta(days=parts["d"], hours=parts["h"], minutes=parts["m"], seconds=parts["s"])
-
-
-def read_minimal(path: Path, shapes_dir: Path) -> MinimalDescriptor:
-    """The runtime's fields of one ``stream.yaml`` (no checks against ontology or mappings)."""
-    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    name, version = doc["name"], str(doc["version"])
-    major = int(version.split(".")[0])
-    return MinimalDescriptor(
-        name=name,
-        version=version,
-        # Optional inputs ({type, optional}) too: without the mappings it cannot tell which are mapped.
-        inputs=tuple(i["type"] if isinstance(i, dict) else i for i in doc["inputs"]),
-        output_type=doc["outputType"],
-        topic=doc.get("topic") or f"digispine.stream.{name}.v{major}",
-        grace=duration(doc.get("grace")),
-        shape_iri=STREAMS_NS + str(doc["outputShape"]).removeprefix("dss:"),
-        shape_path=shapes_dir / f"{name}-v{major}.ttl",
-        emit=doc.get("emit", "revisions"),
-        parameters=dict(doc.get("parameters") or {}),
-        processor=doc.get("processor"),
-    )
+def read_minimal(path: Path, shapes_dir: Path) -> StreamDescriptor:
+    """One ``stream.yaml`` checked on its own (no checks against ontology or mappings): the
+    descriptor tests hand the runtime. The same type and reading as the registry's, so the
+    fields the runtime reads cannot drift from a copy."""
+    return load_descriptor(path, shapes_dir)
 
 
 def find_descriptor(settings: Settings, name: str, major: int | None = None) -> Any:
