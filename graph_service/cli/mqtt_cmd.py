@@ -9,13 +9,12 @@ import typer
 
 from graph_service.cli.common import (
     console,
-    echo,
     err_console,
     settings_or_exit,
     stop_on_signals,
     user_errors,
 )
-from graph_service.cli.listing import print_record
+from graph_service.cli.local_server_cmd import LocalServerCommands, add_server_commands
 from graph_service.mqtt.local_mosquitto import LocalMosquitto
 from graph_service.settings import Settings
 
@@ -25,72 +24,41 @@ app = typer.Typer(
 )
 
 
-def _local_or_none(settings: Settings) -> LocalMosquitto | None:
-    if settings.external_mqtt:
-        console.print(
-            f"An external MQTT broker is in use (DIGISPINE_MQTT_BROKER={settings.mqtt_broker}); "
-            "nothing to do locally."
-        )
+def _external(settings: Settings) -> str | None:
+    if not settings.external_mqtt:
         return None
-    return LocalMosquitto.from_settings(settings)
-
-
-@app.command()
-def start() -> None:
-    """Start the local mosquitto and return once it accepts connections."""
-    settings = settings_or_exit()
-    local = _local_or_none(settings)
-    if local is None:
-        return
-    with user_errors():
-        status = local.start(echo)
-    console.print(
-        f"[green]mosquitto {status.version} running[/] on {status.address} "
-        f"(pid {status.pid}, data {status.home})"
+    return (
+        f"An external MQTT broker is in use (DIGISPINE_MQTT_BROKER={settings.mqtt_broker}); "
+        "nothing to do locally."
     )
 
 
-@app.command()
-def stop() -> None:
-    """Stop the local mosquitto (its sessions and queued messages are saved)."""
-    settings = settings_or_exit()
-    local = _local_or_none(settings)
-    if local is None:
-        return
-    with user_errors():
-        stopped = local.stop(echo=echo, timeout=15.0)
-    console.print("mosquitto stopped." if stopped else "mosquitto was not running.")
-
-
-@app.command()
-def status(as_json: bool = typer.Option(False, "--json", help="A JSON object.")) -> None:
-    """Print running/stopped, version, address and data directory. Exit 3 when stopped."""
-    settings = settings_or_exit()
-    if settings.external_mqtt:
-        print_record(console, {"status": "external", "broker": settings.mqtt_broker}, as_json=as_json)
-        return
-    local = LocalMosquitto.from_settings(settings)
-    state = local.status()
-    word = "running" if state.answering else "running (not answering)" if state.running else "stopped"
-    record = {
-        "status": word,
-        "version": state.version,
-        "address": state.address,
-        "pid": state.pid,
-        "data dir": str(state.home),
-    }
-    print_record(console, record, as_json=as_json)
-    if not state.running:
-        raise typer.Exit(3)
-
-
-@app.command()
-def logs(lines: int = typer.Option(50, "--lines", "-n", help="How many lines to show.")) -> None:
-    """The last lines of the local mosquitto's log."""
-    settings = settings_or_exit()
-    local = _local_or_none(settings)
-    if local is not None:
-        print(local.log_tail(lines))
+add_server_commands(
+    app,
+    LocalServerCommands(
+        title="mosquitto",
+        make=LocalMosquitto.from_settings,
+        external=_external,
+        external_record=lambda settings: {"status": "external", "broker": settings.mqtt_broker},
+        external_status_always=True,
+        started=lambda status: (
+            f"[green]mosquitto {status.version} running[/] on {status.address} "
+            f"(pid {status.pid}, data {status.home})"
+        ),
+        record=lambda state, settings: {
+            "version": state.version,
+            "address": state.address,
+            "pid": state.pid,
+            "data dir": str(state.home),
+        },
+        not_answering="running (not answering)",
+        stop_timeout=15.0,
+        start_help="Start the local mosquitto and return once it accepts connections.",
+        stop_help="Stop the local mosquitto (its sessions and queued messages are saved).",
+        status_help="Print running/stopped, version, address and data directory. Exit 3 when stopped.",
+        logs_help="The last lines of the local mosquitto's log.",
+    ),
+)
 
 
 @app.command()
