@@ -28,9 +28,12 @@ def _free_port() -> int:
 
 
 @contextmanager
-def neo4j_for_bench(data_dir: Path | None = None) -> Iterator[Settings]:
+def neo4j_for_bench(
+    data_dir: Path | None = None, before_start: Callable[[LocalNeo4j], None] | None = None
+) -> Iterator[Settings]:
     """Settings for a running Neo4j: NEO4J_URI when set, else a local one started for the run
-    (in ``data_dir`` when given, so its database outlives the run and can be reused)."""
+    (in ``data_dir`` when given, so its database outlives the run and can be reused;
+    ``before_start`` prepares its home first, e.g. puts a plugin in)."""
     base = dict(ontology_dir=REPO / "ontology", shapes_dir=REPO / "shapes")
     if os.environ.get("NEO4J_URI"):
         yield load_settings(**base)
@@ -44,6 +47,8 @@ def neo4j_for_bench(data_dir: Path | None = None) -> Iterator[Settings]:
             data_dir=Path(tmp), neo4j_bolt_port=_free_port(), neo4j_password=PASSWORD, neo4j_uri=None, **base
         )
         local = LocalNeo4j(settings)
+        if before_start is not None:
+            before_start(local)
         status = local.start(print)
         print(f"Neo4j {status.version} (heap {settings.neo4j_heap}, page cache {settings.neo4j_pagecache})")
         try:

@@ -633,7 +633,17 @@ def main() -> None:
         "of an older commit, put first on PYTHONPATH) instead of this code with the cache off",
     )
     parser.add_argument("--b-first", action="store_true", help="with --ab: B's turn before A's")
+    parser.add_argument(
+        "--peer",
+        action="store_true",
+        help="after the sequential requests, the same three queries against the official Neo4j GraphQL "
+        "Library (@neo4j/graphql on Apollo Server, bench/peer, npm ci on first use) on the same Neo4j: "
+        "answers compared, then DigiSpine ÷ peer of p50 and of server CPU per request, and db hits",
+    )
+    parser.add_argument("--peer-only", action="store_true", help="only the peer comparison (implies --peer)")
+    parser.add_argument("--peer-runs", type=int, default=3, help="runs of the peer comparison (default 3)")
     args = parser.parse_args()
+    args.peer = args.peer or args.peer_only
     started = time.perf_counter()
     data_dir = None
     if args.reuse:
@@ -642,7 +652,10 @@ def main() -> None:
             or Path(tempfile.gettempdir()) / f"digispine-bench-graphql-{args.nodes}-{args.loader}"
         )
         data_dir.mkdir(parents=True, exist_ok=True)
-    with neo4j_for_bench(data_dir) as settings, Neo4jStore(settings) as store:
+    with (
+        neo4j_for_bench(data_dir, _peer_plugins if args.peer else None) as settings,
+        Neo4jStore(settings) as store,
+    ):
         marker = data_dir / "plant.json" if data_dir is not None else None
         if marker is not None and marker.exists():
             print(f"reusing the plant in {data_dir}: {marker.read_text().strip()}")
@@ -652,6 +665,8 @@ def main() -> None:
                 marker.write_text(orjson.dumps({"nodes": built, "seed": SEED}).decode())
         if args.ab:
             run_ab(settings, store, args)
+        elif args.peer_only:
+            _run_peer(settings, store, [*cases(store, settings, False)[:2], _page_case()], args)
         elif args.throughput_only:
             run_throughput(settings, store, args)
         else:
@@ -696,6 +711,8 @@ def run_all(settings: Settings, store: Neo4jStore, args: argparse.Namespace) -> 
             )
     finally:
         local.close()
+    if args.peer:
+        _run_peer(settings, store, [*found[:2], page], args)
     throughput(settings, store, api_keys, headers, log_path, found[:2], args)
 
 
@@ -706,6 +723,19 @@ def run_throughput(settings: Settings, store: Neo4jStore, args: argparse.Namespa
     headers = {"Authorization": f"Bearer {key}"}
     log_path = Path(tempfile.gettempdir()) / "digispine-bench-serve.log"
     throughput(settings, store, api_keys, headers, log_path, cases(store, settings, False)[:2], args)
+
+
+def _peer_plugins(local: LocalNeo4j) -> None:
+    # imported here: bench.graphql_peer builds on this module
+    from bench.graphql_peer import install_apoc
+
+    install_apoc(local)
+
+
+def _run_peer(settings: Settings, store: Neo4jStore, chosen: list[Case], args: argparse.Namespace) -> None:
+    from bench.graphql_peer import run_peer
+
+    run_peer(settings, store, chosen, args)
 
 
 def run_ab(settings: Settings, store: Neo4jStore, args: argparse.Namespace) -> None:

@@ -171,7 +171,10 @@ class LocalNeo4j(LocalServer):
         cmd = [java]
         if heap:
             cmd += [f"-Xms{heap}", f"-Xmx{heap}"]
-        cmd += [*JVM_OPTIONS, "-cp", f"{self.lib_dir}/*", main, *args]
+        # plugins/* on the class path too, as Neo4j's own launcher puts it: a plugin's kernel
+        # extensions (APOC's thread pools) are found only there, not by the procedure loader.
+        classpath = f"{self.lib_dir}/*:{self.home / 'plugins'}/*"
+        cmd += [*JVM_OPTIONS, "-cp", classpath, main, *args]
         return cmd
 
     def _env(self) -> dict[str, str]:
