@@ -275,6 +275,27 @@ class Settings(BaseSettings):
         validation_alias=_env("DIGISPINE_ANONYMOUS_ROLES"),
         description="Comma-separated roles of requests without a key; empty: a key is required.",
     )
+    # The rate limit is a ceiling per caller, not a quota: the defaults sit above what one key of
+    # the demo, the tests or the benchmarks sends to one process (hundreds a second at most), so
+    # only a runaway client meets it; lower them to share a server between many callers.
+    rate_limit_enabled: bool = Field(
+        default=True,
+        validation_alias=_env("DIGISPINE_RATE_LIMIT_ENABLED"),
+        description="Limit the requests each API key (each client address without a key) may send: "
+        "GraphQL over HTTP and websocket subscribe messages, /cypher, /sparql, products; 429 beyond.",
+    )
+    rate_limit_per_s: float = Field(
+        default=1000.0,
+        gt=0,
+        validation_alias=_env("DIGISPINE_RATE_LIMIT_PER_S"),
+        description="Requests per second one caller may send to one server process, sustained.",
+    )
+    rate_limit_burst: int = Field(
+        default=2000,
+        ge=1,
+        validation_alias=_env("DIGISPINE_RATE_LIMIT_BURST"),
+        description="Requests one caller may send at once before the per-second rate applies.",
+    )
     graphql_default_page_size: int = Field(
         default=20, ge=1, validation_alias=_env("DIGISPINE_GRAPHQL_DEFAULT_PAGE_SIZE")
     )

@@ -32,6 +32,7 @@ from graph_service.api.graphql.subscription_transport import transport_handler
 from graph_service.api.graphql.subscriptions import Sources, Subscriptions
 from graph_service.api.graphql_http import GraphQLRequestGate
 from graph_service.api.pages import graphiql_html, is_page, mount_pages
+from graph_service.api.ratelimit import CallerLimits
 from graph_service.errors import DigiSpineError
 from graph_service.observability.requests import RequestContextMiddleware
 from graph_service.observability.service import Observability
@@ -93,6 +94,7 @@ def create_app(
     limits = limits or Limits.from_settings(settings)
     keyring = served_keyring(settings)  # a bad key entry stops the start, naming the entry
     observability = Observability(settings, tracer_provider, metrics_dir)
+    rate_limits = CallerLimits.from_settings(settings, observability.metrics.refused_by_rate_limit)
     if not keyring.keys and not keyring.anonymous_roles:
         log.warning(
             "no API keys (DIGISPINE_API_KEYS) and no DIGISPINE_ANONYMOUS_ROLES are configured: every "
@@ -160,7 +162,7 @@ def create_app(
                 schema,
                 access_roles=_graphql_roles(products),
                 max_body_bytes=settings.graphql_max_body_bytes,
-                websocket=transport_handler(keyring, sharing),
+                websocket=transport_handler(keyring, sharing, rate_limits),
             )
             app.include_router(_cypher_router(settings, current, domain, products))
             view_task = _mount_sparql(app, settings, current, domain)
@@ -202,6 +204,7 @@ def create_app(
         AuthMiddleware,
         keyring=keyring,
         open_paths=lambda method, path: is_open_path(method, path) or observability.is_open(method, path),
+        limits=rate_limits,
     )
     # outermost: a request refused by AuthMiddleware has a request id and a log line too
     app.add_middleware(RequestContextMiddleware, tracer=observability.tracer)

@@ -15,9 +15,18 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from graph_service.api.ratelimit import (
+    CALLER_SCOPE_KEY,
+    WEBSOCKET_WAY,
+    CallerLimits,
+    caller_of,
+    response_parts,
+    send_refusal,
+    way_of,
+)
 from graph_service.security import (
     BUILTIN_ROLES,
     UNAUTHENTICATED,
@@ -79,10 +88,18 @@ class AuthMiddleware:
     :func:`current_principal`, as an HTTP route does.
     """
 
-    def __init__(self, app: ASGIApp, keyring: KeyRing, open_paths: Callable[[str, str], bool]) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        keyring: KeyRing,
+        open_paths: Callable[[str, str], bool],
+        limits: CallerLimits | None = None,
+    ) -> None:
         self.app = app
         self.keyring = keyring
         self.open_paths = open_paths
+        # the one place every keyed request passes, so the rate limit holds on every way in
+        self.limits = limits
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":
@@ -92,10 +109,13 @@ class AuthMiddleware:
             await self.app(scope, receive, send)
             return
         key = presented_key(scope.get("headers") or ())
-        is_open = self.open_paths(scope.get("method", "GET"), scope.get("path", ""))
+        path = scope.get("path", "")
+        is_open = self.open_paths(scope.get("method", "GET"), path)
         principal: Principal | None
+        keyed = False
         if key is not None:
             principal = self.keyring.lookup(key)
+            keyed = principal is not None
             if principal is None and not is_open:
                 await _unauthorized("the API key is not valid")(scope, receive, send)
                 return
@@ -110,6 +130,12 @@ class AuthMiddleware:
                 )(scope, receive, send)
                 return
             principal = self.keyring.anonymous()
+        if self.limits is not None and not is_open:
+            caller = caller_of(principal.name if keyed else None, scope.get("client"))
+            refusal = self.limits.check(caller, way_of(path))
+            if refusal is not None:
+                await send_refusal(send, refusal, path)
+                return
         with acting_as(principal):
             await self.app(scope, receive, send)
 
@@ -121,22 +147,40 @@ class AuthMiddleware:
         else:  # the key may come in the connection_init message (a browser cannot set headers)
             principal = self.keyring.anonymous() if self.keyring.anonymous_roles else UNAUTHENTICATED
         if principal is None:
-            await _refuse_websocket(scope, receive, send, "the API key is not valid")
+            await _refuse_websocket(scope, receive, send, _unauthorized("the API key is not valid"))
             return
+        caller = caller_of(principal.name if key is not None else None, scope.get("client"))
+        scope[CALLER_SCOPE_KEY] = caller  # the subscribe messages spend the same bucket
+        if self.limits is not None:
+            refusal = self.limits.check(caller, WEBSOCKET_WAY)
+            if refusal is not None:
+                body, headers = response_parts(refusal, "/")  # a handshake is no GraphQL request
+                await _refuse_websocket(scope, receive, send, Response(body, 429, _headers(headers)))
+                return
         with acting_as(principal):
             await self.app(scope, receive, send)
 
 
-async def _refuse_websocket(scope: Scope, receive: Receive, send: Send, message: str) -> None:
-    """Answer the handshake 401 where the server can (the ``websocket.http.response`` extension),
-    else close it before accepting, which the server answers 403."""
+def _headers(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
+    return {name.decode(): value.decode() for name, value in raw if name != b"content-length"}
+
+
+async def _refuse_websocket(scope: Scope, receive: Receive, send: Send, response: Response) -> None:
+    """Answer the handshake with ``response`` (401, 429) where the server can (the
+    ``websocket.http.response`` extension), else close it before accepting (the server answers 403)."""
     if (await receive())["type"] != "websocket.connect":
         return  # the client left during the handshake
     if "websocket.http.response" not in (scope.get("extensions") or {}):
-        await send({"type": "websocket.close", "code": 1008, "reason": "unauthorized"})
+        reason = "unauthorized" if response.status_code == 401 else "rate limited"
+        await send({"type": "websocket.close", "code": 1008, "reason": reason})
         return
-    response = _unauthorized(message)
-    await send({"type": "websocket.http.response.start", "status": 401, "headers": response.raw_headers})
+    await send(
+        {
+            "type": "websocket.http.response.start",
+            "status": response.status_code,
+            "headers": response.raw_headers,
+        }
+    )
     await send({"type": "websocket.http.response.body", "body": response.body})
 
 

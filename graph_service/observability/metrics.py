@@ -128,6 +128,16 @@ class ServiceMetrics:
             registry=self.registry,
         )
         self.subscriptions = SubscriptionMetrics(self.registry)
+        self.rate_limited = Counter(
+            "digispine_rate_limited_requests",
+            "Requests refused by the per-caller rate limit (429, RATE_LIMITED), by way in "
+            "(graphql, graphql-ws, cypher, sparql, products, catalog, metrics, other).",
+            ["way"],
+            registry=self.registry,
+        )
+
+    def refused_by_rate_limit(self, way: str) -> None:
+        self.rate_limited.labels(way).inc()
 
     def statements(self, database: str, tracer: Tracer | None = None) -> ObservedStatements:
         """The store's statement observer feeding :attr:`neo4j_latency` (and spans with ``tracer``)."""
