@@ -23,6 +23,20 @@ class StoreUnavailable(DigiSpineError):
         )
 
 
+class StoreNotAnswering(StoreUnavailable):
+    """Neo4j is reachable but did not answer in time: a socket deadline passed, or no pooled
+    connection came free (an overloaded server or a slow network). Worth a later retry."""
+
+    def __init__(self, uri: str, reason: str) -> None:
+        self.uri = uri
+        self.reason = reason
+        DigiSpineError.__init__(
+            self,
+            f"Neo4j at {uri} did not answer in time ({reason}): it is overloaded or the network is "
+            "slow; retry later",
+        )
+
+
 class StoreAuthError(DigiSpineError):
     """Neo4j answered but refused the credentials (or, after repeated failures, locked the user)."""
 

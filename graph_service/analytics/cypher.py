@@ -29,6 +29,10 @@ from neo4j.spatial import Point
 
 from graph_service.analytics.guard import Refusal, StatementGuard
 from graph_service.errors import DigiSpineError
+from graph_service.store.failures import CONNECTION_FAILURES, store_failure
+
+#: The driver's own failures (Neo4j unreachable or not answering), reported as `unavailable`.
+_DRIVER_FAILURES: tuple[type[Exception], ...] = (DriverError, *CONNECTION_FAILURES)
 
 if TYPE_CHECKING:
     from graph_service.ontology.model import DomainModel
@@ -175,10 +179,12 @@ class ReadOnlyCypher:
             raise CypherError(exc.kind, str(exc), position=_offset_position(query, exc.offset)) from None
         except Neo4jError as exc:
             raise _translate(exc, timeout) from None
-        except DriverError as exc:  # unreachable server, expired session: never a stack trace
-            raise CypherError(
-                "unavailable", f"Neo4j at {self.store.uri} cannot be reached: {type(exc).__name__}: {exc}"
-            ) from None
+        except _DRIVER_FAILURES as exc:  # unreachable, not answering: never a stack trace
+            failure = store_failure(exc, self.store.uri)
+            message = (
+                str(failure) if failure else f"Neo4j at {self.store.uri} failed: {type(exc).__name__}: {exc}"
+            )
+            raise CypherError("unavailable", message) from None
         out.elapsed_ms = (time.perf_counter() - started) * 1000
         return out
 

@@ -23,6 +23,7 @@ from neo4j.exceptions import (
 from graph_service.errors import StoreAuthError, StoreUnavailable
 from graph_service.observability.statements import NO_OBSERVER, StatementObserver
 from graph_service.settings import Settings
+from graph_service.store.failures import CONNECTION_FAILURES, store_failure
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -30,7 +31,9 @@ T = TypeVar("T")
 #: Errors worth another try: the server is restarting, a leader moved, a lock timed out.
 RETRYABLE = (ServiceUnavailable, SessionExpired, TransientError)
 #: What the driver catches of a failed unit of work; the rest of Neo4jError is raised as it is.
-_CAUGHT = (Neo4jError, OSError, ServiceUnavailable, SessionExpired)
+#: The driver's own connection failures (a socket deadline, no free pooled connection, a broken
+#: Bolt exchange) become StoreUnavailable too, so no way in shows a client a bare driver error.
+_CAUGHT: tuple[type[Exception], ...] = (Neo4jError, ServiceUnavailable, SessionExpired, *CONNECTION_FAILURES)
 #: The server's codes for a refused login. The rate limit arrives as a plain ClientError, not an
 #: AuthError, and must never be retried: every attempt extends Neo4j's lock.
 UNAUTHORIZED = "Neo.ClientError.Security.Unauthorized"
@@ -212,8 +215,9 @@ class Neo4jStore:
             return delay
         if isinstance(exc, Neo4jError):
             return None  # the query's own error (syntax, constraint, timeout): the caller's to see
-        # OSError: DNS failures and refused sockets before Bolt starts
-        raise StoreUnavailable(self.uri, _reason(exc)) from exc
+        # OSError: DNS failures and refused sockets before Bolt starts; socket deadlines, no
+        # free connection: StoreNotAnswering
+        raise (store_failure(exc, self.uri) or StoreUnavailable(self.uri, _reason(exc))) from exc
 
     def read(
         self, cypher: str, parameters: Mapping[str, Any] | None = None, *, timeout_s: float | None = None

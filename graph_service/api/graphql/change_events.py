@@ -11,12 +11,13 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from graph_service.api.graphql.errors import FORBIDDEN, bad_input, client_error
 from graph_service.api.graphql.fields import ClassFields, PropertyField
 from graph_service.api.graphql.operators import OPERATORS
+from graph_service.api.graphql.where import check_codes
 from graph_service.ontology.model import DomainModel
 from graph_service.security.personal import personal_properties
 from loaders.changelog import ENTITY_CHANGED, RELATIONSHIP_CHANGED
@@ -74,9 +75,16 @@ class ChangeView:
     class_of_label: Mapping[str, str]
     relation_names: Mapping[str, str]  # relationship type -> the ontology's relation name
     personal: frozenset[str] = frozenset()  # names of every personal-data property of the model
+    #: (class, property) → its closed code list: a ``where`` value outside it is refused, as in queries
+    codes: Mapping[tuple[str, str], frozenset[str]] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, model: DomainModel, fields: ClassFields) -> ChangeView:
+    def of(
+        cls,
+        model: DomainModel,
+        fields: ClassFields,
+        codes: Mapping[tuple[str, str], frozenset[str]] | None = None,
+    ) -> ChangeView:
         name = fields.cls.name
         members = (name, *model.subclasses(name))
         return cls(
@@ -86,6 +94,7 @@ class ChangeView:
             class_of_label={c.neo4j_label: c.name for c in model.classes.values()},
             relation_names={r.rel_type: r.name for r in model.relations.values() if r.stored},
             personal=personal_properties(model),
+            codes=codes or {},
         )
 
     def items(self, event: Any, cursor: str, *, personal: bool) -> Iterator[dict[str, Any]]:
@@ -182,7 +191,8 @@ class ChangeView:
             elif name == "relation":
                 parts.append(_relation_in(set(given)))
             elif name in self.fields.properties:
-                self._known({name}, personal)
+                self._known({name}, personal)  # personal data is refused before the code check
+                check_codes(self.codes, self.class_name, self.fields.properties[name].name, given)
                 parts.append(_property_condition(name, given))
             else:
                 raise bad_input(f"{self.fields.cls.graphql_name} changes cannot be filtered on {name!r}")

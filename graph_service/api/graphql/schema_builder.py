@@ -34,6 +34,7 @@ from graph_service.api.graphql.errors import (
     QUERY_TOO_COMPLEX,
     TOO_MANY_REQUESTS,
     SchemaBuildError,
+    ensure_code,
 )
 from graph_service.api.graphql.executor import GraphExecutor, Store, read_relation
 from graph_service.api.graphql.fields import ClassFields, TypeIndex, all_class_fields
@@ -117,7 +118,7 @@ def make_schema(
     )
     generated = strawberry.type(type("GeneratedQuery", (), namespace), name="GeneratedQuery")
     query = strawberry.type(type(QUERY_TYPE, (*extra_types, generated), {}), name=QUERY_TYPE)
-    subscription = subscriptions.build(fields, inputs) if subscriptions is not None else None
+    subscription = subscriptions.build(fields, inputs, codes) if subscriptions is not None else None
     schema = _Schema(
         query=query,
         subscription=subscription,
@@ -127,6 +128,7 @@ def make_schema(
         config=StrawberryConfig(default_resolver=read_attribute),
         execution_context_class=CompiledExecutionContext.with_cache(limits.selection_cache),
     )
+    schema.store_uri = getattr(store, "uri", None)
     _route(schema, resolvers, fields, types)
     if subscriptions is not None:
         from graph_service.api.graphql.subscriptions import route_subscriptions
@@ -244,7 +246,11 @@ CLIENT_CODES = frozenset(
 
 
 class _Schema(strawberry.Schema):
-    """Logs clients' mistakes and refusals at INFO in one line; real failures as strawberry does."""
+    """Gives every error a code (:func:`ensure_code`); logs clients' mistakes and refusals at INFO
+    in one line, real failures as strawberry does."""
+
+    #: The Neo4j URI a connection failure's message names.
+    store_uri: str | None = None
 
     def get_extensions(self, sync: bool = False) -> list[SchemaExtension]:
         # the document guard's hooks are asynchronous; execute_sync gets its synchronous twin
@@ -255,6 +261,7 @@ class _Schema(strawberry.Schema):
 
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
         for error in errors:
+            ensure_code(error, self.store_uri)  # before the metrics extension reads the codes
             original = error.original_error
             source = original if isinstance(original, GraphQLError) else error
             code = (source.extensions or {}).get("code")

@@ -116,9 +116,17 @@ class Subscriptions:
         self.sources = sources
         self.subscribers: dict[str, Subscribe] = {}
         self._namespace: dict[str, Any] = {"__annotations__": {}}
+        self._codes: Mapping[tuple[str, str], frozenset[str]] = {}
 
-    def build(self, fields: Mapping[str, ClassFields], inputs: InputTypes) -> type:
-        """The strawberry ``Subscription`` type (the subscribe functions are in :attr:`subscribers`)."""
+    def build(
+        self,
+        fields: Mapping[str, ClassFields],
+        inputs: InputTypes,
+        codes: Mapping[tuple[str, str], frozenset[str]] | None = None,
+    ) -> type:
+        """The strawberry ``Subscription`` type (the subscribe functions are in :attr:`subscribers`).
+        ``codes``: the closed code lists a ``where`` value is checked against, as in queries."""
+        self._codes = codes or {}
         if self.sources.products is not None and len(self.sources.products.registry):
             self._add_product_field()  # first: the ontology's class DataProduct yields to it
         self._add_change_fields(fields, inputs)
@@ -152,7 +160,7 @@ class Subscriptions:
             cls = fields[name].cls
             if cls.is_event:
                 continue
-            view = ChangeView.of(self.model, fields[name])
+            view = ChangeView.of(self.model, fields[name], self._codes)
             change_type = _change_type(fields[name])
             where = _change_where(fields[name], inputs)
             subclasses = " and of its subclasses" if self.model.subclasses(name) else ""
@@ -187,6 +195,8 @@ class Subscriptions:
                     f"role `{READER}` is needed",
                     FORBIDDEN,
                 )
+            personal = principal.may_see_personal_data
+            condition = view.condition(where, personal=personal)  # bad input first, as in queries
             topic = self.sources.change_log_topic
             if not topic or self.sources.hub is None:
                 raise client_error(
@@ -195,8 +205,6 @@ class Subscriptions:
                     "API, and restart them",
                     CHANGE_LOG_OFF,
                 )
-            personal = principal.may_see_personal_data
-            condition = view.condition(where, personal=personal)
             feed = self._feed(topic, after)
 
             async def changes() -> AsyncIterator[Any]:

@@ -74,18 +74,7 @@ class FilterReader:
         return parts[0] if len(parts) == 1 else AllOf(tuple(parts))
 
     def _check_codes(self, class_name: str, prop: str, given: Mapping[str, Any]) -> None:
-        """Refuse an equality operand that is not one of the property's codes: it could only ever
-        answer nothing (eq, in) or everything (ne, notIn), which hides the typo."""
-        allowed = self._codes.get((class_name, prop))
-        if not allowed:
-            return
-        for op in ("eq", "ne", "in", "notIn"):
-            operand = given.get(op)
-            values = [operand] if op in ("eq", "ne") else list(operand or ())
-            for value in values:
-                if isinstance(value, str) and value not in allowed:
-                    message = _unknown_code(class_name, prop, value, allowed)
-                    raise bad_input(message, field=f"{class_name}.{prop}", allowed=sorted(allowed))
+        check_codes(self._codes, class_name, prop, given)
 
     @staticmethod
     def _comparisons(prop: str, given: Mapping[str, Any]) -> list[Filter]:
@@ -130,6 +119,24 @@ def sort_keys(
     chosen = {k.prop for k in keys}
     tie_breakers = [SortKey(p.name) for p in fields.key_fields if p.name not in chosen]
     return (*keys, *tie_breakers) if fields.key_fields else (*keys, SortKey(None))
+
+
+def check_codes(
+    codes: Mapping[tuple[str, str], frozenset[str]], class_name: str, prop: str, given: Mapping[str, Any]
+) -> None:
+    """Refuse an equality operand that is not one of the property's codes: it could only ever
+    answer nothing (eq, in) or everything (ne, notIn), which hides the typo. The one check of
+    query filters and subscription filters."""
+    allowed = codes.get((class_name, prop))
+    if not allowed:
+        return
+    for op in ("eq", "ne", "in", "notIn"):
+        operand = given.get(op)
+        values = [operand] if op in ("eq", "ne") else list(operand or ())
+        for value in values:
+            if isinstance(value, str) and value not in allowed:
+                message = _unknown_code(class_name, prop, value, allowed)
+                raise bad_input(message, field=f"{class_name}.{prop}", allowed=sorted(allowed))
 
 
 def _unknown_code(class_name: str, prop: str, value: str, allowed: frozenset[str]) -> str:

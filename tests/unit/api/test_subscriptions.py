@@ -188,3 +188,32 @@ def test_the_subscription_type_is_generated_per_entity_class(model: DomainModel)
     assert "input PersonChangeWhere {" in sdl and "  email: StringFilter\n" in sdl
     values = sdl[sdl.index("type SalesOrderChangeValues {") :]
     assert "orderDate: Date\n" in values[: values.index("}")]
+
+
+def test_an_unknown_code_in_a_subscription_where_is_refused_as_in_queries(model: DomainModel) -> None:
+    from graph_service.api.app import _code_lists
+    from graph_service.api.graphql import make_schema
+    from graph_service.api.graphql.subscriptions import Sources, Subscriptions
+    from graph_service.settings import load_settings
+    from tests.unit.api.fakes import FakeStore
+
+    codes = _code_lists(load_settings(), model)  # the shipped contracts' and mappings' lists
+    assert "BLOCKED" in codes[("Lot", "status")]
+    schema = make_schema(model, FakeStore(), subscriptions=Subscriptions(model, Sources(None)), codes=codes)
+
+    async def first_errors(where: str) -> list[GraphQLError]:
+        stream = await schema.subscribe(f"subscription {{ lotChanged(where: {where}) {{ id }} }}")
+        if not hasattr(stream, "__anext__"):
+            return list(stream.errors or [])
+        result = await stream.__anext__()
+        await stream.aclose()
+        return list(result.errors or [])
+
+    for where in ('{status: {eq: "BLOKED"}}', '{status: {in: ["RELEASED", "BLOKED"]}}'):
+        [error] = asyncio.run(first_errors(where))
+        assert error.extensions is not None and error.extensions["code"] == "BAD_USER_INPUT"
+        assert "'BLOKED'" in error.message and "Did you mean 'BLOCKED'?" in error.message
+        assert "BLOCKED" in error.extensions["allowed"]
+    # a known code passes the check (and meets the change log being off on this server)
+    [error] = asyncio.run(first_errors('{status: {eq: "BLOCKED"}}'))
+    assert error.extensions is not None and error.extensions["code"] != "BAD_USER_INPUT"
