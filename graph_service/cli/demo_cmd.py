@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import signal
 import threading
 import time
 from pathlib import Path
@@ -41,6 +42,10 @@ def demo(
     (Kafka, loader, stream processors, change log), serve the API."""
     settings = settings_or_exit()
     began = time.monotonic()
+    # SIGTERM (`kill`, make passing on its own TERM) must stop the children like Ctrl-C does: uvicorn
+    # re-raises the signal it caught after its shutdown, and TERM's default action would end this
+    # process before the `finally` below, leaving the loader, processors and live plant orphaned.
+    signal.signal(signal.SIGTERM, _exit_on_term)
     # The shipped equipmentOee stream lists the MQTT pack's inputs as optional and the demo does not
     # map them: the check's notes about it (INFO, once per reader) would be the demo's loudest lines.
     logging.getLogger("graph_service.streams.check").setLevel(logging.WARNING)
@@ -135,6 +140,10 @@ def _demo_access(settings: Settings) -> Settings:
     return settings.model_copy(
         update={"anonymous_roles": "analyst", "api_keys": SecretStr(f"demo-admin:{hash_key(key)}:admin")}
     )
+
+
+def _exit_on_term(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
 
 
 def _base_url(settings: Settings) -> str:
