@@ -716,15 +716,6 @@ def run_all(settings: Settings, store: Neo4jStore, args: argparse.Namespace) -> 
     throughput(settings, store, api_keys, headers, log_path, found[:2], args)
 
 
-def run_throughput(settings: Settings, store: Neo4jStore, args: argparse.Namespace) -> None:
-    """Only the throughput runs, for the key lookup and the filtered page, requests keyed."""
-    key = new_key()
-    api_keys = f"bench:{hash_key(key)}:admin"
-    headers = {"Authorization": f"Bearer {key}"}
-    log_path = Path(tempfile.gettempdir()) / "digispine-bench-serve.log"
-    throughput(settings, store, api_keys, headers, log_path, cases(store, settings, False)[:2], args)
-
-
 def _peer_plugins(local: LocalNeo4j) -> None:
     # imported here: bench.graphql_peer builds on this module
     from bench.graphql_peer import install_apoc
@@ -736,6 +727,15 @@ def _run_peer(settings: Settings, store: Neo4jStore, chosen: list[Case], args: a
     from bench.graphql_peer import run_peer
 
     run_peer(settings, store, chosen, args)
+
+
+def run_throughput(settings: Settings, store: Neo4jStore, args: argparse.Namespace) -> None:
+    """Only the throughput runs, for the key lookup and the filtered page, requests keyed."""
+    key = new_key()
+    api_keys = f"bench:{hash_key(key)}:admin"
+    headers = {"Authorization": f"Bearer {key}"}
+    log_path = Path(tempfile.gettempdir()) / "digispine-bench-serve.log"
+    throughput(settings, store, api_keys, headers, log_path, cases(store, settings, False)[:2], args)
 
 
 def run_ab(settings: Settings, store: Neo4jStore, args: argparse.Namespace) -> None:
