@@ -255,9 +255,16 @@ class TopicReader:
         fresh = sorted(p for p in topic.partitions if p not in self._positions)
         if not fresh:
             return True
+        try:
+            offsets = {partition: self._first_offset(partition) for partition in fresh}
+        except KafkaException as exc:
+            # A topic created a moment ago has partitions whose leader is not elected yet
+            # (NOT_LEADER_FOR_PARTITION): nothing is assigned this time, looked at again later,
+            # instead of the reader stopping for good on a transient state of the broker.
+            log.warning("cannot read the offsets of topic %s yet: %s", self.topic, exc)
+            return False
         assigned = []
-        for partition in fresh:
-            offset = self._first_offset(partition)
+        for partition, offset in offsets.items():
             self._positions[partition] = max(offset, 0)
             assigned.append(TopicPartition(self.topic, partition, offset))
         self._consumer.incremental_assign(assigned)
