@@ -1,9 +1,10 @@
 """The streams benchmark's engine floor: a Quix Streams pass-through, one output per input.
 
 Run by ``bench/streams.py`` in its own process: ``python -m bench.streams_quix BOOTSTRAP INPUT
-OUTPUT GROUP STATE_DIR``. The same engine settings as the stream runtime (exactly-once, commit
-interval 0.1 s, a stable transactional.id), each input parsed and one output built as the bare loop
-builds it, no state, no re-keying: what Quix itself costs, between the bare loop and a processor.
+OUTPUT GROUP STATE_DIR``. The same engine settings as the stream runtime (exactly-once, its commit
+interval ``DIGISPINE_STREAM_COMMIT_INTERVAL_S``, a stable transactional.id), each input parsed and
+one output built as the bare loop builds it, no state, no re-keying: what Quix itself costs,
+between the bare loop and a processor.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from typing import Any
 
 import orjson
 from quixstreams import Application
+
+from graph_service.settings import load_settings
 
 
 def derive(value: bytes, key: Any, timestamp: int, headers: Any) -> bytes:
@@ -35,7 +38,7 @@ def main() -> None:
         broker_address=bootstrap,
         consumer_group=group,
         auto_offset_reset="earliest",
-        commit_interval=0.1,
+        commit_interval=load_settings().stream_commit_interval_s,  # as the runtime's
         processing_guarantee="exactly-once",
         state_dir=state,
         consumer_extra_config={"session.timeout.ms": 6000, "heartbeat.interval.ms": 2000},

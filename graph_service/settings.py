@@ -180,13 +180,14 @@ class Settings(BaseSettings):
         "close only as event time advances (right for replays of history).",
     )
     stream_commit_interval_s: float = Field(
-        default=0.1,
+        default=0.05,
         gt=0,
         le=10,
         validation_alias=_env("DIGISPINE_STREAM_COMMIT_INTERVAL_S"),
         description="Seconds between a stream processor's exactly-once checkpoints (one Kafka "
         "transaction each): a derived event is readable at its checkpoint's commit, so this bounds "
-        "the wait per hop; shorter costs CPU per event (docs/streams.md, Measured).",
+        "the wait per hop; shorter costs CPU per event (0.05 s: p50 96 ms from event to derived event "
+        "on the quiet bench machine against 178 ms at 0.1 s, for ~5 % more CPU; docs/streams.md).",
     )
     http_host: str = Field(default="127.0.0.1", validation_alias=_env("DIGISPINE_HTTP_HOST"))
     http_port: int = Field(default=8000, ge=1, le=65535, validation_alias=_env("DIGISPINE_HTTP_PORT"))
