@@ -194,6 +194,11 @@ class LocalKafka(LocalServer):
             "transaction.state.log.min.isr=1",
             "share.coordinator.state.topic.replication.factor=1",
             "share.coordinator.state.topic.min.isr=1",
+            # A few coordinator partitions instead of 50 each: a fresh broker creates and loads
+            # them when the first group or transactional producer appears, and 50 of them made
+            # the demo's first change-log producer wait ("Coordinator load in progress").
+            "offsets.topic.num.partitions=4",
+            "transaction.state.log.num.partitions=4",
             # Consumers join a group at once instead of after the default 3 s.
             "group.initial.rebalance.delay.ms=0",
             "num.partitions=1",
