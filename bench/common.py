@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import socket
+import subprocess
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -19,6 +20,18 @@ from graph_service.store.local_neo4j import LocalNeo4j
 REPO = Path(__file__).resolve().parents[1]
 T = TypeVar("T")
 PASSWORD = "digispine-bench-pw"
+
+
+def stop_process(proc: subprocess.Popen[bytes], timeout: float = 15) -> None:
+    """Stop a benchmark's child: SIGTERM, then SIGKILL if it has not exited within ``timeout``."""
+    if proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(10)
 
 
 def _free_port() -> int:

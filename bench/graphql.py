@@ -43,7 +43,7 @@ import orjson
 import uvloop
 from pydantic import SecretStr
 
-from bench.common import REPO, neo4j_for_bench, timed
+from bench.common import REPO, neo4j_for_bench, stop_process, timed
 from bench.graphql_load import cpu_seconds, driver_throughput, http_throughput, machine_cpu_seconds
 from bench.graphql_plant import write_plant
 from graph_service.api.app import create_app
@@ -213,11 +213,7 @@ def serve(
             _wait_ready(server, url, log_path)
             yield Served(url, server.pid)
         finally:
-            server.terminate()
-            try:
-                server.wait(15)
-            except subprocess.TimeoutExpired:
-                server.kill()
+            stop_process(server)
 
 
 def _wait_ready(server: subprocess.Popen[bytes], url: str, log_path: Path, timeout_s: float = 120) -> None:

@@ -39,7 +39,7 @@ import httpx
 import orjson
 from pydantic import SecretStr
 
-from bench.common import REPO
+from bench.common import REPO, stop_process
 from bench.graphql import (
     TIMEOUT_S,
     Case,
@@ -174,11 +174,7 @@ def serve_peer(settings: Settings, log_path: Path, profile: Path | None = None) 
             url = _wait_ready(server, log_path)
             yield Served(url.rstrip("/"), server.pid)
         finally:
-            server.terminate()
-            try:
-                server.wait(15)
-            except subprocess.TimeoutExpired:
-                server.kill()
+            stop_process(server)
 
 
 def _wait_ready(server: subprocess.Popen[bytes], log_path: Path, timeout_s: float = 120) -> str:

@@ -21,7 +21,7 @@ from typing import Any
 import orjson
 from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
 
-from bench.common import REPO, _free_port
+from bench.common import REPO, _free_port, stop_process
 from graph_service.kafka import LocalKafka, create_topic
 from graph_service.settings import Settings, load_settings
 
@@ -296,14 +296,7 @@ class Child:
         self.proc.wait(10)
 
     def stop(self, timeout: float = 15) -> None:
-        if self.proc.poll() is not None:
-            return
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(10)
+        stop_process(self.proc, timeout)
 
 
 @contextmanager
