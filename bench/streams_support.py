@@ -137,6 +137,8 @@ class Paced:
     stop: threading.Event = field(default_factory=threading.Event)
     #: index → the Kafka timestamp (ms) the broker acknowledged the message with
     stamps: dict[int, int] = field(default_factory=dict)
+    #: The producer's linger (0: every message its own produce request, as the latency runs need)
+    linger_ms: float = 0
 
     def __post_init__(self) -> None:
         self._thread = threading.Thread(target=self._run, daemon=True, name=f"paced-{self.topic}")
@@ -146,7 +148,7 @@ class Paced:
         return self
 
     def _run(self) -> None:
-        out = producer(self.bootstrap)
+        out = producer(self.bootstrap, **{"linger.ms": self.linger_ms})
         started = time.monotonic()
         for i, (key, value) in enumerate(self.values):
             if self.stop.is_set():
