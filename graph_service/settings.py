@@ -164,6 +164,13 @@ class Settings(BaseSettings):
         description="Kafka messages waiting for one subscription (or group of identical ones); a live "
         "one further behind ends with SUBSCRIBER_TOO_SLOW, a resumed one slows its reader down.",
     )
+    subscription_max_per_socket: int = Field(
+        default=100,
+        ge=1,
+        validation_alias=_env("DIGISPINE_SUBSCRIPTION_MAX_PER_SOCKET"),
+        description="Operations one websocket may run at once (subscriptions, and queries sent over "
+        "it); one more is answered with an error TOO_MANY_SUBSCRIPTIONS, the socket stays open.",
+    )
     subscription_max_replays: int = Field(
         default=32,
         ge=0,

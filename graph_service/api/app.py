@@ -55,8 +55,6 @@ log = logging.getLogger(__name__)
 GRAPHQL_PATH = "/graphql"
 #: Seconds a websocket may stay open without a successful ``connection_init`` (then 4408).
 CONNECTION_INIT_TIMEOUT_S = 10
-#: Operations one websocket may run at once (more are answered with an error).
-MAX_SUBSCRIPTIONS_PER_CONNECTION = 100
 
 
 def _code_lists(settings: Settings, domain: DomainModel) -> dict[tuple[str, str], frozenset[str]]:
@@ -163,6 +161,7 @@ def create_app(
                 access_roles=_graphql_roles(products),
                 max_body_bytes=settings.graphql_max_body_bytes,
                 websocket=transport_handler(keyring, sharing, rate_limits),
+                max_operations=settings.subscription_max_per_socket,
             )
             app.include_router(_cypher_router(settings, current, domain, products))
             view_task = _mount_sparql(app, settings, current, domain)
@@ -295,10 +294,12 @@ def graphql_routes(
     access_roles: Iterable[str] = (READER,),
     max_body_bytes: int = 1_048_576,
     websocket: type | None = None,
+    max_operations: int = 100,
 ) -> list[BaseRoute]:
     """:func:`graphql_route`, and with ``websocket`` (a graphql-transport-ws handler class,
     :func:`~graph_service.api.graphql.subscription_transport.transport_handler`) the same path
-    for websockets: subscriptions (and queries) over graphql-transport-ws."""
+    for websockets: subscriptions (and queries) over graphql-transport-ws, at most
+    ``max_operations`` at once per socket."""
     protocols = (GRAPHQL_TRANSPORT_WS_PROTOCOL,) if websocket is not None else ()
     app = _GraphQLApp(
         schema,
@@ -307,7 +308,7 @@ def graphql_routes(
         subscription_protocols=protocols,
         # a socket that has not authenticated holds a connection and no role: not for a minute
         connection_init_wait_timeout=dt.timedelta(seconds=CONNECTION_INIT_TIMEOUT_S),
-        max_subscriptions_per_connection=MAX_SUBSCRIPTIONS_PER_CONNECTION,
+        max_subscriptions_per_connection=max_operations,
     )
     gate = GraphQLRequestGate(app, access_roles=access_roles, max_body_bytes=max_body_bytes)
     routes: list[BaseRoute] = [Route(GRAPHQL_PATH, gate, methods=["GET", "POST"], name="graphql")]

@@ -6,8 +6,10 @@ the handshake brought none either, closes the socket with 4403 and a reason befo
 executed (a ``subscribe`` before the acknowledgement is closed 4401 by the protocol). Each
 ``subscribe`` spends one request of the caller's rate limit (the key's once ``connection_init``
 presented one, else the handshake's): one over it gets an ``error`` message ``RATE_LIMITED`` for
-that operation and the socket stays open. And operations go through :class:`SharedSubscriptions`,
-so identical subscriptions run once.
+that operation and the socket stays open; so does one ``subscribe`` beyond the operations a socket
+may run at once (``TOO_MANY_SUBSCRIPTIONS``, naming the limit and its setting: strawberry's own
+refusal carries no code). And operations go through :class:`SharedSubscriptions`, so identical
+subscriptions run once.
 """
 
 from __future__ import annotations
@@ -38,6 +40,21 @@ if TYPE_CHECKING:
 
 #: Close code of a refused ``connection_init`` (graphql-transport-ws: Forbidden).
 FORBIDDEN_CLOSE = 4403
+#: The error code of a ``subscribe`` beyond the socket's limit of operations at once.
+TOO_MANY_SUBSCRIPTIONS = "TOO_MANY_SUBSCRIPTIONS"
+#: The setting of that limit (``Settings.subscription_max_per_socket``), named in the refusal.
+MAX_PER_SOCKET_SETTING = "DIGISPINE_SUBSCRIPTION_MAX_PER_SOCKET"
+
+
+def too_many_subscriptions(limit: int) -> dict[str, Any]:
+    """The error a ``subscribe`` beyond ``limit`` operations at once on one socket gets."""
+    return {
+        "message": (
+            f"this websocket already runs {limit} operations, the most one socket may run at once "
+            f"({MAX_PER_SOCKET_SETTING}={limit}); complete one, or open another socket"
+        ),
+        "extensions": {"code": TOO_MANY_SUBSCRIPTIONS, "limit": limit},
+    }
 
 
 def transport_handler(
@@ -68,14 +85,26 @@ def transport_handler(
             await super().handle_connection_init(message)
 
         async def handle_subscribe(self, message: SubscribeMessage) -> None:
+            limit = self.max_subscriptions_per_connection
+            if (
+                limit is not None
+                and self.connection_acknowledged
+                and message["id"] not in self.operations  # a reused id: the protocol's 4409
+                and len(self.operations) >= limit
+            ):
+                await self._refuse(message, too_many_subscriptions(limit))
+                return
             caller = self._scope().get(CALLER_SCOPE_KEY)
             if limits is not None and self.connection_acknowledged and isinstance(caller, str):
                 refusal = limits.check(caller, WEBSOCKET_WAY)
                 if refusal is not None:
-                    error = cast("GraphQLFormattedError", graphql_error(refusal))
-                    await self.send_message(ErrorMessage(id=message["id"], type="error", payload=[error]))
+                    await self._refuse(message, graphql_error(refusal))
                     return
             await super().handle_subscribe(message)
+
+        async def _refuse(self, message: SubscribeMessage, error: dict[str, Any]) -> None:
+            payload = [cast("GraphQLFormattedError", error)]
+            await self.send_message(ErrorMessage(id=message["id"], type="error", payload=payload))
 
         def _scope(self) -> dict[str, Any]:
             return self.websocket.ws.scope  # type: ignore[attr-defined,no-any-return]
