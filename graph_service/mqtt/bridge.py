@@ -150,15 +150,25 @@ class MqttKafkaBridge:
                 inbox.refused.append(str(reason))
                 return
             client.subscribe(filters)
-            inbox.connected.set()
             log.info(
-                "mqtt: connected (session present: %s), subscribed to %s", flags.session_present, filters
+                "mqtt: connected (session present: %s), subscribing to %s", flags.session_present, filters
             )
+
+        def on_subscribe(_c: mqtt.Client, _u: Any, _mid: int, reasons: Any, _p: Any) -> None:
+            # Ready only once the broker has granted every filter (SUBACK): a message published
+            # between CONNACK and SUBACK matches no subscription of ours and the broker drops it.
+            refused = [f"{f} ({r})" for (f, _q), r in zip(filters, reasons, strict=False) if r.is_failure]
+            if refused:
+                inbox.refused.append("subscription refused for " + ", ".join(refused))
+                return
+            inbox.connected.set()
+            log.info("mqtt: subscribed to %s", filters)
 
         def on_message(_c: mqtt.Client, _u: Any, message: mqtt.MQTTMessage) -> None:
             inbox.messages.put(message)
 
         client.on_connect = on_connect
+        client.on_subscribe = on_subscribe
         client.on_message = on_message
         return client
 
@@ -179,7 +189,7 @@ class MqttKafkaBridge:
         while not self._inbox.connected.wait(0.1):
             if self._inbox.refused or time.monotonic() > deadline:
                 self._client.loop_stop()
-                why = self._inbox.refused[0] if self._inbox.refused else "no CONNACK"
+                why = self._inbox.refused[0] if self._inbox.refused else "no CONNACK or SUBACK"
                 raise BridgeError(f"the MQTT broker at {where} refused the bridge: {why}")
 
     # -- the loop --------------------------------------------------------------------------------

@@ -76,6 +76,7 @@ def test_neo4j_killed_mid_load_is_reported_and_the_same_command_resumes(tmp_path
     events.write_bytes(b"\n".join(to_lines(history)) + b"\n")
     local = LocalNeo4j(settings)
     local.start()
+    launched: list[subprocess.Popen[str]] = []
     try:
         parts = load_parts(
             client.model_copy(update={"ontology_dir": REPO / "ontology", "shapes_dir": REPO / "shapes"})
@@ -84,6 +85,7 @@ def test_neo4j_killed_mid_load_is_reported_and_the_same_command_resumes(tmp_path
             apply_schema(store, parts.model)
 
         loader = start_load(client, events, tmp_path / "loader")
+        launched.append(loader)
         wait_until(
             lambda: loader.poll() is not None or event_count(client) >= 4 * BATCH, "batches commit", 120
         )
@@ -118,6 +120,7 @@ def test_neo4j_killed_mid_load_is_reported_and_the_same_command_resumes(tmp_path
         assert loaded <= in_graph <= loaded + BATCH  # the batch in flight at most, when its commit landed
 
         again = start_load(client, events, tmp_path / "loader")
+        launched.append(again)
         out, err = again.communicate(timeout=300)
         assert again.returncode == 0, err
         assert "Traceback" not in err
@@ -130,4 +133,10 @@ def test_neo4j_killed_mid_load_is_reported_and_the_same_command_resumes(tmp_path
             clean = snapshot(store)
         assert resumed == clean, explain_difference(resumed, clean)
     finally:
+        # A failed assertion must not leave a loader behind, least of all the one frozen by SIGSTOP.
+        for process in launched:
+            if process.poll() is None:
+                os.kill(process.pid, signal.SIGCONT)
+                process.kill()
+                process.wait(timeout=30)
         local.stop()
