@@ -155,7 +155,7 @@ class _Writer:
 
     def projection(self, n: str, projection: Projection, indent: str) -> str:
         entries = [
-            f".{identifier(prop)}" if key == prop else f"{identifier(key)}: {n}.{identifier(prop)}"
+            self.property(n, key, prop, key in projection.dates_as_text)
             for key, prop in projection.properties
         ]
         entries += [f"{identifier(key)}: null" for key in projection.masked]
@@ -166,6 +166,12 @@ class _Writer:
             return f"{n} {{{', '.join(entries)}}}"
         inner = f",\n{indent}  ".join(entries)
         return f"{n} {{\n{indent}  {inner}\n{indent}}}"
+
+    @staticmethod
+    def property(n: str, key: str, prop: str, as_text: bool) -> str:
+        if as_text:
+            return f"{identifier(key)}: {date_text(f'{n}.{identifier(prop)}')}"
+        return f".{identifier(prop)}" if key == prop else f"{identifier(key)}: {n}.{identifier(prop)}"
 
     def relation(self, n: str, read: RelationRead, indent: str) -> str:
         if read.link:
@@ -269,6 +275,13 @@ class _Writer:
         inner = f" WHERE {self.condition(m, where.where)}" if where.where is not None else ""
         exists = f"EXISTS {{ MATCH {pattern}{inner} }}"
         return exists if where.quantifier == "some" else f"NOT {exists}"
+
+
+def date_text(x: str) -> str:
+    """``x`` as ISO 8601 text when it is a date of years 1–9999 (there Neo4j's ``toString`` writes
+    what Python's ``date.isoformat`` does: ``0999-12-31``); anything else (other years, other
+    types, null) as it is, for the ``Date`` scalar to serialise or refuse as before."""
+    return f"CASE WHEN {x} IS :: DATE AND 0 < {x}.year < 10000 THEN toString({x}) ELSE {x} END"
 
 
 def _driver_value(value: Any) -> Any:

@@ -88,6 +88,9 @@ class Projection:
     with_labels: bool = False
     #: Result keys returned as null: personal data the caller may not see (never read).
     masked: tuple[str, ...] = ()
+    #: Result keys of ``properties`` holding a ``Date``: Neo4j returns them as ISO 8601 text (what
+    #: the ``Date`` scalar writes), since the driver's date objects cost more than the rest of a row.
+    dates_as_text: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

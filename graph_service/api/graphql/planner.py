@@ -147,6 +147,7 @@ class Planner:
         """What to read of nodes of ``class_name`` for the selection sets of ``nodes``
         (``reported``: the masked fields reported in the response are appended there too)."""
         properties: dict[str, str] = {}
+        dates: list[str] = []
         masked: list[str] = []
         relations: list[RelationRead] = []
         columns: dict[str, int] = {}
@@ -165,6 +166,8 @@ class Planner:
                         reported.append(f"{first.owner}.{prop.name}")
                 else:
                     properties[prop.key] = prop.name
+                    if prop.prop.graphql_type == "Date" and not prop.is_list:
+                        dates.append(prop.key)
                 continue
             link = first.name == LINKS_FIELD
             rel = fields.relations[LINKED_RELATION if link else first.name]
@@ -178,6 +181,7 @@ class Planner:
             relations=tuple(relations),
             with_labels=class_name in self._interfaces,
             masked=tuple(k for k in dict.fromkeys(masked) if k not in properties),
+            dates_as_text=tuple(dict.fromkeys(dates)),
         )
 
     def _relation(

@@ -1,6 +1,7 @@
 """GraphQL scalars for the ontology's datatypes, and Neo4j's values turned into them.
 
-``Date`` and ``DateTime`` serialise Python and Neo4j temporal values as ISO 8601; a ``DateTime``
+``Date`` and ``DateTime`` serialise Python and Neo4j temporal values as ISO 8601 (``Date`` also
+takes the text of a date in that form, which the generated statements ask Neo4j for); a ``DateTime``
 given without an offset is taken as UTC (stored values are zoned, and Neo4j never equals a zoned
 with a local datetime). ``Decimal`` is a string, so no digit is lost to a JSON float: values
 stored as Neo4j FLOATs are written with the shortest digits that read back as the same float
@@ -38,12 +39,26 @@ def to_native(value: Any) -> Any:
 
 
 def serialize_date(value: Any) -> str:
+    if type(value) is str:  # what Neo4j wrote for the generated root fields (cypher_builder.date_text)
+        return _date_text(value)
     value = to_native(value)
     if isinstance(value, dt.datetime):
         value = value.date()
     if not isinstance(value, dt.date):
         raise TypeError(f"Date cannot represent {value!r}")
     return value.isoformat()
+
+
+def _date_text(value: str) -> str:
+    """``value`` if it is a date as :meth:`datetime.date.isoformat` writes it (not ``20260131`` or
+    ``2026-W05-6``, which ``fromisoformat`` reads too)."""
+    try:
+        canonical = dt.date.fromisoformat(value).isoformat() == value
+    except ValueError:
+        canonical = False
+    if not canonical:
+        raise TypeError(f"Date cannot represent {value!r}")
+    return value
 
 
 def serialize_datetime(value: Any) -> str:

@@ -203,3 +203,17 @@ def test_names_that_are_not_plain_identifiers_are_refused(name: str) -> None:
         identifier(name)
     with pytest.raises(ValueError):
         build(KeyLookup(name, (("k", 1),), Projection()))
+
+
+def test_date_properties_are_read_as_iso_text_and_masked_ones_stay_null() -> None:
+    projection = Projection(
+        (("salesOrderNumber", "salesOrderNumber"), ("day", "orderDate")),
+        masked=("birthDate",),
+        dates_as_text=("day",),
+    )
+    statement = build(KeyLookup("SalesOrder", (("salesOrderNumber", "SO-1"),), projection))
+    assert statement.text.splitlines()[-1] == (
+        "RETURN n0 {.`salesOrderNumber`, `day`: CASE WHEN n0.`orderDate` IS :: DATE AND "
+        "0 < n0.`orderDate`.year < 10000 THEN toString(n0.`orderDate`) ELSE n0.`orderDate` END, "
+        "`birthDate`: null} AS node"
+    )

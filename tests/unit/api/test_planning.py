@@ -117,3 +117,19 @@ def test_bad_arguments_are_client_errors_before_any_statement(
     result = asyncio.run(schema.execute(query))
     assert result.errors and result.errors[0].extensions["code"] == "BAD_USER_INPUT"
     assert store.statements == []
+
+
+def test_date_fields_are_asked_of_neo4j_as_text_and_other_fields_as_values(
+    schema: strawberry.Schema, store: FakeStore
+) -> None:
+    (statement,) = run(
+        schema,
+        store,
+        "{ salesOrders(first: 5) { nodes { salesOrderNumber orderDate due: requestedDeliveryDate "
+        "firstEventTime orderedBy { customerNumber } } } }",
+    )
+    text = statement[0]
+    for prop in ("orderDate", "requestedDeliveryDate"):
+        assert f"THEN toString(n0.`{prop}`) ELSE n0.`{prop}` END" in text
+    assert "`firstEventTime`" not in text.replace(".`firstEventTime`", "")  # a DateTime: as it is
+    assert ".`salesOrderNumber`" in text and ".`customerNumber`" in text
