@@ -154,10 +154,8 @@ class _Writer:
     # -- projections ----------------------------------------------------------------------------
 
     def projection(self, n: str, projection: Projection, indent: str) -> str:
-        entries = [
-            self.property(n, key, prop, key in projection.dates_as_text)
-            for key, prop in projection.properties
-        ]
+        texts = dict(projection.as_text)
+        entries = [self.property(n, key, prop, texts.get(key)) for key, prop in projection.properties]
         entries += [f"{identifier(key)}: null" for key in projection.masked]
         if projection.with_labels:
             entries.append(f"{LABELS}: labels({n})")
@@ -168,9 +166,10 @@ class _Writer:
         return f"{n} {{\n{indent}  {inner}\n{indent}}}"
 
     @staticmethod
-    def property(n: str, key: str, prop: str, as_text: bool) -> str:
-        if as_text:
-            return f"{identifier(key)}: {date_text(f'{n}.{identifier(prop)}')}"
+    def property(n: str, key: str, prop: str, scalar: str | None) -> str:
+        """A property as it is, or as the text of ``scalar`` (see :data:`TEXTS`)."""
+        if scalar is not None:
+            return f"{identifier(key)}: {TEXTS[scalar](f'{n}.{identifier(prop)}')}"
         return f".{identifier(prop)}" if key == prop else f"{identifier(key)}: {n}.{identifier(prop)}"
 
     def relation(self, n: str, read: RelationRead, indent: str) -> str:
@@ -282,6 +281,26 @@ def date_text(x: str) -> str:
     what Python's ``date.isoformat`` does: ``0999-12-31``); anything else (other years, other
     types, null) as it is, for the ``Date`` scalar to serialise or refuse as before."""
     return f"CASE WHEN {x} IS :: DATE AND 0 < {x}.year < 10000 THEN toString({x}) ELSE {x} END"
+
+
+def datetime_text(x: str) -> str:
+    """``x`` as the text Python's ``datetime.isoformat`` writes for the driver's value of it
+    (``2026-01-05T09:00:00.500000+01:00``: microseconds, six digits or none, the nanoseconds
+    truncated; ``+00:00``, not Neo4j's ``Z``), when it is a zoned datetime of years 1–9999 with
+    a whole-minute offset (the driver keeps only the minutes) and no named zone (whose offset the
+    driver would look up in its own zone database); anything else as it is."""
+    fraction = (
+        f"CASE {x}.microsecond WHEN 0 THEN '' ELSE '.' + right('00000' + toString({x}.microsecond), 6) END"
+    )
+    offset = f"CASE {x}.offset WHEN 'Z' THEN '+00:00' ELSE {x}.offset END"
+    return (
+        f"CASE WHEN {x} IS :: ZONED DATETIME AND 0 < {x}.year < 10000 AND {x}.timezone = {x}.offset "
+        f"AND {x}.offsetSeconds % 60 = 0 THEN left(toString({x}), 19) + {fraction} + {offset} ELSE {x} END"
+    )
+
+
+#: How Neo4j writes the values of each of :data:`~plan.TEXT_SCALARS` as its text.
+TEXTS = {"Date": date_text, "DateTime": datetime_text}
 
 
 def _driver_value(value: Any) -> Any:

@@ -78,6 +78,10 @@ class SortKey:
     descending: bool = False
 
 
+#: GraphQL scalars whose values Neo4j is asked for as their ISO 8601 text (:attr:`Projection.as_text`).
+TEXT_SCALARS = frozenset({"Date", "DateTime"})
+
+
 @dataclass(frozen=True)
 class Projection:
     """What to return of a node: properties as ``(result key, property)`` pairs, relation fields,
@@ -88,9 +92,10 @@ class Projection:
     with_labels: bool = False
     #: Result keys returned as null: personal data the caller may not see (never read).
     masked: tuple[str, ...] = ()
-    #: Result keys of ``properties`` holding a ``Date``: Neo4j returns them as ISO 8601 text (what
-    #: the ``Date`` scalar writes), since the driver's date objects cost more than the rest of a row.
-    dates_as_text: tuple[str, ...] = ()
+    #: Result keys of ``properties`` Neo4j returns as the ISO 8601 text their scalar writes, with
+    #: that scalar (``Date``, ``DateTime``): the driver's temporal objects cost more than the rest of
+    #: a row to decode and serialise.
+    as_text: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from graph_service.api.graphql.fields import ClassFields, PropertyField, Relatio
 from graph_service.api.graphql.limits import Limits
 from graph_service.api.graphql.lineage_links import ENTITY_KEY, LINK_TYPE, LINKED_RELATION, LINKS_FIELD
 from graph_service.api.graphql.operation import operation_state
-from graph_service.api.graphql.plan import Hop, KeyLookup, PageQuery, Projection, RelationRead
+from graph_service.api.graphql.plan import TEXT_SCALARS, Hop, KeyLookup, PageQuery, Projection, RelationRead
 from graph_service.api.graphql.selection import OperationContext, SelectedField
 from graph_service.api.graphql.selection_cache import SelectionCache, uses_variables
 from graph_service.api.graphql.where import FilterReader, sort_keys
@@ -147,7 +147,7 @@ class Planner:
         """What to read of nodes of ``class_name`` for the selection sets of ``nodes``
         (``reported``: the masked fields reported in the response are appended there too)."""
         properties: dict[str, str] = {}
-        dates: list[str] = []
+        texts: dict[str, str] = {}
         masked: list[str] = []
         relations: list[RelationRead] = []
         columns: dict[str, int] = {}
@@ -166,8 +166,8 @@ class Planner:
                         reported.append(f"{first.owner}.{prop.name}")
                 else:
                     properties[prop.key] = prop.name
-                    if prop.prop.graphql_type == "Date" and not prop.is_list:
-                        dates.append(prop.key)
+                    if prop.prop.graphql_type in TEXT_SCALARS and not prop.is_list:
+                        texts[prop.key] = prop.prop.graphql_type
                 continue
             link = first.name == LINKS_FIELD
             rel = fields.relations[LINKED_RELATION if link else first.name]
@@ -181,7 +181,7 @@ class Planner:
             relations=tuple(relations),
             with_labels=class_name in self._interfaces,
             masked=tuple(k for k in dict.fromkeys(masked) if k not in properties),
-            dates_as_text=tuple(dict.fromkeys(dates)),
+            as_text=tuple(texts.items()),
         )
 
     def _relation(

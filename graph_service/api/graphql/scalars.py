@@ -1,7 +1,7 @@
 """GraphQL scalars for the ontology's datatypes, and Neo4j's values turned into them.
 
-``Date`` and ``DateTime`` serialise Python and Neo4j temporal values as ISO 8601 (``Date`` also
-takes the text of a date in that form, which the generated statements ask Neo4j for); a ``DateTime``
+``Date`` and ``DateTime`` serialise Python and Neo4j temporal values as ISO 8601 (both also
+take their own text, which the generated statements ask Neo4j for); a ``DateTime``
 given without an offset is taken as UTC (stored values are zoned, and Neo4j never equals a zoned
 with a local datetime). ``Decimal`` is a string, so no digit is lost to a JSON float: values
 stored as Neo4j FLOATs are written with the shortest digits that read back as the same float
@@ -39,7 +39,7 @@ def to_native(value: Any) -> Any:
 
 
 def serialize_date(value: Any) -> str:
-    if type(value) is str:  # what Neo4j wrote for the generated root fields (cypher_builder.date_text)
+    if type(value) is str:  # what Neo4j wrote for the generated root fields (cypher_builder.TEXTS)
         return _date_text(value)
     value = to_native(value)
     if isinstance(value, dt.datetime):
@@ -62,10 +62,23 @@ def _date_text(value: str) -> str:
 
 
 def serialize_datetime(value: Any) -> str:
+    if type(value) is str:  # what Neo4j wrote for the generated root fields (cypher_builder.TEXTS)
+        return _datetime_text(value)
     value = to_native(value)
     if not isinstance(value, dt.datetime):
         raise TypeError(f"DateTime cannot represent {value!r}")
     return value.isoformat()
+
+
+def _datetime_text(value: str) -> str:
+    """``value`` if it is a datetime as :meth:`datetime.datetime.isoformat` writes it."""
+    try:
+        canonical = dt.datetime.fromisoformat(value).isoformat() == value
+    except ValueError:
+        canonical = False
+    if not canonical:
+        raise TypeError(f"DateTime cannot represent {value!r}")
+    return value
 
 
 def serialize_decimal(value: Any) -> str:

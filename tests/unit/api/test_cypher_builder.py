@@ -7,8 +7,9 @@ import decimal
 
 import pytest
 
-from graph_service.api.graphql.cypher_builder import build, identifier
+from graph_service.api.graphql.cypher_builder import TEXTS, build, identifier
 from graph_service.api.graphql.plan import (
+    TEXT_SCALARS,
     AllOf,
     AnyOf,
     Compare,
@@ -205,15 +206,25 @@ def test_names_that_are_not_plain_identifiers_are_refused(name: str) -> None:
         build(KeyLookup(name, (("k", 1),), Projection()))
 
 
-def test_date_properties_are_read_as_iso_text_and_masked_ones_stay_null() -> None:
+def test_temporal_properties_are_read_as_iso_text_and_masked_ones_stay_null() -> None:
     projection = Projection(
-        (("salesOrderNumber", "salesOrderNumber"), ("day", "orderDate")),
+        (("salesOrderNumber", "salesOrderNumber"), ("day", "orderDate"), ("at", "firstEventTime")),
         masked=("birthDate",),
-        dates_as_text=("day",),
+        as_text=(("day", "Date"), ("at", "DateTime")),
     )
     statement = build(KeyLookup("SalesOrder", (("salesOrderNumber", "SO-1"),), projection))
+    at = "n0.`firstEventTime`"
     assert statement.text.splitlines()[-1] == (
         "RETURN n0 {.`salesOrderNumber`, `day`: CASE WHEN n0.`orderDate` IS :: DATE AND "
         "0 < n0.`orderDate`.year < 10000 THEN toString(n0.`orderDate`) ELSE n0.`orderDate` END, "
+        f"`at`: CASE WHEN {at} IS :: ZONED DATETIME AND 0 < {at}.year < 10000 "
+        f"AND {at}.timezone = {at}.offset AND {at}.offsetSeconds % 60 = 0 THEN left(toString({at}), 19) "
+        f"+ CASE {at}.microsecond WHEN 0 THEN '' "
+        f"ELSE '.' + right('00000' + toString({at}.microsecond), 6) END "
+        f"+ CASE {at}.offset WHEN 'Z' THEN '+00:00' ELSE {at}.offset END ELSE {at} END, "
         "`birthDate`: null} AS node"
     )
+
+
+def test_every_scalar_the_planner_asks_as_text_has_its_text() -> None:
+    assert set(TEXTS) == TEXT_SCALARS

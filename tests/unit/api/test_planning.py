@@ -119,7 +119,7 @@ def test_bad_arguments_are_client_errors_before_any_statement(
     assert store.statements == []
 
 
-def test_date_fields_are_asked_of_neo4j_as_text_and_other_fields_as_values(
+def test_date_and_datetime_fields_are_asked_of_neo4j_as_text_and_other_fields_as_values(
     schema: strawberry.Schema, store: FakeStore
 ) -> None:
     (statement,) = run(
@@ -130,6 +130,6 @@ def test_date_fields_are_asked_of_neo4j_as_text_and_other_fields_as_values(
     )
     text = statement[0]
     for prop in ("orderDate", "requestedDeliveryDate"):
-        assert f"THEN toString(n0.`{prop}`) ELSE n0.`{prop}` END" in text
-    assert "`firstEventTime`" not in text.replace(".`firstEventTime`", "")  # a DateTime: as it is
-    assert ".`salesOrderNumber`" in text and ".`customerNumber`" in text
+        assert f"`{prop}`: CASE WHEN n0.`{prop}` IS :: DATE AND" in text
+    assert "`firstEventTime`: CASE WHEN n0.`firstEventTime` IS :: ZONED DATETIME AND" in text
+    assert ".`salesOrderNumber`" in text and ".`customerNumber`" in text  # strings: as they are

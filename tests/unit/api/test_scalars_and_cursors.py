@@ -72,6 +72,28 @@ def test_text_that_is_not_a_dates_iso_form_is_no_date(text: str) -> None:
         serialize_date(text)
 
 
+@given(st.datetimes(timezones=st.timezones() | st.just(dt.UTC)))
+def test_a_datetimes_iso_text_serialises_as_the_datetime_itself(stamp: dt.datetime) -> None:
+    assert serialize_datetime(stamp.isoformat()) == serialize_datetime(stamp)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2026-01-05T09:00:00Z",  # Neo4j's own toString: not what the scalar writes
+        "2026-01-05T09:00:00.5+01:00",
+        "2026-01-05T09:00+01:00",
+        "2026-01-05 09:00:00+01:00",
+        "2026-01-05T09:00:00+01:00[Europe/Berlin]",
+        "2026-01-05",
+        "",
+    ],
+)
+def test_text_that_is_not_a_datetimes_iso_form_is_no_datetime(text: str) -> None:
+    with pytest.raises(TypeError, match="DateTime cannot represent"):
+        serialize_datetime(text)
+
+
 def test_datetimes_without_offset_are_taken_as_utc() -> None:
     assert parse_datetime("2026-01-05T09:00:00") == dt.datetime(2026, 1, 5, 9, tzinfo=dt.UTC)
     assert parse_datetime("2026-01-05T09:00:00Z").utcoffset() == dt.timedelta(0)
