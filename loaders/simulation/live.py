@@ -22,13 +22,20 @@ from __future__ import annotations
 import datetime as dt
 import heapq
 import random
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from loaders.simulation.plant import Plant
+from loaders.simulation.plant import Plant, iso
 
 #: The plant's day starts at this hour (UTC); shifts start later on the same date.
 DAY_START_HOUR = 5
+#: The share of sales orders whose customer, half an hour after ordering, pulls the requested
+#: delivery in to the order's own date (a SalesOrderChanged). The plant promises 3 to 8 days and
+#: always makes it, so without rush orders nothing would ever run late: the delivery-risk stream
+#: would never fire and orderFulfillment would show no late delivery.
+PULL_IN_SHARE = 0.2
+PULL_IN_AFTER = dt.timedelta(minutes=30)
 
 
 def day_start_before(when: dt.datetime, days: int) -> dt.datetime:
@@ -52,12 +59,14 @@ class LivePlant:
     seed: int
     start: dt.datetime
     orders_per_day: float = 2.0
+    pull_in_share: float = PULL_IN_SHARE
     released: int = 0
     _plant: Plant = field(init=False)
     _pending: list[tuple[dt.datetime, int, dict[str, Any]]] = field(init=False, default_factory=list)
     _sequence: int = field(init=False, default=0)
     _next_day: int = field(init=False, default=0)
     _last: dt.datetime | None = field(init=False, default=None)
+    _pull_in: random.Random = field(init=False)
 
     def __post_init__(self) -> None:
         if self.start.tzinfo is None or self.start.hour != DAY_START_HOUR or self.start.minute:
@@ -66,6 +75,9 @@ class LivePlant:
         # id with different contents (the loader would refuse the second as a conflicting duplicate).
         rng = random.Random(f"{self.seed}:{self.start.isoformat()}")
         self._plant = Plant(rng=rng, orders_per_day=self.orders_per_day, start=self.start)
+        # A generator of its own: the plant's draws (and so its event ids) are the same with or
+        # without the rush orders.
+        self._pull_in = random.Random(f"{self.seed}:{self.start.isoformat()}:pull-in")
         self._plant.master_data(self.start)
         self._collect()
 
@@ -119,9 +131,29 @@ class LivePlant:
 
     def _collect(self) -> None:
         for when, _, envelope in self._plant.events:
-            heapq.heappush(self._pending, (when, self._sequence, envelope))
-            self._sequence += 1
+            self._push(when, envelope)
+            created = envelope["type"] == "digispine.erp.SalesOrderCreated.v1"
+            if created and self._pull_in.random() < self.pull_in_share:
+                self._push(when + PULL_IN_AFTER, self._rush(when + PULL_IN_AFTER, envelope))
         self._plant.events.clear()
+
+    def _push(self, when: dt.datetime, envelope: dict[str, Any]) -> None:
+        heapq.heappush(self._pending, (when, self._sequence, envelope))
+        self._sequence += 1
+
+    def _rush(self, when: dt.datetime, created: dict[str, Any]) -> dict[str, Any]:
+        """The customer's change of ``created``: delivery wanted on the order's own date."""
+        order = created["data"]
+        return {
+            **created,
+            "id": str(uuid.UUID(int=self._pull_in.getrandbits(128), version=4)),
+            "type": "digispine.erp.SalesOrderChanged.v1",
+            "time": iso(when),
+            "data": {
+                "salesOrderNumber": order["salesOrderNumber"],
+                "requestedDeliveryDate": order["orderDate"],
+            },
+        }
 
 
 @dataclass(frozen=True)
