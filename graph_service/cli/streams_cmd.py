@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -26,10 +27,18 @@ TAIL = 50
 
 
 def _registry(settings: Settings) -> StreamRegistry:
+    """The declared streams, for `list` and `inspect`: the start-up check's notes (INFO, such as an
+    optional input no mapping pack provides) belong in a processor's log, not before a listing."""
     from graph_service.ontology.compiler import load_model
     from graph_service.streams import load_streams
 
-    return load_streams(settings, load_model(settings.ontology_paths))
+    check_log = logging.getLogger("graph_service.streams.check")
+    level = check_log.level
+    check_log.setLevel(logging.WARNING)
+    try:
+        return load_streams(settings, load_model(settings.ontology_paths))
+    finally:
+        check_log.setLevel(level)
 
 
 def _descriptor(registry: StreamRegistry, name: str, version: str | None) -> StreamDescriptor:

@@ -6,6 +6,7 @@ say how to start one is checked for real (a refused connection, no mock).
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pytest
@@ -109,3 +110,23 @@ def test_a_line_is_a_cloudevent_or_says_why_not() -> None:
 def test_events_are_keyed_by_subject_else_by_source_and_id() -> None:
     assert event_key({"subject": "WU-CNC-01", "source": "s", "id": "1"}) == b"WU-CNC-01"
     assert event_key({"source": "mes", "id": "42"}) == b"mes#42"
+
+
+def test_list_keeps_the_start_up_checks_notes_for_the_processors_log(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The shipped streams: equipmentOee's MQTT inputs are optional and the shipped mappings do not
+    # map them, which the check notes (INFO) when a processor starts.
+    env = {
+        "DIGISPINE_DATA_DIR": str(tmp_path / "data"),
+        "DIGISPINE_KAFKA_BOOTSTRAP": "",
+        "DIGISPINE_KAFKA_PORT": str(free_port()),
+        "COLUMNS": "200",
+    }
+    caplog.set_level(logging.INFO)
+    before = logging.getLogger("graph_service.streams.check").level
+    result = runner.invoke(app, ["streams", "list"], env=env)
+    assert result.exit_code == 0, result.output
+    assert "equipmentOee" in result.output
+    assert not [r for r in caplog.records if "is not mapped" in r.getMessage()]
+    assert logging.getLogger("graph_service.streams.check").level == before  # restored
