@@ -165,11 +165,12 @@ class _Writer:
         inner = f",\n{indent}  ".join(entries)
         return f"{n} {{\n{indent}  {inner}\n{indent}}}"
 
-    @staticmethod
-    def property(n: str, key: str, prop: str, scalar: str | None) -> str:
-        """A property as it is, or as the text of ``scalar`` (see :data:`TEXTS`)."""
+    def property(self, n: str, key: str, prop: str, scalar: str | None) -> str:
+        """A property as it is, or as the text of ``scalar`` (see :data:`TEXTS`); read once into
+        a list of one, since every mention of ``n.prop`` in the expression would be a db hit."""
         if scalar is not None:
-            return f"{identifier(key)}: {TEXTS[scalar](f'{n}.{identifier(prop)}')}"
+            v = self.variable()
+            return f"{identifier(key)}: head([{v} IN [{n}.{identifier(prop)}] | {TEXTS[scalar](v)}])"
         return f".{identifier(prop)}" if key == prop else f"{identifier(key)}: {n}.{identifier(prop)}"
 
     def relation(self, n: str, read: RelationRead, indent: str) -> str:

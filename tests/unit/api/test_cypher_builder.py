@@ -206,22 +206,21 @@ def test_names_that_are_not_plain_identifiers_are_refused(name: str) -> None:
         build(KeyLookup(name, (("k", 1),), Projection()))
 
 
-def test_temporal_properties_are_read_as_iso_text_and_masked_ones_stay_null() -> None:
+def test_temporal_properties_are_read_once_as_iso_text_and_masked_ones_stay_null() -> None:
     projection = Projection(
         (("salesOrderNumber", "salesOrderNumber"), ("day", "orderDate"), ("at", "firstEventTime")),
         masked=("birthDate",),
         as_text=(("day", "Date"), ("at", "DateTime")),
     )
     statement = build(KeyLookup("SalesOrder", (("salesOrderNumber", "SO-1"),), projection))
-    at = "n0.`firstEventTime`"
     assert statement.text.splitlines()[-1] == (
-        "RETURN n0 {.`salesOrderNumber`, `day`: CASE WHEN n0.`orderDate` IS :: DATE AND "
-        "0 < n0.`orderDate`.year < 10000 THEN toString(n0.`orderDate`) ELSE n0.`orderDate` END, "
-        f"`at`: CASE WHEN {at} IS :: ZONED DATETIME AND 0 < {at}.year < 10000 "
-        f"AND {at}.timezone = {at}.offset AND {at}.offsetSeconds % 60 = 0 THEN left(toString({at}), 19) "
-        f"+ CASE {at}.microsecond WHEN 0 THEN '' "
-        f"ELSE '.' + right('00000' + toString({at}.microsecond), 6) END "
-        f"+ CASE {at}.offset WHEN 'Z' THEN '+00:00' ELSE {at}.offset END ELSE {at} END, "
+        "RETURN n0 {.`salesOrderNumber`, "
+        "`day`: head([n1 IN [n0.`orderDate`] | CASE WHEN n1 IS :: DATE AND 0 < n1.year < 10000 "
+        "THEN toString(n1) ELSE n1 END]), "
+        "`at`: head([n2 IN [n0.`firstEventTime`] | CASE WHEN n2 IS :: ZONED DATETIME AND 0 < n2.year < 10000 "
+        "AND n2.timezone = n2.offset AND n2.offsetSeconds % 60 = 0 THEN left(toString(n2), 19) "
+        "+ CASE n2.microsecond WHEN 0 THEN '' ELSE '.' + right('00000' + toString(n2.microsecond), 6) END "
+        "+ CASE n2.offset WHEN 'Z' THEN '+00:00' ELSE n2.offset END ELSE n2 END]), "
         "`birthDate`: null} AS node"
     )
 
