@@ -31,6 +31,7 @@ one producer writes to one partition). Wall-clock ticks, when on, raise the wate
 from __future__ import annotations
 
 import datetime as dt
+from bisect import bisect_left
 from collections.abc import Iterable
 from typing import Any
 
@@ -208,6 +209,9 @@ class EquipmentOee:
         # recomputed; the newest time the unit knew bounds it (later windows grow with the clock).
         old_clock = max(int(state.get("seen", 0)), int(state.get("wm", 0)))
         lo = old_clock
+        # Windows that end before ``lo`` can still finish, but only where the message freed them:
+        # the windows this message may touch at all end after ``scan_from`` (see _windows).
+        scan_from = old_clock
         if kind == "state":
             since, change_id, value = body["change"]
             lo = min(lo, int(since))
@@ -218,6 +222,8 @@ class EquipmentOee:
         elif kind == "op":
             ops: dict[str, Any] = state.get("ops", {})
             merged = ops.get(body["op"]["operationId"], {})
+            if merged.get("start") is not None:  # a start moved later frees the windows before it
+                scan_from = min(scan_from, int(merged["start"]))
             merged.update({k: v for k, v in body["op"].items() if v is not None})
             ops[merged["operationId"]] = merged
             state.set("ops", ops)
@@ -236,6 +242,8 @@ class EquipmentOee:
             if int(body["time"]) <= previous:
                 return
             state.set("wm", int(body["time"]))
+            # Windows the old watermark had not passed by the grace period may finish now.
+            scan_from = min(scan_from, previous - self.grace)
             # Operations the watermark has now passed are settled: their split reaches back.
             for record in state.get("ops", {}).values():
                 end = record.get("end")
@@ -246,7 +254,9 @@ class EquipmentOee:
             return  # the product's rows are work units; others wait until master data says so
         watermark = int(state.get("wm", 0))
         clock = max(int(state.get("seen", 0)), watermark)
-        self._windows(unit, master, clock, watermark, previous, origin, state, out, lo)
+        if kind not in ("state", "op", "shift", "clock"):
+            scan_from = 0
+        self._windows(unit, master, clock, watermark, previous, origin, state, out, lo, min(lo, scan_from))
 
     @staticmethod
     def _op_reach(record: dict[str, Any], state: KeyState) -> int:
@@ -274,37 +284,19 @@ class EquipmentOee:
         state: KeyState,
         out: Outbox,
         lo: int = 0,
+        scan_from: int = 0,
     ) -> None:
         """Recompute the open windows at ``clock`` (the newest time the unit knows) that end after
         ``lo`` (what the message can have changed), emit those that changed, finish those the
-        ``watermark`` has passed by the grace period."""
-        changes = [(int(v[0]), cid, v[1]) for cid, v in state.get("changes", {}).items()]
-        # In one order whatever order they arrived in: float sums then agree to the last bit.
-        records = sorted(state.get("ops", {}).values(), key=lambda r: r["operationId"])
-        ops = [o for o in (ow.operation_of(r) for r in records) if o is not None]
-        site = master.get("site")
-        shifts = [
-            ow.Shift(
-                s["shiftId"], s.get("name"), int(s["start"]), int(s["end"]), float(s["break"]), s.get("site")
-            )
-            for s in state.get("shifts", {}).values()
-            if site is None or s.get("site") is None or s.get("site") == site
-        ]
-        done: dict[str, Any] = state.get("done", {})  # window key -> its end, for finished windows
-        emitted: dict[str, Any] = state.get("open", {})  # window key -> {rev, hash, lin, time}
-        dirty = False  # done or emitted changed: they must be written back
-        intervals = ow.timeline(changes, clock)
-        state_time = ow.StateTime(intervals)
-        # An operation's split over windows needs its whole RUNNING profile: until the watermark
-        # has passed its end, the state changes inside it may not all be here yet.
-        # Its planned run time comes with its order's release, through the operation's own key: an
-        # operation is settled once that is here too (the release may be on a partition behind).
-        unsettled = [
-            o for o in ops if not o.completed or o.end is None or o.end > watermark or not o.released
-        ]
-        # Revisions too count an operation's quantities only once its split is known.
-        unsettled_ids = {id(o) for o in unsettled}
-        settled = [o for o in ops if id(o) not in unsettled_ids]
+        ``watermark`` has passed by the grace period.
+
+        Only windows ending after ``scan_from`` (≤ ``lo``) are looked at, and the state timeline and
+        operations only over the time those need: every window ending earlier that the watermark
+        could finish was finished by an earlier message, unless this one freed it (a watermark
+        rise, an operation's start moved later: ``_equipment`` lowers ``scan_from`` for those).
+        The windows that end before ``scan_from`` are then exactly those an earlier message left
+        open because an operation held them, or that nothing of this message can change."""
+        records = state.get("ops", {})
         # Windows older than this were finished at an earlier watermark (and forgotten); the
         # watermark can jump by days when a partition that was behind catches up. Except those an
         # operation held at the last computation (``held``: the earliest start of an unsettled
@@ -314,8 +306,37 @@ class EquipmentOee:
         horizon = previous - RETAIN
         if state.get("held") is not None:
             horizon = min(horizon, int(state.get("held")))
-        candidates = [ow.Window("shift", s.start, s.end, s) for s in shifts if s.end > horizon]
-        candidates += ow.hour_windows(intervals, ops, horizon, clock)
+        # An operation's split over windows needs its whole RUNNING profile: until the watermark
+        # has passed its end, the state changes inside it may not all be here yet.
+        # Its planned run time comes with its order's release, through the operation's own key: an
+        # operation is settled once that is here too (the release may be on a partition behind).
+        # Revisions too count an operation's quantities only once its split is known.
+        settled, unsettled_from, holding_from, first_end = _settlement(records, watermark, horizon)
+        known = ow.sorted_changes(state.get("changes", {}), clock)
+        # The RUNNING intervals an hour ending after scan_from can come from (hour_windows counts
+        # the hour an interval is clipped to at the horizon too).
+        from_hour = max(horizon, scan_from)
+        from_hour -= from_hour % 3600
+        site = master.get("site")
+        candidates = [
+            ow.Window("shift", int(s["start"]), int(s["end"]), _shift(s))
+            for s in state.get("shifts", {}).values()
+            if (site is None or s.get("site") is None or s.get("site") == site)
+            and int(s["end"]) > horizon
+            and int(s["end"]) > scan_from
+        ]
+        ends = [
+            int(r["end"]) for r in records.values() if r.get("end") is not None and r.get("start") is not None
+        ]
+        candidates += [
+            w
+            for w in ow.hour_windows(ow.timeline_from(known, clock, from_hour), ends, horizon, clock)
+            if w.end > scan_from
+        ]
+        done: dict[str, Any] = state.get("done", {})  # window key -> its end, for finished windows
+        emitted: dict[str, Any] = state.get("open", {})  # window key -> {rev, hash, lin, time}
+        dirty = False  # done or emitted changed: they must be written back
+        chosen: list[tuple[ow.Window, str, bool]] = []
         for window in sorted(candidates, key=lambda w: (w.start, w.name)):
             wkey = f"{window.name}/{window.start}"
             if wkey in done:
@@ -324,11 +345,14 @@ class EquipmentOee:
             # No time limit: under a backlog one keyed partition may be a day of event time behind
             # another, and a limit in event time closed windows before their operations' completions
             # came through (a lost completion keeps its windows open: docs/streams.md).
-            held = any(o.start < window.end for o in unsettled)
+            held = unsettled_from is not None and unsettled_from < window.end
             final = watermark >= closes and not held
             if window.end <= lo and not final:
                 continue  # unchanged by this message, and not finished by it
-            values = ow.window_values(window, intervals, settled, shifts, clock, state_time)
+            chosen.append((window, wkey, final))
+        ops, state_time = _span(chosen, settled, known, clock)
+        for window, wkey, final in chosen:
+            values = ow.window_values(window, (), ops, (), clock, state_time)
             entry = emitted.get(wkey)
             if values is None and entry is None:
                 if final:
@@ -360,12 +384,13 @@ class EquipmentOee:
                     self._emit(unit, window, values, revision, False, newest, tracker, out)
         # An operation that started before the horizon came too late to hold anything (its windows
         # may be final and forgotten): it must not bring them back.
-        holding = [o.start for o in unsettled if o.start >= horizon]
-        if holding:
-            state.set("held", min(holding))
+        if holding_from is not None:
+            if state.get("held") != holding_from:
+                state.set("held", holding_from)
         elif state.exists("held"):
             state.delete("held")
-        self._prune(state, done, emitted, watermark, [o.start for o in unsettled], dirty)
+        held_from = [] if unsettled_from is None else [unsettled_from]
+        self._prune(state, done, emitted, watermark, held_from, dirty, known, first_end)
 
     def _emit(
         self,
@@ -411,7 +436,9 @@ class EquipmentOee:
         emitted: dict[str, Any],
         watermark: int,
         held: list[int],
-        dirty: bool = True,
+        dirty: bool,
+        known: list[tuple[int, str, str]],
+        first_end: int | None,
     ) -> None:
         """Forget what no window that can still change needs: finished windows long past, states
         and operations before the earliest open window (keeping the state in force at its start).
@@ -424,16 +451,85 @@ class EquipmentOee:
             state.set("open", emitted)
         oldest_open = watermark - self.grace - LONGEST_WINDOW
         keep_from = min([int(k.split("/")[1]) for k in emitted] + held + [oldest_open]) - LONGEST_WINDOW
-        changes: dict[str, Any] = state.get("changes", {})
-        ordered = sorted(changes.items(), key=lambda kv: (int(kv[1][0]), kv[0]))
-        before = [cid for cid, v in ordered if int(v[0]) < keep_from]
-        if len(before) > 1:
-            for cid in before[:-1]:
+        # ``known`` is the changes in time order (all of them: the clock is at least every change's
+        # time), so those before keep_from are its first ones; most messages find none to drop.
+        old = bisect_left(known, keep_from, key=_since)
+        if old > 1:
+            changes: dict[str, Any] = state.get("changes", {})
+            for _, cid, _ in known[: old - 1]:
                 del changes[cid]
             state.set("changes", changes)
-        ops: dict[str, Any] = state.get("ops", {})
-        stale = [k for k, o in ops.items() if o.get("end") is not None and int(o["end"]) < keep_from]
-        if stale:
-            for k in stale:
+        if first_end is not None and first_end < keep_from:
+            ops: dict[str, Any] = state.get("ops", {})
+            for k in [k for k, o in ops.items() if o.get("end") is not None and int(o["end"]) < keep_from]:
                 del ops[k]
             state.set("ops", ops)
+
+
+def _since(change: tuple[int, str, str]) -> int:
+    return change[0]
+
+
+def _shift(record: dict[str, Any]) -> ow.Shift:
+    return ow.Shift(
+        record["shiftId"],
+        record.get("name"),
+        int(record["start"]),
+        int(record["end"]),
+        float(record["break"]),
+        record.get("site"),
+    )
+
+
+def _settlement(
+    records: dict[str, Any], watermark: int, horizon: int
+) -> tuple[list[dict[str, Any]], int | None, int | None, int | None]:
+    """The settled operations' records, the earliest start of an unsettled one (it holds every
+    window ending after it) and of an unsettled one that started after ``horizon``, and the
+    earliest end of any (what pruning looks at)."""
+    settled: list[dict[str, Any]] = []
+    unsettled_from: int | None = None
+    holding_from: int | None = None
+    first_end: int | None = None
+    for record in records.values():
+        start, end = record.get("start"), record.get("end")
+        if end is not None and (first_end is None or int(end) < first_end):
+            first_end = int(end)
+        if start is None:
+            continue  # not known to have started: no operation yet
+        if (
+            end is None
+            or record.get("produced") is None
+            or int(end) > watermark
+            or not record.get("released")
+        ):
+            start = int(start)
+            if unsettled_from is None or start < unsettled_from:
+                unsettled_from = start
+            if start >= horizon and (holding_from is None or start < holding_from):
+                holding_from = start
+        else:
+            settled.append(record)
+    return settled, unsettled_from, holding_from, first_end
+
+
+def _span(
+    chosen: list[tuple[ow.Window, str, bool]],
+    settled: list[dict[str, Any]],
+    known: list[tuple[int, str, str]],
+    clock: int,
+) -> tuple[list[ow.Operation], ow.StateTime]:
+    """What the chosen windows' values need: the settled operations that ran or were reported in
+    them (in one order whatever order they arrived in: float sums then agree to the last bit), and
+    the state timeline from the earliest of their starts and the windows' on."""
+    if not chosen:
+        return [], ow.StateTime(())
+    first = min(w.start for w, _, _ in chosen)
+    shift_ids = {w.shift.shift_id for w, _, _ in chosen if w.shift is not None}
+    records = sorted(
+        (r for r in settled if int(r["end"]) >= first or r.get("shiftId") in shift_ids),
+        key=lambda r: r["operationId"],
+    )
+    ops = [o for o in (ow.operation_of(r) for r in records) if o is not None]
+    since = min([first] + [o.start for o in ops])
+    return ops, ow.StateTime(ow.timeline_from(known, clock, since))

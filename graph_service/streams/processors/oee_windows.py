@@ -19,7 +19,7 @@ seconds, as the query's ``epochSeconds``.
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -67,11 +67,26 @@ class Window:
 def timeline(changes: Sequence[tuple[int, str, str]], as_of: int) -> list[Interval]:
     """``(since, stateChangeId, state)`` changes (any order) → intervals; changes after ``as_of``
     are not known yet, the last known state lasts until ``as_of``."""
-    known = sorted(c for c in changes if c[0] <= as_of)
+    return timeline_from(sorted(c for c in changes if c[0] <= as_of), as_of, None)
+
+
+def sorted_changes(changes: Mapping[str, Sequence[Any]], as_of: int) -> list[tuple[int, str, str]]:
+    """A unit's ``stateChangeId → [since, state]`` changes known at ``as_of``, in time order."""
+    return sorted((int(v[0]), cid, v[1]) for cid, v in changes.items() if int(v[0]) <= as_of)
+
+
+def timeline_from(known: Sequence[tuple[int, str, str]], as_of: int, since: int | None) -> list[Interval]:
+    """The intervals of ``known`` (sorted changes) that end after ``since`` (all when None): the
+    tail of :func:`timeline`, the same tuples, from the state in force at ``since`` on."""
+    first = 0 if since is None else max(0, bisect_right(known, since, key=_since) - 1)
+    last = len(known) - 1
     return [
-        (since, known[i + 1][0] if i + 1 < len(known) else as_of, state)
-        for i, (since, _, state) in enumerate(known)
+        (known[i][0], known[i + 1][0] if i < last else as_of, known[i][2]) for i in range(first, len(known))
     ]
+
+
+def _since(change: tuple[int, str, str]) -> int:
+    return change[0]
 
 
 class StateTime:
@@ -191,25 +206,20 @@ def _reported_in(window: Window, op: Operation) -> bool:
     return op.end is not None and window.start <= op.end < window.end
 
 
-def hour_windows(
-    intervals: Sequence[Interval], operations: Sequence[Operation], lo: int, hi: int
-) -> list[Window]:
-    """The hours in [lo, hi) in which the unit ran or an operation of it was active or completed."""
+def hour_windows(intervals: Sequence[Interval], ends: Iterable[int], lo: int, hi: int) -> list[Window]:
+    """The hours in [lo, hi) in which the unit ran or an operation of it (``ends``: the started
+    operations' ends, where known) was active or completed."""
     hours: set[int] = set()
-
-    def span(a: int, b: int) -> None:
-        a, b = max(a, lo), min(b, hi)
-        h = a - a % 3600
-        while h < b:
-            hours.add(h)
-            h += 3600
-
     for a, b, st in intervals:
         if st == "RUNNING":
-            span(a, b)
-    for op in operations:
-        if op.end is not None and lo <= op.end < hi:
-            hours.add(op.end - op.end % 3600)
+            a, b = max(a, lo), min(b, hi)
+            h = a - a % 3600
+            while h < b:
+                hours.add(h)
+                h += 3600
+    for end in ends:
+        if lo <= end < hi:
+            hours.add(end - end % 3600)
     return [Window("hour", h, h + 3600) for h in sorted(hours)]
 
 

@@ -1,0 +1,444 @@
+"""The equipmentOee processor as it was before its per-message work was cut to what a message can
+change (commit 5d7361a): the reference the faster one must match output for output
+(test_equipment_oee_reference.py). Frozen: do not change it to follow the processor.
+
+Its docstring then:
+equipmentOee: ISO 22400-2 OEE per work unit per hour and per shift, revised live, final after grace.
+
+Keying (all through the stream's keyed topic, see :mod:`graph_service.streams.runtime`):
+
+- ``op:<operationId>`` joins what the MES says of one operation in three events: its planned run
+  time per unit (ProductionOrderReleased's operations), its equipment, shift and start
+  (OperationStarted) and its end and quantities (OperationCompleted, which names only the
+  operation). Once the equipment is known, every change of the joined operation goes on to
+  ``eq:<equipmentId>``.
+- ``cal`` holds the site's shift calendar (ShiftStarted) and the work units (EquipmentMasterChanged):
+  a shift is reference data every work unit needs, so this key fans each shift out to every work
+  unit it knows, and gives a newly known work unit the shifts known so far. The calendar is a few
+  events a day; one key carries it without becoming a hot spot. Wall-clock ticks are fanned out
+  the same way.
+- ``eq:<equipmentId>`` holds the unit's state timeline (EquipmentStateChanged), its operations and
+  the shifts, and computes the windows (:mod:`.oee_windows`).
+
+Time: a unit's open windows are computed up to the newest event time it knows. A window is final
+when the stream's watermark has passed its end by the grace period and every operation of the
+unit that started before its end has completed before the watermark, its order's release (with
+the planned run time per unit) has joined it (its quantities come with its
+completion and are split over the windows it ran in by its RUNNING time, which is known once the
+watermark has passed its end). The watermark is the least event time over the input
+partitions: the runtime reports each partition's progress to ``cal`` (``progress_key``), which
+fans every rise out to the work units, after the shifts and master data it sent them before. The
+facts a window's completeness rests on — state changes and operation starts — are routed straight
+to the unit, so they reach it before any watermark that counts them (Kafka keeps the order of what
+one producer writes to one partition). Wall-clock ticks, when on, raise the watermark too.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+import orjson
+
+from graph_service.settings import Settings
+from graph_service.streams.envelope import LineageTracker, utc_text, window_id_parts
+from graph_service.streams.runtime import (
+    CLOCK_KEY,
+    InputEvent,
+    KeyState,
+    Origin,
+    Outbox,
+    Routed,
+)
+from graph_service.streams.watermark import new_minute
+from tests.unit.streams import oee_reference_windows as ow
+
+STREAMS = ("equipmentOee",)
+
+MES = "digispine.mes."
+#: Input type → the event class it is, for the types that are not the MES's own
+#: (``digispine.mes.<class>.v1``): the ``uns`` mapping pack's machine signals
+#: (loaders/mappings/packs/uns), which its adapter writes in the MES's payload form of the class.
+OTHER_TYPES = {
+    "uns.equipment.state.v1": "EquipmentStateChanged",
+    "uns.operation.started.v1": "OperationStarted",
+    "uns.operation.completed.v1": "OperationCompleted",
+}
+CALENDAR_KEY = "cal"
+#: Finished windows are remembered this long past their end (a late input for them is ignored, not
+#: counted as a new window).
+RETAIN = 3 * 24 * 3600
+#: No shift is longer (what is kept of a unit's past before the watermark allows for it).
+LONGEST_WINDOW = 12 * 3600
+
+
+def epoch(text: str) -> int:
+    return int(dt.datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp())
+
+
+def iso(seconds: int) -> str:
+    return utc_text(dt.datetime.fromtimestamp(seconds, dt.UTC))
+
+
+def create(descriptor: Any, settings: Settings) -> EquipmentOee:
+    return EquipmentOee(grace=int(descriptor.grace.total_seconds()))
+
+
+class EquipmentOee:
+    """The equipmentOee processor (see the module docstring)."""
+
+    #: The runtime sends its per-partition progress here; the calendar key makes the watermark.
+    progress_key = CALENDAR_KEY
+
+    def __init__(self, grace: int) -> None:
+        self.grace = grace
+
+    # -- routing ---------------------------------------------------------------------------------
+    def route(self, event: InputEvent) -> Iterable[Routed]:
+        kind = OTHER_TYPES.get(event.type) or event.type.removeprefix(MES).removesuffix(".v1")
+        data = event.data
+        if kind == "EquipmentStateChanged":
+            change = [epoch(data["since"]), data["stateChangeId"], data["state"]]
+            yield Routed(f"eq:{data['equipmentId']}", {"kind": "state", "change": change})
+        elif kind == "OperationStarted":
+            started = {
+                "equipmentId": data["equipmentId"],
+                "shiftId": data.get("shiftId"),
+                "start": epoch(data["startedAt"]),
+            }
+            yield Routed(f"op:{data['operationId']}", {"kind": "started", **started})
+            # Straight to the unit too: it must know the operation runs before a watermark could
+            # close the windows the operation's quantities will belong to.
+            op = {"operationId": data["operationId"], **started}
+            yield Routed(f"eq:{data['equipmentId']}", {"kind": "op", "op": op})
+        elif kind == "OperationCompleted":
+            quantities = {k: data.get(f"{k}Quantity") for k in ("produced", "good", "scrap", "rework")}
+            body = {"kind": "completed", "end": epoch(data["completedAt"]), **quantities}
+            yield Routed(f"op:{data['operationId']}", body)
+        elif kind == "ProductionOrderReleased":
+            for op in data.get("operations") or []:
+                pru = op.get("plannedRunTimePerUnitSeconds")
+                body = {"kind": "planned", "pru": pru, "released": True}
+                yield Routed(f"op:{op['operationId']}", body)
+        elif kind == "ShiftStarted":
+            shift = {
+                "shiftId": data["shiftId"],
+                "name": data.get("shiftName"),
+                "start": epoch(data["shiftStart"]),
+                "end": epoch(data["shiftEnd"]),
+                "break": data.get("plannedBreakMinutes") or 0,
+                "site": data.get("siteCode"),
+            }
+            yield Routed(CALENDAR_KEY, {"kind": "shift", "shift": shift})
+        elif kind == "EquipmentMasterChanged":
+            master = {"equipmentId": data["equipmentId"], "level": data.get("equipmentLevel")}
+            yield Routed(CALENDAR_KEY, {"kind": "master", **master, "site": data.get("siteCode")})
+
+    # -- handling --------------------------------------------------------------------------------
+    def handle(self, key: str, body: dict[str, Any], origin: Origin, state: KeyState, out: Outbox) -> None:
+        if key == CLOCK_KEY:  # a wall-clock tick: the calendar key fans it out
+            out.send(CALENDAR_KEY, {"kind": "tick", "time": epoch(body["time"])})
+        elif key == CALENDAR_KEY:
+            self._calendar(body, state, out)
+        elif key.startswith("op:"):
+            self._operation(key[3:], body, state, out)
+        elif key.startswith("eq:"):
+            self._equipment(key[3:], body, origin, state, out)
+
+    def _calendar(self, body: dict[str, Any], state: KeyState, out: Outbox) -> None:
+        units: dict[str, Any] = state.get("units", {})
+        shifts: dict[str, Any] = state.get("shifts", {})
+        kind = body["kind"]
+        if kind == "shift":
+            shift = body["shift"]
+            shifts[shift["shiftId"]] = shift
+            # Kept by the watermark, not by the newest shift: the shifts' partition may be days ahead,
+            # and a work unit whose master data comes late still needs every shift not yet finished.
+            horizon = int(state.get("wm", 0)) - RETAIN
+            state.set("shifts", {k: s for k, s in shifts.items() if s["end"] > horizon})
+            for unit in sorted(units):
+                out.send(f"eq:{unit}", {"kind": "shift", "shift": shift})
+        elif kind == "master":
+            unit = body["equipmentId"]
+            first = unit not in units
+            units[unit] = {"level": body["level"], "site": body["site"]}
+            state.set("units", units)
+            out.send(f"eq:{unit}", {"kind": "master", "level": body["level"], "site": body["site"]})
+            if first:  # a unit known late gets the calendar and the watermark so far
+                for shift in sorted(shifts.values(), key=lambda s: (s["start"], s["shiftId"])):
+                    out.send(f"eq:{unit}", {"kind": "shift", "shift": shift})
+                if state.get("wm"):
+                    out.send(f"eq:{unit}", {"kind": "clock", "time": int(state.get("wm"))})
+        elif kind in ("progress", "tick"):
+            self._watermark(body, units, state, out)
+
+    def _watermark(self, body: dict[str, Any], units: dict[str, Any], state: KeyState, out: Outbox) -> None:
+        """The least event time of the input partitions, once every partition has reported (each
+        reports when it enters a new minute), raised by wall-clock ticks; each rise goes to every unit."""
+        if body["kind"] == "tick":
+            state.set("tick", max(int(state.get("tick", 0)), int(body["time"])))
+        else:
+            parts: dict[str, int] = state.get("parts", {})
+            where = str(body["partition"])
+            reported = epoch(body["time"])
+            if not new_minute(parts.get(where), reported):
+                return  # a restart re-announcing its minute (runtime.new_minute)
+            parts[where] = max(parts.get(where, 0), reported)
+            state.set("parts", parts)
+            state.set("partitions", max(int(state.get("partitions", 1)), int(body["partitions"])))
+        parts = state.get("parts", {})
+        low = min(parts.values()) if parts and len(parts) >= int(state.get("partitions", 1)) else 0
+        mark = max(low, int(state.get("tick", 0)))
+        if mark > int(state.get("wm", 0)):
+            state.set("wm", mark)
+            for unit in sorted(units):
+                out.send(f"eq:{unit}", {"kind": "clock", "time": mark})
+
+    def _operation(self, operation_id: str, body: dict[str, Any], state: KeyState, out: Outbox) -> None:
+        """Join the operation's release, start and completion; pass it on once its unit is known."""
+        op: dict[str, Any] = state.get("op", {"operationId": operation_id})
+        op.update({k: v for k, v in body.items() if k != "kind" and v is not None})
+        state.set("op", op)
+        if op.get("equipmentId"):
+            out.send(f"eq:{op['equipmentId']}", {"kind": "op", "op": op})
+
+    # -- the work unit -----------------------------------------------------------------------------
+    def _equipment(
+        self, unit: str, body: dict[str, Any], origin: Origin, state: KeyState, out: Outbox
+    ) -> None:
+        kind = body["kind"]
+        # What this message can change starts at ``lo``: windows that end at or before it keep the
+        # values they had (only finishing can still happen to them), so only the later ones are
+        # recomputed; the newest time the unit knew bounds it (later windows grow with the clock).
+        old_clock = max(int(state.get("seen", 0)), int(state.get("wm", 0)))
+        lo = old_clock
+        if kind == "state":
+            since, change_id, value = body["change"]
+            lo = min(lo, int(since))
+            changes: dict[str, Any] = state.get("changes", {})
+            changes[change_id] = [since, value]
+            state.set("changes", changes)
+            self._saw(state, max(since, epoch(origin.time_text)))
+        elif kind == "op":
+            ops: dict[str, Any] = state.get("ops", {})
+            merged = ops.get(body["op"]["operationId"], {})
+            merged.update({k: v for k, v in body["op"].items() if v is not None})
+            ops[merged["operationId"]] = merged
+            state.set("ops", ops)
+            self._saw(state, epoch(origin.time_text))
+            lo = min(lo, self._op_reach(merged, state))
+        elif kind == "shift":
+            shifts: dict[str, Any] = state.get("shifts", {})
+            shifts[body["shift"]["shiftId"]] = body["shift"]
+            state.set("shifts", shifts)
+            lo = min(lo, int(body["shift"]["start"]))
+        elif kind == "master":
+            state.set("master", {"level": body["level"], "site": body["site"]})
+            lo = 0  # the site decides which shifts count: everything may change
+        previous = int(state.get("wm", 0))
+        if kind == "clock":
+            if int(body["time"]) <= previous:
+                return
+            state.set("wm", int(body["time"]))
+            # Operations the watermark has now passed are settled: their split reaches back.
+            for record in state.get("ops", {}).values():
+                end = record.get("end")
+                if end is not None and previous < int(end) <= int(body["time"]):
+                    lo = min(lo, self._op_reach(record, state))
+        master = state.get("master")
+        if master is None or master.get("level") != "WORK_UNIT":
+            return  # the product's rows are work units; others wait until master data says so
+        watermark = int(state.get("wm", 0))
+        clock = max(int(state.get("seen", 0)), watermark)
+        self._windows(unit, master, clock, watermark, previous, origin, state, out, lo)
+
+    @staticmethod
+    def _op_reach(record: dict[str, Any], state: KeyState) -> int:
+        """The earliest window start an operation's quantities can count in: its start, or its
+        reported shift's (an operation without RUNNING time counts wholly there)."""
+        reach = int(record.get("start", 0))
+        shift = state.get("shifts", {}).get(record.get("shiftId") or "")
+        if shift is not None:
+            reach = min(reach, int(shift["start"]))
+        return reach
+
+    @staticmethod
+    def _saw(state: KeyState, when: int) -> None:
+        if when > int(state.get("seen", 0)):
+            state.set("seen", when)
+
+    def _windows(
+        self,
+        unit: str,
+        master: dict[str, Any],
+        clock: int,
+        watermark: int,
+        previous: int,
+        origin: Origin,
+        state: KeyState,
+        out: Outbox,
+        lo: int = 0,
+    ) -> None:
+        """Recompute the open windows at ``clock`` (the newest time the unit knows) that end after
+        ``lo`` (what the message can have changed), emit those that changed, finish those the
+        ``watermark`` has passed by the grace period."""
+        changes = [(int(v[0]), cid, v[1]) for cid, v in state.get("changes", {}).items()]
+        # In one order whatever order they arrived in: float sums then agree to the last bit.
+        records = sorted(state.get("ops", {}).values(), key=lambda r: r["operationId"])
+        ops = [o for o in (ow.operation_of(r) for r in records) if o is not None]
+        site = master.get("site")
+        shifts = [
+            ow.Shift(
+                s["shiftId"], s.get("name"), int(s["start"]), int(s["end"]), float(s["break"]), s.get("site")
+            )
+            for s in state.get("shifts", {}).values()
+            if site is None or s.get("site") is None or s.get("site") == site
+        ]
+        done: dict[str, Any] = state.get("done", {})  # window key -> its end, for finished windows
+        emitted: dict[str, Any] = state.get("open", {})  # window key -> {rev, hash, lin, time}
+        dirty = False  # done or emitted changed: they must be written back
+        intervals = ow.timeline(changes, clock)
+        state_time = ow.StateTime(intervals)
+        # An operation's split over windows needs its whole RUNNING profile: until the watermark
+        # has passed its end, the state changes inside it may not all be here yet.
+        # Its planned run time comes with its order's release, through the operation's own key: an
+        # operation is settled once that is here too (the release may be on a partition behind).
+        unsettled = [
+            o for o in ops if not o.completed or o.end is None or o.end > watermark or not o.released
+        ]
+        # Revisions too count an operation's quantities only once its split is known.
+        unsettled_ids = {id(o) for o in unsettled}
+        settled = [o for o in ops if id(o) not in unsettled_ids]
+        # Windows older than this were finished at an earlier watermark (and forgotten); the
+        # watermark can jump by days when a partition that was behind catches up. Except those an
+        # operation held at the last computation (``held``: the earliest start of an unsettled
+        # one that came in time): no window ending after it ever finished, and its completion or
+        # release, two hops away, may come through a keyed partition read days behind this one,
+        # long after the watermark has passed them by RETAIN — they must still finish then.
+        horizon = previous - RETAIN
+        if state.get("held") is not None:
+            horizon = min(horizon, int(state.get("held")))
+        candidates = [ow.Window("shift", s.start, s.end, s) for s in shifts if s.end > horizon]
+        candidates += ow.hour_windows(intervals, ops, horizon, clock)
+        for window in sorted(candidates, key=lambda w: (w.start, w.name)):
+            wkey = f"{window.name}/{window.start}"
+            if wkey in done:
+                continue
+            closes = window.end + self.grace
+            # No time limit: under a backlog one keyed partition may be a day of event time behind
+            # another, and a limit in event time closed windows before their operations' completions
+            # came through (a lost completion keeps its windows open: docs/streams.md).
+            held = any(o.start < window.end for o in unsettled)
+            final = watermark >= closes and not held
+            if window.end <= lo and not final:
+                continue  # unchanged by this message, and not finished by it
+            values = ow.window_values(window, intervals, settled, shifts, clock, state_time)
+            entry = emitted.get(wkey)
+            if values is None and entry is None:
+                if final:
+                    done[wkey] = window.end
+                    dirty = True
+                continue
+            digest = orjson.dumps(values, option=orjson.OPT_SORT_KEYS).decode() if values else ""
+            changed = entry is None or entry["hash"] != digest
+            if not changed and not final:
+                continue  # nothing to emit or to write back (its lineage is not even read)
+            tracker = LineageTracker.from_state(entry["lin"] if entry else None)
+            if changed:
+                tracker.add(origin)
+            newest = int(entry["time"]) if entry else 0
+            if changed or not newest:
+                newest = max(newest, epoch(origin.time_text))
+            revision = (entry["rev"] if entry else 0) + (1 if changed or final else 0)
+            if final:
+                done[wkey] = window.end
+                emitted.pop(wkey, None)
+                dirty = True
+                if values is not None:
+                    self._emit(unit, window, values, revision, True, newest, tracker, out)
+                continue
+            if changed:
+                emitted[wkey] = {"rev": revision, "hash": digest, "lin": tracker.to_state(), "time": newest}
+                dirty = True
+                if values is not None:
+                    self._emit(unit, window, values, revision, False, newest, tracker, out)
+        # An operation that started before the horizon came too late to hold anything (its windows
+        # may be final and forgotten): it must not bring them back.
+        holding = [o.start for o in unsettled if o.start >= horizon]
+        if holding:
+            state.set("held", min(holding))
+        elif state.exists("held"):
+            state.delete("held")
+        self._prune(state, done, emitted, watermark, [o.start for o in unsettled], dirty)
+
+    def _emit(
+        self,
+        unit: str,
+        window: ow.Window,
+        values: dict[str, Any],
+        revision: int,
+        final: bool,
+        newest: int,
+        tracker: LineageTracker,
+        out: Outbox,
+    ) -> None:
+        data: dict[str, Any] = {
+            "equipmentId": unit,
+            "windowName": window.name,
+            "windowStart": iso(window.start),
+            "windowEnd": iso(window.end),
+            "final": final,
+            "revision": revision,
+        }
+        if window.shift is not None:
+            data["shiftId"] = window.shift.shift_id
+            if window.shift.name is not None:
+                data["shiftName"] = window.shift.name
+        data.update(values)
+        # A window's final has one id whatever revisions led to it (instances and restarts may
+        # group late inputs differently); revisions are numbered in the order they were computed.
+        parts = window_id_parts(window.name, data["windowStart"], revision)
+        if final:
+            parts = [window.name, data["windowStart"], "final"]
+        out.emit(
+            subject=unit,
+            data=data,
+            time=dt.datetime.fromtimestamp(newest, dt.UTC),
+            id_parts=parts,
+            lineage=tracker.lineage(),
+        )
+
+    def _prune(
+        self,
+        state: KeyState,
+        done: dict[str, Any],
+        emitted: dict[str, Any],
+        watermark: int,
+        held: list[int],
+        dirty: bool = True,
+    ) -> None:
+        """Forget what no window that can still change needs: finished windows long past, states
+        and operations before the earliest open window (keeping the state in force at its start).
+        All by the watermark: a unit's own events may be far ahead of it."""
+        kept = {k: v for k, v in done.items() if int(v) > watermark - RETAIN}
+        # Written only when they changed: the open windows carry their lineage, and rewriting
+        # them on every message was a good part of a message's state traffic.
+        if dirty or len(kept) != len(done) or not state.exists("done"):
+            state.set("done", kept)
+            state.set("open", emitted)
+        oldest_open = watermark - self.grace - LONGEST_WINDOW
+        keep_from = min([int(k.split("/")[1]) for k in emitted] + held + [oldest_open]) - LONGEST_WINDOW
+        changes: dict[str, Any] = state.get("changes", {})
+        ordered = sorted(changes.items(), key=lambda kv: (int(kv[1][0]), kv[0]))
+        before = [cid for cid, v in ordered if int(v[0]) < keep_from]
+        if len(before) > 1:
+            for cid in before[:-1]:
+                del changes[cid]
+            state.set("changes", changes)
+        ops: dict[str, Any] = state.get("ops", {})
+        stale = [k for k, o in ops.items() if o.get("end") is not None and int(o["end"]) < keep_from]
+        if stale:
+            for k in stale:
+                del ops[k]
+            state.set("ops", ops)
