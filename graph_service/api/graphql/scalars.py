@@ -82,6 +82,10 @@ def _datetime_text(value: str) -> str:
 
 
 def serialize_decimal(value: Any) -> str:
+    if type(value) is float:
+        shortest = repr(value)  # the shortest digits that round-trip: without an exponent, the answer
+        if "e" not in shortest and "n" not in shortest:  # (not 1e+16, nan, inf)
+            return shortest
     if isinstance(value, bool):
         raise TypeError(f"Decimal cannot represent {value!r}")
     if isinstance(value, float):

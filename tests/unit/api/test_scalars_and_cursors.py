@@ -38,6 +38,13 @@ def test_decimals_serialise_with_the_shortest_exact_digits(value: object, text: 
     assert float(text) == float(value)  # type: ignore[arg-type]
 
 
+@given(st.floats(allow_nan=False, allow_infinity=False))
+def test_a_float_serialises_as_the_decimal_of_its_shortest_digits_without_exponent(value: float) -> None:
+    text = serialize_decimal(value)
+    assert text == format(decimal.Decimal(repr(value)), "f") and float(text) == value
+    assert "e" not in text.lower()
+
+
 def test_non_numbers_are_not_decimals() -> None:
     for value in (True, "x", float("nan"), float("inf")):
         with pytest.raises(TypeError):
