@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import statistics
 import os
+import statistics
 import time
 from collections.abc import Callable
 from typing import Any
@@ -113,7 +113,7 @@ def main() -> None:
     )
     base = cpu[next(iter(cpu))]
     for label, seconds in cpu.items():
-        print(f"{label:40s} {seconds / pages / args.rows * 1e6:7.2f} µs/row  {seconds / base:5.2f}")
+        print(f"{label:40s} {seconds / args.rows * 1e6:7.2f} µs/row (median page)  {seconds / base:5.2f}")
 
 
 async def measure(schemas: dict[str, Any], query: str, args: argparse.Namespace) -> dict[str, float]:
