@@ -33,7 +33,7 @@ from __future__ import annotations
 import datetime as dt
 from bisect import bisect_left
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
@@ -311,28 +311,9 @@ class EquipmentOee:
         # Its planned run time comes with its order's release, through the operation's own key: an
         # operation is settled once that is here too (the release may be on a partition behind).
         # Revisions too count an operation's quantities only once its split is known.
-        settled, unsettled_from, holding_from, first_end = _settlement(records, watermark, horizon)
+        ops = _settlement(records, watermark, horizon)
         known = ow.sorted_changes(state.get("changes", {}), clock)
-        # The RUNNING intervals an hour ending after scan_from can come from (hour_windows counts
-        # the hour an interval is clipped to at the horizon too).
-        from_hour = max(horizon, scan_from)
-        from_hour -= from_hour % 3600
-        site = master.get("site")
-        candidates = [
-            ow.Window("shift", int(s["start"]), int(s["end"]), _shift(s))
-            for s in state.get("shifts", {}).values()
-            if (site is None or s.get("site") is None or s.get("site") == site)
-            and int(s["end"]) > horizon
-            and int(s["end"]) > scan_from
-        ]
-        ends = [
-            int(r["end"]) for r in records.values() if r.get("end") is not None and r.get("start") is not None
-        ]
-        candidates += [
-            w
-            for w in ow.hour_windows(ow.timeline_from(known, clock, from_hour), ends, horizon, clock)
-            if w.end > scan_from
-        ]
+        candidates = self._candidates(state, master, known, ops.ends, horizon, scan_from, clock)
         done: dict[str, Any] = state.get("done", {})  # window key -> its end, for finished windows
         emitted: dict[str, Any] = state.get("open", {})  # window key -> {rev, hash, lin, time}
         dirty = False  # done or emitted changed: they must be written back
@@ -345,14 +326,14 @@ class EquipmentOee:
             # No time limit: under a backlog one keyed partition may be a day of event time behind
             # another, and a limit in event time closed windows before their operations' completions
             # came through (a lost completion keeps its windows open: docs/streams.md).
-            held = unsettled_from is not None and unsettled_from < window.end
+            held = ops.unsettled_from is not None and ops.unsettled_from < window.end
             final = watermark >= closes and not held
             if window.end <= lo and not final:
                 continue  # unchanged by this message, and not finished by it
             chosen.append((window, wkey, final))
-        ops, state_time = _span(chosen, settled, known, clock)
+        settled, state_time = _span(chosen, ops.settled, known, clock)
         for window, wkey, final in chosen:
-            values = ow.window_values(window, (), ops, (), clock, state_time)
+            values = ow.window_values(window, (), settled, (), clock, state_time)
             entry = emitted.get(wkey)
             if values is None and entry is None:
                 if final:
@@ -384,13 +365,40 @@ class EquipmentOee:
                     self._emit(unit, window, values, revision, False, newest, tracker, out)
         # An operation that started before the horizon came too late to hold anything (its windows
         # may be final and forgotten): it must not bring them back.
-        if holding_from is not None:
-            if state.get("held") != holding_from:
-                state.set("held", holding_from)
+        if ops.holding_from is not None:
+            if state.get("held") != ops.holding_from:
+                state.set("held", ops.holding_from)
         elif state.exists("held"):
             state.delete("held")
-        held_from = [] if unsettled_from is None else [unsettled_from]
-        self._prune(state, done, emitted, watermark, held_from, dirty, known, first_end)
+        held_from = [] if ops.unsettled_from is None else [ops.unsettled_from]
+        self._prune(state, done, emitted, watermark, held_from, dirty, known, ops.first_end)
+
+    @staticmethod
+    def _candidates(
+        state: KeyState,
+        master: dict[str, Any],
+        known: list[tuple[int, str, str]],
+        ends: list[int],
+        horizon: int,
+        scan_from: int,
+        clock: int,
+    ) -> list[ow.Window]:
+        """The unit's windows after ``horizon`` that end after ``scan_from``: its site's shifts,
+        and the hours in which it ran or an operation of it ended."""
+        site = master.get("site")
+        windows = [
+            ow.Window("shift", int(s["start"]), int(s["end"]), _shift(s))
+            for s in state.get("shifts", {}).values()
+            if (site is None or s.get("site") is None or s.get("site") == site)
+            and int(s["end"]) > horizon
+            and int(s["end"]) > scan_from
+        ]
+        # The RUNNING intervals an hour ending after scan_from can come from (hour_windows counts
+        # the hour an interval is clipped to at the horizon too).
+        from_hour = max(horizon, scan_from)
+        from_hour -= from_hour % 3600
+        hours = ow.hour_windows(ow.timeline_from(known, clock, from_hour), ends, horizon, clock)
+        return windows + [w for w in hours if w.end > scan_from]
 
     def _emit(
         self,
@@ -443,7 +451,9 @@ class EquipmentOee:
         """Forget what no window that can still change needs: finished windows long past, states
         and operations before the earliest open window (keeping the state in force at its start).
         All by the watermark: a unit's own events may be far ahead of it."""
-        kept = {k: v for k, v in done.items() if int(v) > watermark - RETAIN}
+        kept = done
+        if done and min(done.values()) <= watermark - RETAIN:  # ends: whole seconds
+            kept = {k: v for k, v in done.items() if int(v) > watermark - RETAIN}
         # Written only when they changed: the open windows carry their lineage, and rewriting
         # them on every message was a good part of a message's state traffic.
         if dirty or len(kept) != len(done) or not state.exists("done"):
@@ -481,13 +491,20 @@ def _shift(record: dict[str, Any]) -> ow.Shift:
     )
 
 
-def _settlement(
-    records: dict[str, Any], watermark: int, horizon: int
-) -> tuple[list[dict[str, Any]], int | None, int | None, int | None]:
-    """The settled operations' records, the earliest start of an unsettled one (it holds every
-    window ending after it) and of an unsettled one that started after ``horizon``, and the
-    earliest end of any (what pruning looks at)."""
+class _Settlement(NamedTuple):
+    """What a unit's operations say before any window is computed."""
+
+    settled: list[dict[str, Any]]  # the records of the settled ones
+    unsettled_from: int | None  # the earliest start of an unsettled one: it holds every window ending later
+    holding_from: int | None  # the same, of those that started after the horizon
+    first_end: int | None  # the earliest end of any (what pruning looks at)
+    ends: list[int]  # the started ones' ends, where known
+
+
+def _settlement(records: dict[str, Any], watermark: int, horizon: int) -> _Settlement:
+    """Sort a unit's operation records into settled and not, in one pass (see _windows)."""
     settled: list[dict[str, Any]] = []
+    ends: list[int] = []
     unsettled_from: int | None = None
     holding_from: int | None = None
     first_end: int | None = None
@@ -497,6 +514,8 @@ def _settlement(
             first_end = int(end)
         if start is None:
             continue  # not known to have started: no operation yet
+        if end is not None:
+            ends.append(int(end))
         if (
             end is None
             or record.get("produced") is None
@@ -510,7 +529,7 @@ def _settlement(
                 holding_from = start
         else:
             settled.append(record)
-    return settled, unsettled_from, holding_from, first_end
+    return _Settlement(settled, unsettled_from, holding_from, first_end, ends)
 
 
 def _span(
