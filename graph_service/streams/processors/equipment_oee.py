@@ -31,6 +31,7 @@ one producer writes to one partition). Wall-clock ticks, when on, raise the wate
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from bisect import bisect_left
 from collections.abc import Iterable
 from typing import Any, NamedTuple
@@ -65,6 +66,10 @@ CALENDAR_KEY = "cal"
 #: Finished windows are remembered this long past their end (a late input for them is ignored, not
 #: counted as a new window).
 RETAIN = 3 * 24 * 3600
+#: An open window's lineage is kept under this prefix and its key, apart from the window's entry
+#: in ``open``: every message reads ``open``, and the lineage (up to LINEAGE_CAP inputs a window)
+#: of every window an operation holds open made it most of a message's state reads.
+LINEAGE = "lin:"
 #: No shift is longer (what is kept of a unit's past before the watermark allows for it).
 LONGEST_WINDOW = 12 * 3600
 
@@ -315,7 +320,7 @@ class EquipmentOee:
         known = ow.sorted_changes(state.get("changes", {}), clock)
         candidates = self._candidates(state, master, known, ops.ends, horizon, scan_from, clock)
         done: dict[str, Any] = state.get("done", {})  # window key -> its end, for finished windows
-        emitted: dict[str, Any] = state.get("open", {})  # window key -> {rev, hash, lin, time}
+        emitted: dict[str, Any] = state.get("open", {})  # window key -> {rev, hash, time}
         dirty = False  # done or emitted changed: they must be written back
         chosen: list[tuple[ow.Window, str, bool]] = []
         for window in sorted(candidates, key=lambda w: (w.start, w.name)):
@@ -340,11 +345,11 @@ class EquipmentOee:
                     done[wkey] = window.end
                     dirty = True
                 continue
-            digest = orjson.dumps(values, option=orjson.OPT_SORT_KEYS).decode() if values else ""
-            changed = entry is None or entry["hash"] != digest
+            digest = _digest(values)
+            changed = entry is None or not _same(entry["hash"], digest, values)
             if not changed and not final:
                 continue  # nothing to emit or to write back (its lineage is not even read)
-            tracker = LineageTracker.from_state(entry["lin"] if entry else None)
+            tracker = LineageTracker.from_state(_lineage(state, wkey, entry))
             if changed:
                 tracker.add(origin)
             newest = int(entry["time"]) if entry else 0
@@ -354,12 +359,15 @@ class EquipmentOee:
             if final:
                 done[wkey] = window.end
                 emitted.pop(wkey, None)
+                if entry is not None and "lin" not in entry:
+                    state.delete(LINEAGE + wkey)
                 dirty = True
                 if values is not None:
                     self._emit(unit, window, values, revision, True, newest, tracker, out)
                 continue
             if changed:
-                emitted[wkey] = {"rev": revision, "hash": digest, "lin": tracker.to_state(), "time": newest}
+                emitted[wkey] = {"rev": revision, "hash": digest, "time": newest}
+                state.set(LINEAGE + wkey, tracker.to_state())
                 dirty = True
                 if values is not None:
                     self._emit(unit, window, values, revision, False, newest, tracker, out)
@@ -474,6 +482,33 @@ class EquipmentOee:
             for k in [k for k, o in ops.items() if o.get("end") is not None and int(o["end"]) < keep_from]:
                 del ops[k]
             state.set("ops", ops)
+
+
+def _digest(values: dict[str, Any] | None) -> str:
+    """What an open window's entry keeps of its values, to tell a change: a hash of their JSON."""
+    if not values:
+        return ""
+    return hashlib.blake2b(orjson.dumps(values, option=orjson.OPT_SORT_KEYS), digest_size=16).hexdigest()
+
+
+def _same(kept: str, digest: str, values: dict[str, Any] | None) -> bool:
+    """``kept`` is ``digest``, or (state written before entries kept a hash) the values' JSON."""
+    if kept == digest:
+        return True
+    return (
+        kept.startswith("{")
+        and bool(values)
+        and kept == orjson.dumps(values, option=orjson.OPT_SORT_KEYS).decode()
+    )
+
+
+def _lineage(state: KeyState, wkey: str, entry: dict[str, Any] | None) -> dict[str, Any] | None:
+    """An open window's lineage: under its own key (state written before it had one: in its entry)."""
+    if entry is None:
+        return None
+    if "lin" in entry:
+        return entry["lin"]  # type: ignore[no-any-return]
+    return state.get(LINEAGE + wkey)  # type: ignore[no-any-return]
 
 
 def _since(change: tuple[int, str, str]) -> int:
