@@ -96,6 +96,39 @@ class Settings(BaseSettings):
         description="The bridge's MQTT client id: its persistent session (what the broker queues "
         "while it is stopped) belongs to this id.",
     )
+    mqtt_username: str | None = Field(
+        default=None,
+        validation_alias=_env("DIGISPINE_MQTT_USERNAME"),
+        description="The user the bridge and `mqtt publish` log in as. Set, the local mosquitto "
+        "requires it too (anonymous clients are refused).",
+    )
+    mqtt_password: SecretStr | None = Field(
+        default=None,
+        validation_alias=_env("DIGISPINE_MQTT_PASSWORD"),
+        description="That user's password.",
+    )
+    mqtt_tls: bool = Field(
+        default=False,
+        validation_alias=_env("DIGISPINE_MQTT_TLS"),
+        description="Connect to the broker over TLS (port 8883 unless DIGISPINE_MQTT_BROKER names "
+        "one), verifying its certificate against DIGISPINE_MQTT_TLS_CA_FILE or the system's CAs. "
+        "Implied by a TLS file setting.",
+    )
+    mqtt_tls_ca_file: Path | None = Field(
+        default=None,
+        validation_alias=_env("DIGISPINE_MQTT_TLS_CA_FILE"),
+        description="PEM file of the CA(s) that signed the broker's certificate.",
+    )
+    mqtt_tls_cert_file: Path | None = Field(
+        default=None,
+        validation_alias=_env("DIGISPINE_MQTT_TLS_CERT_FILE"),
+        description="PEM client certificate, for a broker that requires one (with its key).",
+    )
+    mqtt_tls_key_file: Path | None = Field(
+        default=None,
+        validation_alias=_env("DIGISPINE_MQTT_TLS_KEY_FILE"),
+        description="PEM private key of DIGISPINE_MQTT_TLS_CERT_FILE.",
+    )
     change_log_topic: str = Field(
         default="",
         validation_alias=_env("DIGISPINE_CHANGE_LOG_TOPIC"),
@@ -484,6 +517,24 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
+    def _check_mqtt_access(self) -> Settings:
+        if self.mqtt_password is not None and not self.mqtt_username:
+            raise ValueError("DIGISPINE_MQTT_PASSWORD is set but DIGISPINE_MQTT_USERNAME is not")
+        if (self.mqtt_tls_cert_file is None) != (self.mqtt_tls_key_file is None):
+            raise ValueError(
+                "DIGISPINE_MQTT_TLS_CERT_FILE and DIGISPINE_MQTT_TLS_KEY_FILE go together (a client "
+                "certificate and its private key); only one is set"
+            )
+        for name, path in (
+            ("DIGISPINE_MQTT_TLS_CA_FILE", self.mqtt_tls_ca_file),
+            ("DIGISPINE_MQTT_TLS_CERT_FILE", self.mqtt_tls_cert_file),
+            ("DIGISPINE_MQTT_TLS_KEY_FILE", self.mqtt_tls_key_file),
+        ):
+            if path is not None and not path.is_file():
+                raise ValueError(f"{name}: no such file: {path}")
+        return self
+
+    @model_validator(mode="after")
     def _refuse_default_secret_remotely(self) -> Settings:
         uri = self.neo4j_uri or ""
         remote = uri and not any(h in uri for h in ("127.0.0.1", "localhost", "[::1]"))
@@ -515,11 +566,17 @@ class Settings(BaseSettings):
         return bool(self.mqtt_broker)
 
     @property
+    def mqtt_uses_tls(self) -> bool:
+        """TLS to the broker: DIGISPINE_MQTT_TLS, or implied by a TLS file setting."""
+        return self.mqtt_tls or self.mqtt_tls_ca_file is not None or self.mqtt_tls_cert_file is not None
+
+    @property
     def mqtt_address(self) -> tuple[str, int]:
         """(host, port) of the MQTT broker every MQTT client connects to."""
         if self.mqtt_broker:
             host, _, port = self.mqtt_broker.rpartition(":")
-            return (host or self.mqtt_broker, int(port) if port.isdigit() else 1883)
+            default = 8883 if self.mqtt_uses_tls else 1883
+            return (host or self.mqtt_broker, int(port) if port.isdigit() else default)
         return ("127.0.0.1", self.mqtt_port)
 
     @property

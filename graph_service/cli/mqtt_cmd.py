@@ -101,6 +101,7 @@ def bridge(
     each message acknowledged only once Kafka has its events (SIGTERM or Ctrl-C stops gracefully)."""
     from graph_service.kafka import create_topic
     from graph_service.kafka.publish import ensure_reachable
+    from graph_service.mqtt.access import MqttAccess
     from graph_service.mqtt.bridge import BridgeConfig, MqttKafkaBridge
     from loaders.deadletters import DeadLetterStore
 
@@ -116,14 +117,15 @@ def bridge(
         kafka_topic=target,
         client_id=settings.mqtt_client_id,
         state_file=settings.data_dir / "mqtt" / "bridge" / f"{settings.mqtt_client_id}.sparkplug.json",
+        access=MqttAccess.from_settings(settings),
     )
     with stop_on_signals() as stop, user_errors():
         ensure_reachable(servers, external=settings.external_kafka or bool(bootstrap))
         create_topic(servers, target, partitions=3)
         worker = MqttKafkaBridge(config, DeadLetterStore(settings.data_dir / "deadletters"), stop)
         console.print(
-            f"Bridging MQTT {', '.join(topic)} on {host}:{port} → Kafka {target} on {servers} "
-            f"as client {settings.mqtt_client_id} (SIGTERM or Ctrl-C stops gracefully)"
+            f"Bridging MQTT {', '.join(topic)} on {host}:{port} ({config.access.describe()}) → Kafka "
+            f"{target} on {servers} as client {settings.mqtt_client_id} (SIGTERM or Ctrl-C stops gracefully)"
         )
         stats = worker.run(
             idle_timeout=until_idle, on_progress=lambda s: console.print(f"  {s.line()}", highlight=False)

@@ -37,6 +37,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from graph_service.errors import DigiSpineError
 from graph_service.kafka.publish import event_key
+from graph_service.mqtt.access import MqttAccess
 from loaders.adapters import ADAPTER_REASON, AdapterError
 from loaders.adapters import mqtt_protobuf as pb
 from loaders.adapters.mqtt import UnsAdapter
@@ -98,6 +99,7 @@ class BridgeConfig:
     state_file: Path
     qos: int = 1
     keepalive: int = 30
+    access: MqttAccess = field(default_factory=MqttAccess)
 
 
 @dataclass
@@ -142,6 +144,7 @@ class MqttKafkaBridge:
             protocol=mqtt.MQTTv311,
             manual_ack=True,
         )
+        self.config.access.configure(client)
         inbox = self._inbox
         filters = [(f, self.config.qos) for f in self.config.filters]
 
@@ -180,17 +183,17 @@ class MqttKafkaBridge:
                 self.config.mqtt_host, self.config.mqtt_port, keepalive=self.config.keepalive
             )
         except OSError as exc:
-            raise BridgeError(
-                f"no MQTT broker answers at {where} ({exc}); start one with `digispine mqtt start` "
-                "or set DIGISPINE_MQTT_BROKER"
-            ) from None
+            raise BridgeError(self.config.access.connect_failure(where, exc)) from None
         self._client.loop_start()
         deadline = time.monotonic() + timeout
         while not self._inbox.connected.wait(0.1):
             if self._inbox.refused or time.monotonic() > deadline:
                 self._client.loop_stop()
-                why = self._inbox.refused[0] if self._inbox.refused else "no CONNACK or SUBACK"
-                raise BridgeError(f"the MQTT broker at {where} refused the bridge: {why}")
+                if self._inbox.refused:
+                    raise BridgeError(self.config.access.refusal(where, self._inbox.refused[0]))
+                raise BridgeError(
+                    f"the MQTT broker at {where} did not accept the bridge: no CONNACK or SUBACK"
+                )
 
     # -- the loop --------------------------------------------------------------------------------
     def run(self, idle_timeout: float | None = None, on_progress: Any = None) -> BridgeStats:

@@ -15,7 +15,7 @@ import pwd
 import socket
 import subprocess
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 BINARY = "mosquitto"
 #: Debian installs the broker outside a normal user's PATH.
 SBIN = Path("/usr/sbin/mosquitto")
+PASSWD_TOOL = "mosquitto_passwd"
 INSTALL_HINT = "install Debian's package: `make mosquitto` (apt-get install mosquitto)"
 START_TIMEOUT = 30.0
 
@@ -52,24 +53,60 @@ class MqttStatus:
         return f"127.0.0.1:{self.port}"
 
 
+@dataclass(frozen=True)
+class TlsListener:
+    """A second, TLS listener on the loopback: the broker's certificate chain and key (PEM)."""
+
+    port: int
+    cert_file: Path
+    key_file: Path
+    #: PEM CA file: with it, a client must present a certificate it signed.
+    client_ca_file: Path | None = None
+
+
 class LocalMosquitto(LocalServer):
-    """A mosquitto on ``127.0.0.1:port`` living under ``home``."""
+    """A mosquitto on ``127.0.0.1:port`` living under ``home``.
+
+    ``users`` (name → password): clients must log in as one of them, anonymous ones are refused.
+    ``tls``: a TLS listener besides the plain one (which stays, for the readiness probe and local
+    tools; both on the loopback only)."""
 
     title = "Mosquitto"
     error = LocalMosquittoError
 
-    def __init__(self, home: Path, port: int, *, max_queued: int = 100_000) -> None:
+    def __init__(
+        self,
+        home: Path,
+        port: int,
+        *,
+        max_queued: int = 100_000,
+        users: Mapping[str, str] | None = None,
+        tls: TlsListener | None = None,
+    ) -> None:
         self.home = home.resolve()
         self.port = port
         self.max_queued = max_queued
+        self.users = dict(users or {})
+        self.tls = tls
 
     @classmethod
     def from_settings(cls, settings: object) -> LocalMosquitto:
-        """The broker of ``settings`` (a :class:`~graph_service.settings.Settings`)."""
+        """The broker of ``settings`` (a :class:`~graph_service.settings.Settings`): with
+        DIGISPINE_MQTT_USERNAME set it requires that user and password, as a plant's broker would."""
         from graph_service.settings import Settings
 
         assert isinstance(settings, Settings)
-        return cls(settings.data_dir / "mqtt", settings.mqtt_port, max_queued=settings.mqtt_max_queued)
+        users = {}
+        if settings.mqtt_username:
+            password = settings.mqtt_password.get_secret_value() if settings.mqtt_password else ""
+            users[settings.mqtt_username] = password
+        return cls(
+            settings.data_dir / "mqtt", settings.mqtt_port, max_queued=settings.mqtt_max_queued, users=users
+        )
+
+    @property
+    def password_file(self) -> Path:
+        return self.home / "config" / "passwords"
 
     @property
     def config_file(self) -> Path:
@@ -112,8 +149,22 @@ class LocalMosquitto(LocalServer):
         lines = [
             "# Written by `digispine mqtt start` from DIGISPINE_MQTT_* settings; edits are overwritten.",
             f"listener {self.port} 127.0.0.1",
+        ]
+        if self.tls is not None:
+            lines += [
+                f"listener {self.tls.port} 127.0.0.1",
+                f"certfile {self.tls.cert_file.resolve()}",
+                f"keyfile {self.tls.key_file.resolve()}",
+            ]
+            if self.tls.client_ca_file is not None:
+                lines += [f"cafile {self.tls.client_ca_file.resolve()}", "require_certificate true"]
+        if self.users:
+            self._write_passwords()
+            lines += ["allow_anonymous false", f"password_file {self.password_file}"]
+        else:
             # Local development broker on the loopback only; docs/security.md says what a plant adds.
-            "allow_anonymous true",
+            lines.append("allow_anonymous true")
+        lines += [
             # Started as root, mosquitto would switch to the `mosquitto` user, who cannot write here.
             f"user {pwd.getpwuid(os.getuid()).pw_name}",
             "persistence true",
@@ -133,6 +184,25 @@ class LocalMosquitto(LocalServer):
         ]
         self.config_file.write_text("\n".join(lines) + "\n")
         return self.config_file
+
+    def _write_passwords(self) -> None:
+        """The users' password file, hashed by ``mosquitto_passwd -U`` (no password on a command
+        line; the file is the owner's only)."""
+        path = self.password_file
+        path.unlink(missing_ok=True)
+        with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as fh:
+            fh.writelines(f"{name}:{password}\n" for name, password in self.users.items())
+        tool = processes.which(PASSWD_TOOL) or PASSWD_TOOL
+        try:
+            done = subprocess.run([tool, "-U", str(path)], capture_output=True, text=True, check=False)
+        except OSError as exc:
+            path.unlink(missing_ok=True)
+            raise LocalMosquittoError(f"`{PASSWD_TOOL}` could not be run ({exc}); {INSTALL_HINT}") from None
+        if done.returncode != 0:
+            path.unlink(missing_ok=True)
+            raise LocalMosquittoError(
+                f"`{PASSWD_TOOL} -U` failed (exit {done.returncode}): {(done.stderr or done.stdout).strip()}"
+            )
 
     # -- lifecycle -----------------------------------------------------------------------------
     def start(self, echo: Callable[[str], None] = log.info, timeout: float = START_TIMEOUT) -> MqttStatus:
@@ -177,7 +247,8 @@ class LocalMosquitto(LocalServer):
 
 
 def answers(port: int, host: str = "127.0.0.1") -> bool:
-    """True when an MQTT broker on ``host:port`` accepts a connection (CONNECT → CONNACK 0)."""
+    """True when an MQTT broker on ``host:port`` answers a CONNECT (with a CONNACK that accepts it or
+    asks for a login)."""
     # An MQTT 3.1.1 CONNECT with a clean session and the client id "digispine-probe".
     client_id = b"digispine-probe"
     variable = b"\x00\x04MQTT\x04\x02\x00\x05"
@@ -189,4 +260,6 @@ def answers(port: int, host: str = "127.0.0.1") -> bool:
             sock.sendall(b"\xe0\x00")  # DISCONNECT
     except OSError:
         return False
-    return len(reply) == 4 and reply[0] == 0x20 and reply[3] == 0
+    # 0: accepted; 4 and 5 (bad user name or password, not authorized): a broker that wants a login
+    # is up all the same.
+    return len(reply) == 4 and reply[0] == 0x20 and reply[3] in (0, 4, 5)

@@ -110,3 +110,38 @@ def test_memory_sizes_are_validated(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DIGISPINE_NEO4J_HEAP", "lots")
     with pytest.raises(ValidationError, match="DIGISPINE_NEO4J_HEAP"):
         load_settings()
+
+
+def test_mqtt_tls_and_login_settings_are_checked_and_name_the_variable(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("DIGISPINE_MQTT_PASSWORD", "x")
+    with pytest.raises(ValidationError, match="DIGISPINE_MQTT_PASSWORD is set but DIGISPINE_MQTT_USERNAME"):
+        load_settings()
+    monkeypatch.delenv("DIGISPINE_MQTT_PASSWORD")
+    cert = tmp_path / "client.pem"
+    cert.write_text("-")
+    monkeypatch.setenv("DIGISPINE_MQTT_TLS_CERT_FILE", str(cert))
+    with pytest.raises(ValidationError, match="DIGISPINE_MQTT_TLS_CERT_FILE and DIGISPINE_MQTT_TLS_KEY_FILE"):
+        load_settings()
+    monkeypatch.delenv("DIGISPINE_MQTT_TLS_CERT_FILE")
+    monkeypatch.setenv("DIGISPINE_MQTT_TLS_CA_FILE", str(tmp_path / "missing.pem"))
+    with pytest.raises(ValidationError, match="DIGISPINE_MQTT_TLS_CA_FILE: no such file"):
+        load_settings()
+
+
+def test_mqtt_over_tls_defaults_to_port_8883_unless_the_broker_names_one(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("DIGISPINE_MQTT_BROKER", "broker.plant.example")
+    assert load_settings().mqtt_address == ("broker.plant.example", 1883)
+    monkeypatch.setenv("DIGISPINE_MQTT_TLS", "true")
+    assert load_settings().mqtt_address == ("broker.plant.example", 8883)
+    monkeypatch.setenv("DIGISPINE_MQTT_TLS", "false")
+    ca = tmp_path / "ca.pem"
+    ca.write_text("-")
+    monkeypatch.setenv("DIGISPINE_MQTT_TLS_CA_FILE", str(ca))  # a CA file implies TLS
+    settings = load_settings()
+    assert settings.mqtt_uses_tls and settings.mqtt_address == ("broker.plant.example", 8883)
+    monkeypatch.setenv("DIGISPINE_MQTT_BROKER", "broker.plant.example:18883")
+    assert load_settings().mqtt_address == ("broker.plant.example", 18883)
