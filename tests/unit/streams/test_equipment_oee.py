@@ -3,6 +3,7 @@ of the product tests) and the processor driven in memory, in time order and in r
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 
 import pytest
@@ -178,3 +179,29 @@ def test_a_restart_that_re_announces_its_minute_changes_no_derived_event() -> No
         restarted.feed(events[start : start + 41])
     assert restarted.outputs == undisturbed.outputs
     assert len({e["id"] for e in undisturbed.outputs}) == len(undisturbed.outputs)
+
+
+def test_planned_run_times_longer_than_the_running_time_go_to_the_violations_not_the_stream() -> None:
+    # ISO 22400-2 effectiveness = PRU × produced / APT is above 1 when the planned run time per unit
+    # is pessimistic (or more was counted than the machine could make): the shape bounds it by 1, as
+    # the batch product's does, so such a window is a data problem reported on the violations
+    # topic, the processor going on with the other windows. PRD-1 at 60 s a unit instead of 30:
+    # 600 min planned in WU-1's 380 RUNNING minutes of S-A.
+    events = copy.deepcopy(fixed_plant_events())
+    for e in events:
+        for op in e["data"].get("operations", []):
+            if op["operationId"] == "PRD-1/0010":
+                op["plannedRunTimePerUnitSeconds"] = 60
+    run = driver()
+    run.feed(events)
+    final_violations = [v for v in run.violations if v["event"]["data"]["final"]]
+    wu1 = next(
+        v
+        for v in final_violations
+        if v["event"]["data"]["windowStart"] == at("06:00") and v["event"]["data"]["windowName"] == "shift"
+    )
+    assert wu1["event"]["data"]["effectiveness"] == pytest.approx(600 / 380)
+    assert {(r["path"], r["message"]) for r in wu1["report"]} == {("effectiveness", "value is not <= 1")}
+    finals = run.finals()
+    assert ("WU-1", "shift", at("06:00")) not in finals
+    assert finals[("WU-2", "shift", at("06:00"))]["producedQuantity"] == pytest.approx(25)

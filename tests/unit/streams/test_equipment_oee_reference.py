@@ -208,7 +208,7 @@ INPUTS: dict[str, Callable[[], Events]] = {
     "generated 2": lambda: generated(2, units=2, days=5),
     "generated 3": lambda: mutated(generated(3), 3),
     "bench plant": lambda: plant_events(
-        3000, epoch("2026-03-02T07:55:00Z") * 1000.0, 20, [f"M-{i}" for i in range(6)], "ref"
+        1500, epoch("2026-03-02T07:55:00Z") * 1000.0, 20, [f"M-{i}" for i in range(6)], "ref"
     ),
 }
 
