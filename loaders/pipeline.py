@@ -286,8 +286,9 @@ class Pipeline:
     ) -> LoadStats:
         stats = LoadStats()
         started = time.perf_counter()
-        if self.changes is not None:  # what a crash left between a commit and its publication
-            self.changes.drain(everyone=True)
+        if self.changes is not None:
+            self.changes.start()
+            self.changes.drain(everyone=True)  # what a crash left between a commit and its publication
         _interpreter_tuning.enter()
         batches: queue.Queue[Any] = queue.Queue(maxsize=3)
         failure: list[BaseException] = []

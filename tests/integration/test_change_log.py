@@ -335,3 +335,31 @@ def test_a_loader_killed_around_the_publication_publishes_every_change_after_a_r
     duplicates = len(actual) - len({e["id"] for e in actual})
     assert (duplicates > 0) == (mode == "after")  # sent again only what Kafka had already
     assert store.read(f"MATCH (o:{OUTBOX_LABEL}) RETURN count(o) AS n")[0]["n"] == 0
+
+
+def test_the_change_log_producer_is_made_before_the_first_write_so_its_start_up_overlaps_it(
+    store: Neo4jStore,
+    neo4j_settings: Settings,
+    kafka_settings: Settings,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    # An idempotent producer spends its first ~0.5 s (1 s on a fresh broker) getting its producer
+    # id: made at the first publication, that wait came after the first batch's commit.
+    topic = f"changes-{uuid.uuid4().hex[:8]}"
+    settings = settings_for(neo4j_settings, kafka_settings, tmp_path, topic)
+    pipeline = build_pipeline(load_parts(settings), store)
+    publisher = pipeline.changes
+    assert publisher is not None
+    had_producer_at_write: list[bool] = []
+    write = pipeline.writer.write
+
+    def watched(*args: Any, **kwargs: Any) -> Any:
+        had_producer_at_write.append(publisher._producer is not None)
+        return write(*args, **kwargs)
+
+    pipeline.writer.write = watched  # type: ignore[method-assign]
+    stats = pipeline.run([customer("C-1", "Alpha")])
+    assert stats.loaded == 1
+    assert had_producer_at_write == [True]
+    published = read_topic(kafka_settings.kafka_bootstrap_servers, topic)
+    assert any("C-1" in e["subject"] for e in published), published
