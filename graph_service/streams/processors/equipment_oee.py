@@ -405,7 +405,7 @@ class EquipmentOee:
         # the hour an interval is clipped to at the horizon too).
         from_hour = max(horizon, scan_from)
         from_hour -= from_hour % 3600
-        hours = ow.hour_windows(ow.timeline_from(known, clock, from_hour), ends, horizon, clock)
+        hours = ow.running_hours(known, clock, from_hour, ends, horizon, clock)
         return windows + [w for w in hours if w.end > scan_from]
 
     def _emit(

@@ -223,6 +223,33 @@ def hour_windows(intervals: Sequence[Interval], ends: Iterable[int], lo: int, hi
     return [Window("hour", h, h + 3600) for h in sorted(hours)]
 
 
+def running_hours(
+    known: Sequence[tuple[int, str, str]], as_of: int, since: int, ends: Iterable[int], lo: int, hi: int
+) -> list[Window]:
+    """:func:`hour_windows` of the intervals of ``known`` (sorted changes) that end after ``since``,
+    without building them: once a RUNNING interval has counted the hours up to ``h``, every
+    interval ending by ``h`` can add none, so the walk jumps to the one in force at ``h`` (a busy
+    unit changes state many times an hour)."""
+    hours: set[int] = set()
+    last = len(known) - 1
+    i = max(0, bisect_right(known, since, key=_since) - 1)
+    while i <= last:
+        if known[i][2] != "RUNNING":
+            i += 1
+            continue
+        a = max(known[i][0], lo)
+        b = min(known[i + 1][0] if i < last else as_of, hi)
+        h = a - a % 3600
+        while h < b:
+            hours.add(h)
+            h += 3600
+        i = max(i + 1, bisect_right(known, h, key=_since) - 1)
+    for end in ends:
+        if lo <= end < hi:
+            hours.add(end - end % 3600)
+    return [Window("hour", h, h + 3600) for h in sorted(hours)]
+
+
 def operation_of(record: Mapping[str, Any]) -> Operation | None:
     """An operation from its JSON state (None until it is known to have started)."""
     start = record.get("start")

@@ -7,6 +7,8 @@ import copy
 import datetime as dt
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bench.streams_events import plant_events
 from graph_service.streams.processors import oee_windows as ow
@@ -205,3 +207,24 @@ def test_planned_run_times_longer_than_the_running_time_go_to_the_violations_not
     finals = run.finals()
     assert ("WU-1", "shift", at("06:00")) not in finals
     assert finals[("WU-2", "shift", at("06:00"))]["producedQuantity"] == pytest.approx(25)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 30_000), st.sampled_from(["RUNNING", "IDLE", "DOWN"])),
+        max_size=40,
+        unique_by=lambda c: c[0],
+    ),
+    st.lists(st.integers(0, 30_000), max_size=5),
+    st.integers(0, 30_000),
+    st.integers(0, 30_000),
+    st.integers(0, 30_000),
+)
+def test_running_hours_are_the_hour_windows_of_the_timeline(
+    changes: list[tuple[int, str]], ends: list[int], since: int, lo: int, span: int
+) -> None:
+    known = sorted((t, f"c{t}", state) for t, state in changes)
+    hi = lo + span
+    expected = ow.hour_windows(ow.timeline_from(known, hi, since), ends, lo, hi)
+    assert ow.running_hours(known, hi, since, ends, lo, hi) == expected
