@@ -71,13 +71,33 @@ def _event(n: int, seconds: int, kind: str, data: dict[str, Any], subject: str) 
     }
 
 
+Sent = list[tuple[int, str, dict[str, Any], str]]  # (sent at, kind, data, subject)
+
+
 def generated(seed: int, units: int = 3, days: int = 3) -> Events:
     """A plant that misbehaves: states sent late and out of order (some twice, some lost), operations
     whose start, release or completion comes late or never, long operations over several windows,
     shifts re-sent with other times, master data that comes late or says a unit is no work unit."""
     rng = random.Random(seed)
     t0 = epoch("2026-03-02T06:00:00Z")
-    out: list[tuple[int, str, dict[str, Any], str]] = []  # (sent at, kind, data, subject)
+    out: Sent = []
+    _shifts(rng, t0, days, out)
+    for u in range(units):
+        unit = f"WU-{u}"
+        _master(rng, unit, t0, days, out)
+        t = t0 + rng.randint(0, 1800)
+        n = 0
+        while t < t0 + days * 86400:
+            n += 1
+            if _state(rng, unit, n, t, out) == "RUNNING" and rng.random() < 0.6:
+                _operation(rng, unit, n, t, t0, out)
+            t += rng.choice([rng.randint(0, 5), rng.randint(5, 900), rng.randint(900, 3 * 3600)])
+    out.sort(key=lambda e: e[0])
+    return [_event(i, sent, kind, data, subject) for i, (sent, kind, data, subject) in enumerate(out)]
+
+
+def _shifts(rng: random.Random, t0: int, days: int, out: Sent) -> None:
+    """Three shifts a day on two sites, some re-sent a little moved."""
     for d in range(days):
         for k in range(3):
             start = t0 + d * 86400 + k * 8 * 3600
@@ -91,95 +111,77 @@ def generated(seed: int, units: int = 3, days: int = 3) -> Events:
                 "plannedBreakMinutes": rng.choice([0, 30, 45]),
             }
             out.append((start - rng.randint(0, 3600), "ShiftStarted", shift, sid))
-            if rng.random() < 0.1:  # re-sent, a little moved
+            if rng.random() < 0.1:
                 moved = dict(shift, shiftStart=_iso(start + 600), shiftEnd=_iso(start + 8 * 3600 + 600))
                 out.append((start + rng.randint(0, 8 * 3600), "ShiftStarted", moved, sid))
-    for u in range(units):
-        unit = f"WU-{u}"
-        level = "WORK_UNIT" if rng.random() < 0.85 else "WORK_CENTER"
-        master = {"equipmentId": unit, "name": unit, "equipmentLevel": level, "siteCode": "P1"}
-        out.append((t0 + rng.choice([-60, 0, 4 * 3600, 30 * 3600]), "EquipmentMasterChanged", master, unit))
-        if rng.random() < 0.3:
-            out.append(
-                (
-                    t0 + rng.randint(0, days * 86400),
-                    "EquipmentMasterChanged",
-                    dict(master, equipmentLevel="WORK_UNIT"),
-                    unit,
-                )
-            )
-        t = t0 + rng.randint(0, 1800)
-        n = 0
-        while t < t0 + days * 86400:
-            n += 1
-            state = rng.choice(["RUNNING", "RUNNING", "IDLE", "DOWN", "SETUP"])
-            change = {"stateChangeId": f"C-{unit}-{n}", "equipmentId": unit, "state": state, "since": _iso(t)}
-            if rng.random() > 0.03:  # some are lost
-                late = rng.choice(
-                    [0] * 8
-                    + [rng.randint(1, 600), rng.randint(600, 20 * 3600), rng.randint(20 * 3600, 50 * 3600)]
-                )
-                out.append((t + late, "EquipmentStateChanged", change, unit))
-                if rng.random() < 0.03:
-                    out.append((t + late + rng.randint(0, 7200), "EquipmentStateChanged", change, unit))
-            if state == "RUNNING" and rng.random() < 0.6:
-                length = rng.choice(
-                    [rng.randint(0, 600), rng.randint(600, 5 * 3600), rng.randint(5 * 3600, 14 * 3600)]
-                )
-                op = f"PRD-{unit}-{n}/0010"
-                order = op.split("/")[0]
-                release = {
-                    "productionOrderNumber": order,
-                    "operations": [
-                        {"operationId": op, "plannedRunTimePerUnitSeconds": rng.choice([1.0, 30.0, 54.5])}
-                    ],
-                }
-                shift_id = f"S-{(t - t0) // 86400}-{((t - t0) % 86400) // (8 * 3600)}"
-                started = {
-                    "operationId": op,
-                    "productionOrderNumber": order,
-                    "equipmentId": unit,
-                    "startedAt": _iso(t),
-                    "shiftId": rng.choice([shift_id, shift_id, None, "S-0-0"]),
-                }
-                produced = float(rng.randint(0, 400))
-                good = float(rng.randint(0, int(produced)))
-                done = {
-                    "operationId": op,
-                    "productionOrderNumber": order,
-                    "completedAt": _iso(t + length),
-                    "producedQuantity": produced,
-                    "goodQuantity": good,
-                    "scrapQuantity": produced - good,
-                    "reworkQuantity": float(rng.randint(0, int(good))),
-                }
-                if rng.random() > 0.05:
-                    out.append(
-                        (
-                            t + rng.choice([0, 0, 0, rng.randint(1, 40 * 3600)]),
-                            "ProductionOrderReleased",
-                            release,
-                            order,
-                        )
-                    )
-                out.append(
-                    (t + rng.choice([0, 0, 0, rng.randint(1, 4 * 3600)]), "OperationStarted", started, op)
-                )
-                if rng.random() > 0.05:
-                    out.append(
-                        (
-                            t + length + rng.choice([0, 0, rng.randint(1, 30 * 3600)]),
-                            "OperationCompleted",
-                            done,
-                            op,
-                        )
-                    )
-                if rng.random() < 0.15:  # its start corrected, later or earlier
-                    moved = dict(started, startedAt=_iso(t + rng.randint(-3600, max(1, length))))
-                    out.append((t + rng.randint(0, 30 * 3600), "OperationStarted", moved, op))
-            t += rng.choice([rng.randint(0, 5), rng.randint(5, 900), rng.randint(900, 3 * 3600)])
-    out.sort(key=lambda e: e[0])
-    return [_event(i, sent, kind, data, subject) for i, (sent, kind, data, subject) in enumerate(out)]
+
+
+def _master(rng: random.Random, unit: str, t0: int, days: int, out: Sent) -> None:
+    """The unit's master data, early or late, some first saying it is no work unit."""
+    level = "WORK_UNIT" if rng.random() < 0.85 else "WORK_CENTER"
+    master = {"equipmentId": unit, "name": unit, "equipmentLevel": level, "siteCode": "P1"}
+    out.append((t0 + rng.choice([-60, 0, 4 * 3600, 30 * 3600]), "EquipmentMasterChanged", master, unit))
+    if rng.random() < 0.3:
+        again = dict(master, equipmentLevel="WORK_UNIT")
+        out.append((t0 + rng.randint(0, days * 86400), "EquipmentMasterChanged", again, unit))
+
+
+def _state(rng: random.Random, unit: str, n: int, t: int, out: Sent) -> str:
+    """The unit's ``n``-th state change at ``t``: mostly on time, some late by up to 50 h, some
+    twice, some lost."""
+    state = rng.choice(["RUNNING", "RUNNING", "IDLE", "DOWN", "SETUP"])
+    change = {"stateChangeId": f"C-{unit}-{n}", "equipmentId": unit, "state": state, "since": _iso(t)}
+    if rng.random() > 0.03:
+        late = rng.choice(
+            [0] * 8 + [rng.randint(1, 600), rng.randint(600, 20 * 3600), rng.randint(20 * 3600, 50 * 3600)]
+        )
+        out.append((t + late, "EquipmentStateChanged", change, unit))
+        if rng.random() < 0.03:
+            out.append((t + late + rng.randint(0, 7200), "EquipmentStateChanged", change, unit))
+    return state
+
+
+def _operation(rng: random.Random, unit: str, n: int, t: int, t0: int, out: Sent) -> None:
+    """An operation started at ``t``, short or over several windows, with counts that need not fit
+    its planned rate; its release and completion late or lost, its start sometimes corrected."""
+    length = rng.choice([rng.randint(0, 600), rng.randint(600, 5 * 3600), rng.randint(5 * 3600, 14 * 3600)])
+    op = f"PRD-{unit}-{n}/0010"
+    order = op.split("/")[0]
+    release = {
+        "productionOrderNumber": order,
+        "operations": [{"operationId": op, "plannedRunTimePerUnitSeconds": rng.choice([1.0, 30.0, 54.5])}],
+    }
+    shift_id = f"S-{(t - t0) // 86400}-{((t - t0) % 86400) // (8 * 3600)}"
+    started = {
+        "operationId": op,
+        "productionOrderNumber": order,
+        "equipmentId": unit,
+        "startedAt": _iso(t),
+        "shiftId": rng.choice([shift_id, shift_id, None, "S-0-0"]),
+    }
+    produced = float(rng.randint(0, 400))
+    good = float(rng.randint(0, int(produced)))
+    done = {
+        "operationId": op,
+        "productionOrderNumber": order,
+        "completedAt": _iso(t + length),
+        "producedQuantity": produced,
+        "goodQuantity": good,
+        "scrapQuantity": produced - good,
+        "reworkQuantity": float(rng.randint(0, int(good))),
+    }
+    if rng.random() > 0.05:
+        out.append(
+            (t + rng.choice([0, 0, 0, rng.randint(1, 40 * 3600)]), "ProductionOrderReleased", release, order)
+        )
+    out.append((t + rng.choice([0, 0, 0, rng.randint(1, 4 * 3600)]), "OperationStarted", started, op))
+    if rng.random() > 0.05:
+        out.append(
+            (t + length + rng.choice([0, 0, rng.randint(1, 30 * 3600)]), "OperationCompleted", done, op)
+        )
+    if rng.random() < 0.15:
+        moved = dict(started, startedAt=_iso(t + rng.randint(-3600, max(1, length))))
+        out.append((t + rng.randint(0, 30 * 3600), "OperationStarted", moved, op))
 
 
 def mutated(events: Events, seed: int) -> Events:
