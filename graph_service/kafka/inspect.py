@@ -83,27 +83,37 @@ def group_lag(bootstrap: str, group: str, topics: list[str], timeout: float = 10
     consumer = _consumer(bootstrap, group, timeout)
     try:
         out: list[PartitionLag] = []
+        readable: set[tuple[str, int]] = set()  # the committed offset is still in the log
         for topic in topics:
             partitions = [TopicPartition(topic, p) for p in topic_partitions(consumer, topic, timeout)]
             if not partitions:
                 continue
             for tp in consumer.committed(partitions, timeout=timeout):
-                _, high = consumer.get_watermark_offsets(TopicPartition(topic, tp.partition), timeout=timeout)
+                low, high = consumer.get_watermark_offsets(
+                    TopicPartition(topic, tp.partition), timeout=timeout
+                )
                 committed = None if tp.offset == OFFSET_INVALID or tp.offset < 0 else tp.offset
                 out.append(PartitionLag(topic, tp.partition, committed, high))
-        return _counted(consumer, out, timeout)
+                if committed is not None and committed >= low:
+                    readable.add((topic, tp.partition))
+        return _counted(consumer, out, readable, timeout)
     finally:
         consumer.close()
 
 
-def _counted(consumer: Consumer, lags: list[PartitionLag], timeout: float) -> list[PartitionLag]:
+def _counted(
+    consumer: Consumer, lags: list[PartitionLag], readable: set[tuple[str, int]], timeout: float
+) -> list[PartitionLag]:
     """``lags`` with what lies between the committed offset and the end counted, read committed,
-    where that span is small; as they were if the reading does not finish within ``timeout``
-    (assigned, never subscribed: no group is joined and nothing is committed)."""
+    where that span is small and still in the log (``readable``: retention has not deleted the
+    committed offset); as they were if the reading does not finish within ``timeout`` (assigned,
+    never subscribed: no group is joined and nothing is committed)."""
     todo = {
         (lag.topic, lag.partition): lag
         for lag in lags
-        if lag.committed is not None and 0 < lag.end - lag.committed <= COUNT_UP_TO
+        if lag.committed is not None
+        and (lag.topic, lag.partition) in readable
+        and 0 < lag.end - lag.committed <= COUNT_UP_TO
     }
     if not todo:
         return lags

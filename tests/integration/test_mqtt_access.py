@@ -21,7 +21,7 @@ from graph_service.mqtt.local_mosquitto import LocalMosquitto, TlsListener
 from graph_service.mqtt.publish import MqttPublishError, publish_messages
 from graph_service.settings import Settings, load_settings
 from loaders.deadletters import DeadLetterStore
-from tests.conftest import free_port
+from tests.integration.kafka_fixtures import free_port_pair
 from tests.support.tls import TlsFiles, make_tls_files
 
 USER, PASSWORD = "bridge", "s3cret-for-the-test"
@@ -31,11 +31,12 @@ USER, PASSWORD = "bridge", "s3cret-for-the-test"
 def secured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LocalMosquitto, TlsFiles]]:
     home = tmp_path_factory.mktemp("mqtt-secured")
     files = make_tls_files(home / "tls")
+    plain, tls = free_port_pair()
     broker = LocalMosquitto(
         home / "broker",
-        free_port(),
+        plain,
         users={USER: PASSWORD},
-        tls=TlsListener(free_port(), files.server_cert, files.server_key),
+        tls=TlsListener(tls, files.server_cert, files.server_key),
     )
     broker.start()
     try:
