@@ -5,9 +5,12 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from typing import Any
+from urllib.parse import quote
 
 import orjson
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from graph_service.analytics.guard import Refusal, StatementGuard
 from loaders.changelog import (
@@ -145,3 +148,11 @@ def test_the_guard_refuses_the_outbox_without_personal_data(query: str) -> None:
     with pytest.raises(Refusal, match="personal data"):
         guard.check_text(query, {}, personal_data=False)
     guard.check_text(query, {}, personal_data=True)
+
+
+@given(st.lists(st.one_of(st.text(), st.integers(), st.floats(allow_nan=False)), min_size=1, max_size=3))
+def test_the_key_of_any_values_is_their_percent_encoding_whether_or_not_they_need_it(
+    values: list[Any],
+) -> None:
+    ref = EntityRef("Thing", tuple(f"k{i}" for i in range(len(values))), tuple(values))
+    assert entity_key(ref) == "/".join(["Thing", *(quote(str(v), safe="") for v in values)])
