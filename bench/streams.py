@@ -120,6 +120,12 @@ class Drained:
         return self.inputs / self.cpu_s if self.cpu_s > 0 else float("nan")
 
 
+#: Seconds of input at the load rate before section 3 measures, all of it through the change log
+#: first. With 2 s, the figure depended on whether an earlier section had warmed Neo4j's JIT: the
+#: loader took in 926 events/s after section 2 and 730 with section 3 alone (2026-12-02, quiet);
+#: 808 alone with 10 s.
+CHANGES_WARMUP_S = 10
+
 FULL = Sizes(150, 30, 15_000, 100, 100, 20, 1000, 20, 25)
 QUICK = Sizes(150, 8, 5_000, 100, 100, 6, 1000, 6, 15)
 
@@ -550,13 +556,19 @@ class Bench:
             ):
                 ready = clients.wait_ready(120)
                 warm = state_changes(
-                    int(s.load_rate * 2), time.time() * 1000, s.load_rate, self.machines, run + "w"
+                    int(s.load_rate * CHANGES_WARMUP_S),
+                    time.time() * 1000,
+                    s.load_rate,
+                    self.machines,
+                    run + "w",
                 )
                 Paced(
                     self.bootstrap, events_topic, as_messages(warm), s.load_rate, linger_ms=LOAD_LINGER_MS
-                ).start().join(30)
+                ).start().join(CHANGES_WARMUP_S + 30)
                 if not log.wait_for(lambda got: len(got) > 0 or not load.alive(), 120) or not load.alive():
                     raise RuntimeError(f"no change log entry within 120 s:\n{load.tail()}")
+                warm_ids = {e["id"] for e in warm}
+                log.wait_for(lambda got: {m.value.get("causeid") for m in got} >= warm_ids, 120)
                 log.settle(2, 30)
                 start = len(log.messages)
                 measured = state_changes(count, time.time() * 1000, s.load_rate, self.machines, run)
