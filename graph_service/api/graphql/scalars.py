@@ -52,13 +52,7 @@ def serialize_date(value: Any) -> str:
 def _date_text(value: str) -> str:
     """``value`` if it is a date as :meth:`datetime.date.isoformat` writes it (not ``20260131`` or
     ``2026-W05-6``, which ``fromisoformat`` reads too)."""
-    try:
-        canonical = dt.date.fromisoformat(value).isoformat() == value
-    except ValueError:
-        canonical = False
-    if not canonical:
-        raise TypeError(f"Date cannot represent {value!r}")
-    return value
+    return _canonical(value, dt.date, "Date")
 
 
 def serialize_datetime(value: Any) -> str:
@@ -72,12 +66,17 @@ def serialize_datetime(value: Any) -> str:
 
 def _datetime_text(value: str) -> str:
     """``value`` if it is a datetime as :meth:`datetime.datetime.isoformat` writes it."""
+    return _canonical(value, dt.datetime, "DateTime")
+
+
+def _canonical(value: str, kind: type[dt.date], scalar: str) -> str:
+    """``value`` if ``kind.fromisoformat`` reads it and ``isoformat`` writes it back the same."""
     try:
-        canonical = dt.datetime.fromisoformat(value).isoformat() == value
+        canonical = kind.fromisoformat(value).isoformat() == value
     except ValueError:
         canonical = False
     if not canonical:
-        raise TypeError(f"DateTime cannot represent {value!r}")
+        raise TypeError(f"{scalar} cannot represent {value!r}")
     return value
 
 
