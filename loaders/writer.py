@@ -205,6 +205,10 @@ _STORED_EVENTS = (
     f"CASE WHEN any(h IN k[2] WHERE h <> e._payloadHash) THEN e.{PAYLOAD_PROPERTY} END AS payload"
 )
 
+# Whether the graph holds any node: Neo4j answers from its count store (one O(1) read). A writer asks
+# until it has seen the graph hold nodes; a batch into an empty graph needs no lookup at all.
+_ANY_NODE = "MATCH (n) RETURN count(n) > 0 AS any"
+
 _CREATE_NODES = (
     "UNWIND $rows AS r CREATE (n:$(r.labels)) SET n = r.p\n"
     "FOREACH (k IN keys(r.t) | SET n[k] = datetime(r.t[k]))\n"
@@ -348,6 +352,11 @@ class GraphWriter:
         # milliseconds and once, whereas one statement for every label (a ``UNION`` of all of them)
         # took Neo4j about half a second to plan on a quiet machine, seconds on a loaded one, and
         # dominated a first load.
+        #: False until this writer has seen the graph hold a node: a batch into an empty graph skips
+        #: the lookups (every node is new), which a first load would otherwise plan one per label
+        #: on a cold Neo4j (70-170 ms each). A concurrent writer's node created meanwhile makes
+        #: the ``CREATE`` fail on the uniqueness constraint, and the retry looks up (see ``write``).
+        self._graph_holds_nodes = False
         self._lookup_params = {
             (c.neo4j_label, tuple(c.key)): f"k{i}" for i, c in enumerate(model.keyed_classes())
         }
@@ -400,8 +409,12 @@ class GraphWriter:
         while True:
             try:
                 with self.driver.session(database=self.database) as session:
-                    return session.execute_write(self._write_tx, plan)
+                    written = session.execute_write(self._write_tx, plan)
+                if written.loaded:
+                    self._graph_holds_nodes = True
+                return written
             except neo4j.exceptions.ConstraintError:
+                self._graph_holds_nodes = True  # another writer's nodes: look them up this time
                 if attempt >= CONSTRAINT_ATTEMPTS:
                     raise
                 attempt += 1
@@ -446,6 +459,7 @@ class GraphWriter:
         source_lookup = self._lookups[self._lookup_params[(self.source_label, (self.source_key,))]]
         statements: list[tuple[str, dict[str, Any]]] = [
             (_STORED_EVENTS, {"keys": [[source, "warm-up", ["x"]]]}),
+            (_ANY_NODE, {}),
             (source_lookup, {"rows": [{"i": 0, "k": [source]}]}),  # every batch has a source system
             (_CREATE_NODES, {"rows": [node]}),
             (_CREATE_LINKS, {"rows": [link, one], "ids": ids}),
@@ -553,6 +567,8 @@ class GraphWriter:
             for event in plan.repeats:
                 key = event.envelope.key
                 _compare(event, stored.get(key) or _described(firsts[key]), result)
+        if fresh and not self._graph_holds_nodes:
+            self._graph_holds_nodes = bool(_run(tx, result, _ANY_NODE).single(strict=True)["any"])
         if fresh:
             self._send(tx, prepared, result, fresh)
         result.loaded = [e.envelope.key for e in fresh]
@@ -572,7 +588,7 @@ class GraphWriter:
             self._send_logged(tx, prepared, result, fresh)
             return
 
-        ids, updates = _look_up_and_lock(tx, self._lookups, prepared, result)
+        ids, updates = _look_up_and_lock(tx, self._needed_lookups(), prepared, result)
         new = _create_new(tx, prepared, result, ids)
         if updates:
             run(_UPDATE_NODES, rows=updates, ids=ids)
@@ -599,7 +615,7 @@ class GraphWriter:
         """:meth:`_send` with the change log on: the same statements (their variants returning what
         they did), then the batch's changes written to an outbox node in the same transaction."""
         nodes = prepared.nodes
-        ids, updates = _look_up_and_lock(tx, self._lookups, prepared, result)
+        ids, updates = _look_up_and_lock(tx, self._needed_lookups(), prepared, result)
         new = _create_new(tx, prepared, result, ids)
         outcomes = [
             NodeOutcome(acc.ref, True, dict(acc.values) if acc.affected else {})
@@ -645,16 +661,21 @@ class GraphWriter:
             _run(tx, result, _CREATE_OUTBOX, **outbox).consume()
             result.changes = len(changes)
 
+    def _needed_lookups(self) -> dict[str, str] | None:
+        """The per-label lookups, None while the graph holds no node (nothing to find)."""
+        return self._lookups if self._graph_holds_nodes else None
+
     def _source_ref(self, env: Any) -> EntityRef:
         return EntityRef(self.source_label, (self.source_key,), (env.source,))
 
 
 def _look_up_and_lock(
-    tx: neo4j.ManagedTransaction, lookups: dict[str, str], prepared: _Prepared, result: WriteResult
+    tx: neo4j.ManagedTransaction, lookups: dict[str, str] | None, prepared: _Prepared, result: WriteResult
 ) -> tuple[list[str | None], list[dict[str, Any]]]:
     """Find the batch's nodes that exist (their element ids, None for new ones), add missing labels
     and take the write locks of those the batch changes, in element-id order so two writers take
-    them in the same order; returns the ids and the versioned-update rows of existing nodes."""
+    them in the same order; returns the ids and the versioned-update rows of existing nodes.
+    ``lookups`` None: the graph holds no node, every node is new."""
     nodes = prepared.nodes
     ids: list[str | None] = [None] * len(nodes)
     to_one_sources = {row["a"] for row in prepared.to_one}
@@ -662,7 +683,7 @@ def _look_up_and_lock(
     found = [
         record
         for param, rows in prepared.lookup.items()
-        if rows
+        if rows and lookups is not None
         for record in _run(tx, result, lookups[param], rows=rows)
     ]
     for record in found:

@@ -265,3 +265,41 @@ def test_warming_the_writer_up_plans_its_statements_and_leaves_the_graph_as_it_w
     writer = GraphWriter(store.driver, store.database, parts.model, change_log=change_log)
     assert writer.warm_up() > 0  # the statements a first load sends (a wrong one raises)
     assert snapshot(store) == before
+
+
+def test_a_batch_into_an_empty_graph_looks_nothing_up_and_the_graph_is_the_same(
+    store: Neo4jStore, parts: LoaderParts, history: list[dict], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A first batch into an empty graph skips the per-label lookups (every node is new); the
+    next writer, on a graph that holds nodes, looks up again. The graph is the one a single load
+    makes."""
+    import loaders.writer as writer_module
+    from loaders.mapping import MappedEvent
+
+    apply_schema(store, parts.model)
+    store.write("MATCH (n) DETACH DELETE n")
+    load(parts, store, records(history))
+    alone = snapshot(store)
+    store.write("MATCH (n) DETACH DELETE n")
+
+    sent: list[str] = []
+    original = writer_module._run
+
+    def spy(tx, result, cypher, **params):  # type: ignore[no-untyped-def]
+        sent.append(cypher)
+        return original(tx, result, cypher, **params)
+
+    monkeypatch.setattr(writer_module, "_run", spy)
+    pipeline = build_pipeline(parts, store)
+    mapped = [pipeline.prepare(r) for r in records(history)]
+    assert all(isinstance(m, MappedEvent) for m in mapped)
+    half = len(mapped) // 2
+    first = writer_module.GraphWriter(store.driver, store.database, parts.model)
+    assert first.write(mapped[:half]).loaded
+    lookups = [c for c in sent if "RETURN r.i AS i, elementId(n) AS id, labels(n)" in c]
+    assert lookups == [] and writer_module._ANY_NODE in sent
+    sent.clear()
+    second = writer_module.GraphWriter(store.driver, store.database, parts.model)
+    assert second.write(mapped[half:]).loaded
+    assert any("RETURN r.i AS i, elementId(n) AS id, labels(n)" in c for c in sent)
+    assert snapshot(store) == alone
