@@ -9,7 +9,8 @@ One transaction per batch, a handful of statements whatever the batch holds:
    event node as ``_payloadHash``) is a conflict, returned for the dead-letter store with the first
    event's payload (stored on the event node as ``_payload``, canonical JSON of ``data``);
 2. updates to the same node are collapsed in Python (one row per node and batch);
-3. a lookup per label the batch holds finds which of its nodes exist (one index seek per node);
+3. a lookup per label the batch holds finds which of its nodes exist (one index seek per node;
+   none while the graph holds no node at all, which the count store tells in one read);
    new nodes are ``CREATE``\\ d with all their values in one statement, and only the
    existing ones go through the versioned update, after their write locks are taken (so a
    concurrent writer's update of the same node is read after it commits);
